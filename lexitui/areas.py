@@ -1,0 +1,94 @@
+"""The roadmap areas the app is organised by, and how far each one is built.
+
+The dashboard, the help screen and the README all read this list, so what the app says about
+itself stays true in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Area:
+    mode: str
+    title: str
+    key: str
+    roadmap: str
+    built: bool
+    status: str
+
+
+AREAS: tuple[Area, ...] = (
+    Area(
+        "dashboard",
+        "Dashboard",
+        "1",
+        "all",
+        True,
+        "Machine summary, installed and loaded models, area status.",
+    ),
+    Area(
+        "hardware",
+        "Hardware",
+        "2",
+        "v0.16.1e/f/j",
+        False,
+        "Not built yet: GPU/CPU detection, live monitor and recommendations are coming.",
+    ),
+    Area(
+        "backends",
+        "Backends",
+        "3",
+        "v0.16.1g/h/i",
+        False,
+        "Not built yet: Ollama, llama.cpp, LM Studio, vLLM and OpenAI-compatible endpoints.",
+    ),
+    Area(
+        "discover",
+        "Discover",
+        "4",
+        "v0.16.2",
+        False,
+        "Not built yet: Hugging Face search and fit-before-download checks.",
+    ),
+    Area(
+        "downloads",
+        "Downloads",
+        "5",
+        "v0.16.3e/g/h/j",
+        False,
+        "Not built yet: resumable, verified downloads and the queue.",
+    ),
+    Area(
+        "models",
+        "Models",
+        "6",
+        "v0.16.3f/i",
+        True,
+        "Installed models (the starter model is registered on first run); Enter chats.",
+    ),
+    Area(
+        "runtime",
+        "Chat",
+        "7",
+        "v0.16.4",
+        True,
+        "Chat with a local model on the embedded llama.cpp engine; Esc stops generation.",
+    ),
+    Area(
+        "routing",
+        "Routing",
+        "8",
+        "v0.16.5",
+        False,
+        "Not built yet: local/cloud routing, fallback and cost tracking.",
+    ),
+)
+
+
+def area(mode: str) -> Area:
+    for item in AREAS:
+        if item.mode == mode:
+            return item
+    raise KeyError(mode)

@@ -1,0 +1,132 @@
+"""Where lexitui keeps its files, and the user's TOML configuration.
+
+Every location comes from platformdirs unless ``LEXITUI_HOME`` is set, in which case all of them
+live under that one folder (tests and portable installs rely on this). The config file is TOML;
+values in it can be overridden by environment variables, and the ecosystem's own variables
+(``OLLAMA_HOST``, ``HF_TOKEN``...) always win over stored values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "lexitui"
+HOME_ENV = "LEXITUI_HOME"
+CONFIG_ENV = "LEXITUI_CONFIG"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files lexitui reads and writes."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Paths:
+        env = os.environ if environ is None else environ
+        home = env.get(HOME_ENV)
+        if home:
+            root = Path(home).expanduser()
+            return cls(root / "config", root / "data", root / "cache")
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME)),
+            Path(platformdirs.user_data_dir(APP_NAME)),
+            Path(platformdirs.user_cache_dir(APP_NAME)),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        override = os.environ.get(CONFIG_ENV)
+        return Path(override) if override else self.config_dir / "config.toml"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "lexitui.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def ensure(self) -> None:
+        """Create the folders; private data folders are 0700 so tokens and logs stay the user's."""
+        for folder in (
+            self.config_dir,
+            self.data_dir,
+            self.cache_dir,
+            self.models_dir,
+            self.logs_dir,
+        ):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+class ConfigError(ValueError):
+    """The config file exists but cannot be used; the message says where and why."""
+
+
+def load_config(paths: Paths) -> dict[str, Any]:
+    """Read the TOML config; a missing file is an empty config, a broken one a clear error."""
+    path = paths.config_file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def save_config_section(paths: Paths, section: str, values: dict[str, Any]) -> None:
+    """Replace one ``[section]`` of the config file, keeping the others, atomically."""
+    data = load_config(paths)
+    data[section] = values
+    path = paths.config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps_toml(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def dumps_toml(data: dict[str, Any]) -> str:
+    """Write the small subset of TOML our config uses: tables of scalars and scalar lists."""
+    lines: list[str] = []
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for key, value in scalars.items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    for name, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"\n[{name}]")
+            for key, value in table.items():
+                lines.append(f"{_quote_key(key)} = {_toml_value(value)}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _quote_key(key: str) -> str:
+    if key.replace("_", "").replace("-", "").isalnum():
+        return key
+    return _toml_value(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"cannot store {type(value).__name__} in the config file")

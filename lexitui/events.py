@@ -1,0 +1,234 @@
+"""The one place that owns lexitui's event streams.
+
+Services publish typed records here; screens, the CLI and the store subscribe. Each roadmap
+event (``HardwareDetectedEvent``...) is a frozen dataclass; the streams group them by area so a
+screen subscribes only to what it shows. Subjects are plain ``reactivex`` subjects: callers that
+need events on an asyncio loop add ``observe_on`` themselves (the UI does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reactivex import Observable
+from reactivex.subject import Subject
+
+from lexitui.domain.enums import BackendStatus, InferenceBackendType
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event; ``timestamp`` is UTC."""
+
+    timestamp: datetime = field(default_factory=_now, kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def details(self) -> dict[str, Any]:
+        """The fields worth persisting, JSON-friendly."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            if name == "timestamp":
+                continue
+            value = getattr(self, name)
+            out[name] = value.value if hasattr(value, "value") else value
+        return out
+
+
+@dataclass(frozen=True)
+class HardwareDetected(Event):
+    summary: str
+    gpu_count: int
+
+
+@dataclass(frozen=True)
+class HardwareChanged(Event):
+    """A change the live monitor saw: ``change`` names it (gpu_added, vram_low, temp_alert...)."""
+
+    change: str
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BackendStatusChanged(Event):
+    backend: InferenceBackendType
+    name: str
+    old: BackendStatus
+    new: BackendStatus
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSearched(Event):
+    query: str
+    result_count: int
+
+
+@dataclass(frozen=True)
+class ModelDownloadStarted(Event):
+    download_id: str
+    model_id: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class ModelDownloadProgress(Event):
+    download_id: str
+    bytes_done: int
+    bytes_total: int | None
+
+
+@dataclass(frozen=True)
+class ModelDownloadCompleted(Event):
+    download_id: str
+    model_id: str
+    success: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInstalled(Event):
+    model_id: str
+    path: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class ModelDeleted(Event):
+    model_id: str
+    freed_bytes: int
+
+
+@dataclass(frozen=True)
+class ModelLoaded(Event):
+    model_id: str
+    backend: str
+    load_seconds: float
+
+
+@dataclass(frozen=True)
+class ModelUnloaded(Event):
+    model_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LocalGenerationCompleted(Event):
+    model_id: str
+    completion_tokens: int
+    tokens_per_second: float
+    time_to_first_token_ms: float
+
+
+@dataclass(frozen=True)
+class RequestRouted(Event):
+    request_id: str
+    provider: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FallbackTriggered(Event):
+    request_id: str
+    from_provider: str
+    to_provider: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CostThresholdReached(Event):
+    spent_usd: float
+    limit_usd: float
+
+
+# Events that later features (history, audit, reconciliation) read back are written to the store.
+PERSISTED_EVENTS: tuple[type[Event], ...] = (
+    HardwareDetected,
+    ModelDownloadCompleted,
+    ModelInstalled,
+    ModelDeleted,
+    ModelLoaded,
+    ModelUnloaded,
+    LocalGenerationCompleted,
+    RequestRouted,
+    FallbackTriggered,
+    CostThresholdReached,
+)
+
+
+class EventBus:
+    """Owns one subject per area; ``all`` carries every event for loggers and the store."""
+
+    def __init__(self) -> None:
+        self._hardware: Subject[Event] = Subject()
+        self._backends: Subject[Event] = Subject()
+        self._discovery: Subject[Event] = Subject()
+        self._downloads: Subject[Event] = Subject()
+        self._inference: Subject[Event] = Subject()
+        self._routing: Subject[Event] = Subject()
+        self._all: Subject[Event] = Subject()
+        self._routes: dict[type[Event], Subject[Event]] = {
+            HardwareDetected: self._hardware,
+            HardwareChanged: self._hardware,
+            BackendStatusChanged: self._backends,
+            ModelSearched: self._discovery,
+            ModelDownloadStarted: self._downloads,
+            ModelDownloadProgress: self._downloads,
+            ModelDownloadCompleted: self._downloads,
+            ModelInstalled: self._downloads,
+            ModelDeleted: self._downloads,
+            ModelLoaded: self._inference,
+            ModelUnloaded: self._inference,
+            LocalGenerationCompleted: self._inference,
+            RequestRouted: self._routing,
+            FallbackTriggered: self._routing,
+            CostThresholdReached: self._routing,
+        }
+
+    def publish(self, event: Event) -> None:
+        subject = self._routes.get(type(event))
+        if subject is None:
+            raise TypeError(f"no stream carries {event.kind}")
+        subject.on_next(event)
+        self._all.on_next(event)
+
+    @property
+    def hardware(self) -> Observable[Event]:
+        return self._hardware
+
+    @property
+    def backends(self) -> Observable[Event]:
+        return self._backends
+
+    @property
+    def discovery(self) -> Observable[Event]:
+        return self._discovery
+
+    @property
+    def downloads(self) -> Observable[Event]:
+        return self._downloads
+
+    @property
+    def inference(self) -> Observable[Event]:
+        return self._inference
+
+    @property
+    def routing(self) -> Observable[Event]:
+        return self._routing
+
+    @property
+    def all(self) -> Observable[Event]:
+        return self._all
+
+    def close(self) -> None:
+        for subject in {*self._routes.values(), self._all}:
+            subject.on_completed()

@@ -1,0 +1,169 @@
+"""Starts, watches and stops the embedded llama.cpp engine child process.
+
+The engine runs ``lexitui.runtime.engine_main`` in its own process on 127.0.0.1 and a free port.
+Its stderr (llama.cpp's log) goes to a file the app can show. Failures — a missing or corrupt
+model, a crash, a hang at start — become an ``EngineError`` with the engine's own first error line,
+never an exception that takes the caller down and never an unbounded wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 5.0
+
+
+class EngineError(RuntimeError):
+    """The engine could not start or stopped unexpectedly; the message says why."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    context_length: int = 4096
+    threads: int = 0
+    gpu_layers: int = -1
+    parallel: int = 1
+    embedding: bool = False
+
+    def as_args(self) -> list[str]:
+        args = [
+            f"--ctx={self.context_length}",
+            f"--threads={self.threads}",
+            f"--gpu-layers={self.gpu_layers}",
+            f"--parallel={self.parallel}",
+        ]
+        return [*args, "--embedding"] if self.embedding else args
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EngineProcess:
+    """One running engine serving one model."""
+
+    def __init__(self, model_path: Path, log_path: Path, options: EngineOptions | None = None):
+        self.model_path = model_path
+        self.log_path = log_path
+        self.options = options or EngineOptions()
+        self.base_url = ""
+        self._proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    async def start(self, timeout: float = START_TIMEOUT_S) -> str:
+        """Start the engine and wait until it answers ``/health``; returns its base URL."""
+        if not self.model_path.is_file():
+            raise EngineError(f"model file not found: {self.model_path}")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        # A fresh log per start, so the error we quote is from this run, not an older one.
+        with self.log_path.open("wb") as log:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "lexitui.runtime.engine_main",
+                "--model",
+                str(self.model_path),
+                f"--port={port}",
+                *self.options.as_args(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
+        try:
+            url = await asyncio.wait_for(self._await_ready(), timeout)
+        except TimeoutError:
+            await self.stop()
+            raise EngineError(
+                f"engine did not start within {timeout:.0f}s; see {self.log_path}"
+            ) from None
+        except EngineError:
+            await self.stop()
+            raise
+        self.base_url = url
+        await self._await_health()
+        return url
+
+    async def _await_ready(self) -> str:
+        assert self._proc is not None and self._proc.stdout is not None
+        line = await self._proc.stdout.readline()
+        if not line:
+            code = await self._proc.wait()
+            raise EngineError(self._explain(f"engine exited with code {code} before it was ready"))
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            raise EngineError(f"engine said something unexpected: {line[:200]!r}") from None
+        if "error" in message:
+            await self._proc.wait()
+            raise EngineError(self._explain(str(message["error"])))
+        return str(message["ready"])
+
+    async def _await_health(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
+            for _ in range(100):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/health")).status_code == 200:
+                        return
+                if not self.running:
+                    raise EngineError(self._explain("engine exited while starting"))
+                await asyncio.sleep(0.05)
+        raise EngineError(f"engine at {self.base_url} never reported healthy")
+
+    def _explain(self, message: str) -> str:
+        """Add llama.cpp's first error line, which names the real cause (bad magic, OOM...)."""
+        cause = first_error_line(self.log_path)
+        return f"{message}: {cause}" if cause else message
+
+    async def wait(self) -> int:
+        """Wait for the engine to exit (used to notice crashes); returns its exit code."""
+        if self._proc is None:
+            return 0
+        return await self._proc.wait()
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+
+def first_error_line(log_path: Path, tail_bytes: int = 65536) -> str:
+    """The first llama.cpp error (`` E `` level) in the last part of the log, trimmed."""
+    try:
+        with log_path.open("rb") as log:
+            log.seek(0, 2)
+            log.seek(max(0, log.tell() - tail_bytes))
+            text = log.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        _, sep, rest = line.partition(" E ")
+        if sep:
+            return rest.strip()
+    return ""

@@ -1,0 +1,81 @@
+"""Child-process entry of the embedded engine: llama.cpp's HTTP server via xllamacpp.
+
+Run as ``python -m lexitui.runtime.engine_main --model PATH --port N``. It lives in its own
+process so a crash inside llama.cpp (a bad file, an out-of-memory abort) can never take the TUI
+down. It prints one JSON line on stdout — ``{"ready": url}`` or ``{"error": text}`` — then serves
+until SIGTERM/SIGINT or until its parent goes away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="lexitui-engine")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ctx", type=int, default=4096)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--gpu-layers", type=int, default=-1)
+    parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--embedding", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _say(payload: dict[str, str]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
+    # If the app is killed with -9 nobody sends us SIGTERM; exit once we are orphaned.
+    while not stop.wait(1.0):
+        if os.getppid() != parent_pid:
+            stop.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if not os.path.isfile(args.model):
+        _say({"error": f"model file not found: {args.model}"})
+        return 2
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.hostnames = [args.host]
+    params.port = args.port
+    params.n_ctx = args.ctx
+    params.n_gpu_layers = args.gpu_layers
+    params.n_parallel = args.parallel
+    if args.threads > 0:
+        params.cpuparams.n_threads = args.threads
+        params.cpuparams_batch.n_threads = args.threads
+    if args.embedding:
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as exc:  # xllamacpp raises RuntimeError for files llama.cpp rejects
+        _say({"error": f"engine could not load the model: {exc}"})
+        return 3
+    _say({"ready": str(server.listening_address)})
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    threading.Thread(target=_watch_parent, args=(os.getppid(), stop), daemon=True).start()
+    stop.wait()
+    del server
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

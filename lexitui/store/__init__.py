@@ -1,0 +1,5 @@
+"""Persistence: one aiosqlite connection, migrations, and the tables each area needs."""
+
+from lexitui.store.database import Store, StoreError
+
+__all__ = ["Store", "StoreError"]

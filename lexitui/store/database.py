@@ -1,0 +1,112 @@
+"""The one long-lived SQLite connection lexitui owns.
+
+Settings chosen for safety with several lexitui instances on one database: WAL so readers never
+block the writer, a busy timeout so a second writer waits instead of failing, foreign keys on, and
+every write transaction opened with ``BEGIN IMMEDIATE`` — a deferred transaction that reads and
+then writes fails at once with "database is locked" when another instance wrote in between.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from lexitui.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message says which file and why."""
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except Exception as exc:  # sqlite3 raises several types for a bad file
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        conn.row_factory = aiosqlite.Row
+        self._conn = conn
+        await self._migrate()
+
+    async def close(self) -> None:
+        # An unclosed aiosqlite connection keeps its thread alive and blocks interpreter exit.
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreError("store is not open")
+        return self._conn
+
+    async def user_version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        current = await self.user_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer lexitui (schema {current} > {SCHEMA_VERSION})"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            async with self.write() as conn:
+                # Re-check inside the lock: another instance may have upgraded meanwhile.
+                async with conn.execute("PRAGMA user_version") as cur:
+                    row = await cur.fetchone()
+                if row and int(row[0]) >= version:
+                    continue
+                for statement in _split(MIGRATIONS[version - 1]):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE``, commit on success, roll back on error."""
+        conn = self.conn
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def record_event(self, kind: str, details: dict[str, Any], ts: datetime) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)",
+                (ts.astimezone(UTC).isoformat(), kind, json.dumps(details, default=str)),
+            )
+
+    async def integrity_check(self) -> str:
+        rows = await self.fetch_all("PRAGMA integrity_check")
+        return str(rows[0][0]) if rows else "no answer"
+
+
+def _split(script: str) -> Iterable[str]:
+    """Split a migration into statements (ours hold no semicolons inside strings)."""
+    return (s.strip() for s in script.split(";") if s.strip())

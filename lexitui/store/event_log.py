@@ -1,0 +1,49 @@
+"""Writes the events that matter later (installs, deletions, loads, routings) to the store.
+
+Events are queued on publish and written by one task, so a publisher never waits on disk and
+events keep their order; ``stop()`` drains the queue so nothing published before quit is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from reactivex.abc import DisposableBase
+
+from lexitui.events import PERSISTED_EVENTS, Event, EventBus
+from lexitui.store.database import Store
+
+
+class EventRecorder:
+    def __init__(self, bus: EventBus, store: Store) -> None:
+        self._bus = bus
+        self._store = store
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._subscription: DisposableBase | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._drain())
+
+        def enqueue(event: Event) -> None:
+            if isinstance(event, PERSISTED_EVENTS):
+                loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+        self._subscription = self._bus.all.subscribe(enqueue)
+
+    async def _drain(self) -> None:
+        while (event := await self._queue.get()) is not None:
+            await self._store.record_event(event.kind, event.details(), event.timestamp)
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            self._subscription.dispose()
+        if self._task is not None:
+            # Let callbacks scheduled by call_soon_threadsafe land before the sentinel.
+            await asyncio.sleep(0)
+            self._queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,51 @@
+"""Ordered schema steps; ``PRAGMA user_version`` records how many have run.
+
+Append new steps at the end, never edit a released one: an existing database replays only the
+steps after its version, each in its own transaction, so a crash mid-upgrade leaves the last good
+version behind.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the event log (installs, deletions, loads, routings) and installed models.
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX events_kind_ts ON events(kind, ts);
+    CREATE TABLE installed_models (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        format TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        registered_by_path INTEGER NOT NULL DEFAULT 0,
+        installed_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    """,
+    # 2: chat history, so a conversation survives a restart.
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        tokens_per_second REAL,
+        ttft_ms REAL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

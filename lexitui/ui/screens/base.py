@@ -1,0 +1,56 @@
+"""What every area screen shares: a typed handle on the services and stream subscriptions.
+
+A screen subscribes to service streams while it is shown and drops them when hidden or removed.
+Events can still be in flight while the app shuts down (stopping the services unloads the model
+and says so), so a handler never runs once the screen's widgets are gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from reactivex import Observable
+from reactivex.abc import DisposableBase
+from textual.screen import Screen
+
+from lexitui.ui.streams import subscribe_on_loop
+
+if TYPE_CHECKING:
+    from lexitui.services import Services
+
+T = TypeVar("T")
+
+
+class AreaScreen(Screen[None]):
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
+        self._subscriptions: list[DisposableBase] = []
+
+    @property
+    def services(self) -> Services:
+        from lexitui.app import LexituiApp
+
+        app = self.app
+        assert isinstance(app, LexituiApp)
+        return app.services
+
+    def watch_stream(self, stream: Observable[T], handler: Callable[[T], None]) -> None:
+        """Call ``handler`` on the app's loop for each event, until the screen is hidden."""
+
+        def guarded(item: T) -> None:
+            if self.is_mounted and self.is_attached:
+                handler(item)
+
+        self._subscriptions.append(subscribe_on_loop(stream, guarded))
+
+    def drop_streams(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.dispose()
+        self._subscriptions.clear()
+
+    def on_screen_suspend(self) -> None:
+        self.drop_streams()
+
+    def on_unmount(self) -> None:
+        self.drop_streams()

@@ -1,0 +1,51 @@
+"""lexitui in a real terminal: switch through every area, chat with the starter, quit."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lexitui.areas import AREAS
+
+from .tmux import TmuxSession
+
+pytestmark = [pytest.mark.e2e, pytest.mark.engine]
+
+if shutil.which("tmux") is None:  # the README lists tmux as a prerequisite
+    pytest.fail("tmux is required for the end-to-end tests", pytrace=False)
+
+
+@pytest.fixture(params=[(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def term(request: pytest.FixtureRequest, lexitui_home: Path) -> Iterator[TmuxSession]:
+    width, height = request.param
+    session = TmuxSession(width, height, lexitui_home)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def test_every_area_chat_and_quit(term: TmuxSession) -> None:
+    term.wait_for("lexitui · Dashboard")
+    for area in AREAS:
+        term.send(area.key)
+        term.wait_for(f"lexitui · {area.title}")
+
+    term.send("6")
+    term.wait_for("smollm2-135m-instruct-q4_1")
+    term.send("Enter")
+    term.wait_for("Ready: SmolLM2 135M Instruct", timeout=60)
+    term.type("Say hi")
+    term.send("Enter")
+    shown = term.wait_for("tok/s", timeout=60)
+    assert "You: Say hi" in shown
+    assert "TTFT" in shown
+
+    term.send("Escape")  # leave the input so keys are commands again
+    time.sleep(0.3)
+    term.send("q")
+    assert term.wait_exit() == 0

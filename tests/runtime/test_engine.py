@@ -1,0 +1,99 @@
+"""The embedded llama.cpp engine, for real: start, health, generate, stream, stop, bad files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lexitui.domain.enums import ChatRole
+from lexitui.runtime.chat import (
+    ChatFinished,
+    ChatMessage,
+    GenerationParams,
+    TokenDelta,
+    stream_chat,
+)
+from lexitui.runtime.engine import EngineError, EngineOptions, EngineProcess
+
+pytestmark = pytest.mark.engine
+
+SMALL = EngineOptions(context_length=1024)
+
+
+@pytest.fixture
+async def engine(starter_path: Path, tmp_path: Path) -> AsyncIterator[EngineProcess]:
+    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+async def test_starts_healthy_on_loopback_and_generates(engine: EngineProcess) -> None:
+    assert engine.base_url.startswith("http://127.0.0.1:")
+    async with httpx.AsyncClient(base_url=engine.base_url) as client:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        reply = await client.post(
+            "/v1/chat/completions",
+            json={
+                "messages": [{"role": "user", "content": "Say hi"}],
+                "max_tokens": 8,
+                "seed": 1,
+                "temperature": 0,
+            },
+        )
+    body = reply.json()
+    assert reply.status_code == 200
+    assert body["usage"]["completion_tokens"] > 0
+    assert body["choices"][0]["message"]["content"].strip()
+
+
+async def test_streams_tokens_then_figures(engine: EngineProcess) -> None:
+    pieces: list[TokenDelta | ChatFinished] = []
+    async with httpx.AsyncClient(base_url=engine.base_url) as client:
+        messages = [ChatMessage(ChatRole.USER, "Count from one to five.")]
+        params = GenerationParams(max_tokens=16, temperature=0, seed=1)
+        async for piece in stream_chat(client, "starter", messages, params):
+            pieces.append(piece)
+    deltas = [p for p in pieces if isinstance(p, TokenDelta)]
+    done = pieces[-1]
+    assert isinstance(done, ChatFinished)
+    assert len(deltas) >= 2, "tokens must arrive as a stream, not in one piece"
+    assert done.text == "".join(d.text for d in deltas)
+    assert done.completion_tokens == 16 and done.finish_reason == "length"
+    assert done.ttft_ms > 0 and done.tokens_per_second > 0
+
+
+async def test_stop_ends_the_process_and_frees_the_port(engine: EngineProcess) -> None:
+    url = engine.base_url
+    await engine.stop()
+    assert not engine.running
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient(base_url=url) as client:
+            await client.get("/health")
+
+
+async def test_corrupt_gguf_fails_fast_with_the_engine_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"NOTAGGUF" + b"\0" * 4096)
+    started = time.monotonic()
+    with pytest.raises(EngineError, match="invalid magic"):
+        await EngineProcess(bad, tmp_path / "bad.log", SMALL).start(timeout=60)
+    assert time.monotonic() - started < 30
+
+
+async def test_truncated_gguf_fails_with_a_clear_error(starter_path: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(starter_path.read_bytes()[:200_000])
+    with pytest.raises(EngineError, match="could not load the model"):
+        await EngineProcess(cut, tmp_path / "cut.log", SMALL).start(timeout=60)
+
+
+async def test_missing_model_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="not found"):
+        await EngineProcess(tmp_path / "nope.gguf", tmp_path / "x.log").start()

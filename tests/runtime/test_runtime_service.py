@@ -1,0 +1,76 @@
+"""Loading the starter model through the services, chatting, and surviving an engine crash."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from lexitui.domain.enums import ChatRole
+from lexitui.events import Event, LocalGenerationCompleted, ModelLoaded, ModelUnloaded
+from lexitui.runtime.chat import ChatFinished, ChatMessage, GenerationParams
+from lexitui.runtime.service import NoModelLoaded
+from lexitui.services import Services
+from lexitui.storage.registry import ModelNotFound
+from lexitui.storage.starter import STARTER_ID
+
+pytestmark = pytest.mark.engine
+
+
+async def test_starter_model_is_registered_by_path(services: Services, starter_path: Path) -> None:
+    models = await services.registry.list()
+    assert [m.id for m in models] == [STARTER_ID]
+    assert models[0].path == str(starter_path)
+    assert models[0].registered_by_path
+    assert not any(services.paths.models_dir.iterdir()), "the starter must not be copied"
+
+
+async def test_load_chat_and_events(services: Services) -> None:
+    seen: list[Event] = []
+    services.bus.inference.subscribe(seen.append)
+    await services.runtime.load(STARTER_ID)
+    messages = [ChatMessage(ChatRole.USER, "Say hi")]
+    pieces = [p async for p in services.runtime.chat(messages, GenerationParams(max_tokens=8))]
+    done = pieces[-1]
+    assert isinstance(done, ChatFinished) and done.text
+    assert [type(e) for e in seen] == [ModelLoaded, LocalGenerationCompleted]
+    await services.runtime.unload()
+    assert isinstance(seen[-1], ModelUnloaded)
+    model = await services.registry.get(STARTER_ID)
+    assert model.last_used_at is not None
+
+
+async def test_chat_without_a_model_says_so(services: Services) -> None:
+    with pytest.raises(NoModelLoaded):
+        async for _ in services.runtime.chat([ChatMessage(ChatRole.USER, "hi")]):
+            pass
+
+
+async def test_unknown_model_is_a_clear_error(services: Services) -> None:
+    with pytest.raises(ModelNotFound, match="no installed model"):
+        await services.runtime.load("not-installed")
+
+
+async def test_engine_crash_is_reported_and_the_service_recovers(services: Services) -> None:
+    unloaded = asyncio.Event()
+    reasons: list[str] = []
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, ModelUnloaded):
+            reasons.append(event.reason)
+            unloaded.set()
+
+    services.bus.inference.subscribe(on_event)
+    await services.runtime.load(STARTER_ID)
+    engine = services.runtime._engine
+    assert engine is not None and engine.pid is not None
+    os.kill(engine.pid, signal.SIGKILL)
+    await asyncio.wait_for(unloaded.wait(), 10)
+    assert reasons[0].startswith("engine exited with code -9")
+    assert services.runtime.loaded_model is None
+    # The same model loads again after the crash.
+    await services.runtime.load(STARTER_ID)
+    assert services.runtime.engine_url

@@ -1,0 +1,180 @@
+"""The store: migrations, reopening, concurrent writers, and crash safety."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from lexitui.store import Store, StoreError
+from lexitui.store.migrations import SCHEMA_VERSION
+
+
+async def table_names(store: Store) -> set[str]:
+    rows = await store.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {r[0] for r in rows}
+
+
+async def test_migrates_an_empty_database_to_the_latest_schema(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        assert await store.user_version() == SCHEMA_VERSION
+        assert {"events", "installed_models", "conversations", "messages"} <= await table_names(
+            store
+        )
+        journal = await store.fetch_all("PRAGMA journal_mode")
+        assert journal[0][0] == "wal"
+        fks = await store.fetch_all("PRAGMA foreign_keys")
+        assert fks[0][0] == 1
+    finally:
+        await store.close()
+
+
+async def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    await store.open()
+    async with store.write() as conn:
+        await conn.execute(
+            "INSERT INTO events (ts, kind, details) VALUES ('2026-01-01T00:00:00', 'X', '{}')"
+        )
+    await store.close()
+
+    again = Store(path)
+    await again.open()
+    try:
+        rows = await again.fetch_all("SELECT kind FROM events")
+        assert [r[0] for r in rows] == ["X"]
+        assert await again.user_version() == SCHEMA_VERSION
+    finally:
+        await again.close()
+
+
+async def test_upgrades_a_database_left_at_an_older_version(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    await store.open()
+    # Simulate a database written by a release that only had the first migration.
+    async with store.write() as conn:
+        await conn.execute("DROP TABLE messages")
+        await conn.execute("DROP TABLE conversations")
+        await conn.execute("PRAGMA user_version = 1")
+    await store.close()
+
+    store = Store(path)
+    await store.open()
+    try:
+        assert await store.user_version() == SCHEMA_VERSION
+        assert "messages" in await table_names(store)
+    finally:
+        await store.close()
+
+
+async def test_refuses_a_database_from_a_newer_release(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    await store.open()
+    async with store.write() as conn:
+        await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    await store.close()
+    with pytest.raises(StoreError, match="newer lexitui"):
+        await Store(path).open()
+
+
+async def test_a_failed_write_rolls_back(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        with pytest.raises(RuntimeError):
+            async with store.write() as conn:
+                await conn.execute(
+                    "INSERT INTO events (ts, kind, details) VALUES ('t', 'half', '{}')"
+                )
+                raise RuntimeError("boom")
+        assert await store.fetch_all("SELECT * FROM events") == []
+    finally:
+        await store.close()
+
+
+async def test_two_connections_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    first, second = Store(path), Store(path)
+    await first.open()
+    await second.open()
+
+    async def writer(store: Store, name: str) -> None:
+        for i in range(40):
+            async with store.write() as conn:
+                # Read-then-write inside one transaction: the case a deferred BEGIN gets wrong.
+                async with conn.execute("SELECT COUNT(*) FROM events") as cur:
+                    row = await cur.fetchone()
+                assert row is not None
+                await conn.execute(
+                    "INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)",
+                    (str(row[0]), name, str(i)),
+                )
+
+    try:
+        await asyncio.gather(writer(first, "a"), writer(second, "b"))
+        rows = await first.fetch_all("SELECT kind, COUNT(*) FROM events GROUP BY kind")
+        assert {r[0]: r[1] for r in rows} == {"a": 40, "b": 40}
+    finally:
+        await first.close()
+        await second.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from lexitui.store import Store
+
+    async def main():
+        store = Store(Path(sys.argv[1]))
+        await store.open()
+        print("open", flush=True)
+        i = 0
+        while True:
+            async with store.write() as conn:
+                for _ in range(50):
+                    await conn.execute(
+                        "INSERT INTO events (ts, kind, details) VALUES (?, 'load', ?)",
+                        (str(i), "x" * 500),
+                    )
+                    i += 1
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_kill_9_during_writes_leaves_a_sound_database(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "open"
+    time.sleep(0.7)  # let it commit many transactions and be mid-way through another
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    store = Store(path)
+    await store.open()
+    try:
+        assert await store.integrity_check() == "ok"
+        rows = await store.fetch_all("SELECT COUNT(*) FROM events")
+        count = rows[0][0]
+        assert count > 0
+        # Only whole transactions survive: every committed batch holds exactly 50 rows.
+        assert count % 50 == 0
+    finally:
+        await store.close()

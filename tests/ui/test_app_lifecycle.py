@@ -1,0 +1,58 @@
+"""The app owns the services: they start on mount, stop on quit, and quitting is clean."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from lexitui.app import LexituiApp
+from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.screens.chat import ChatScreen
+
+
+async def wait_until(check: object, seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if callable(check) and check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition never became true")
+
+
+@pytest.mark.engine
+async def test_quit_with_a_loaded_model_stops_the_engine_cleanly() -> None:
+    errors: list[object] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    app = LexituiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1")  # the dashboard listens to model events too
+        await app.open_chat(STARTER_ID)
+        await wait_until(lambda: app.services.runtime.loaded_model is not None)
+        engine = app.services.runtime._engine
+        assert engine is not None and engine.running
+        await pilot.press("escape", "q")
+    assert app.return_code in (None, 0)
+    assert not engine.running, "quitting must stop the engine child process"
+    assert app.services.store._conn is None, "quitting must close the database"
+    await asyncio.sleep(0.1)
+    assert errors == [], "no callback may touch a screen that is already gone"
+
+
+@pytest.mark.engine
+async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: Path) -> None:
+    bad = tmp_path / "Broken-Model.Q4_0.gguf"
+    bad.write_bytes(b"GGUF" + b"\xff" * 64)
+    app = LexituiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.services.registry.add(
+            "broken-model", "Broken model", bad, source="test", registered_by_path=True
+        )
+        await app.open_chat("broken-model")
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        state = screen.query_one("#chat-state")
+        await wait_until(lambda: "Could not load" in str(state.render()))
+        assert "broken-model" in str(state.render())
+        await pilot.press("escape", "6")
+        assert app.screen.name == "models"
