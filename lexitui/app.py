@@ -7,29 +7,45 @@ config file's ``[keys]`` table can remap it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Static
 
 from lexitui.areas import AREAS
+from lexitui.config import ConfigError
 from lexitui.services import Services
+from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
-from lexitui.ui.screens.chat import ChatScreen
 from lexitui.ui.screens.dashboard import DashboardScreen
-from lexitui.ui.screens.help import HelpScreen, describe
-from lexitui.ui.screens.models import ModelsScreen
 from lexitui.ui.screens.not_built import NotBuiltScreen
 from lexitui.ui.style_paths import style
 
+# Start-up failures a user can fix (a broken config, a database from a newer release).
+USER_ERRORS = (ConfigError, StoreError, OSError)
+
+
+def _models_screen() -> Screen[None]:
+    from lexitui.ui.screens.models import ModelsScreen
+
+    return ModelsScreen()
+
+
+def _chat_screen() -> Screen[None]:
+    # Imported on first use: the chat's Markdown stack costs ~50 ms the dashboard does not need.
+    from lexitui.ui.screens.chat import ChatScreen
+
+    return ChatScreen()
+
+
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dashboard": DashboardScreen,
-    "models": ModelsScreen,
-    "runtime": ChatScreen,
+    "models": _models_screen,
+    "runtime": _chat_screen,
 }
 
 
@@ -41,15 +57,9 @@ def _modes() -> dict[str, Callable[[], Screen[None]]]:
     }
 
 
-class StartingScreen(Screen[None]):
-    """Shown for the moment the services take to start, so no area reads a closed store."""
-
-    def compose(self) -> ComposeResult:
-        yield Static("Starting lexitui…")
-
-
 class LexituiApp(App[None]):
     TITLE = "lexitui"
+    DEFAULT_MODE = "dashboard"
     CSS_PATH = [style("app.tcss")]
     COMMANDS = App.COMMANDS | {LexituiCommands}
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = _modes()  # type: ignore[assignment]
@@ -65,26 +75,39 @@ class LexituiApp(App[None]):
     def __init__(self, services: Services | None = None) -> None:
         super().__init__()
         self.services = services or Services.build()
+        self.services_ready = asyncio.Event()
         self._keymap: dict[str, str] = {}
 
-    def get_default_screen(self) -> Screen[None]:
-        return StartingScreen()
-
-    async def on_mount(self) -> None:
-        await self.services.start()
+    def on_mount(self) -> None:
         self._keymap = {str(k): str(v) for k, v in self.services.config.get("keys", {}).items()}
         self.set_keymap(self._keymap)
-        await self.switch_mode("dashboard")
+        # Started in a worker so the first paint does not wait for the database; screens
+        # await ``services_ready`` before they read anything.
+        self.run_worker(self._start_services(), name="start-services")
+
+    async def _start_services(self) -> None:
+        try:
+            await self.services.start()
+        except USER_ERRORS as exc:
+            self.exit(return_code=1, message=f"lexitui: {exc}")
+            return
+        self.services_ready.set()
 
     async def on_unmount(self) -> None:
         await self.services.stop()
 
     async def open_chat(self, model_id: str) -> None:
+        from lexitui.ui.screens.chat import ChatScreen
+
         await self.switch_mode("runtime")
         if isinstance(self.screen, ChatScreen):
             self.screen.pick_model(model_id)
 
     def action_help(self) -> None:
+        from lexitui.ui.screens.chat import ChatScreen
+        from lexitui.ui.screens.help import HelpScreen, describe
+        from lexitui.ui.screens.models import ModelsScreen
+
         sections = {"Everywhere": describe(self.BINDINGS, self._keymap)}
         for screen_type in (ModelsScreen, ChatScreen):
             sections[screen_type.__name__.removesuffix("Screen")] = describe(
@@ -94,5 +117,6 @@ class LexituiApp(App[None]):
 
 
 def run_app() -> int:
-    LexituiApp().run()
-    return 0
+    app = LexituiApp()
+    app.run()
+    return app.return_code or 0

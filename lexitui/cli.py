@@ -135,11 +135,11 @@ def _report(done: ChatFinished, as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from lexitui.app import run_app
-
-        return run_app()
     try:
+        if args.command is None:
+            from lexitui.app import run_app
+
+            return run_app()
         return int(asyncio.run(args.func(args)))
     except USER_ERRORS as exc:
         print(f"lexitui: {exc}", file=sys.stderr)

@@ -13,11 +13,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from lexitui.domain.enums import ChatRole
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)

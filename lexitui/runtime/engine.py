@@ -16,8 +16,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
 
@@ -118,6 +116,8 @@ class EngineProcess:
         return str(message["ready"])
 
     async def _await_health(self) -> None:
+        import httpx  # imported here: httpx costs ~60 ms, and the TUI must paint fast
+
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
             for _ in range(100):
                 with contextlib.suppress(httpx.HTTPError):

@@ -12,8 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from lexitui.domain.models import InstalledModel
 from lexitui.events import EventBus, LocalGenerationCompleted, ModelLoaded, ModelUnloaded
@@ -26,6 +25,9 @@ from lexitui.runtime.chat import (
 )
 from lexitui.runtime.engine import EngineOptions, EngineProcess
 from lexitui.storage.registry import ModelRegistry
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class NoModelLoaded(RuntimeError):
@@ -65,6 +67,8 @@ class RuntimeService:
             started = time.perf_counter()
             await engine.start()
             self._engine, self._model = engine, model
+            import httpx  # deferred: keeps ~60 ms of imports off the app's start-up path
+
             self._client = httpx.AsyncClient(base_url=engine.base_url, timeout=30.0)
             self._watch = asyncio.get_running_loop().create_task(self._watch_engine(engine))
             await self._registry.touch(model.id)

@@ -27,6 +27,7 @@ async def test_quit_with_a_loaded_model_stops_the_engine_cleanly() -> None:
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("1")  # the dashboard listens to model events too
+        await app.services_ready.wait()
         await app.open_chat(STARTER_ID)
         await wait_until(lambda: app.services.runtime.loaded_model is not None)
         engine = app.services.runtime._engine
@@ -45,6 +46,7 @@ async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: P
     bad.write_bytes(b"GGUF" + b"\xff" * 64)
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
+        await app.services_ready.wait()
         await app.services.registry.add(
             "broken-model", "Broken model", bad, source="test", registered_by_path=True
         )
@@ -56,3 +58,33 @@ async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: P
         assert "broken-model" in str(state.render())
         await pilot.press("escape", "6")
         assert app.screen.name == "models"
+
+
+async def test_a_database_from_a_newer_release_exits_with_a_clear_message() -> None:
+    import sqlite3
+
+    from lexitui.config import Paths
+
+    paths = Paths.from_env()
+    paths.ensure()
+    with sqlite3.connect(paths.database) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    app = LexituiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+    assert app.return_code == 1
+    assert not app.services_ready.is_set()
+
+
+async def test_keys_are_remapped_from_the_config_file() -> None:
+    from lexitui.config import Paths, save_config_section
+
+    save_config_section(Paths.from_env(), "keys", {"area.models": "m"})
+    app = LexituiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")  # the default key no longer does it
+        await pilot.pause()
+        assert app.current_mode == "dashboard"
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.current_mode == "models"

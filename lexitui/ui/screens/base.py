@@ -35,6 +35,15 @@ class AreaScreen(Screen[None]):
         assert isinstance(app, LexituiApp)
         return app.services
 
+    async def ready(self) -> Services:
+        """The services, once the app has started them (the first screen paints before that)."""
+        from lexitui.app import LexituiApp
+
+        app = self.app
+        assert isinstance(app, LexituiApp)
+        await app.services_ready.wait()
+        return app.services
+
     def watch_stream(self, stream: Observable[T], handler: Callable[[T], None]) -> None:
         """Call ``handler`` on the app's loop for each event, until the screen is hidden."""
 

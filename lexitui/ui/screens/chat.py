@@ -49,6 +49,7 @@ class ChatScreen(AreaScreen):
         self.title = "lexitui · Chat"
 
     async def on_screen_resume(self) -> None:
+        await self.ready()
         self.watch_stream(self.services.bus.inference, self._on_event)
         models = await self.services.registry.list()
         select = self.query_one("#model-select", Select)
@@ -74,7 +75,7 @@ class ChatScreen(AreaScreen):
 
     @work(exclusive=True, group="load")
     async def load_model(self, model_id: str) -> None:
-        runtime = self.services.runtime
+        runtime = (await self.ready()).runtime
         if runtime.loaded_model and runtime.loaded_model.id == model_id:
             self._set_state(f"Ready: {model_id}")
             return

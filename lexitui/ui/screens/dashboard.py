@@ -40,7 +40,7 @@ class DashboardScreen(AreaScreen):
 
     async def on_screen_resume(self) -> None:
         self.watch_stream(self.services.bus.inference, self._on_event)
-        await self._show_models()
+        self.run_worker(self._show_models(), group="dash-models", exclusive=True)
 
     def _on_event(self, _event: Event) -> None:
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
@@ -56,7 +56,8 @@ class DashboardScreen(AreaScreen):
         )
 
     async def _show_models(self) -> None:
-        models = await self.services.registry.list()
+        services = await self.ready()
+        models = await services.registry.list()
         loaded = self.services.runtime.loaded_model
         lines = ["[b]Models[/b]", f"Installed: {len(models)}"]
         lines.append(f"Loaded: {loaded.name}" if loaded else "Loaded: none — press 7 to chat")

@@ -30,6 +30,7 @@ class ModelsScreen(AreaScreen):
         self.query_one(DataTable).add_columns("Id", "Name", "Size", "Format", "Source")
 
     async def on_screen_resume(self) -> None:
+        await self.ready()
         await self.action_refresh()
 
     async def action_refresh(self) -> None:
