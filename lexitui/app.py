@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
+from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.services import Services
 from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
@@ -26,7 +27,7 @@ from lexitui.ui.screens.not_built import NotBuiltScreen
 from lexitui.ui.style_paths import style
 
 # Start-up failures a user can fix (a broken config, a database from a newer release).
-USER_ERRORS = (ConfigError, StoreError, OSError)
+USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
 
 
 def _models_screen() -> Screen[None]:
@@ -87,7 +88,7 @@ class LexituiApp(App[None]):
 
     async def _start_services(self) -> None:
         try:
-            await self.services.start()
+            await self.services.start(background=True)
         except USER_ERRORS as exc:
             self.exit(return_code=1, message=f"lexitui: {exc}")
             return

@@ -16,6 +16,8 @@ from importlib.metadata import PackageNotFoundError, version
 from lexitui.config import ConfigError
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.models import InvalidModelId
+from lexitui.hardware.cli import add_parser as add_hardware_parser
+from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.runtime.chat import ChatError, ChatFinished, ChatMessage, GenerationParams, TokenDelta
 from lexitui.runtime.engine import EngineError
 from lexitui.services import Services
@@ -23,7 +25,15 @@ from lexitui.storage.registry import ModelNotFound
 from lexitui.store import StoreError
 
 # Errors a user can cause or fix; they print one line instead of a traceback.
-USER_ERRORS = (ConfigError, StoreError, EngineError, ChatError, ModelNotFound, InvalidModelId)
+USER_ERRORS = (
+    ConfigError,
+    StoreError,
+    EngineError,
+    ChatError,
+    ModelNotFound,
+    InvalidModelId,
+    HardwareSettingsError,
+)
 
 
 def package_version() -> str:
@@ -52,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("ls", help="list installed models")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_ls)
+
+    add_hardware_parser(sub)
 
     return parser
 

@@ -2,22 +2,29 @@
 
 The TUI, the headless CLI and the tests all go through ``Services``: whatever a screen can do, a
 service method can do. ``start()`` opens the store, reconciles the starter model and starts the
-event recorder; ``stop()`` reverses it and always closes the store (an unclosed aiosqlite
+event recorder; with ``background=True`` (the TUI) it also detects the hardware and starts the
+live monitor. ``stop()`` reverses it and always closes the store (an unclosed aiosqlite
 connection blocks interpreter exit).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from lexitui.config import Paths, load_config
 from lexitui.events import EventBus
+from lexitui.hardware.detector import HardwareDetector
+from lexitui.hardware.monitor import HardwareMonitor
+from lexitui.hardware.settings import load_hardware_settings
 from lexitui.runtime.service import RuntimeService
 from lexitui.storage.registry import ModelRegistry
 from lexitui.storage.starter import register_starter
 from lexitui.store import Store
 from lexitui.store.event_log import EventRecorder
+from lexitui.store.hardware_history import HardwareHistory
 
 
 @dataclass
@@ -29,15 +36,30 @@ class Services:
     registry: ModelRegistry
     runtime: RuntimeService
     recorder: EventRecorder
+    hardware: HardwareDetector
+    monitor: HardwareMonitor
+    hardware_history: HardwareHistory
     started: bool = field(default=False, init=False)
+    _detection: asyncio.Task[object] | None = field(default=None, init=False)
 
     @classmethod
-    def build(cls, paths: Paths | None = None) -> Services:
+    def build(
+        cls, paths: Paths | None = None, hardware: HardwareDetector | None = None
+    ) -> Services:
+        """``hardware`` lets tests pass a detector fed with recorded readings."""
         paths = paths or Paths.from_env()
         config = load_config(paths)
         bus = EventBus()
         store = Store(paths.database)
         registry = ModelRegistry(store)
+        settings = load_hardware_settings(paths)
+        if hardware is None:
+            hardware = HardwareDetector(
+                bus=bus, settings=settings, model_storage_path=paths.models_dir
+            )
+        else:
+            hardware.bus = bus
+        history = HardwareHistory(store)
         return cls(
             paths=paths,
             config=config,
@@ -46,14 +68,25 @@ class Services:
             registry=registry,
             runtime=RuntimeService(registry, bus, paths.logs_dir),
             recorder=EventRecorder(bus, store),
+            hardware=hardware,
+            monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
+            hardware_history=history,
         )
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = False) -> None:
         self.paths.ensure()
         await self.store.open()
         self.recorder.start()
         await register_starter(self.registry)
         self.started = True
+        if background:
+            # Detection first (the monitor compares samples against it), off the start-up path.
+            self._detection = asyncio.get_running_loop().create_task(self._detect_then_monitor())
+
+    async def _detect_then_monitor(self) -> object:
+        capabilities = await self.hardware.detect()
+        await self.monitor.start()
+        return capabilities
 
     async def stop(self) -> None:
         if not self.started:
@@ -61,6 +94,11 @@ class Services:
             return
         self.started = False
         try:
+            if self._detection is not None:
+                self._detection.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._detection
+            await self.monitor.stop()
             await self.runtime.close()
             await self.recorder.stop()
         finally:

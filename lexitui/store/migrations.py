@@ -46,6 +46,16 @@ MIGRATIONS: tuple[str, ...] = (
         ttft_ms REAL
     );
     """,
+    # 3: the hardware monitor's rolling usage history (bounded by HardwareHistory's retention).
+    """
+    CREATE TABLE hardware_samples (
+        ts TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value REAL NOT NULL
+    );
+    CREATE INDEX hardware_samples_metric_ts ON hardware_samples(metric, ts);
+    CREATE INDEX hardware_samples_ts ON hardware_samples(ts);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -74,3 +74,28 @@ async def test_engine_crash_is_reported_and_the_service_recovers(services: Servi
     # The same model loads again after the crash.
     await services.runtime.load(STARTER_ID)
     assert services.runtime.engine_url
+
+
+async def test_background_start_detects_hardware_and_samples_into_the_store(
+    paths: object,
+) -> None:
+    from lexitui.config import Paths
+    from lexitui.events import HardwareDetected
+
+    assert isinstance(paths, Paths)
+    services = Services.build(paths)
+    seen: list[Event] = []
+    services.bus.hardware.subscribe(seen.append)
+    await services.start(background=True)
+    try:
+        for _ in range(100):
+            if await services.hardware_history.recent("cpu_percent"):
+                break
+            await asyncio.sleep(0.05)
+        assert services.hardware.last is not None
+        assert any(isinstance(e, HardwareDetected) for e in seen)
+        assert services.monitor.running
+        assert len(await services.hardware_history.recent("cpu_percent")) >= 1
+    finally:
+        await services.stop()
+    assert not services.monitor.running

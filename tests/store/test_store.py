@@ -66,6 +66,7 @@ async def test_upgrades_a_database_left_at_an_older_version(tmp_path: Path) -> N
     async with store.write() as conn:
         await conn.execute("DROP TABLE messages")
         await conn.execute("DROP TABLE conversations")
+        await conn.execute("DROP TABLE hardware_samples")
         await conn.execute("PRAGMA user_version = 1")
     await store.close()
 
@@ -73,7 +74,7 @@ async def test_upgrades_a_database_left_at_an_older_version(tmp_path: Path) -> N
     await store.open()
     try:
         assert await store.user_version() == SCHEMA_VERSION
-        assert "messages" in await table_names(store)
+        assert {"messages", "hardware_samples"} <= await table_names(store)
     finally:
         await store.close()
 

@@ -42,13 +42,17 @@ def test_chat_with_the_starter_loaded(
     async def go(pilot: Pilot[None]) -> None:
         app = pilot.app
         assert isinstance(app, LexituiApp)
+        await app.services_ready.wait()
         await app.open_chat(STARTER_ID)
-        for _ in range(200):
-            if app.services.runtime.loaded_model is not None:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        state = screen.query_one("#chat-state")
+        # Wait for what the user sees, not the service: the label updates after the load.
+        for _ in range(400):
+            if "Ready" in str(state.render()):
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.2)
-        assert isinstance(app.screen, ChatScreen)
 
     assert svg_snapshot == shoot(size, go)
 

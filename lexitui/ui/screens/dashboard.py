@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import platform
-
-import psutil
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.areas import AREAS
-from lexitui.events import Event
+from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.events import Event, HardwareDetected
 from lexitui.ui.screens.base import AreaScreen
 
 GIB = 1024**3
@@ -36,23 +34,38 @@ class DashboardScreen(AreaScreen):
         for item in AREAS:
             colour = "green" if item.built else "yellow"
             table.add_row(item.key, item.title, f"[{colour}]{item.status}[/]", key=item.mode)
-        self._show_machine()
+        self.query_one("#dash-machine", Static).update("[b]Machine[/b]\nDetecting hardware…")
 
     async def on_screen_resume(self) -> None:
         self.watch_stream(self.services.bus.inference, self._on_event)
+        self.watch_stream(self.services.bus.hardware, self._on_hardware)
+        if self.services.hardware.last is not None:
+            self._show_machine(self.services.hardware.last)
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
 
     def _on_event(self, _event: Event) -> None:
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
 
-    def _show_machine(self) -> None:
-        memory = psutil.virtual_memory()
+    def _on_hardware(self, event: Event) -> None:
+        if isinstance(event, HardwareDetected) and self.services.hardware.last is not None:
+            self._show_machine(self.services.hardware.last)
+
+    def _show_machine(self, hw: HardwareCapabilities) -> None:
+        cpu = hw.cpu
+        if hw.gpus:
+            names = sorted({g.name for g in hw.gpus})
+            gpus = f"{len(hw.gpus)} x {', '.join(names)} ({hw.total_vram_bytes / GIB:.0f} GiB)"
+        else:
+            gpus = "none — CPU-only mode"
+        best = hw.recommendation
         self.query_one("#dash-machine", Static).update(
             "[b]Machine[/b]\n"
-            f"{platform.system()} {platform.machine()}\n"
-            f"CPU: {psutil.cpu_count(logical=True)} threads\n"
-            f"RAM: {memory.available / GIB:.1f} of {memory.total / GIB:.1f} GiB free\n"
-            "GPUs: see the Hardware area (2)"
+            f"{hw.operating_system} {hw.architecture} · {cpu.name}\n"
+            f"CPU: {cpu.physical_cores} cores / {cpu.logical_cores} threads\n"
+            f"RAM: {hw.available_ram_bytes / GIB:.1f} of {hw.total_ram_bytes / GIB:.1f} GiB free\n"
+            f"GPUs: {gpus}\n"
+            f"Fits: {best.max_recommended_size.value} at {best.recommended_quantization.value}"
+            f" ({best.recommended_mode.value.replace('_', ' ')})"
         )
 
     async def _show_models(self) -> None:
