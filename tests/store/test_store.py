@@ -132,6 +132,24 @@ async def test_two_connections_writing_at_once_lose_nothing(tmp_path: Path) -> N
         await second.close()
 
 
+async def test_many_coroutines_share_one_connection_safely(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    await store.open()
+
+    async def write(i: int) -> None:
+        async with store.write() as conn:
+            await conn.execute("INSERT INTO events (ts, kind, details) VALUES ('t', 'k', ?)", (i,))
+            await asyncio.sleep(0)  # hand the loop to the other writers mid-transaction
+            await conn.execute("INSERT INTO events (ts, kind, details) VALUES ('t', 'k', ?)", (i,))
+
+    try:
+        await asyncio.gather(*(write(i) for i in range(20)))
+        rows = await store.fetch_all("SELECT COUNT(*) FROM events")
+        assert rows[0][0] == 40
+    finally:
+        await store.close()
+
+
 WRITER = textwrap.dedent(
     """
     import asyncio, sys

@@ -56,7 +56,13 @@ async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: P
         state = screen.query_one("#chat-state")
         await wait_until(lambda: "Could not load" in str(state.render()))
         assert "broken-model" in str(state.render())
-        await pilot.press("escape", "6")
+        await pilot.press("f2")  # the engine's own log says what llama.cpp disliked
+        await pilot.pause()
+        from textual.widgets import Log
+
+        log_text = "\n".join(str(line) for line in app.screen.query_one(Log).lines)
+        assert "failed to load model" in log_text
+        await pilot.press("escape", "escape", "6")
         assert app.screen.name == "models"
 
 
@@ -88,3 +94,23 @@ async def test_keys_are_remapped_from_the_config_file() -> None:
         await pilot.press("m")
         await pilot.pause()
         assert app.current_mode == "models"
+
+
+@pytest.mark.parametrize("size", [(40, 10), (80, 24)], ids=["40x10", "80x24"])
+async def test_every_area_survives_tiny_terminals_and_resize_storms(size: tuple[int, int]) -> None:
+    from lexitui.areas import AREAS
+
+    app = LexituiApp()
+    async with app.run_test(size=size) as pilot:
+        await app.services_ready.wait()
+        for area in AREAS:
+            await pilot.press(area.key)
+            await pilot.pause()
+            assert app.current_mode == area.mode
+            for width, height in ((20, 5), (200, 60), size):
+                await pilot.resize_terminal(width, height)
+            await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("escape", "q")
+    assert app.return_code in (None, 0)

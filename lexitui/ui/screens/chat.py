@@ -27,6 +27,7 @@ class ChatScreen(AreaScreen):
         Binding("i", "focus_input", "Type", id="chat.input"),
         Binding("ctrl+l", "clear", "Clear chat", id="chat.clear"),
         Binding("ctrl+u", "unload", "Unload model", id="chat.unload"),
+        Binding("f2", "engine_log", "Engine log", id="chat.engine_log"),
     ]
 
     def __init__(self) -> None:
@@ -154,6 +155,16 @@ class ChatScreen(AreaScreen):
         self.history.clear()
         await self.query_one("#chat-log", VerticalScroll).remove_children()
         self.query_one("#chat-stats", Static).update("")
+
+    def action_engine_log(self) -> None:
+        from lexitui.ui.screens.engine_log import EngineLogScreen
+
+        picked = self.query_one("#model-select", Select).value
+        model_id = self._wanted or (picked if isinstance(picked, str) else None)
+        if model_id is None:
+            self.notify("Pick a model first: each model has its own engine log.")
+            return
+        self.app.push_screen(EngineLogScreen(self.services.runtime.log_path(model_id)))
 
     async def action_unload(self) -> None:
         await self.services.runtime.unload()

@@ -1,0 +1,46 @@
+"""The embedded engine's log (llama.cpp's own output), for when a model will not load or answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Log, Static
+
+TAIL_BYTES = 256 * 1024
+
+
+def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
+    """The end of the log; escape sequences are dropped so they never reach the terminal raw."""
+    try:
+        with path.open("rb") as log:
+            log.seek(0, 2)
+            log.seek(max(0, log.tell() - limit))
+            raw = log.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return f"No engine log yet ({path.name}): load a model first."
+    return "".join(ch for ch in raw if ch in "\n\t" or ch.isprintable())
+
+
+class EngineLogScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="log.close")]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="log-box"):
+            yield Static(f"[b]Engine log[/b]  {self.path.name}  (Esc closes)")
+            yield Log(id="engine-log", highlight=False)
+
+    def on_mount(self) -> None:
+        log = self.query_one(Log)
+        log.write(read_tail(self.path))
+        log.focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
