@@ -50,3 +50,17 @@ def test_every_area_chat_and_quit(term: TmuxSession) -> None:
     term.wait_for("You: Say hi")
     term.send("q")
     assert term.wait_exit() == 0
+
+
+def test_a_16_colour_console_without_colour(lexitui_home: Path) -> None:
+    """TERM=linux (16 colours) with NO_COLOR set: every area still reads, quit still works."""
+    session = TmuxSession(80, 24, lexitui_home, {"TERM": "linux", "NO_COLOR": "1"})
+    try:
+        session.wait_for("lexitui · Dashboard")
+        for area in AREAS:
+            session.send(area.key)
+            session.wait_for(f"lexitui · {area.title}")
+        session.send("q")
+        assert session.wait_exit() == 0
+    finally:
+        session.close()

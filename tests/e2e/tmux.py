@@ -12,7 +12,9 @@ from pathlib import Path
 
 
 class TmuxSession:
-    def __init__(self, width: int, height: int, home: Path) -> None:
+    def __init__(
+        self, width: int, height: int, home: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = f"lexitui-{uuid.uuid4().hex[:8]}"
         self.socket = f"lexitui-test-{self.name}"
         self.exit_file = home / "exit-code"
