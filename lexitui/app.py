@@ -36,6 +36,12 @@ def _models_screen() -> Screen[None]:
     return ModelsScreen()
 
 
+def _hardware_screen() -> Screen[None]:
+    from lexitui.ui.screens.hardware import HardwareScreen
+
+    return HardwareScreen()
+
+
 def _chat_screen() -> Screen[None]:
     # Imported on first use: the chat's Markdown stack costs ~50 ms the dashboard does not need.
     from lexitui.ui.screens.chat import ChatScreen
@@ -45,6 +51,7 @@ def _chat_screen() -> Screen[None]:
 
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dashboard": DashboardScreen,
+    "hardware": _hardware_screen,
     "models": _models_screen,
     "runtime": _chat_screen,
 }
@@ -61,7 +68,7 @@ def _modes() -> dict[str, Callable[[], Screen[None]]]:
 class LexituiApp(App[None]):
     TITLE = "lexitui"
     DEFAULT_MODE = "dashboard"
-    CSS_PATH = [style("app.tcss")]
+    CSS_PATH = [style("app.tcss"), style("hardware.tcss")]
     COMMANDS = App.COMMANDS | {LexituiCommands}
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = _modes()  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -106,14 +113,19 @@ class LexituiApp(App[None]):
 
     def action_help(self) -> None:
         from lexitui.ui.screens.chat import ChatScreen
+        from lexitui.ui.screens.hardware import HardwareScreen
+        from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
         from lexitui.ui.screens.help import HelpScreen, describe
         from lexitui.ui.screens.models import ModelsScreen
 
         sections = {"Everywhere": describe(self.BINDINGS, self._keymap)}
-        for screen_type in (ModelsScreen, ChatScreen):
-            sections[screen_type.__name__.removesuffix("Screen")] = describe(
-                screen_type.BINDINGS, self._keymap
-            )
+        for where, screen_type in (
+            ("Hardware", HardwareScreen),
+            ("HW settings", HardwareSettingsScreen),
+            ("Models", ModelsScreen),
+            ("Chat", ChatScreen),
+        ):
+            sections[where] = describe(screen_type.BINDINGS, self._keymap)
         self.push_screen(HelpScreen(sections))
 
 

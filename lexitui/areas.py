@@ -33,8 +33,8 @@ AREAS: tuple[Area, ...] = (
         "Hardware",
         "2",
         "v0.16.1e/f/j",
-        False,
-        "Not built yet: GPU/CPU detection, live monitor and recommendations are coming.",
+        True,
+        "CPU, RAM, disk and live GPU cards; which model sizes and quants fit; s edits settings.",
     ),
     Area(
         "backends",

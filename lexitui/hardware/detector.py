@@ -3,8 +3,8 @@
 Probes (procfs/sysfs walks, NVML, sysctl) block, so each runs in a worker thread and they run
 side by side. None of them raises: a probe that fails leaves a sentence in ``probe_notes`` and a
 safe default, because a broken NVIDIA driver must not stop someone using their CPU.
-Everything the OS would give is injectable (root folder, NVML reader, environment, RAM reading)
-so tests describe a machine instead of needing one.
+Everything the OS would give is injectable (root folder, NVML reader, environment, RAM and disk
+readings) so tests describe a machine instead of needing one.
 """
 
 from __future__ import annotations
@@ -36,12 +36,17 @@ from lexitui.hardware.recommend import recommend
 from lexitui.hardware.settings import HardwareSettings
 
 MemoryReader = Callable[[], tuple[int, int]]  # (total, available) bytes
+DiskFreeReader = Callable[[Path], int]  # free bytes of the filesystem holding a folder
 _ARCH = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def read_memory() -> tuple[int, int]:
     vm = psutil.virtual_memory()
     return int(vm.total), int(vm.available)
+
+
+def free_disk_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free
 
 
 def nearest_existing(path: Path) -> Path:
@@ -71,6 +76,7 @@ class HardwareDetector:
         environ: Mapping[str, str] | None = None,
         memory: MemoryReader = read_memory,
         runner: CommandRunner = run_command,
+        disk_free: DiskFreeReader = free_disk_bytes,
     ) -> None:
         self.bus = bus or EventBus()
         self.settings = settings or HardwareSettings()
@@ -83,6 +89,7 @@ class HardwareDetector:
         )
         self._memory = memory
         self._runner = runner
+        self._disk_free = disk_free
         self._nvml = nvml if nvml is not None else self._default_nvml()
         self._apple_chip: str | None = None
         self.last: HardwareCapabilities | None = None
@@ -175,7 +182,7 @@ class HardwareDetector:
 
     def _probe_disk(self, notes: list[str]) -> int:
         try:
-            return shutil.disk_usage(nearest_existing(self.model_storage_path)).free
+            return self._disk_free(nearest_existing(self.model_storage_path))
         except OSError as exc:
             notes.append(f"disk: cannot read free space for the model folder ({exc.strerror})")
             return 0

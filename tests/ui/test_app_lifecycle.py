@@ -114,3 +114,22 @@ async def test_every_area_survives_tiny_terminals_and_resize_storms(size: tuple[
         await pilot.pause()
         await pilot.press("escape", "q")
     assert app.return_code in (None, 0)
+
+
+async def test_a_screen_resumed_twice_gets_each_event_once() -> None:
+    from lexitui.events import ModelUnloaded
+    from lexitui.ui.screens.dashboard import DashboardScreen
+
+    app = LexituiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.services_ready.wait()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        calls: list[object] = []
+        screen._on_event = calls.append  # type: ignore[method-assign]
+        screen.drop_streams()
+        for _ in range(2):  # Textual can deliver ScreenResume twice for one showing
+            screen.watch_stream(app.services.bus.inference, screen._on_event)
+        app.services.bus.publish(ModelUnloaded(model_id="m", reason="test"))
+        await pilot.pause(0.1)
+    assert len(calls) == 1

@@ -25,7 +25,9 @@ T = TypeVar("T")
 class AreaScreen(Screen[None]):
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
-        self._subscriptions: list[DisposableBase] = []
+        # Keyed by (stream, handler): Textual can deliver ScreenResume twice for one showing, and
+        # a second subscription would deliver every event twice.
+        self._subscriptions: dict[tuple[int, object], DisposableBase] = {}
 
     @property
     def services(self) -> Services:
@@ -47,14 +49,18 @@ class AreaScreen(Screen[None]):
     def watch_stream(self, stream: Observable[T], handler: Callable[[T], None]) -> None:
         """Call ``handler`` on the app's loop for each event, until the screen is hidden."""
 
+        key = (id(stream), handler)
+        if key in self._subscriptions:
+            return
+
         def guarded(item: T) -> None:
             if self.is_mounted and self.is_attached:
                 handler(item)
 
-        self._subscriptions.append(subscribe_on_loop(stream, guarded))
+        self._subscriptions[key] = subscribe_on_loop(stream, guarded)
 
     def drop_streams(self) -> None:
-        for subscription in self._subscriptions:
+        for subscription in self._subscriptions.values():
             subscription.dispose()
         self._subscriptions.clear()
 
