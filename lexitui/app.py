@@ -84,6 +84,7 @@ class LexituiApp(App[None]):
         super().__init__()
         self.services = services or Services.build()
         self.services_ready = asyncio.Event()
+        self._starting: asyncio.Task[None] | None = None
         self._keymap: dict[str, str] = {}
 
     def on_mount(self) -> None:
@@ -91,17 +92,23 @@ class LexituiApp(App[None]):
         self.set_keymap(self._keymap)
         # Started in a worker so the first paint does not wait for the database; screens
         # await ``services_ready`` before they read anything.
-        self.run_worker(self._start_services(), name="start-services")
+        # A plain task, not a worker: workers are cancelled on exit, and a start cut off half-way
+        # could leave the database open (its thread would then block the process from exiting).
+        self._starting = asyncio.create_task(self._start_services())
 
     async def _start_services(self) -> None:
         try:
-            await self.services.start(background=True)
+            await self.services.start()
         except USER_ERRORS as exc:
             self.exit(return_code=1, message=f"lexitui: {exc}")
             return
         self.services_ready.set()
+        self.call_after_refresh(self.services.start_background)
 
     async def on_unmount(self) -> None:
+        # Quitting during start-up waits for the start to finish, then stops cleanly.
+        if self._starting is not None:
+            await asyncio.gather(self._starting, return_exceptions=True)
         await self.services.stop()
 
     async def open_chat(self, model_id: str) -> None:

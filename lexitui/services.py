@@ -80,7 +80,14 @@ class Services:
         await register_starter(self.registry)
         self.started = True
         if background:
-            # Detection first (the monitor compares samples against it), off the start-up path.
+            self.start_background()
+
+    def start_background(self) -> None:
+        """Detect the hardware, then start the monitor (it compares samples against detection).
+
+        The TUI calls this once the first screen has painted, so probes never delay it.
+        """
+        if self._detection is None and self.started:
             self._detection = asyncio.get_running_loop().create_task(self._detect_then_monitor())
 
     async def _detect_then_monitor(self) -> object:
