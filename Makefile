@@ -31,6 +31,8 @@ unit: $(DEV_STAMP)
 bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_chat.py
+	$(PY) bench/bench_hardware.py
+	$(PY) bench/bench_tui_cpu.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
