@@ -153,13 +153,18 @@ class EngineProcess:
             await proc.wait()
 
 
-def first_error_line(log_path: Path, tail_bytes: int = 65536) -> str:
+def read_log_tail(log_path: Path, limit: int = 65536) -> str:
+    """The last ``limit`` bytes of a log, decoded leniently; raises OSError if it is missing."""
+    with log_path.open("rb") as log:
+        log.seek(0, 2)
+        log.seek(max(0, log.tell() - limit))
+        return log.read().decode("utf-8", "replace")
+
+
+def first_error_line(log_path: Path) -> str:
     """The first llama.cpp error (`` E `` level) in the last part of the log, trimmed."""
     try:
-        with log_path.open("rb") as log:
-            log.seek(0, 2)
-            log.seek(max(0, log.tell() - tail_bytes))
-            text = log.read().decode("utf-8", "replace")
+        text = read_log_tail(log_path)
     except OSError:
         return ""
     for line in text.splitlines():

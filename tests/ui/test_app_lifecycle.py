@@ -138,12 +138,11 @@ async def test_a_screen_resumed_twice_gets_each_event_once() -> None:
 async def test_quitting_at_once_during_start_up_exits_cleanly() -> None:
     import threading
 
+    before = set(threading.enumerate())
     app = LexituiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")  # before the services have finished starting
     assert app.services.store._conn is None, "the database must be closed"
     assert not app.services.monitor.running
-    lingering = [
-        t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()
-    ]
+    lingering = [t for t in set(threading.enumerate()) - before if not t.daemon]
     assert lingering == [], "a non-daemon thread left behind keeps the process from exiting"

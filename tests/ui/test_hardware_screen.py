@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from lexitui.hardware.settings import HardwareSettings
 from lexitui.ui.screens.hardware import DETECTING, HardwareScreen
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.metric_row import MetricRow
-from tests.ui.hardware_machine import FIXTURES, Machine, hardware_app
+from tests.ui.hardware_machine import FIXTURES, Machine, hardware_app, until
 
 MACHINES = {
     "no_gpu": "nvml_no_driver.json",
@@ -31,14 +29,6 @@ MACHINES = {
     "eight_gpus": "nvml_8x_h100.json",
 }
 SIZES = [(80, 24), (160, 48)]
-
-
-async def until(check: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the screen never got there")
 
 
 async def open_hardware(pilot: Pilot[None]) -> HardwareScreen:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,9 @@ from lexitui.hardware.settings import (
 from lexitui.ui.screens.hardware import HardwareScreen
 from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen, allowed_from_choice
 from lexitui.ui.widgets.gpu_card import GpuCard
-from tests.ui.hardware_machine import hardware_app
+from tests.ui.hardware_machine import hardware_app, until
 
 ONE_GPU = "nvml_1_gpu_rtx4090.json"
-
-
-async def until(check: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the screen never got there")
 
 
 async def open_form(pilot: Pilot[None]) -> tuple[HardwareScreen, HardwareSettingsScreen]:

@@ -10,16 +10,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
+from lexitui.runtime.engine import read_log_tail
+
 TAIL_BYTES = 256 * 1024
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
     """The end of the log; escape sequences are dropped so they never reach the terminal raw."""
     try:
-        with path.open("rb") as log:
-            log.seek(0, 2)
-            log.seek(max(0, log.tell() - limit))
-            raw = log.read().decode("utf-8", "replace")
+        raw = read_log_tail(path, limit)
     except FileNotFoundError:
         return f"No engine log yet ({path.name}): load a model first."
     return "".join(ch for ch in raw if ch in "\n\t" or ch.isprintable())
