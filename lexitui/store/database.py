@@ -47,7 +47,13 @@ class Store:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         conn.row_factory = aiosqlite.Row
         self._conn = conn
-        await self._migrate()
+        try:
+            await self._migrate()
+        except BaseException:
+            # A half-opened store must not keep its connection thread alive: that thread would
+            # stop the process from exiting after the error is shown.
+            await self.close()
+            raise
 
     async def close(self) -> None:
         # An unclosed aiosqlite connection keeps its thread alive and blocks interpreter exit.

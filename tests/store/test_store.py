@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -86,8 +87,14 @@ async def test_refuses_a_database_from_a_newer_release(tmp_path: Path) -> None:
     async with store.write() as conn:
         await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     await store.close()
+    before = set(threading.enumerate())
+    refused = Store(path)
     with pytest.raises(StoreError, match="newer lexitui"):
-        await Store(path).open()
+        await refused.open()
+    assert refused._conn is None
+    # The connection's worker thread is gone, so the process can still exit after the error.
+    await asyncio.sleep(0.1)
+    assert [t for t in set(threading.enumerate()) - before if t.is_alive()] == []
 
 
 async def test_a_failed_write_rolls_back(tmp_path: Path) -> None:
