@@ -64,3 +64,17 @@ def test_run_rejects_an_unsafe_model_id() -> None:
     assert result.returncode == 1
     assert "invalid model id" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_from_a_newer_release_is_one_line_and_a_prompt_exit() -> None:
+    import sqlite3
+
+    from lexitui.config import Paths
+
+    paths = Paths.from_env()
+    paths.ensure()
+    with sqlite3.connect(paths.database) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    result = lexitui("ls", timeout=20)  # a leaked connection thread would hang here
+    assert result.returncode == 1
+    assert "newer lexitui" in result.stderr and "Traceback" not in result.stderr
