@@ -36,6 +36,12 @@ def _models_screen() -> Screen[None]:
     return ModelsScreen()
 
 
+def _backends_screen() -> Screen[None]:
+    from lexitui.ui.screens.backends import BackendsScreen
+
+    return BackendsScreen()
+
+
 def _hardware_screen() -> Screen[None]:
     from lexitui.ui.screens.hardware import HardwareScreen
 
@@ -52,6 +58,7 @@ def _chat_screen() -> Screen[None]:
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dashboard": DashboardScreen,
     "hardware": _hardware_screen,
+    "backends": _backends_screen,
     "models": _models_screen,
     "runtime": _chat_screen,
 }
@@ -119,6 +126,7 @@ class LexituiApp(App[None]):
             self.screen.pick_model(model_id)
 
     def action_help(self) -> None:
+        from lexitui.ui.screens.backends import BackendsScreen
         from lexitui.ui.screens.chat import ChatScreen
         from lexitui.ui.screens.hardware import HardwareScreen
         from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
@@ -129,6 +137,7 @@ class LexituiApp(App[None]):
         for where, screen_type in (
             ("Hardware", HardwareScreen),
             ("HW settings", HardwareSettingsScreen),
+            ("Backends", BackendsScreen),
             ("Models", ModelsScreen),
             ("Chat", ChatScreen),
         ):

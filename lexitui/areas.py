@@ -41,8 +41,8 @@ AREAS: tuple[Area, ...] = (
         "Backends",
         "3",
         "v0.16.1g/h/i",
-        False,
-        "Not built yet: Ollama, llama.cpp, LM Studio, vLLM and OpenAI-compatible endpoints.",
+        True,
+        "Ollama, the embedded llama.cpp engine, LM Studio, vLLM, LocalAI, TGW and your endpoints.",
     ),
     Area(
         "discover",

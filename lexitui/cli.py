@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from lexitui.backends.cli import add_parser as add_backends_parser
 from lexitui.config import ConfigError
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.models import InvalidModelId
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_ls)
 
     add_hardware_parser(sub)
+    add_backends_parser(sub)
 
     return parser
 

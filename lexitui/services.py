@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
@@ -39,6 +41,7 @@ class Services:
     hardware: HardwareDetector
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
+    backends: BackendManager
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
 
@@ -60,17 +63,23 @@ class Services:
         else:
             hardware.bus = bus
         history = HardwareHistory(store)
+
+        async def resolve(model_id: str) -> Path:
+            return Path((await registry.get(model_id)).path)
+
+        backends = BackendManager(paths, bus, resolve_model=resolve)
         return cls(
             paths=paths,
             config=config,
             bus=bus,
             store=store,
             registry=registry,
-            runtime=RuntimeService(registry, bus, paths.logs_dir),
+            runtime=RuntimeService(registry, bus, backends.managed),
             recorder=EventRecorder(bus, store),
             hardware=hardware,
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
+            backends=backends,
         )
 
     async def start(self, *, background: bool = False) -> None:
@@ -89,6 +98,7 @@ class Services:
         """
         if self._detection is None and self.started:
             self._detection = asyncio.get_running_loop().create_task(self._detect_then_monitor())
+            self.backends.start()
 
     async def _detect_then_monitor(self) -> object:
         capabilities = await self.hardware.detect()
@@ -97,6 +107,7 @@ class Services:
 
     async def stop(self) -> None:
         if not self.started:
+            await self.backends.close()
             await self.store.close()
             return
         self.started = False
@@ -107,6 +118,7 @@ class Services:
                     await self._detection
             await self.monitor.stop()
             await self.runtime.close()
+            await self.backends.close()
             await self.recorder.stop()
         finally:
             await self.store.close()

@@ -89,7 +89,12 @@ async def stream_chat(
     chunks = 0
     usage: dict[str, Any] = {}
     finish: str | None = None
-    async with client.stream("POST", "/v1/chat/completions", json=body, timeout=None) as resp:
+    # llama.cpp closes the connection after a streamed answer; asking for that up front keeps
+    # the pool from handing a dead connection to the next request.
+    headers = {"Connection": "close"}
+    async with client.stream(
+        "POST", "/v1/chat/completions", json=body, headers=headers, timeout=None
+    ) as resp:
         if resp.status_code != 200:
             raise ChatError(
                 _error_text(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +33,8 @@ def term(request: pytest.FixtureRequest, lexitui_home: Path) -> Iterator[TmuxSes
         session.close()
 
 
-def test_every_area_chat_and_quit(term: TmuxSession) -> None:
+def test_every_area_chat_and_quit(term: TmuxSession, lexitui_home: Path) -> None:
+    home = lexitui_home
     term.wait_for("lexitui · Dashboard")
     for area in AREAS:
         term.send(area.key)
@@ -48,6 +53,24 @@ def test_every_area_chat_and_quit(term: TmuxSession) -> None:
     time.sleep(0.3)
     term.send("Home")  # a long answer scrolls the question away on a small terminal
     term.wait_for("You: Say hi")
+
+    # Another shell sees the same engine, and the Backends area shows it serving the starter.
+    listed = subprocess.run(
+        [sys.executable, "-m", "lexitui", "backends", "--json"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "LEXITUI_HOME": str(home)},
+    )  # fmt: skip
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert rows["llamacpp"]["status"] == "running"
+    assert "not found at 127.0.0.1:11434" in rows["ollama"]["reason"]
+    term.send("3")
+    shown = term.wait_for("lexitui · Backends")
+    for _ in range(100):  # the table fills after one health probe per backend
+        engine_rows = [line for line in shown.splitlines() if line.strip().startswith("llamacpp")]
+        if engine_rows and "running" in engine_rows[0]:
+            break
+        time.sleep(0.1)
+        shown = term.screen()
+    assert engine_rows and "running" in engine_rows[0], shown
     term.send("q")
     assert term.wait_exit() == 0
 

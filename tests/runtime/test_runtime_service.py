@@ -65,11 +65,11 @@ async def test_engine_crash_is_reported_and_the_service_recovers(services: Servi
 
     services.bus.inference.subscribe(on_event)
     await services.runtime.load(STARTER_ID)
-    engine = services.runtime._engine
-    assert engine is not None and engine.pid is not None
-    os.kill(engine.pid, signal.SIGKILL)
+    pid = services.runtime.engine_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
     await asyncio.wait_for(unloaded.wait(), 10)
-    assert reasons[0].startswith("engine exited with code -9")
+    assert reasons[0].startswith("engine exited unexpectedly (killed by SIGKILL)")
     assert services.runtime.loaded_model is None
     # The same model loads again after the crash.
     await services.runtime.load(STARTER_ID)
@@ -99,3 +99,12 @@ async def test_background_start_detects_hardware_and_samples_into_the_store(
     finally:
         await services.stop()
     assert not services.monitor.running
+
+
+async def test_back_to_back_questions_on_one_connection_pool(services: Services) -> None:
+    await services.runtime.load(STARTER_ID)
+    for question in ("Say hi", "Say bye", "Count to three"):
+        messages = [ChatMessage(ChatRole.USER, question)]
+        pieces = [p async for p in services.runtime.chat(messages, GenerationParams(max_tokens=4))]
+        done = pieces[-1]
+        assert isinstance(done, ChatFinished) and done.completion_tokens == 4

@@ -14,7 +14,9 @@ from lexitui.ui.screens.chat import ChatScreen
 
 SIZES = [(80, 24), (120, 40)]
 # Areas whose screens show live readings have their own tests with recorded hardware.
-STATIC_AREAS = [a.mode for a in AREAS if a.mode not in ("dashboard", "runtime", "hardware")]
+STATIC_AREAS = [
+    a.mode for a in AREAS if a.mode not in ("dashboard", "runtime", "hardware", "backends")
+]
 
 
 def shoot(size: tuple[int, int], run_before: object) -> str:

@@ -1,0 +1,122 @@
+"""Runs one embedded engine process at a time for the managed backend, and watches it.
+
+Start: ``EngineProcess`` picks a free port and the child binds it; another program can take the
+port in between, which llama.cpp reports as "couldn't bind", so a start is retried on a fresh
+port. Watch: a task awaits ``EngineProcess.wait()``, so an exit is known the moment it happens
+(no polling); an exit nobody asked for is reported to ``on_exit`` with the signal or code and
+llama.cpp's own first error line. A small state file lets other lexitui processes find it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from lexitui.backends.errors import clean_text
+from lexitui.backends.managed_state import ManagedState, clear_state, write_state
+from lexitui.domain.backends import ModelLoadOptions
+from lexitui.runtime.engine import START_TIMEOUT_S, EngineError, EngineOptions, EngineProcess
+from lexitui.runtime.engine import first_error_line as engine_error_line
+
+log = logging.getLogger(__name__)
+DEFAULT_CONTEXT = 4096
+BIND_FAILURE = "couldn't bind"
+BIND_ATTEMPTS = 3
+
+
+def engine_options(options: ModelLoadOptions) -> EngineOptions:
+    """The options the engine takes; batch, mmap/mlock, main GPU and RoPE are not wired yet."""
+    return EngineOptions(
+        context_length=options.context_length or DEFAULT_CONTEXT,
+        threads=options.threads or 0,
+        gpu_layers=-1 if options.gpu_layers is None else options.gpu_layers,
+        embedding=options.embedding,
+    )
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"engine exited unexpectedly (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    return f"engine exited unexpectedly with code {code}"
+
+
+class EngineSupervisor:
+    def __init__(
+        self,
+        logs_dir: Path,
+        on_exit: Callable[[str], None],
+        *,
+        state_file: Path | None = None,
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
+        self.logs_dir = logs_dir
+        self.start_timeout = start_timeout
+        self._on_exit = on_exit
+        self._state_file = state_file
+        self._engine: EngineProcess | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self.log_path: Path | None = None  # kept after a crash: that is when it is wanted most
+        self.owner = "app"  # written to the state file; see ManagedState.owner
+
+    @property
+    def running(self) -> bool:
+        return self._engine is not None and self._engine.running
+
+    @property
+    def pid(self) -> int | None:
+        return self._engine.pid if self._engine is not None and self.running else None
+
+    async def start(self, model_id: str, path: Path, options: ModelLoadOptions) -> str:
+        """Start the engine and return its URL; raises ``EngineError`` with the reason."""
+        await self.stop()
+        self.log_path = self.logs_dir / f"llamacpp-{model_id.replace(':', '_')}.log"
+        for attempt in range(BIND_ATTEMPTS):
+            engine = EngineProcess(path, self.log_path, engine_options(options))
+            try:
+                url = await engine.start(timeout=self.start_timeout)
+            except EngineError as exc:
+                if BIND_FAILURE in str(exc) and attempt + 1 < BIND_ATTEMPTS:
+                    log.info("engine port was taken; retrying on another port")
+                    continue
+                raise
+            self._engine = engine
+            self._watch = asyncio.get_running_loop().create_task(self._watch_exit(engine))
+            if self._state_file is not None and engine.pid is not None:
+                state = ManagedState(os.getpid(), engine.pid, url, model_id, self.owner)
+                write_state(self._state_file, state)
+            return url
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def stop(self) -> bool:
+        """Stop the engine if one runs; returns whether one did."""
+        engine, self._engine = self._engine, None
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        if engine is None:
+            return False  # the state file, if any, belongs to another process: leave it
+        if self._state_file is not None:
+            clear_state(self._state_file)
+        await engine.stop()
+        return True
+
+    async def _watch_exit(self, engine: EngineProcess) -> None:
+        code = await engine.wait()
+        if self._engine is not engine:
+            return  # stopped on purpose
+        self._engine = None
+        if self._state_file is not None:
+            clear_state(self._state_file)
+        reason = describe_exit(code)
+        cause = engine_error_line(engine.log_path)
+        self._on_exit(clean_text(f"{reason}: {cause}" if cause else reason))

@@ -1,0 +1,79 @@
+"""A small file saying which lexitui process runs the managed engine, and where.
+
+The embedded engine lives only as long as the process that started it (it exits when orphaned),
+so ``lexitui backend start llamacpp`` runs in the foreground. This file lets *other* lexitui
+processes see that engine (``lexitui backends``) and ask its owner to stop it
+(``lexitui backend stop llamacpp``). A stale file, from a process that is gone, is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from lexitui.config import Paths
+
+
+@dataclass(frozen=True)
+class ManagedState:
+    owner_pid: int
+    engine_pid: int
+    endpoint: str
+    model_id: str
+    # "cli": a foreground `lexitui backend start`, which `backend stop` may signal to stop;
+    # "app": the TUI, which must never be sent a signal by another command.
+    owner: str = "app"
+
+
+def run_dir(paths: Paths) -> Path:
+    return paths.data_dir / "run"
+
+
+def state_path(state_dir: Path, name: str) -> Path:
+    return state_dir / f"{name}.json"
+
+
+def write_state(path: Path, state: ManagedState) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state)), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def clear_state(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _is_lexitui(pid: int) -> bool:
+    try:
+        return any("lexitui" in part for part in psutil.Process(pid).cmdline())
+    except (psutil.Error, OSError):
+        return False
+
+
+def read_live_state(path: Path) -> ManagedState | None:
+    """The state if its owner is another live lexitui process and its engine still runs."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        state = ManagedState(
+            owner_pid=int(data["owner_pid"]),
+            engine_pid=int(data["engine_pid"]),
+            endpoint=str(data["endpoint"]),
+            model_id=str(data["model_id"]),
+            owner=str(data.get("owner", "app")),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if state.owner_pid == os.getpid():
+        return None
+    if not (_is_lexitui(state.owner_pid) and psutil.pid_exists(state.engine_pid)):
+        return None
+    if not state.endpoint.startswith("http://127.0.0.1:"):
+        return None  # we only ever write loopback endpoints; anything else was not us
+    return state

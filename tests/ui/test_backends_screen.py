@@ -1,0 +1,78 @@
+"""The Backends area on this machine: the embedded engine, Ollama's absence, a custom endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from lexitui.app import LexituiApp
+from lexitui.config import Paths, load_config
+from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.screens.backends import BackendsScreen
+
+
+async def until(check: Callable[[], bool], seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the screen never got there")
+
+
+def row_of(screen: BackendsScreen, name: str) -> list[str]:
+    table = screen.query_one(DataTable)
+    if name not in {str(k.value) for k in table.rows}:
+        return []
+    return [str(cell) for cell in table.get_row(name)]
+
+
+@pytest.mark.engine
+async def test_engine_ollama_and_a_custom_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await app.services_ready.wait()
+        await pilot.press("3")
+        screen = app.screen
+        assert isinstance(screen, BackendsScreen)
+        await until(lambda: bool(row_of(screen, "ollama")))
+        ollama = " ".join(row_of(screen, "ollama"))
+        assert "not found at 127.0.0.1:11434" in ollama
+
+        await pilot.press("s")  # start the embedded engine with the starter model
+        await until(lambda: "running" in " ".join(row_of(screen, "llamacpp")), 60)
+        engine_row = " ".join(row_of(screen, "llamacpp"))
+        assert STARTER_ID in engine_row and "127.0.0.1:" in engine_row
+        assert app.services.runtime.loaded_model is not None
+
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#form-name", Input).value = "lab-server"
+        app.screen.query_one("#form-url", Input).value = "http://127.0.0.1:9"
+        app.screen.query_one("#form-key-env", Input).value = "LAB_API_KEY"
+        await pilot.press("ctrl+s")
+        await until(lambda: bool(row_of(screen, "lab-server")))
+        saved = load_config(Paths.from_env())["backends"]
+        assert "lab-server" in str(saved) and "LAB_API_KEY" in str(saved)
+
+        await pilot.press("escape", "q")
+
+
+async def test_a_bad_endpoint_is_refused_with_its_reason() -> None:
+    app = LexituiApp()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await app.services_ready.wait()
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#form-name", Input).value = "bad name!"
+        app.screen.query_one("#form-url", Input).value = "ftp://example"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("name" in m.lower() for m in messages), messages
+        assert "backends" not in load_config(Paths.from_env())
