@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
 from textual.widgets import DataTable, Input
 
@@ -12,14 +9,7 @@ from lexitui.app import LexituiApp
 from lexitui.config import Paths, load_config
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens.backends import BackendsScreen
-
-
-async def until(check: Callable[[], bool], seconds: float = 30) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the screen never got there")
+from tests.ui.hardware_machine import until
 
 
 def row_of(screen: BackendsScreen, name: str) -> list[str]:
