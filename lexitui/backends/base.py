@@ -32,6 +32,7 @@ from lexitui.domain.backends import (
     ModelPullResult,
 )
 from lexitui.domain.enums import BackendStatus, InferenceBackendType, ModelInstanceStatus
+from lexitui.hardware.backend_support import ACCELERATION
 
 PullProgress = Callable[[ModelPullProgress], None]
 
@@ -39,6 +40,7 @@ PullProgress = Callable[[ModelPullProgress], None]
 class InferenceBackend(ABC):
     type: ClassVar[InferenceBackendType]
     managed: ClassVar[bool] = False  # lexitui starts and stops it (the embedded engine)
+    model_formats: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -67,7 +69,21 @@ class InferenceBackend(ABC):
         """Never raises for an unreachable backend: that is a status with a reason."""
 
     @abstractmethod
-    async def get_info(self) -> BackendInfo: ...
+    async def version(self) -> str:
+        """The server's own version string, or "unknown"."""
+
+    async def get_info(self) -> BackendInfo:
+        """What any backend can say about itself; one that knows more (slots) adds to it."""
+        return BackendInfo(
+            type=self.type,
+            name=self.name,
+            version=await self.version(),
+            endpoint=self.endpoint,
+            gpu_backends=tuple(sorted(ACCELERATION[self.type])),
+            model_formats=self.model_formats,
+            supports_streaming=True,
+            supports_embeddings=True,
+        )
 
     @abstractmethod
     async def list_models(self) -> list[BackendModel]: ...

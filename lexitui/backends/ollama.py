@@ -36,18 +36,17 @@ from lexitui.backends.transport import (
 from lexitui.backends.wire import ndjson
 from lexitui.domain.backends import (
     BackendHealth,
-    BackendInfo,
     BackendModel,
     ModelLoadOptions,
     ModelPullProgress,
     ModelPullResult,
 )
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
-from lexitui.hardware.backend_support import ACCELERATION
 
 
 class OllamaBackend(InferenceBackend):
     type = InferenceBackendType.OLLAMA
+    model_formats = ("gguf", "safetensors")
 
     def __init__(
         self,
@@ -92,18 +91,6 @@ class OllamaBackend(InferenceBackend):
         except BackendError as exc:
             return health_from_error(exc, elapsed_ms(started))
         return BackendHealth(BackendStatus.RUNNING, elapsed_ms(started), f"version {version}")
-
-    async def get_info(self) -> BackendInfo:
-        return BackendInfo(
-            type=self.type,
-            name=self.name,
-            version=await self.version(),
-            endpoint=self.endpoint,
-            gpu_backends=tuple(sorted(ACCELERATION[self.type])),
-            model_formats=("gguf", "safetensors"),
-            supports_streaming=True,
-            supports_embeddings=True,
-        )
 
     async def running_models(self) -> list[RunningModel]:
         data = self._object(await self.transport.get_json("/api/ps"), "/api/ps")

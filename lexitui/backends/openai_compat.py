@@ -29,9 +29,8 @@ from lexitui.backends.transport import (
     STREAM_IDLE_TIMEOUT,
     HttpTransport,
 )
-from lexitui.domain.backends import BackendHealth, BackendInfo, BackendModel, ModelLoadOptions
+from lexitui.domain.backends import BackendHealth, BackendModel, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
-from lexitui.hardware.backend_support import ACCELERATION
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -57,7 +56,6 @@ class OpenAICompatBackend(InferenceBackend):
     default_name: ClassVar[str] = "custom"
     default_port: ClassVar[int | None] = None
     repetition_key: ClassVar[str | None] = None
-    model_formats: ClassVar[tuple[str, ...]] = ()
     version_path: ClassVar[str | None] = None  # a JSON {"version": ...} beside /v1, if any
 
     def __init__(
@@ -134,18 +132,6 @@ class OpenAICompatBackend(InferenceBackend):
         resp = await self.transport.request("GET", path, allow=(404,))
         data = self.transport.parse(resp) if resp.status_code == 200 else {}
         return str(data.get("version") or "unknown") if isinstance(data, dict) else "unknown"
-
-    async def get_info(self) -> BackendInfo:
-        return BackendInfo(
-            type=self.type,
-            name=self.name,
-            version=await self.version(),
-            endpoint=self.endpoint,
-            gpu_backends=tuple(sorted(ACCELERATION[self.type])),
-            model_formats=self.model_formats,
-            supports_streaming=True,
-            supports_embeddings=True,
-        )
 
     async def list_models(self) -> list[BackendModel]:
         data = await self.transport.get_json(f"{self.api_prefix}/models")
