@@ -74,6 +74,14 @@ class ModelSearched(Event):
 
 
 @dataclass(frozen=True)
+class ModelDownloadQueued(Event):
+    download_id: str
+    model_id: str
+    variant_id: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
 class ModelDownloadStarted(Event):
     download_id: str
     model_id: str
@@ -153,6 +161,7 @@ class CostThresholdReached(Event):
 # Events that later features (history, audit, reconciliation) read back are written to the store.
 PERSISTED_EVENTS: tuple[type[Event], ...] = (
     HardwareDetected,
+    ModelDownloadQueued,
     ModelDownloadCompleted,
     ModelInstalled,
     ModelDeleted,
@@ -181,6 +190,7 @@ class EventBus:
             HardwareChanged: self._hardware,
             BackendStatusChanged: self._backends,
             ModelSearched: self._discovery,
+            ModelDownloadQueued: self._downloads,
             ModelDownloadStarted: self._downloads,
             ModelDownloadProgress: self._downloads,
             ModelDownloadCompleted: self._downloads,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -40,6 +41,8 @@ def to_json_dict(record: Any) -> dict[str, Any]:
 def _json_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_json_dict(value)
     if isinstance(value, (list, tuple)):

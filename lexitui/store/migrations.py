@@ -56,6 +56,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX hardware_samples_metric_ts ON hardware_samples(metric, ts);
     CREATE INDEX hardware_samples_ts ON hardware_samples(ts);
     """,
+    # 4: the download queue: one row per requested variant, the record kept as JSON.
+    """
+    CREATE TABLE downloads (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        variant_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX downloads_status ON downloads(status, queued_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -64,10 +64,11 @@ async def test_upgrades_a_database_left_at_an_older_version(tmp_path: Path) -> N
     store = Store(path)
     await store.open()
     # Simulate a database written by a release that only had the first migration.
+    later_tables = await table_names(store) - {"events", "installed_models", "sqlite_sequence"}
     async with store.write() as conn:
-        await conn.execute("DROP TABLE messages")
-        await conn.execute("DROP TABLE conversations")
-        await conn.execute("DROP TABLE hardware_samples")
+        # Children before parents (messages reference conversations).
+        for name in sorted(later_tables, key=lambda t: t != "messages"):
+            await conn.execute(f"DROP TABLE {name}")
         await conn.execute("PRAGMA user_version = 1")
     await store.close()
 
@@ -75,7 +76,8 @@ async def test_upgrades_a_database_left_at_an_older_version(tmp_path: Path) -> N
     await store.open()
     try:
         assert await store.user_version() == SCHEMA_VERSION
-        assert {"messages", "hardware_samples"} <= await table_names(store)
+        assert later_tables <= await table_names(store)
+        assert {"messages", "hardware_samples", "downloads"} <= later_tables
     finally:
         await store.close()
 

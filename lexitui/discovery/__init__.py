@@ -1,0 +1,1 @@
+"""Model discovery: registries (Hugging Face, Ollama library), variants, compatibility verdicts."""

@@ -1,0 +1,108 @@
+"""The download queue: where Discover hands a chosen variant, kept in the store.
+
+A queued download survives a restart (its row holds the whole ``ModelDownload`` record as JSON).
+Asking twice for the same variant returns the download already queued instead of a second one.
+File names come from a remote registry, so they are checked before anything is queued (P1/P4):
+the downloader joins them under the model store and must never be handed a path that escapes it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+from lexitui.domain.discovery import ModelVariant, RemoteModel
+from lexitui.domain.downloads import DownloadOptions, ModelDownload
+from lexitui.domain.enums import DownloadStatus
+from lexitui.domain.from_json import from_json_dict
+from lexitui.events import EventBus, ModelDownloadQueued
+from lexitui.store import Store
+
+ACTIVE = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED)
+
+
+class DownloadRequestError(ValueError):
+    pass
+
+
+def check_remote_path(name: str) -> str:
+    """A repo-relative file name that stays inside whatever folder it is joined to."""
+    path = PurePosixPath(name)
+    if (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or path.is_absolute()
+        or ".." in path.parts
+        or (len(name) > 1 and name[1] == ":")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise DownloadRequestError(f"refusing unsafe file name {name!r} from the registry")
+    return name
+
+
+class DownloadQueue:
+    def __init__(self, store: Store, bus: EventBus) -> None:
+        self._store = store
+        self._bus = bus
+
+    async def enqueue(
+        self,
+        model: RemoteModel,
+        variant: ModelVariant,
+        options: DownloadOptions | None = None,
+    ) -> ModelDownload:
+        for name in variant.files or (variant.filename,):
+            check_remote_path(name)
+        if variant.size_bytes <= 0:
+            raise DownloadRequestError(f"{variant.filename}: the registry gave no size")
+        existing = await self._active_for(model.id, variant.variant_id)
+        if existing is not None:
+            return existing
+        download = ModelDownload(
+            id=uuid.uuid4().hex,
+            model=_without_variants(model),
+            variant=variant,
+            status=DownloadStatus.QUEUED,
+            total_bytes=variant.size_bytes,
+            queued_at=datetime.now(UTC),
+            options=options or DownloadOptions(),
+        )
+        async with self._store.write() as conn:
+            await conn.execute(
+                "INSERT INTO downloads (id, model_id, variant_id, status, queued_at, record)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    download.id,
+                    model.id,
+                    variant.variant_id,
+                    download.status.value,
+                    download.queued_at.isoformat(),
+                    json.dumps(download.to_json_dict()),
+                ),
+            )
+        self._bus.publish(
+            ModelDownloadQueued(download.id, model.id, variant.variant_id, variant.size_bytes)
+        )
+        return download
+
+    async def list(self) -> list[ModelDownload]:
+        rows = await self._store.fetch_all("SELECT record FROM downloads ORDER BY queued_at")
+        return [from_json_dict(ModelDownload, json.loads(r["record"])) for r in rows]
+
+    async def _active_for(self, model_id: str, variant_id: str) -> ModelDownload | None:
+        marks = ",".join("?" for _ in ACTIVE)
+        rows = await self._store.fetch_all(
+            f"SELECT record FROM downloads WHERE model_id = ? AND variant_id = ?"
+            f" AND status IN ({marks})",
+            (model_id, variant_id, *[s.value for s in ACTIVE]),
+        )
+        return from_json_dict(ModelDownload, json.loads(rows[0]["record"])) if rows else None
+
+
+def _without_variants(model: RemoteModel) -> RemoteModel:
+    """The queue keeps the chosen variant; the model's full list would only bloat the row."""
+    return replace(model, variants=(), recommended_variant=None)

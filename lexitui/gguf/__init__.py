@@ -1,0 +1,1 @@
+"""The one bounded GGUF header parser: local files, remote files over HTTP Range, integrity checks."""
