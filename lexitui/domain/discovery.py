@@ -65,7 +65,7 @@ class ModelVariant(JsonRecord):
     format: ModelFormat
     size_bytes: int
     quantization: QuantizationType | None = None
-    # Spellings outside QuantizationType ("Q4_0_4_4", "TQ1_0"), kept as parsed.
+    # The spelling as parsed ("Q6_K_L", "UD-Q4_K_XL"); ``quantization`` is its nearest base type.
     quantization_label: str | None = None
     sha256: str | None = None
     download_url: str | None = None

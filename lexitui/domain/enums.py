@@ -53,7 +53,10 @@ class InferenceMode(StrEnum):
 
 
 class QuantizationType(StrEnum):
-    """Every quantization the roadmap names; values match llama.cpp's file-name spelling."""
+    """llama.cpp's GGUF file types as users meet them in file names; values keep llama.cpp's
+    upper-case spelling. Publisher recipe names (bartowski's ``Q6_K_L``, unsloth's
+    ``UD-Q4_K_XL``, ARM repacks ``Q4_0_4_4``) are not members: discovery keeps them as a variant's
+    ``quantization_label`` with the base type here (see ``lexitui.discovery.quant_names``)."""
 
     F32 = "F32"
     F16 = "F16"
@@ -62,16 +65,32 @@ class QuantizationType(StrEnum):
     Q6_K = "Q6_K"
     Q5_K_M = "Q5_K_M"
     Q5_K_S = "Q5_K_S"
+    Q5_0 = "Q5_0"
+    Q5_1 = "Q5_1"
     Q4_K_M = "Q4_K_M"
     Q4_K_S = "Q4_K_S"
     Q4_0 = "Q4_0"
+    Q4_1 = "Q4_1"
+    Q3_K_L = "Q3_K_L"
     Q3_K_M = "Q3_K_M"
     Q3_K_S = "Q3_K_S"
     Q2_K = "Q2_K"
+    Q2_K_S = "Q2_K_S"
     IQ4_XS = "IQ4_XS"
     IQ4_NL = "IQ4_NL"
     IQ3_M = "IQ3_M"
+    IQ3_S = "IQ3_S"
+    IQ3_XS = "IQ3_XS"
+    IQ3_XXS = "IQ3_XXS"
+    IQ2_M = "IQ2_M"
+    IQ2_S = "IQ2_S"
+    IQ2_XS = "IQ2_XS"
     IQ2_XXS = "IQ2_XXS"
+    IQ1_M = "IQ1_M"
+    IQ1_S = "IQ1_S"
+    TQ1_0 = "TQ1_0"
+    TQ2_0 = "TQ2_0"
+    MXFP4 = "MXFP4"
 
 
 class InferenceBackendType(StrEnum):

@@ -35,6 +35,30 @@ BITS_PER_WEIGHT: dict[QuantizationType, float] = {
     QuantizationType.IQ4_NL: 4.68,
     QuantizationType.IQ3_M: 3.77,
     QuantizationType.IQ2_XXS: 2.40,
+    # The rest, for the types discovery reads from file names. Legacy and K types: the Llama-3-8B
+    # file sizes llama.cpp's quantize tool lists per type (GiB * 2**30 * 8 / 8.03e9 weights).
+    # I-quants and ternary types: llama.cpp's nominal block bits per weight, plus the ~0.2-0.45
+    # the full-precision embedding/output tensors add on Llama-3-8B (cross-checked against the
+    # published Llama-3-8B quant file sizes); TQ types keep the nominal figure, since ternary
+    # models' files vary too much in their embedding share.
+    QuantizationType.Q5_1: 6.04,  # 5.65 GiB
+    QuantizationType.Q5_0: 5.57,  # 5.21 GiB
+    QuantizationType.Q4_1: 5.11,  # 4.78 GiB
+    QuantizationType.Q3_K_L: 4.31,  # 4.03 GiB
+    QuantizationType.Q2_K_S: 3.17,  # 2.96 GiB
+    QuantizationType.IQ3_S: 3.67,  # 3.44 nominal
+    QuantizationType.IQ3_XS: 3.51,  # 3.3 nominal
+    QuantizationType.IQ3_XXS: 3.26,  # 3.06 nominal
+    QuantizationType.IQ2_M: 2.93,  # 2.7 nominal
+    QuantizationType.IQ2_S: 2.74,  # 2.5 nominal
+    QuantizationType.IQ2_XS: 2.59,  # 2.31 nominal
+    QuantizationType.IQ1_M: 2.15,  # 1.75 nominal
+    QuantizationType.IQ1_S: 2.01,  # 1.56 nominal
+    QuantizationType.TQ2_0: 2.06,  # nominal
+    QuantizationType.TQ1_0: 1.69,  # nominal
+    # 4.25 nominal (4-bit e2m1 + one 8-bit scale per 32); gpt-oss files keep attention at higher
+    # precision: gpt-oss-120b's file is ~4.3 and gpt-oss-20b's ~4.6 bits per weight overall.
+    QuantizationType.MXFP4: 4.5,
 }
 
 # Best quality first; the recommender walks this to upgrade or downgrade a choice.

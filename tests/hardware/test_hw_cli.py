@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from lexitui.domain.enums import ModelSizeCategory, QuantizationType
 from lexitui.hardware import cli
 from lexitui.hardware.detector import HardwareDetector
 
@@ -54,7 +55,9 @@ async def test_json_report_for_eight_h100s(
     data = json.loads(capsys.readouterr().out)
     assert len(data["gpus"]) == 8 and data["gpus"][0]["compute_capability_int"] == 90
     assert data["recommendation"]["max_recommended_size"] == "xxlarge"
-    assert len(data["recommendation"]["available_options"]) == 6 * 17
+    assert len(data["recommendation"]["available_options"]) == len(ModelSizeCategory) * len(
+        QuantizationType
+    )
     support = {b["backend"]: b["supported"] for b in data["backend_support"]}
     assert support["vllm"] is True and support["custom"] is True
 
