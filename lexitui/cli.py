@@ -17,6 +17,8 @@ from lexitui.backends.cli import add_parser as add_backends_parser
 from lexitui.config import ConfigError
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.models import InvalidModelId
+from lexitui.gguf.cli import add_parser as add_gguf_parser
+from lexitui.gguf.errors import GgufError
 from lexitui.hardware.cli import add_parser as add_hardware_parser
 from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.runtime.chat import ChatError, ChatFinished, ChatMessage, GenerationParams, TokenDelta
@@ -34,6 +36,7 @@ USER_ERRORS = (
     ModelNotFound,
     InvalidModelId,
     HardwareSettingsError,
+    GgufError,
 )
 
 
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_hardware_parser(sub)
     add_backends_parser(sub)
+    add_gguf_parser(sub)
 
     return parser
 

@@ -1,0 +1,66 @@
+"""Reading the header of a GGUF file on disk, never its tensor data."""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import BinaryIO
+
+from lexitui.gguf.errors import GgufError
+from lexitui.gguf.header import parse_header
+from lexitui.gguf.limits import DEFAULT_LIMITS, MIB, GgufLimits
+from lexitui.gguf.records import GgufHeader
+from lexitui.gguf.text import safe_text
+
+# Local reads are cheap, so start big: most headers (a few MiB) take one to three reads.
+LOCAL_FIRST_READ = 1 * MIB
+LOCAL_MAX_READ = 8 * MIB
+
+
+class FileSource:
+    """A ``ByteSource`` over an open file whose size is known, so truncation is always caught."""
+
+    def __init__(self, file: BinaryIO, size: int) -> None:
+        self._file = file
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._file.seek(offset)
+        pieces: list[bytes] = []
+        while size > 0:  # a raw read may return short before the end of the file
+            piece = self._file.read(size)
+            if not piece:
+                break
+            pieces.append(piece)
+            size -= len(piece)
+        return b"".join(pieces)
+
+
+def read_local_header(
+    path: str | os.PathLike[str], *, limits: GgufLimits = DEFAULT_LIMITS
+) -> GgufHeader:
+    """Parse and validate the header of the GGUF file at ``path``.
+
+    Every failure, including a missing or unreadable file, is a GgufError naming the path, so a
+    CLI prints one line.
+    """
+    shown = safe_text(os.fspath(path))
+    try:
+        with open(path, "rb", buffering=0) as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise GgufError(f"{shown}: not a regular file")
+            source = FileSource(file, info.st_size)
+            return parse_header(
+                source, limits=limits, first_read=LOCAL_FIRST_READ, max_read=LOCAL_MAX_READ
+            )
+    except OSError as exc:
+        raise GgufError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    except GgufError as exc:
+        if str(exc).startswith(shown):
+            raise
+        raise GgufError(f"{shown}: {exc}") from None
