@@ -68,6 +68,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX downloads_status ON downloads(status, queued_at);
     """,
+    # 5: answers from model registries (search pages, model details, variant lists), kept so a
+    # repeated search is instant and an offline or rate-limited registry can still be browsed.
+    """
+    CREATE TABLE registry_cache (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX registry_cache_fetched_at ON registry_cache(fetched_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
