@@ -34,6 +34,7 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_hardware.py
 	$(PY) bench/bench_tui_cpu.py
 	$(PY) bench/bench_backends.py
+	$(PY) bench/bench_gguf.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

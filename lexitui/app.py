@@ -55,10 +55,24 @@ def _chat_screen() -> Screen[None]:
     return ChatScreen()
 
 
+def _discover_screen() -> Screen[None]:
+    from lexitui.ui.screens.discover import DiscoverScreen
+
+    return DiscoverScreen()
+
+
+def _downloads_screen() -> Screen[None]:
+    from lexitui.ui.screens.downloads import DownloadsScreen
+
+    return DownloadsScreen()
+
+
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dashboard": DashboardScreen,
     "hardware": _hardware_screen,
     "backends": _backends_screen,
+    "discover": _discover_screen,
+    "downloads": _downloads_screen,
     "models": _models_screen,
     "runtime": _chat_screen,
 }
@@ -75,7 +89,7 @@ def _modes() -> dict[str, Callable[[], Screen[None]]]:
 class LexituiApp(App[None]):
     TITLE = "lexitui"
     DEFAULT_MODE = "dashboard"
-    CSS_PATH = [style("app.tcss"), style("hardware.tcss")]
+    CSS_PATH = [style("app.tcss"), style("hardware.tcss"), style("discover.tcss")]
     COMMANDS = App.COMMANDS | {LexituiCommands}
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = _modes()  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [

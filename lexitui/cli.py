@@ -15,6 +15,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from lexitui.backends.cli import add_parser as add_backends_parser
 from lexitui.config import ConfigError
+from lexitui.discovery.cli import add_parser as add_discovery_parser
+from lexitui.discovery.errors import RegistryError
+from lexitui.discovery.fit_cli import add_parser as add_fit_parser
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.models import InvalidModelId
 from lexitui.gguf.cli import add_parser as add_gguf_parser
@@ -37,6 +40,7 @@ USER_ERRORS = (
     InvalidModelId,
     HardwareSettingsError,
     GgufError,
+    RegistryError,
 )
 
 
@@ -70,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_hardware_parser(sub)
     add_backends_parser(sub)
     add_gguf_parser(sub)
+    add_discovery_parser(sub)
+    add_fit_parser(sub)
 
     return parser
 

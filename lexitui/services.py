@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
+from lexitui.downloads.queue import DownloadQueue
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.monitor import HardwareMonitor
@@ -27,6 +29,9 @@ from lexitui.storage.starter import register_starter
 from lexitui.store import Store
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
+
+if TYPE_CHECKING:
+    from lexitui.discovery.service import DiscoveryService
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Services:
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
     backends: BackendManager
+    downloads: DownloadQueue
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
 
@@ -68,6 +74,7 @@ class Services:
             return Path((await registry.get(model_id)).path)
 
         backends = BackendManager(paths, bus, resolve_model=resolve)
+        downloads = DownloadQueue(store, bus)
         return cls(
             paths=paths,
             config=config,
@@ -80,6 +87,16 @@ class Services:
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
             backends=backends,
+            downloads=downloads,
+        )
+
+    @cached_property
+    def discovery(self) -> DiscoveryService:
+        """Built on first use: the Hub client costs ~0.2 s of imports the dashboard never needs."""
+        from lexitui.discovery.wiring import build_discovery
+
+        return build_discovery(
+            self.config, self.store, self.bus, self.backends, self.hardware, self.downloads
         )
 
     async def start(self, *, background: bool = False) -> None:
@@ -119,6 +136,8 @@ class Services:
             await self.monitor.stop()
             await self.runtime.close()
             await self.backends.close()
+            if "discovery" in self.__dict__:
+                await self.discovery.close()
             await self.recorder.stop()
         finally:
             await self.store.close()

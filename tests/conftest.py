@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs against a temporary LEXITUI_HOME, never the user's files."""
+"""Shared fixtures: every test runs against a temporary LEXITUI_HOME, never the user's files.
+
+Every test also starts without the developer's Hugging Face settings: no ``HF_TOKEN``, not
+offline, and ``huggingface_hub``'s saved-login path pointed at an empty folder, so a token from
+``hf auth login`` on this machine can never reach a test (or a fake server).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,28 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from huggingface_hub import constants as hf_constants
 
 from lexitui.config import HOME_ENV, Paths
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
+from tests.fakes.hub_server import FakeHub
+
+HF_VARIABLES = (
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_ENDPOINT",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_hf_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in HF_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-hf-login" / "token"))
 
 
 @pytest.fixture(autouse=True)
@@ -41,3 +64,10 @@ async def services(paths: Paths) -> AsyncIterator[Services]:
         yield built
     finally:
         await built.stop()
+
+
+@pytest_asyncio.fixture
+async def hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeHub]:
+    async with FakeHub() as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.base_url)
+        yield fake

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+# The breakdown record lives with its estimator; that module imports no discovery records, so
+# there is no import cycle.
+from lexitui.discovery.memory_breakdown import MemoryBreakdown
 from lexitui.domain.enums import (
     CompatibilityLevel,
     CompatibilityWarningType,
@@ -158,7 +160,7 @@ class VariantCompatibility(JsonRecord):
     recommended_context_length: int | None = None
     reason: str | None = None
     warnings: tuple[CompatibilityWarning, ...] = ()
-    breakdown: dict[str, Any] = field(default_factory=dict)
+    breakdown: MemoryBreakdown | None = None
     performance: PerformanceEstimate | None = None
 
 

@@ -1,9 +1,5 @@
-"""Fixtures for the discovery tests: the fake Hub behind ``HF_ENDPOINT``, a store, a clock.
-
-Every test starts without the developer's Hugging Face settings: no ``HF_TOKEN``, not offline,
-and ``huggingface_hub``'s saved-login path pointed at an empty folder, so a token from
-``hf auth login`` on this machine can never reach a test (or a fake server).
-"""
+"""Fixtures for the discovery tests: a store, a clock, a registry on the fake Hub (whose
+fixture, with the clean Hugging Face environment, lives in the top-level conftest)."""
 
 from __future__ import annotations
 
@@ -13,27 +9,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from huggingface_hub import constants as hf_constants
 
 from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry, StaleNotice
 from lexitui.store import Store
 from tests.fakes.hub_server import FakeHub
-
-HF_VARIABLES = (
-    "HF_TOKEN",
-    "HUGGING_FACE_HUB_TOKEN",
-    "HF_ENDPOINT",
-    "HF_HUB_OFFLINE",
-    "TRANSFORMERS_OFFLINE",
-)
-
-
-@pytest.fixture(autouse=True)
-def clean_hf_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in HF_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-hf-login" / "token"))
 
 
 class FakeClock:
@@ -45,13 +25,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest_asyncio.fixture
-async def hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeHub]:
-    async with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.base_url)
-        yield fake
 
 
 @pytest_asyncio.fixture

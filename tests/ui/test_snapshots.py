@@ -15,7 +15,9 @@ from lexitui.ui.screens.chat import ChatScreen
 SIZES = [(80, 24), (120, 40)]
 # Areas whose screens show live readings have their own tests with recorded hardware.
 STATIC_AREAS = [
-    a.mode for a in AREAS if a.mode not in ("dashboard", "runtime", "hardware", "backends")
+    a.mode
+    for a in AREAS
+    if a.mode not in ("dashboard", "runtime", "hardware", "backends", "discover")
 ]
 
 

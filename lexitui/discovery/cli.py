@@ -1,0 +1,152 @@
+"""``lexitui search`` and ``lexitui show``: the Discover area without a terminal UI.
+
+Registry text is printed through ``safe_text`` so a model card cannot send escape sequences to
+the terminal (G7); ``--json`` prints the records' one JSON shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from lexitui.discovery.service import DiscoveryService, FitBadge, ModelDetails
+from lexitui.domain.discovery import ModelSearchQuery
+from lexitui.domain.enums import (
+    ModelCategory,
+    ModelFormat,
+    ModelSizeCategory,
+    ModelSortOrder,
+    QuantizationType,
+)
+from lexitui.gguf.text import safe_text
+from lexitui.services import Services
+
+
+def add_parser(sub: Any) -> None:
+    search = sub.add_parser("search", help="search Hugging Face for models, with fit badges")
+    search.add_argument("query", nargs="?", default=None, help="words to search for")
+    search.add_argument("--author")
+    search.add_argument("--base-model", help="e.g. meta-llama/Llama-3.1-8B")
+    search.add_argument("--category", choices=[c.value for c in ModelCategory])
+    search.add_argument("--max-size", choices=[s.value for s in ModelSizeCategory])
+    search.add_argument("--format", action="append", choices=[f.value for f in ModelFormat])
+    search.add_argument("--quant", action="append", choices=[q.value for q in QuantizationType])
+    search.add_argument("--all-formats", action="store_true", help="not only GGUF repos")
+    search.add_argument("--fits", action="store_true", help="only models that fit this machine")
+    search.add_argument(
+        "--sort", choices=[s.value for s in ModelSortOrder], default=ModelSortOrder.TRENDING
+    )
+    search.add_argument("--skip", type=int, default=0)
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    show = sub.add_parser("show", help="a model's card, license and variants with their fit")
+    show.add_argument("repo", help="a Hugging Face repo id, e.g. bartowski/Qwen2.5-7B-GGUF")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+
+def query_from_args(args: argparse.Namespace) -> ModelSearchQuery:
+    if args.limit <= 0 or args.skip < 0:
+        raise argparse.ArgumentTypeError("--limit must be positive and --skip not negative")
+    return ModelSearchQuery(
+        query=args.query,
+        author=args.author,
+        base_model=args.base_model,
+        category=ModelCategory(args.category) if args.category else None,
+        max_size=ModelSizeCategory(args.max_size) if args.max_size else None,
+        formats=tuple(ModelFormat(f) for f in args.format or ()),
+        quantizations=tuple(QuantizationType(q) for q in args.quant or ()),
+        only_gguf=None if args.all_formats else True,
+        only_compatible=args.fits,
+        sort=ModelSortOrder(args.sort),
+        skip=args.skip,
+        take=args.limit,
+    )
+
+
+async def _discovery() -> tuple[Services, DiscoveryService]:
+    services = Services.build()
+    await services.start()
+    return services, services.discovery
+
+
+async def cmd_search(args: argparse.Namespace) -> int:
+    query = query_from_args(args)
+    services, discovery = await _discovery()
+    try:
+        result = await discovery.search(query)
+        badges = {m.id: await discovery.badge(m) for m in result.models}
+    finally:
+        await services.stop()
+    if args.json:
+        out = result.to_json_dict()
+        for model in out["models"]:
+            badge = badges[model["id"]]
+            model["fit"] = badge.level.value if badge.level else None
+        print(json.dumps(out, indent=2))
+        return 0
+    if result.cached_age_seconds is not None:
+        print(f"(offline: results from the cache, {result.cached_age_seconds / 60:.0f} min old)")
+    if not result.models:
+        print("No models found.")
+    for m in result.models:
+        print(
+            f"{_badge(badges[m.id]):<6} {safe_text(m.id, 60):<60} "
+            f"{safe_text(m.parameter_count or '?', 8):>8} {m.downloads:>10,} dl"
+        )
+    return 0
+
+
+def _badge(badge: FitBadge) -> str:
+    return badge.level.value[:6] if badge.level else "?"
+
+
+async def cmd_show(args: argparse.Namespace) -> int:
+    services, discovery = await _discovery()
+    try:
+        details = await discovery.details(args.repo)
+    finally:
+        await services.stop()
+    if args.json:
+        print(json.dumps(details_json(details), indent=2))
+    else:
+        print(details_lines(details))
+    return 0
+
+
+def details_json(details: ModelDetails) -> dict[str, Any]:
+    return {
+        "model": details.model.to_json_dict(),
+        "variants": [v.to_json_dict() for v in details.variants],
+        "compatibility": details.compatibility.to_json_dict() if details.compatibility else None,
+        "notes": list(details.notes),
+    }
+
+
+def details_lines(details: ModelDetails) -> str:
+    m = details.model
+    use = "commercial use allowed" if m.commercial_use_allowed else "no commercial use"
+    lines = [
+        safe_text(m.id, 120),
+        f"  license: {safe_text(m.license or 'not stated', 60)} ({use})",
+        f"  architecture: {safe_text(m.architecture or '?', 40)}  "
+        f"parameters: {safe_text(m.parameter_count or '?', 12)}  "
+        f"downloads: {m.downloads:,}  likes: {m.likes:,}",
+    ]
+    lines += [f"  note: {safe_text(n, 300)}" for n in details.notes]
+    if details.summary:
+        lines.append(f"  {safe_text(details.summary, 300)}")
+    lines.append("  variants:")
+    for fit in details.variants:
+        v = fit.variant
+        label = v.quantization_label or (v.quantization.value if v.quantization else v.variant_id)
+        perf = fit.performance
+        speed = f"{perf.tokens_per_second_expected:.0f} tok/s" if perf else "?"
+        lines.append(
+            f"    {safe_text(label, 14):<14} {v.size_bytes / 1e9:7.2f} GB  {fit.level.value:<12} "
+            f"{fit.recommended_mode.value:<14} {speed}"
+        )
+    return "\n".join(lines)

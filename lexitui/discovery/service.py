@@ -1,0 +1,192 @@
+"""What the Discover screen and ``lexitui search``/``show`` call: registry + analyzer + queue.
+
+Search results get a fit badge each without any extra request (from the parameter count the
+registry reports); opening a model reads the real GGUF header of one variant over HTTP Range and
+derives every other variant's shape from it, so the verdicts use real layer sizes at the cost of
+one header read per model, not one per quantization.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from lexitui.discovery.compatibility import (
+    CompatibilityAnalyzer,
+    parameter_count,
+    quant_label,
+)
+from lexitui.discovery.errors import ModelNotFoundError
+from lexitui.discovery.model_facts import ModelFacts
+from lexitui.discovery.registry import ModelRegistry
+from lexitui.domain.discovery import (
+    ModelCompatibility,
+    ModelSearchQuery,
+    ModelSearchResult,
+    ModelVariant,
+    RemoteModel,
+    VariantCompatibility,
+)
+from lexitui.domain.downloads import ModelDownload
+from lexitui.domain.enums import CompatibilityLevel, ModelFormat, ModelRegistryType
+from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.downloads.queue import DownloadQueue
+from lexitui.events import EventBus, ModelSearched
+from lexitui.gguf.errors import GgufError
+from lexitui.gguf.remote import read_remote_header
+
+# What a badge assumes when only the parameter count is known: the quant most people pick.
+BADGE_BITS_PER_WEIGHT = 4.85  # Q4_K_M
+PROBE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class FitBadge:
+    level: CompatibilityLevel | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class HeaderProbe:
+    """One variant's real header: its facts, and where the tensor data starts in its file."""
+
+    url: str
+    facts: ModelFacts
+    header_bytes: int
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    model: RemoteModel
+    variants: tuple[VariantCompatibility, ...]
+    compatibility: ModelCompatibility | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str | None:
+        return self.compatibility.summary if self.compatibility else None
+
+
+class DiscoveryService:
+    def __init__(
+        self,
+        *,
+        registries: Sequence[ModelRegistry],
+        hardware: Callable[[], Awaitable[HardwareCapabilities]],
+        queue: DownloadQueue,
+        bus: EventBus,
+        hub_token: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        """``registries``: the first is the default; ``hub_token`` is sent only to the Hub."""
+        self.registries = {r.type: r for r in registries}
+        self.default = registries[0].type
+        self._hardware = hardware
+        self._queue = queue
+        self._bus = bus
+        self._hub_token = hub_token
+        self._probes: dict[str, HeaderProbe] = {}
+
+    async def close(self) -> None:
+        for registry in self.registries.values():
+            aclose = getattr(registry, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def registry(self, kind: ModelRegistryType | None = None) -> ModelRegistry:
+        return self.registries[kind or self.default]
+
+    def limitations(self, kind: ModelRegistryType | None = None) -> tuple[str, ...]:
+        """Plain sentences on what a registry cannot do (the Ollama library has no search)."""
+        return tuple(getattr(self.registry(kind), "limitations", ()))
+
+    async def analyzer(self) -> CompatibilityAnalyzer:
+        return CompatibilityAnalyzer(await self._hardware())
+
+    async def search(
+        self, query: ModelSearchQuery, kind: ModelRegistryType | None = None
+    ) -> ModelSearchResult:
+        result = await self.registry(kind).search(query)
+        if query.only_compatible:
+            kept = [m for m in result.models if await self._fits(m)]
+            result = replace(result, models=tuple(kept))
+        self._bus.publish(ModelSearched(query.query or "", len(result.models)))
+        return result
+
+    async def _fits(self, model: RemoteModel) -> bool:
+        level = (await self.badge(model)).level
+        return level is not None and level is not CompatibilityLevel.INCOMPATIBLE
+
+    async def badge(self, model: RemoteModel) -> FitBadge:
+        parameters = parameter_count(model.parameter_count)
+        if parameters is None:
+            return FitBadge(None, "size unknown until the model is opened")
+        size = int(parameters * BADGE_BITS_PER_WEIGHT / 8)
+        variant = ModelVariant("badge", "badge.gguf", ModelFormat.GGUF, size)
+        facts = ModelFacts.from_size(parameters, size, "Q4_K_M")
+        fit = await (await self.analyzer()).analyze_variant(variant, facts=facts)
+        return FitBadge(fit.level, f"at Q4_K_M: {fit.reason or fit.level.value}")
+
+    async def details(self, model_id: str, kind: ModelRegistryType | None = None) -> ModelDetails:
+        registry = self.registry(kind)
+        found = await registry.get_model(model_id)
+        if found is None:
+            raise ModelNotFoundError(model_id, f" ({registry.name})")
+        model = replace(found, variants=tuple(await registry.get_variants(model_id)))
+        notes: list[str] = []
+        if model.gated:
+            notes.append(
+                f"Gated: accept the license on the model page ({model.repository or model_id}) "
+                "and set HF_TOKEN before downloading."
+            )
+        notes.extend(model.restrictions)
+        probe, note = await self._probe(model)
+        if note:
+            notes.append(note)
+        facts_for = None
+        if probe is not None:
+            shape = probe
+
+            async def facts_for(variant: ModelVariant) -> ModelFacts:
+                if variant.download_url == shape.url:
+                    return shape.facts
+                tensors = max(1, variant.size_bytes - shape.header_bytes)
+                return shape.facts.with_weight_bytes(tensors, quant_label(variant))
+
+        analyzer = CompatibilityAnalyzer(await self._hardware(), facts_for=facts_for)
+        compatibility = await analyzer.analyze(model)
+        return ModelDetails(
+            model, compatibility.variant_compatibilities, compatibility, tuple(notes)
+        )
+
+    async def _probe(self, model: RemoteModel) -> tuple[HeaderProbe | None, str | None]:
+        """The real shape from one variant's GGUF header: the smallest single file (fewest
+        bytes behind the header); a mirror may lack a file, so up to three are tried."""
+        if model.id in self._probes:
+            return self._probes[model.id], None
+        ggufs = [
+            v
+            for v in model.variants
+            if v.format is ModelFormat.GGUF and v.download_url and len(v.files) <= 1
+        ]
+        if not ggufs:
+            return None, "No single-file GGUF variant: estimates come from file sizes."
+        token = self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        error: GgufError | None = None
+        for variant in sorted(ggufs, key=lambda v: v.size_bytes)[:PROBE_ATTEMPTS]:
+            url = variant.download_url or ""
+            try:
+                remote = await asyncio.to_thread(read_remote_header, url, headers=headers)
+            except GgufError as exc:
+                error = exc
+                continue
+            probe = HeaderProbe(
+                url, ModelFacts.from_gguf_header(remote.header), remote.header.data_offset
+            )
+            self._probes[model.id] = probe
+            return probe, None
+        return None, f"Could not read a GGUF header ({error}); estimates use file sizes."
+
+    async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
+        return await self._queue.enqueue(model, variant)

@@ -1,0 +1,49 @@
+"""How the app's discovery service is put together: the Hub first, then the Ollama library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lexitui.backends.manager import BackendManager
+from lexitui.discovery.cache import RegistryCache
+from lexitui.discovery.hf_settings import resolve_token
+from lexitui.discovery.huggingface import HuggingFaceRegistry
+from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
+from lexitui.discovery.service import DiscoveryService
+from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.downloads.queue import DownloadQueue
+from lexitui.events import EventBus
+from lexitui.hardware.detector import HardwareDetector
+from lexitui.store import Store
+
+
+def build_discovery(
+    config: dict[str, Any],
+    store: Store,
+    bus: EventBus,
+    backends: BackendManager,
+    hardware: HardwareDetector,
+    downloads: DownloadQueue,
+) -> DiscoveryService:
+    cache = RegistryCache(store)
+    section = config.get("huggingface", {})
+    config_token = section.get("token") if isinstance(section, dict) else None
+    ollama = next((b for b in backends.backends() if b.name == "ollama"), None)
+    library = OllamaLibraryRegistry(
+        cache, known_names=local_ollama_names(ollama.list_models) if ollama else None
+    )
+
+    async def capabilities() -> HardwareCapabilities:
+        return hardware.last or await hardware.detect()
+
+    def hub_token() -> str | None:
+        token = resolve_token(config_token)
+        return token.value if token else None
+
+    return DiscoveryService(
+        registries=[HuggingFaceRegistry(cache, token=config_token), library],
+        hardware=capabilities,
+        queue=downloads,
+        bus=bus,
+        hub_token=hub_token,
+    )

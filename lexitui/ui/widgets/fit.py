@@ -1,0 +1,74 @@
+"""How a fit verdict reads on screen: a badge per model, a row per variant, the card summary.
+
+Every text that came from a registry goes through Rich's ``escape`` here; the colours also carry
+a word ("fits", "tight", "no"), so the verdict survives ``NO_COLOR`` and 16-colour terminals.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from lexitui.discovery.service import FitBadge, ModelDetails
+from lexitui.domain.discovery import VariantCompatibility
+from lexitui.domain.enums import CompatibilityLevel
+
+LEVEL_STYLE = {
+    CompatibilityLevel.OPTIMAL: ("green", "fits"),
+    CompatibilityLevel.COMFORTABLE: ("green", "fits"),
+    CompatibilityLevel.CONSTRAINED: ("yellow", "tight"),
+    CompatibilityLevel.MARGINAL: ("yellow", "tight"),
+    CompatibilityLevel.INCOMPATIBLE: ("red", "no"),
+}
+
+
+def level_cell(level: CompatibilityLevel | None) -> str:
+    if level is None:
+        return "[dim]?[/]"
+    colour, word = LEVEL_STYLE[level]
+    return f"[{colour}]{word}[/]"
+
+
+def badge_cell(badge: FitBadge) -> str:
+    return level_cell(badge.level)
+
+
+def short_size(n: int | None) -> str:
+    """Binary units, short enough for a narrow column: "98M", "4.9G"."""
+    if n is None:
+        return "?"
+    if n < 1024**3:
+        return f"{n / 1024**2:.0f}M"
+    return f"{n / 1024**3:.1f}G"
+
+
+def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
+    variant = fit.variant
+    label = variant.quantization_label or (
+        variant.quantization.value if variant.quantization else variant.variant_id
+    )
+    if len(variant.files) > 1:
+        label += f" ({len(variant.files)} parts)"
+    perf = fit.performance
+    speed = "?" if perf is None else f"{perf.tokens_per_second_expected:.0f}"
+    memory = short_size(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
+    if perf is not None and perf.estimated_vram_usage:
+        memory = f"{short_size(perf.estimated_vram_usage)} GPU"
+    return (escape(label), short_size(variant.size_bytes), level_cell(fit.level), memory, speed)
+
+
+def details_text(details: ModelDetails) -> str:
+    model = details.model
+    lines = [f"[b]{escape(model.id)}[/b]"]
+    if model.description:
+        lines.append(escape(model.description[:300]))
+    facts = [model.architecture, model.parameter_count, model.pipeline_tag]
+    known = " · ".join(escape(f) for f in facts if f)
+    if known:
+        lines.append(known)
+    licence = escape(model.license or "no license stated")
+    use = "commercial use allowed" if model.commercial_use_allowed else "no commercial use"
+    lines.append(f"License: {licence} ({use})")
+    lines.extend(f"[yellow]{escape(note)}[/]" for note in details.notes)
+    if details.summary:
+        lines.append(escape(details.summary))
+    return "\n".join(lines)
