@@ -35,6 +35,8 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_tui_cpu.py
 	$(PY) bench/bench_backends.py
 	$(PY) bench/bench_gguf.py
+	$(PY) bench/bench_discovery.py
+	$(PY) bench/bench_estimate.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,26 +1,22 @@
 """Discovery records to JSON text and back, for the registry cache.
 
-``to_json_dict()`` (domain.hardware) gives plain values except datetimes, which become ISO
-strings here; ``record_from_json`` rebuilds any of the frozen record dataclasses from that shape by
-reading its field annotations: enums from their values, tuples element by element, nested
-records recursively, ``X | None`` as either. Unknown keys are ignored so a cache row written by a
-newer lexitui still loads.
+``dumps`` writes records (or lists/dicts of them) through ``to_json_dict()``; reading back is the
+domain's ``from_json_dict`` (re-exported as ``record_from_json``), which ignores unknown keys so a
+cache row written by a newer lexitui still loads.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import types
-import typing
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any
 
+from lexitui.domain.from_json import from_json_dict as record_from_json
 from lexitui.domain.hardware import to_json_dict
 
-R = TypeVar("R")
+__all__ = ["dumps", "record_from_json"]
 
 
 def dumps(value: Any) -> str:
@@ -44,40 +40,3 @@ def _default(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
-
-
-def record_from_json(cls: type[R], data: dict[str, Any]) -> R:
-    hints = _hints(cast(type, cls))
-    kwargs = {
-        f.name: _convert(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if f.name in data
-    }
-    return cls(**kwargs)
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _convert(options[0], value) if len(options) == 1 else value
-    if origin is tuple:
-        (item, *_rest) = typing.get_args(hint)
-        return tuple(_convert(item, v) for v in value)
-    if origin is dict or hint is Any:
-        return value
-    if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            return hint(value)
-        if issubclass(hint, datetime):
-            return datetime.fromisoformat(value)
-        if dataclasses.is_dataclass(hint):
-            return record_from_json(hint, value)
-    return value

@@ -8,11 +8,12 @@ written by an incompatible release.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -26,7 +27,7 @@ def from_json_dict(cls: type[T], data: Any) -> T:
     (``to_json_dict`` adds derived values that are not fields)."""
     if not isinstance(data, dict):
         raise RecordDecodeError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cast(type, cls))
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in data:
@@ -35,6 +36,11 @@ def from_json_dict(cls: type[T], data: Any) -> T:
         return cls(**kwargs)
     except TypeError as exc:
         raise RecordDecodeError(f"{cls.__name__}: {exc}") from exc
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 def _convert(hint: Any, value: Any, where: str) -> Any:

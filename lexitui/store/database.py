@@ -9,7 +9,9 @@ then writes fails at once with "database is locked" when another instance wrote 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -94,13 +96,24 @@ class Store:
         """A write transaction: ``BEGIN IMMEDIATE``, commit on success, roll back on error."""
         conn = self.conn
         async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while the connection's thread still runs BEGIN: the transaction may
+                # open after we stopped waiting, and every later write would then fail.
+                await asyncio.shield(self._rollback_if_open())
+                raise
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await asyncio.shield(self._rollback_if_open())
                 raise
             await conn.execute("COMMIT")
+
+    async def _rollback_if_open(self) -> None:
+        # Queued behind the BEGIN on the connection's one thread, so it sees its outcome.
+        with contextlib.suppress(sqlite3.OperationalError):  # "no transaction is active"
+            await self.conn.execute("ROLLBACK")
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         async with self.conn.execute(sql, params) as cur:

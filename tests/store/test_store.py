@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -204,5 +206,26 @@ async def test_kill_9_during_writes_leaves_a_sound_database(tmp_path: Path) -> N
         assert count > 0
         # Only whole transactions survive: every committed batch holds exactly 50 rows.
         assert count % 50 == 0
+    finally:
+        await store.close()
+
+
+async def test_a_write_cancelled_while_it_begins_leaves_no_open_transaction(
+    tmp_path: Path,
+) -> None:
+    """A task cancelled at BEGIN (a monitor stopped mid-sample) must not wedge later writes."""
+    store = Store(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        for _ in range(20):
+            task = asyncio.create_task(store.record_event("probe", {}, datetime.now(UTC)))
+            await asyncio.sleep(0)  # the task is now awaiting BEGIN IMMEDIATE on the thread
+            await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await store.record_event("after", {}, datetime.now(UTC))
+        rows = await store.fetch_all("SELECT COUNT(*) FROM events WHERE kind = 'after'")
+        assert rows[0][0] == 20
     finally:
         await store.close()
