@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
-from lexitui.downloads.queue import DownloadQueue
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.monitor import HardwareMonitor
@@ -32,6 +31,7 @@ from lexitui.store.hardware_history import HardwareHistory
 
 if TYPE_CHECKING:
     from lexitui.discovery.service import DiscoveryService
+    from lexitui.downloads.queue import DownloadQueue
 
 
 @dataclass
@@ -47,7 +47,6 @@ class Services:
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
     backends: BackendManager
-    downloads: DownloadQueue
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
 
@@ -74,7 +73,6 @@ class Services:
             return Path((await registry.get(model_id)).path)
 
         backends = BackendManager(paths, bus, resolve_model=resolve)
-        downloads = DownloadQueue(store, bus)
         return cls(
             paths=paths,
             config=config,
@@ -87,8 +85,14 @@ class Services:
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
             backends=backends,
-            downloads=downloads,
         )
+
+    @cached_property
+    def downloads(self) -> DownloadQueue:
+        """Built on first use, like ``discovery``: the records cost ~20 ms of start-up."""
+        from lexitui.downloads.queue import DownloadQueue
+
+        return DownloadQueue(self.store, self.bus)
 
     @cached_property
     def discovery(self) -> DiscoveryService:

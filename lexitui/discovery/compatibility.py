@@ -34,7 +34,6 @@ from lexitui.discovery.compatibility_text import (
 )
 from lexitui.discovery.memory_breakdown import (
     GpuBudget,
-    MemoryBreakdown,
     estimate_breakdown,
     repack_types_for,
 )
@@ -52,6 +51,7 @@ from lexitui.domain.discovery import (
 )
 from lexitui.domain.enums import CompatibilityLevel, GpuVendor, InferenceMode, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.memory import MemoryBreakdown
 from lexitui.hardware.budget import is_offload_target
 
 GIB = 1024**3

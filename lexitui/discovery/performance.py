@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lexitui.discovery.memory_breakdown import MemoryBreakdown
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import PerformanceEstimate
 from lexitui.domain.hardware import CpuInfo, GpuInfo, HardwareCapabilities
+from lexitui.domain.memory import MemoryBreakdown
 from lexitui.hardware.budget import gpu_bandwidth
 
 GB = 1e9

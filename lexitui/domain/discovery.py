@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-# The breakdown record lives with its estimator; that module imports no discovery records, so
-# there is no import cycle.
-from lexitui.discovery.memory_breakdown import MemoryBreakdown
 from lexitui.domain.enums import (
     CompatibilityLevel,
     CompatibilityWarningType,
@@ -27,6 +24,7 @@ from lexitui.domain.enums import (
     WarningSeverity,
 )
 from lexitui.domain.hardware import JsonRecord
+from lexitui.domain.memory import MemoryBreakdown
 
 
 @dataclass(frozen=True)

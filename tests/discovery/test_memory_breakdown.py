@@ -13,7 +13,6 @@ import pytest
 from lexitui.discovery.llama_buffers import KV_BYTES_PER_ELEMENT
 from lexitui.discovery.memory_breakdown import (
     GpuBudget,
-    MemoryBreakdown,
     estimate_breakdown,
     repack_types_for,
 )
@@ -21,6 +20,7 @@ from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.records_json import dumps, record_from_json
 from lexitui.domain.discovery import InferenceConfig
 from lexitui.domain.hardware import CpuInfo
+from lexitui.domain.memory import MemoryBreakdown
 from lexitui.gguf import read_local_header
 
 GIB, MIB = 1024**3, 1024**2

@@ -153,3 +153,18 @@ async def test_ollama_library_says_what_it_cannot_do(
         assert "Ollama" in screen.query_one("#discover-query", Input).placeholder
         # Nothing invented: no names were ever resolved and no Ollama runs here.
         assert results.row_count == 0
+
+
+async def test_facets_count_the_shown_results(hub: FakeHub, paths: Paths, tmp_path: Path) -> None:
+    app = _app(paths, tmp_path)
+    async with app.run_test(size=(140, 45)):
+        await app.switch_mode("discover")
+        screen = app.screen
+        assert isinstance(screen, DiscoverScreen)
+        results = screen.query_one("#discover-results", DataTable)
+        await until(lambda: results.row_count > 0)
+        facets = str(screen.query_one("#discover-facets", Static).render())
+        licenses = _cells(results, 5)
+        # The most common license on the page (ties by name, as the facet orders them).
+        top = sorted(set(licenses), key=lambda name: (-licenses.count(name), name))[0]
+        assert f"{top} {licenses.count(top)}" in facets

@@ -27,7 +27,7 @@ from lexitui.domain.enums import (
 )
 from lexitui.downloads.queue import DownloadRequestError
 from lexitui.ui.screens.base import AreaScreen
-from lexitui.ui.widgets.fit import badge_cell, details_text, variant_cells
+from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
 
 SORTS = [(s.value.capitalize(), s) for s in ModelSortOrder]
 CATEGORIES = [(c.value.replace("_", " "), c) for c in ModelCategory]
@@ -70,6 +70,7 @@ class DiscoverScreen(AreaScreen):
                 yield Input(placeholder="Base model", id="filter-base")
             with Vertical(id="discover-main"):
                 yield Static("", id="discover-status")
+                yield Static("", id="discover-facets")
                 yield DataTable(id="discover-results", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="discover-details"):
                     yield Static("", id="discover-card")
@@ -162,6 +163,7 @@ class DiscoverScreen(AreaScreen):
         if result.cached_age_seconds is not None:
             headline += f" · offline, from cache {result.cached_age_seconds / 60:.0f} min old"
         self._status(headline)
+        self.query_one("#discover-facets", Static).update(facets_text(result.facets))
         table = self.query_one("#discover-results", DataTable)
         table.clear()
         for m in self.models:

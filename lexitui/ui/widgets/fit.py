@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 from lexitui.discovery.service import FitBadge, ModelDetails
-from lexitui.domain.discovery import VariantCompatibility
+from lexitui.domain.discovery import SearchFacet, VariantCompatibility
 from lexitui.domain.enums import CompatibilityLevel
 
 LEVEL_STYLE = {
@@ -72,3 +72,18 @@ def details_text(details: ModelDetails) -> str:
     if details.summary:
         lines.append(escape(details.summary))
     return "\n".join(lines)
+
+
+# The facets worth a glance under the results; the rest are in ``lexitui search --json``.
+SHOWN_FACETS = ("quantization", "license", "author")
+
+
+def facets_text(facets: tuple[SearchFacet, ...], per_facet: int = 3) -> str:
+    by_name = {facet.name: facet for facet in facets}
+    parts = []
+    for name in SHOWN_FACETS:
+        facet = by_name.get(name)
+        if facet is not None and facet.values:
+            top = ", ".join(f"{escape(v.value)} {v.count}" for v in facet.values[:per_facet])
+            parts.append(f"{name}: {top}")
+    return " · ".join(parts)
