@@ -7,9 +7,9 @@ layer split is a pipeline, not parallel), so the time per token is the sum over 
 Prompt processing is compute-bound and not modelled here.
 
 Bandwidth: GPUs by name from published peak figures; CPUs have no honest probe in the hardware
-record (channel count and DIMM speed are not readable portably), so a default by core-count class
-stands in, with low confidence. Checked on this 2-core machine: the starter model decodes at
-~130 tokens/s and the model below gives ~125.
+record (channel count and DIMM speed are not readable portably), so the recommender's guess by
+physical core count (hardware/budget.py) stands in, with low confidence. Checked on a 2-core
+machine: the starter model decodes at ~130 tokens/s and the model below gives ~125.
 """
 
 from __future__ import annotations
@@ -18,63 +18,23 @@ from dataclasses import dataclass
 
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import PerformanceEstimate
-from lexitui.domain.hardware import CpuInfo, GpuInfo, HardwareCapabilities
+from lexitui.domain.hardware import GpuInfo, HardwareCapabilities
 from lexitui.domain.memory import MemoryBreakdown
-from lexitui.hardware.budget import gpu_bandwidth
+from lexitui.hardware.budget import (
+    BANDWIDTH_EFFICIENCY,
+    cpu_bandwidth,
+    gpu_bandwidth,
+    known_gpu_bandwidth,
+)
 
 GB = 1e9
 # Share of peak bandwidth llama.cpp's decode reaches: ~0.6 on GPUs (published llama.cpp decode
 # speeds of 7-8B Q4 models on an RTX 4090 and an H100 are 55-65% of bandwidth / model size), and
-# the same works for the CPU classes below (2 cores here: 0.6 x 20 GB/s / 96.6 MB = 124 tok/s,
-# measured ~130).
-EFFICIENCY = 0.6
+# the same works for the CPU guess (2 cores: 0.6 x 20 GB/s / 96.6 MB = 124 tok/s, measured ~130).
+EFFICIENCY = BANDWIDTH_EFFICIENCY
 # The spread the single estimate stands for: bandwidth efficiency seen across backends and
 # drivers runs from about 0.4 to 0.75 of peak, so min/max are 2/3 and 1.25 of the expected.
 SLOWEST_SHARE, FASTEST_SHARE = 2 / 3, 1.25
-
-# Peak memory bandwidth (GB/s) of common inference GPUs, from the vendors' spec sheets. Matched as
-# substrings of the lower-cased name, most specific first. Others fall back to a guess by vendor
-# and compute capability (hardware/budget.py) at lower confidence.
-KNOWN_GPU_BANDWIDTH_GBS: tuple[tuple[str, float], ...] = (
-    ("gh200", 4000),
-    ("h200", 4800),
-    ("h100 nvl", 3900),
-    ("h100 pcie", 2000),
-    ("h100", 3350),  # SXM5
-    ("b200", 8000),
-    ("a100-sxm4-80gb", 2039),
-    ("a100 80gb pcie", 1935),
-    ("a100", 1555),
-    ("l40s", 864),
-    ("l40", 864),
-    ("l4", 300),
-    ("a10g", 600),
-    ("a10", 600),
-    ("rtx 6000 ada", 960),
-    ("a6000", 768),
-    ("t4", 320),
-    ("v100", 900),
-    ("rtx 5090", 1792),
-    ("rtx 5080", 960),
-    ("rtx 4090", 1008),
-    ("rtx 4080", 717),
-    ("rtx 4070", 504),
-    ("rtx 3090", 936),
-    ("rtx 3080", 760),
-    ("rtx 3060", 360),
-    ("mi300x", 5300),
-    ("7900 xtx", 960),
-)
-
-# CPU RAM bandwidth by core count: a laptop or small VM shares a dual-channel bus (~20 GB/s
-# usable), desktops with DDR5 reach ~40-60, workstation/server sockets with 8-12 channels
-# ~100-200. Cores stand in for the platform class because the channel count is not readable.
-CPU_BANDWIDTH_GBS_BY_CORES: tuple[tuple[int, float], ...] = (
-    (4, 20),
-    (16, 40),
-    (64, 100),
-    (1 << 30, 200),
-)
 
 # Loading: the file is read from disk (an NVMe SSD reads ~1.5 GB/s sustained; cached pages far
 # faster) and GPU weights cross PCIe (~12 GB/s effective on PCIe 4 x16). The engine's own start
@@ -90,17 +50,11 @@ class Bandwidth:
     known: bool  # from the table, not a guess
 
 
-def known_gpu_bandwidth(gpu: GpuInfo) -> Bandwidth:
-    name = gpu.name.lower()
-    for needle, gbs in KNOWN_GPU_BANDWIDTH_GBS:
-        if needle in name:
-            return Bandwidth(gbs * GB, True)
-    return Bandwidth(gpu_bandwidth(gpu), False)
-
-
-def cpu_bandwidth(cpu: CpuInfo) -> float:
-    cores = max(1, cpu.physical_cores)
-    return next(gbs for limit, gbs in CPU_BANDWIDTH_GBS_BY_CORES if cores <= limit) * GB
+def bandwidth_of(gpu: GpuInfo) -> Bandwidth:
+    """The spec-sheet figure where the GPU is known (hardware/budget.py), else a lower-confidence
+    guess by vendor and compute capability."""
+    known = known_gpu_bandwidth(gpu)
+    return Bandwidth(known, True) if known is not None else Bandwidth(gpu_bandwidth(gpu), False)
 
 
 def estimate_performance(
@@ -124,7 +78,7 @@ def estimate_performance(
             if memory.layers or memory.holds_output:
                 confidence = min(confidence, 0.4)
         else:
-            bandwidth = known_gpu_bandwidth(gpu)
+            bandwidth = bandwidth_of(gpu)
             if not bandwidth.known:
                 confidence = min(confidence, 0.5)
         speed = bandwidth.bytes_per_s * EFFICIENCY

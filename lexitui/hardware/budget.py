@@ -37,10 +37,12 @@ _GPU_BANDWIDTH: tuple[tuple[str, float], ...] = (
     ("l4", 300),
     ("a10g", 600),
     ("a10", 600),
+    ("rtx 6000 ada", 960),
     ("a6000", 768),
     ("t4", 320),
     ("v100", 900),
     ("rtx 5090", 1792),
+    ("rtx 5080", 960),
     ("rtx 4090", 1008),
     ("rtx 4080", 717),
     ("rtx 4070", 504),
@@ -71,12 +73,17 @@ _GPU_BANDWIDTH: tuple[tuple[str, float], ...] = (
 )
 
 
-def gpu_bandwidth(gpu: GpuInfo) -> float:
-    """Peak bytes/s of one GPU (an estimate from its name)."""
+def known_gpu_bandwidth(gpu: GpuInfo) -> float | None:
+    """Peak bytes/s from the spec-sheet table, or None for a GPU not in it."""
     name = gpu.name.lower()
-    for needle, gbs in _GPU_BANDWIDTH:
-        if needle in name:
-            return gbs * GB
+    return next((gbs * GB for needle, gbs in _GPU_BANDWIDTH if needle in name), None)
+
+
+def gpu_bandwidth(gpu: GpuInfo) -> float:
+    """Peak bytes/s of one GPU: the table's figure, else a guess by vendor and generation."""
+    known = known_gpu_bandwidth(gpu)
+    if known is not None:
+        return known
     if gpu.vendor is GpuVendor.NVIDIA:
         cc = gpu.compute_capability_int or 0
         return (2000 if cc >= 90 else 900 if cc >= 80 else 400) * GB
