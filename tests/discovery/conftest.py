@@ -12,8 +12,10 @@ import pytest_asyncio
 
 from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry, StaleNotice
+from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.store import Store
 from tests.fakes.hub_server import FakeHub
+from tests.fakes.ollama_registry import FakeRegistry, add_sample_models
 
 
 class FakeClock:
@@ -52,3 +54,25 @@ def registry(
     hub: FakeHub, store: Store, clock: FakeClock, stale_notices: list[StaleNotice]
 ) -> HuggingFaceRegistry:
     return HuggingFaceRegistry(RegistryCache(store), clock=clock, on_stale=stale_notices.append)
+
+
+# -- the Ollama library on its local registry --------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeRegistry]:
+    async with FakeRegistry() as registry:
+        add_sample_models(registry)
+        yield registry
+
+
+@pytest.fixture
+def cache(store: Store) -> RegistryCache:
+    return RegistryCache(store)
+
+
+@pytest_asyncio.fixture
+async def library(fake: FakeRegistry, cache: RegistryCache) -> AsyncIterator[OllamaLibraryRegistry]:
+    registry = OllamaLibraryRegistry(cache, base_url=fake.url)
+    yield registry
+    await registry.aclose()

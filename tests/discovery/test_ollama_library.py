@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,32 +21,7 @@ from lexitui.discovery.errors import (
 from lexitui.discovery.ollama_errors import BadRegistryAnswerError, RegistryAccessDeniedError
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.domain.enums import ModelFormat, ModelRegistryType, QuantizationType
-from lexitui.store.database import Store
-from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry, add_sample_models
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeRegistry]:
-    async with FakeRegistry() as registry:
-        add_sample_models(registry)
-        yield registry
-
-
-@pytest.fixture
-async def cache(tmp_path: Path) -> AsyncIterator[RegistryCache]:
-    store = Store(tmp_path / "lexitui.db")
-    await store.open()
-    try:
-        yield RegistryCache(store)
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-async def library(fake: FakeRegistry, cache: RegistryCache) -> AsyncIterator[OllamaLibraryRegistry]:
-    registry = OllamaLibraryRegistry(cache, base_url=fake.url)
-    yield registry
-    await registry.aclose()
+from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry
 
 
 def hex_of(data: bytes) -> str:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from lexitui.backends.ollama import OllamaBackend
 from lexitui.discovery.cache import RegistryCache, cache_key
@@ -22,32 +19,8 @@ from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import ModelCategory, ModelRegistryType, ModelSortOrder, QuantizationType
 from lexitui.store.database import Store
 from tests.fakes.ollama_models import FakeModel
-from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry, add_sample_models
+from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry
 from tests.fakes.ollama_server import FakeOllama
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeRegistry]:
-    async with FakeRegistry() as registry:
-        add_sample_models(registry)
-        yield registry
-
-
-@pytest.fixture
-async def cache(tmp_path: Path) -> AsyncIterator[RegistryCache]:
-    store = Store(tmp_path / "lexitui.db")
-    await store.open()
-    try:
-        yield RegistryCache(store)
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-async def library(fake: FakeRegistry, cache: RegistryCache) -> AsyncIterator[OllamaLibraryRegistry]:
-    registry = OllamaLibraryRegistry(cache, base_url=fake.url)
-    yield registry
-    await registry.aclose()
 
 
 def hex_of(data: bytes) -> str:
