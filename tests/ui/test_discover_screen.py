@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
-from textual.widgets import DataTable, Input, Static
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
@@ -39,16 +40,31 @@ def _row_of(table: DataTable[str], model_id: str) -> int:
     return next(i for i, cell in enumerate(ids) if model_id in cell)
 
 
+async def open_discover(
+    app: LexituiApp, pilot: Pilot[None]
+) -> tuple[DiscoverScreen, DataTable[str]]:
+    """Switch to Discover (key 4) and wait for the trending list it opens with."""
+    await pilot.press("4")
+    screen = app.screen
+    assert isinstance(screen, DiscoverScreen)
+    results = screen.query_one("#discover-results", DataTable)
+    await until(lambda: results.row_count > 0)
+    return screen, results
+
+
+async def search_for(screen: DiscoverScreen, pilot: Pilot[None], text: str) -> None:
+    query = screen.query_one("#discover-query", Input)
+    query.focus()
+    query.value = text
+    await pilot.press("enter")
+
+
 async def test_search_shows_badges_and_a_variant_reaches_downloads(
     hub: FakeHub, paths: Paths, tmp_path: Path
 ) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.press("4")
-        screen = app.screen
-        assert isinstance(screen, DiscoverScreen)
-        results = screen.query_one("#discover-results", DataTable)
-        await until(lambda: results.row_count > 0)
+        screen, results = await open_discover(app, pilot)
         # Trending GGUF models, each with a verdict for this laptop.
         badges = dict(zip(_cells(results, 1), _cells(results, 0), strict=True))
         assert any("70B" in m for m in badges), badges
@@ -57,10 +73,7 @@ async def test_search_shows_badges_and_a_variant_reaches_downloads(
         starter_badge = next(b for m, b in badges.items() if "SmolLM2" in m)
         assert "fits" in starter_badge
 
-        query = screen.query_one("#discover-query", Input)
-        query.focus()
-        query.value = "SmolLM2"
-        await pilot.press("enter")
+        await search_for(screen, pilot, "SmolLM2")
         await until(lambda: results.row_count == 1 and "SmolLM2" in _cells(results, 1)[0])
 
         results.focus()
@@ -99,15 +112,9 @@ async def test_search_shows_badges_and_a_variant_reaches_downloads(
 async def test_gated_model_says_what_to_do(hub: FakeHub, paths: Paths, tmp_path: Path) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.press("4")
-        screen = app.screen
-        assert isinstance(screen, DiscoverScreen)
-        screen.query_one("#filter-gguf").value = False  # type: ignore[attr-defined]
-        query = screen.query_one("#discover-query", Input)
-        query.focus()
-        query.value = "Meta-Llama"
-        await pilot.press("enter")
-        results = screen.query_one("#discover-results", DataTable)
+        screen, results = await open_discover(app, pilot)
+        screen.query_one("#filter-gguf", Checkbox).value = False
+        await search_for(screen, pilot, "Meta-Llama")
         await until(lambda: results.row_count > 0 and "meta-llama" in _cells(results, 1)[0])
         results.focus()
         results.move_cursor(row=0)
@@ -125,11 +132,7 @@ async def test_discover_snapshot(
 ) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=size) as pilot:
-        await pilot.press("4")
-        screen = app.screen
-        assert isinstance(screen, DiscoverScreen)
-        results = screen.query_one("#discover-results", DataTable)
-        await until(lambda: results.row_count > 0)
+        screen, results = await open_discover(app, pilot)
         results.move_cursor(row=_row_of(results, "SmolLM2"))
         variants = screen.query_one("#discover-variants", DataTable)
         await until(lambda: variants.row_count >= 4, seconds=20)
@@ -142,11 +145,7 @@ async def test_ollama_library_says_what_it_cannot_do(
 ) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.press("4")
-        screen = app.screen
-        assert isinstance(screen, DiscoverScreen)
-        results = screen.query_one("#discover-results", DataTable)
-        await until(lambda: results.row_count > 0)
+        screen, results = await open_discover(app, pilot)
         await pilot.press("o")
         status = screen.query_one("#discover-status", Static)
         await until(lambda: "no search API" in str(status.render()))

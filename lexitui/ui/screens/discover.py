@@ -127,33 +127,27 @@ class DiscoverScreen(AreaScreen):
         if self.is_mounted and self.models:
             self.run_search(self.build_query())
 
+    def run_search(self, query: ModelSearchQuery) -> None:
+        self._search(query, f"Searching for {escape(query.query or 'everything')}…")
+
+    def action_trending(self) -> None:
+        self._search(ModelSearchQuery(only_gguf=True), "Loading trending models…", trending=True)
+
     @work(exclusive=True, group="discover-search")
-    async def run_search(self, query: ModelSearchQuery) -> None:
+    async def _search(self, query: ModelSearchQuery, waiting: str, trending: bool = False) -> None:
         services = await self.ready()
-        self._status(f"Searching for {escape(query.query or 'everything')}…")
+        self._status(waiting)
         try:
             result = await services.discovery.search(query, self.registry)
         except RegistryError as exc:
             self._status(f"[red]{escape(str(exc))}[/]")
             return
-        await self._show_results(result, f"{len(result.models)} models")
-
-    @work(exclusive=True, group="discover-search")
-    async def action_trending(self) -> None:
-        services = await self.ready()
-        self._status("Loading trending models…")
-        try:
-            result = await services.discovery.search(
-                ModelSearchQuery(only_gguf=True), self.registry
-            )
-        except RegistryError as exc:
-            self._status(f"[red]{escape(str(exc))}[/]")
-            return
-        if self.registry is ModelRegistryType.HUGGING_FACE:
-            headline = f"Trending: {len(result.models)} GGUF models"
-        else:
+        headline = f"{len(result.models)} models"
+        if self.registry is not ModelRegistryType.HUGGING_FACE:
             limits = " ".join(services.discovery.limitations(self.registry))
             headline = escape(f"{len(result.models)} known names. {limits}")
+        elif trending:
+            headline = f"Trending: {len(result.models)} GGUF models"
         await self._show_results(result, headline)
 
     async def _show_results(self, result: ModelSearchResult, headline: str) -> None:
