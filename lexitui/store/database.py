@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -60,8 +61,13 @@ class Store:
     async def close(self) -> None:
         # An unclosed aiosqlite connection keeps its thread alive and blocks interpreter exit.
         if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            await conn.close()
+            # close() returns once the thread took its stop order, a moment before the thread
+            # ends; joining here (microseconds) means a quit never races a still-live thread.
+            thread = getattr(conn, "_thread", None)
+            if isinstance(thread, threading.Thread):
+                thread.join(timeout=1.0)
 
     @property
     def conn(self) -> aiosqlite.Connection:
