@@ -20,6 +20,7 @@ from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.fit_cli import add_parser as add_fit_parser
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.models import InvalidModelId
+from lexitui.downloads.cli import add_parser as add_pull_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.cli import add_parser as add_hardware_parser
@@ -27,6 +28,8 @@ from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.runtime.chat import ChatError, ChatFinished, ChatMessage, GenerationParams, TokenDelta
 from lexitui.runtime.engine import EngineError
 from lexitui.services import Services
+from lexitui.storage.cli import add_parser as add_storage_parser
+from lexitui.storage.errors import StorageError
 from lexitui.storage.registry import ModelNotFound
 from lexitui.store import StoreError
 
@@ -41,6 +44,7 @@ USER_ERRORS = (
     HardwareSettingsError,
     GgufError,
     RegistryError,
+    StorageError,
 )
 
 
@@ -76,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_gguf_parser(sub)
     add_discovery_parser(sub)
     add_fit_parser(sub)
+    add_pull_parser(sub)
+    add_storage_parser(sub)
 
     return parser
 

@@ -53,7 +53,11 @@ class Paths:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """The live model store: the default folder, or where ``lexitui storage --move-to``
+        put it (a marker file in the data folder says which)."""
+        from lexitui.storage.location import live_models_dir
+
+        return live_models_dir(self.data_dir)
 
     @property
     def logs_dir(self) -> Path:

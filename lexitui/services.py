@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,14 +25,18 @@ from lexitui.hardware.monitor import HardwareMonitor
 from lexitui.hardware.settings import load_hardware_settings
 from lexitui.runtime.service import RuntimeService
 from lexitui.storage.registry import ModelRegistry
+from lexitui.storage.rows import StorageRows
 from lexitui.storage.starter import register_starter
+from lexitui.storage.usage import UsageTracker
 from lexitui.store import Store
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
 
 if TYPE_CHECKING:
     from lexitui.discovery.service import DiscoveryService
+    from lexitui.downloads.manager import DownloadManager
     from lexitui.downloads.queue import DownloadQueue
+    from lexitui.storage.manager import StorageManager
 
 
 @dataclass
@@ -47,8 +52,10 @@ class Services:
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
     backends: BackendManager
+    usage: UsageTracker
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
+    _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
 
     @classmethod
     def build(
@@ -85,7 +92,15 @@ class Services:
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
             backends=backends,
+            usage=UsageTracker(StorageRows(store), bus),
         )
+
+    @cached_property
+    def storage(self) -> StorageManager:
+        """Built on first use: it imports the GGUF parser (~0.2 s) the dashboard never needs."""
+        from lexitui.storage.wiring import build_storage_manager
+
+        return build_storage_manager(self, usage=self.usage)
 
     @cached_property
     def downloads(self) -> DownloadQueue:
@@ -93,6 +108,13 @@ class Services:
         from lexitui.downloads.queue import DownloadQueue
 
         return DownloadQueue(self.store, self.bus)
+
+    @cached_property
+    def download_manager(self) -> DownloadManager:
+        """Built on first use: resumable, verified downloads over the same queue rows."""
+        from lexitui.downloads.wiring import build_download_manager
+
+        return build_download_manager(self)
 
     @cached_property
     def discovery(self) -> DiscoveryService:
@@ -107,6 +129,7 @@ class Services:
         self.paths.ensure()
         await self.store.open()
         self.recorder.start()
+        self.usage.start()
         await register_starter(self.registry)
         self.started = True
         if background:
@@ -118,13 +141,25 @@ class Services:
         The TUI calls this once the first screen has painted, so probes never delay it.
         """
         if self._detection is None and self.started:
-            self._detection = asyncio.get_running_loop().create_task(self._detect_then_monitor())
+            loop = asyncio.get_running_loop()
+            self._detection = loop.create_task(self._detect_then_monitor())
             self.backends.start()
+            self._storage_start = loop.create_task(self._start_storage())
 
     async def _detect_then_monitor(self) -> object:
         capabilities = await self.hardware.detect()
         await self.monitor.start()
         return capabilities
+
+    async def _start_storage(self) -> object:
+        """Finish an interrupted store move, reconcile rows and files, index the shared library.
+        A failure is logged, not raised: the app runs without the library then."""
+        try:
+            await self.storage.start()
+            return await self.storage.sync_library()
+        except Exception as exc:  # the Models screen shows storage errors when it is opened
+            logging.getLogger(__name__).warning("storage start-up: %s", exc)
+            return exc
 
     async def stop(self) -> None:
         if not self.started:
@@ -133,12 +168,19 @@ class Services:
             return
         self.started = False
         try:
-            if self._detection is not None:
-                self._detection.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._detection
+            for task in (self._detection, self._storage_start):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
             await self.monitor.stop()
+            # After the runtime: its final ModelUnloaded closes the model's usage time.
+            if "download_manager" in self.__dict__:
+                await self.download_manager.close()
             await self.runtime.close()
+            await self.usage.stop()
+            if "storage" in self.__dict__:
+                await self.storage.stop()
             await self.backends.close()
             if "discovery" in self.__dict__:
                 await self.discovery.close()

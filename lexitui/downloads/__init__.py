@@ -1,1 +1,2 @@
-"""Downloads: the queue Discover hands variants to; the verified downloader builds on it."""
+"""Downloads: the queue Discover hands variants to, and the resumable, verified downloader
+(``manager.DownloadManager``, ``lexitui pull``) that fetches, checks and installs them."""

@@ -21,7 +21,15 @@ from lexitui.domain.from_json import from_json_dict
 from lexitui.events import EventBus, ModelDownloadQueued
 from lexitui.store import Store
 
-ACTIVE = (DownloadStatus.QUEUED, DownloadStatus.DOWNLOADING, DownloadStatus.PAUSED)
+# Not finished: asking again for the same variant joins these rather than starting anew (a
+# process killed while verifying must find its partial again under the same id).
+ACTIVE = (
+    DownloadStatus.QUEUED,
+    DownloadStatus.DOWNLOADING,
+    DownloadStatus.PAUSED,
+    DownloadStatus.VERIFYING,
+    DownloadStatus.INSTALLING,
+)
 
 
 class DownloadRequestError(ValueError):
@@ -54,10 +62,13 @@ class DownloadQueue:
         model: RemoteModel,
         variant: ModelVariant,
         options: DownloadOptions | None = None,
+        *,
+        require_size: bool = True,
     ) -> ModelDownload:
+        """``require_size=False`` admits a plain URL whose server does not say its size."""
         for name in variant.files or (variant.filename,):
             check_remote_path(name)
-        if variant.size_bytes <= 0:
+        if require_size and variant.size_bytes <= 0:
             raise DownloadRequestError(f"{variant.filename}: the registry gave no size")
         existing = await self._active_for(model.id, variant.variant_id)
         if existing is not None:
@@ -92,6 +103,20 @@ class DownloadQueue:
     async def list(self) -> list[ModelDownload]:
         rows = await self._store.fetch_all("SELECT record FROM downloads ORDER BY queued_at")
         return [from_json_dict(ModelDownload, json.loads(r["record"])) for r in rows]
+
+    async def get(self, download_id: str) -> ModelDownload | None:
+        rows = await self._store.fetch_all(
+            "SELECT record FROM downloads WHERE id = ?", (download_id,)
+        )
+        return from_json_dict(ModelDownload, json.loads(rows[0]["record"])) if rows else None
+
+    async def save(self, download: ModelDownload) -> None:
+        """Store a download's new state (the downloader moves it through its statuses)."""
+        async with self._store.write() as conn:
+            await conn.execute(
+                "UPDATE downloads SET status = ?, record = ? WHERE id = ?",
+                (download.status.value, json.dumps(download.to_json_dict()), download.id),
+            )
 
     async def _active_for(self, model_id: str, variant_id: str) -> ModelDownload | None:
         marks = ",".join("?" for _ in ACTIVE)

@@ -79,6 +79,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX registry_cache_fetched_at ON registry_cache(fetched_at);
     """,
+    # 6: storage management, beside each installed model (deleted with it): how often and how
+    # long it was loaded (for cleanup suggestions), and what its GGUF header says, kept so a
+    # large library is not re-read on every refresh (``facts_size`` is the size the facts were
+    # read at: a replaced file is read again). And files in other tools' libraries (Hugging
+    # Face cache, Ollama, LM Studio) the user told lexitui to forget, so a rescan skips them.
+    """
+    CREATE TABLE model_details (
+        model_id TEXT PRIMARY KEY REFERENCES installed_models(id) ON DELETE CASCADE,
+        use_count INTEGER NOT NULL DEFAULT 0,
+        total_seconds REAL NOT NULL DEFAULT 0,
+        quantization TEXT,
+        architecture TEXT,
+        parameter_count INTEGER,
+        context_length INTEGER,
+        base_model TEXT,
+        facts_size INTEGER
+    );
+    CREATE TABLE library_forgotten (
+        path TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        forgotten_at TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

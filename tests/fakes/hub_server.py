@@ -17,7 +17,9 @@ rate limits answer as the Hub does (see ``hub_errors``).
 
 Knobs: ``tokens`` (token -> user name; ``GRANTED_TOKEN`` belongs to the user granted the gated
 repo, ``OTHER_TOKEN`` to one who is not), ``page_size``/``tree_page_size``, ``rate_limit()``,
-``expire_cdn_urls()``, ``cdn_url_ttl_s``, ``clock``. ``calls`` logs every request.
+``expire_cdn_urls()``, ``cdn_url_ttl_s``, ``clock``, and ``faults`` (``hub_faults.CdnFaults``:
+a CDN that ignores ranges, resets, stalls, corrupts, compresses, throttles). ``calls`` logs every
+request.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from tests.fakes.hub_api import (
     pick,
     tree_entries,
 )
+from tests.fakes.hub_faults import CdnFaults
 from tests.fakes.hub_files import (
     access_denied,
     cdn_path,
@@ -95,6 +98,8 @@ class HubCall:
     has_auth: bool  # an Authorization header was sent
     user: str | None  # whose token it was (None: none, or not a known token)
     range: str | None
+    if_range: str | None = None
+    accept_encoding: str | None = None
 
 
 class FakeHub:
@@ -106,6 +111,7 @@ class FakeHub:
         self.cdn_url_ttl_s = 3600
         self.clock: Callable[[], float] = time.time
         self.calls: list[HubCall] = []
+        self.faults = CdnFaults()
         self.base_url = ""
         self.cdn_url = ""
         self._rate_limited = 0
@@ -157,6 +163,8 @@ class FakeHub:
                 "authorization" in request.headers,
                 user,
                 request.headers.get("range"),
+                request.headers.get("if-range"),
+                request.headers.get("accept-encoding"),
             )
         )
 
@@ -306,6 +314,8 @@ class FakeHub:
                 f"{self.cdn_url}{target}?{signed_query(self._cdn_key, target, name, expires)}"
             )
             headers |= {"X-Linked-Size": str(found.size), "X-Linked-Etag": f'"{found.sha256}"'}
+            if self.faults.hide_linked_size:
+                del headers["X-Linked-Size"]
             status = 302
         else:
             location = f"/api/resolve-cache/models/{repo.id}/{repo.sha}/{quote(path)}"
@@ -324,6 +334,11 @@ class FakeHub:
         assert repo is not None
         return serve_bytes(request, found, f'"{found.git_oid}"', {"X-Repo-Commit": repo.sha})
 
+    def _maybe_expire(self, response: Response) -> None:
+        every = self.faults.expire_after
+        if every and response.status in (200, 206) and self.faults.bodies % every == 0:
+            self.expire_cdn_urls()
+
     async def _serve_cdn(self, request: HubRequest) -> Response:
         self._log("cdn", request, None)
         if request.method not in ("GET", "HEAD"):
@@ -336,5 +351,10 @@ class FakeHub:
                 if f.served and f.lfs and f.sha256 == sha256:
                     disposition = request.param("response-content-disposition")
                     headers = {"Content-Disposition": disposition} if disposition else {}
-                    return serve_bytes(request, f, f'"{f.cdn_etag}"', headers)
+                    asked = self.faults.adjust_request(request)
+                    response = serve_bytes(asked, f, f'"{f.cdn_etag}"', headers)
+                    response = self.faults.shape(asked, f, response)
+                    if asked.method == "GET":
+                        self._maybe_expire(response)
+                    return response
         return access_denied()  # S3 answers 403, not 404, for a key it does not have

@@ -17,7 +17,7 @@ SIZES = [(80, 24), (120, 40)]
 STATIC_AREAS = [
     a.mode
     for a in AREAS
-    if a.mode not in ("dashboard", "runtime", "hardware", "backends", "discover")
+    if a.mode not in ("dashboard", "runtime", "hardware", "backends", "discover", "models")
 ]
 
 

@@ -1,0 +1,34 @@
+"""The free-space check made before any byte is fetched (D11): the bytes still to come plus a
+20% margin, as the roadmap's pre-download checks say; a full disk half-way costs more than a
+clear refusal up front."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from lexitui.downloads.errors import InsufficientSpaceError
+
+MARGIN = 0.2
+
+
+def disk_free(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def check_space(folder: Path, needed: int, margin: float = MARGIN) -> None:
+    want = int(needed * (1 + margin))
+    free = disk_free(folder)
+    if free < want:
+        raise InsufficientSpaceError(
+            f"not enough free space in {folder}: the download needs {human_bytes(want)} "
+            f"({human_bytes(needed)} + {margin:.0%}), {human_bytes(free)} is free"
+        )
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(count) < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
