@@ -58,7 +58,7 @@ AREAS: tuple[Area, ...] = (
         "5",
         "v0.16.3e/g/h/j",
         True,
-        "The queue Discover hands variants to. Fetching is not built yet.",
+        "Resumable, verified downloads: progress, pause, resume, cancel, retry, history.",
     ),
     Area(
         "models",
@@ -66,7 +66,7 @@ AREAS: tuple[Area, ...] = (
         "6",
         "v0.16.3f/i",
         True,
-        "Installed models (the starter model is registered on first run); Enter chats.",
+        "Installed and shared-library models, disk use, cleanup suggestions; Enter chats.",
     ),
     Area(
         "runtime",

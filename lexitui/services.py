@@ -34,6 +34,8 @@ from lexitui.store.hardware_history import HardwareHistory
 
 if TYPE_CHECKING:
     from lexitui.discovery.service import DiscoveryService
+    from lexitui.domain.discovery import ModelVariant, RemoteModel
+    from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
     from lexitui.downloads.queue import DownloadQueue
     from lexitui.storage.manager import StorageManager
@@ -56,6 +58,7 @@ class Services:
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
+    _downloads_start: asyncio.Task[object] | None = field(default=None, init=False)
 
     @classmethod
     def build(
@@ -121,8 +124,11 @@ class Services:
         """Built on first use: the Hub client costs ~0.2 s of imports the dashboard never needs."""
         from lexitui.discovery.wiring import build_discovery
 
+        async def start_download(model: RemoteModel, variant: ModelVariant) -> ModelDownload:
+            return await self.download_manager.start_download(model, variant)
+
         return build_discovery(
-            self.config, self.store, self.bus, self.backends, self.hardware, self.downloads
+            self.config, self.store, self.bus, self.backends, self.hardware, start_download
         )
 
     async def start(self, *, background: bool = False) -> None:
@@ -145,6 +151,7 @@ class Services:
             self._detection = loop.create_task(self._detect_then_monitor())
             self.backends.start()
             self._storage_start = loop.create_task(self._start_storage())
+            self._downloads_start = loop.create_task(self._resume_downloads())
 
     async def _detect_then_monitor(self) -> object:
         capabilities = await self.hardware.detect()
@@ -161,6 +168,15 @@ class Services:
             logging.getLogger(__name__).warning("storage start-up: %s", exc)
             return exc
 
+    async def _resume_downloads(self) -> object:
+        """Downloads left queued or running by a quit, a crash or kill -9 carry on."""
+        try:
+            await self.download_manager.start()
+        except Exception as exc:  # the Downloads screen shows each download's own error
+            logging.getLogger(__name__).warning("resuming downloads: %s", exc)
+            return exc
+        return None
+
     async def stop(self) -> None:
         if not self.started:
             await self.backends.close()
@@ -168,7 +184,7 @@ class Services:
             return
         self.started = False
         try:
-            for task in (self._detection, self._storage_start):
+            for task in (self._detection, self._storage_start, self._downloads_start):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -1,4 +1,4 @@
-"""What the Discover screen and ``lexitui search``/``show`` call: registry + analyzer + queue.
+"""What the Discover screen and ``lexitui search``/``show`` call: registries, analyzer, downloads.
 
 Search results get a fit badge each without any extra request (from the parameter count the
 registry reports); opening a model reads the real GGUF header of one variant over HTTP Range and
@@ -31,7 +31,6 @@ from lexitui.domain.discovery import (
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel, ModelFormat, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
-from lexitui.downloads.queue import DownloadQueue
 from lexitui.events import EventBus, ModelSearched
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.remote import read_remote_header
@@ -74,7 +73,7 @@ class DiscoveryService:
         *,
         registries: Sequence[ModelRegistry],
         hardware: Callable[[], Awaitable[HardwareCapabilities]],
-        queue: DownloadQueue,
+        start_download: Callable[[RemoteModel, ModelVariant], Awaitable[ModelDownload]],
         bus: EventBus,
         hub_token: Callable[[], str | None] = lambda: None,
     ) -> None:
@@ -82,7 +81,7 @@ class DiscoveryService:
         self.registries = {r.type: r for r in registries}
         self.default = registries[0].type
         self._hardware = hardware
-        self._queue = queue
+        self._start_download = start_download
         self._bus = bus
         self._hub_token = hub_token
         self._probes: dict[str, HeaderProbe] = {}
@@ -189,4 +188,4 @@ class DiscoveryService:
         return None, f"Could not read a GGUF header ({error}); estimates use file sizes."
 
     async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
-        return await self._queue.enqueue(model, variant)
+        return await self._start_download(model, variant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lexitui.backends.manager import BackendManager
@@ -10,8 +11,9 @@ from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
 from lexitui.discovery.service import DiscoveryService
+from lexitui.domain.discovery import ModelVariant, RemoteModel
+from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.hardware import HardwareCapabilities
-from lexitui.downloads.queue import DownloadQueue
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.store import Store
@@ -23,7 +25,7 @@ def build_discovery(
     bus: EventBus,
     backends: BackendManager,
     hardware: HardwareDetector,
-    downloads: DownloadQueue,
+    start_download: Callable[[RemoteModel, ModelVariant], Awaitable[ModelDownload]],
 ) -> DiscoveryService:
     cache = RegistryCache(store)
     section = config.get("huggingface", {})
@@ -43,7 +45,7 @@ def build_discovery(
     return DiscoveryService(
         registries=[HuggingFaceRegistry(cache, token=config_token), library],
         hardware=capabilities,
-        queue=downloads,
+        start_download=start_download,
         bus=bus,
         hub_token=hub_token,
     )

@@ -15,7 +15,6 @@ from textual.widgets import Checkbox, DataTable, Input, Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
-from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.screens.downloads import DownloadsScreen
@@ -90,23 +89,24 @@ async def test_search_shows_badges_and_a_variant_reaches_downloads(
         await pilot.press("v")
         variants.move_cursor(row=next(i for i, c in enumerate(labels) if "Q4_1" in c))
         await pilot.press("d")
-        queued: list[ModelDownload] = []
-        for _ in range(200):
-            queued = await app.services.downloads.list()
-            if queued:
-                break
-            await pilot.pause(0.02)
-        (download,) = queued
-        assert download.status is DownloadStatus.QUEUED
+        # The real downloader fetches it from the local Hub, verifies and installs it.
+        manager = app.services.download_manager
+        download = (await manager.get_downloads() + await manager.get_history())[0]
         assert download.variant.filename.endswith("Q4_1.gguf")
         assert download.model.id == STARTER_REPO
+        finished = await manager.wait(download.id)
+        assert finished.status is DownloadStatus.COMPLETED, finished.error
 
         await pilot.press("5")
         downloads = app.screen
         assert isinstance(downloads, DownloadsScreen)
         table = downloads.query_one(DataTable)
-        await until(lambda: table.row_count == 1)
+        await until(lambda: table.row_count == 1 and "completed" in _cells(table, 5)[0])
         assert STARTER_REPO in _cells(table, 0)[0]
+        assert "100%" in _cells(table, 2)[0]
+
+        installed = {m.source for m in await app.services.registry.list()}
+        assert len(await app.services.registry.list()) == 2, installed
 
 
 async def test_gated_model_says_what_to_do(hub: FakeHub, paths: Paths, tmp_path: Path) -> None:

@@ -1,10 +1,13 @@
-"""Downloads: the queue of variants handed over from Discover.
+"""Downloads: the queue and its history, with live progress and the keys to steer it.
 
-The downloader itself (resumable, verified fetching) is not built yet, and the screen says so
-instead of pretending progress; the queue it will work through is real and survives restarts.
+A thin view over ``DownloadManager``: rows come from ``get_downloads()`` and ``get_history()``;
+progress events (at most a few per second per download, never one per network read) update the
+row of their download in place; a status change rebuilds the table.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from rich.markup import escape
 from textual import work
@@ -12,52 +15,151 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from lexitui.domain.downloads import ModelDownload
+from lexitui.domain.enums import DownloadStatus
+from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.events import Event
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.widgets.fit import short_size
 
-NOT_BUILT = (
-    "Fetching is not built yet: queued variants wait here and start once the resumable, "
-    "verified downloader lands (roadmap v0.16.3)."
-)
+COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
+STATUS_STYLE = {
+    DownloadStatus.COMPLETED: "green",
+    DownloadStatus.FAILED: "red",
+    DownloadStatus.CANCELLED: "dim",
+    DownloadStatus.PAUSED: "yellow",
+}
+
+
+def progress_cell(done: int, total: int) -> str:
+    if total <= 0:
+        return short_size(done)
+    share = min(1.0, done / total)
+    filled = int(share * 10)
+    return f"{'█' * filled}{'░' * (10 - filled)} {share * 100:3.0f}% of {short_size(total)}"
+
+
+def eta_cell(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def status_cell(status: DownloadStatus, error: str | None = None) -> str:
+    text = status.value + (f": {escape(error)}" if error else "")
+    style = STATUS_STYLE.get(status)
+    return f"[{style}]{text}[/]" if style else text
 
 
 class DownloadsScreen(AreaScreen):
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="downloads.refresh")]
+    BINDINGS = [
+        Binding("p", "pause", "Pause", id="downloads.pause"),
+        Binding("u", "resume", "Resume", id="downloads.resume"),
+        Binding("x", "cancel", "Cancel", id="downloads.cancel"),
+        Binding("t", "retry", "Retry", id="downloads.retry"),
+        Binding("r", "refresh", "Refresh", id="downloads.refresh"),
+    ]
 
     def __init__(self) -> None:
         super().__init__("downloads")
+        self.rows: list[ModelDownload] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Download queue", classes="area-title")
+        yield Static("Downloads", classes="area-title")
         yield DataTable(id="downloads-table", cursor_type="row", zebra_stripes=True)
-        yield Static(NOT_BUILT, id="downloads-note")
+        yield Static("", id="downloads-note")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "lexitui · Downloads"
-        self.query_one(DataTable).add_columns("Model", "Variant", "Size", "Status", "Queued")
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
         self.watch_stream(services.bus.downloads, self._on_event)
+        self.watch_stream(services.download_manager.progress, self._on_progress)
         self.action_refresh()
 
     def _on_event(self, _event: Event) -> None:
         self.action_refresh()
 
+    def _on_progress(self, event: DownloadProgressEvent) -> None:
+        table = self.query_one(DataTable)
+        if event.download_id not in table.rows:
+            self.action_refresh()
+            return
+        cells = {
+            "Progress": progress_cell(event.downloaded_bytes, event.total_bytes),
+            "Speed": f"{short_size(event.bytes_per_second)}/s" if event.bytes_per_second else "",
+            "ETA": eta_cell(event.eta_seconds),
+            "Status": status_cell(event.status),
+        }
+        for column, value in cells.items():
+            table.update_cell(event.download_id, column, value)
+
     @work(exclusive=True, group="downloads-refresh")
     async def action_refresh(self) -> None:
-        services = await self.ready()
-        downloads = await services.downloads.list()
+        manager = (await self.ready()).download_manager
+        active = await manager.get_downloads()
+        history = await manager.get_history()
+        seen = {d.id for d in active}
+        self.rows = active + [d for d in history if d.id not in seen]
         table = self.query_one(DataTable)
+        row = table.cursor_row
         table.clear()
-        for d in downloads:
+        for d in self.rows:
             table.add_row(
-                escape(d.model.id), escape(d.variant.filename), f"{d.total_bytes / 1e9:.2f} GB",
-                d.status.value, d.queued_at.strftime("%Y-%m-%d %H:%M"), key=d.id,
+                escape(d.model.id), escape(d.variant.filename),
+                progress_cell(d.downloaded_bytes, d.total_bytes), "", "",
+                status_cell(d.status, d.error), key=d.id,
             )  # fmt: skip
-        empty = "Nothing queued: pick a variant in Discover (4) and press d.\n"
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
         self.query_one("#downloads-note", Static).update(
-            (empty if not downloads else "") + NOT_BUILT
+            ""
+            if self.rows
+            else "Nothing here yet: pick a variant in Discover (4) and press d, "
+            "or run `lexitui pull REPO:QUANT`."
         )
+
+    def selected(self) -> ModelDownload | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def _steer(self, verb: str) -> None:
+        download = self.selected()
+        if download is not None:
+            self._run_steer(verb, download.id)
+
+    @work(group="downloads-steer")
+    async def _run_steer(self, verb: str, download_id: str) -> None:
+        manager = (await self.ready()).download_manager
+        actions: dict[str, Callable[[str], Awaitable[ModelDownload]]] = {
+            "pause": manager.pause_download,
+            "resume": manager.resume_download,
+            "cancel": manager.cancel_download,
+            "retry": manager.retry_download,
+        }
+        try:
+            await actions[verb](download_id)
+        except (ValueError, LookupError, RuntimeError, OSError) as exc:
+            self.notify(escape(str(exc)), severity="error")
+        self.action_refresh()
+
+    def action_pause(self) -> None:
+        self._steer("pause")
+
+    def action_resume(self) -> None:
+        self._steer("resume")
+
+    def action_cancel(self) -> None:
+        self._steer("cancel")
+
+    def action_retry(self) -> None:
+        self._steer("retry")
