@@ -19,6 +19,8 @@ from tests.fakes.ollama_http import (
     Response,
     ThreadedServer,
     error_response,
+    read_head,
+    set_body_length,
     write_response,
 )
 
@@ -53,23 +55,14 @@ class HubRequest(Request):
 
 
 async def read_hub_request(reader: asyncio.StreamReader) -> HubRequest | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
+    head = await read_head(reader)
+    if head is None:
         return None
-    except asyncio.LimitOverrunError:
-        raise ValueError("request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _version = lines[0].split(" ", 2)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+    method, target, headers = head
     url = urlsplit(target)
     params = parse_qs(url.query, keep_blank_values=True)
     request = HubRequest(
-        method.upper(),
+        method,
         unquote(url.path),
         {k: v[-1] for k, v in params.items()},
         headers,
@@ -77,10 +70,7 @@ async def read_hub_request(reader: asyncio.StreamReader) -> HubRequest | None:
         params=params,
         raw_path=url.path,
     )
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        request._remaining = None
-    else:
-        request._remaining = int(headers.get("content-length", "0") or "0")
+    set_body_length(request)
     return request
 
 

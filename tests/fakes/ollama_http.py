@@ -102,8 +102,8 @@ def ndjson_response(lines: AsyncGenerator[dict[str, Any], None]) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """Parse one request head; ``None`` at a clean end of the connection."""
+async def read_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
+    """Method, target and lower-cased headers of one request; ``None`` at a clean end."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
@@ -117,14 +117,26 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         if line:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-    url = urlsplit(target)
-    request = Request(
-        method.upper(), unquote(url.path), dict(parse_qsl(url.query)), headers, reader
-    )
-    if "chunked" in headers.get("transfer-encoding", "").lower():
+    return method.upper(), target, headers
+
+
+def set_body_length(request: Request) -> None:
+    """Chunked bodies are read until their last chunk; others by Content-Length."""
+    if "chunked" in request.headers.get("transfer-encoding", "").lower():
         request._remaining = None
     else:
-        request._remaining = int(headers.get("content-length", "0") or "0")
+        request._remaining = int(request.headers.get("content-length", "0") or "0")
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    """Parse one request head; ``None`` at a clean end of the connection."""
+    head = await read_head(reader)
+    if head is None:
+        return None
+    method, target, headers = head
+    url = urlsplit(target)
+    request = Request(method, unquote(url.path), dict(parse_qsl(url.query)), headers, reader)
+    set_body_length(request)
     return request
 
 
