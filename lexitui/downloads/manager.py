@@ -3,8 +3,10 @@ and a stream of progress.
 
 Downloads are rows in the store (``DownloadQueue``), so a restart finds what was queued or
 running and ``start()`` picks it up again. At most ``max_concurrent_downloads`` run at once; the
-others wait their turn as QUEUED. A failure that a retry can fix (a dropped connection, a bad
-copy) is retried automatically with a doubling pause, up to the download's ``max_retries``.
+others wait their turn as QUEUED, and a free slot goes to the waiting download of highest
+priority (High, then Normal, then Low; first come first served within one). A failure that a
+retry can fix (a dropped connection, a bad copy) is retried automatically with a doubling pause,
+up to the download's ``max_retries``.
 Pausing cancels the run: the transfer checkpoints on its way out, so resuming refetches nothing
 that was on disk. Status changes go to the event bus (Started/Completed/Installed); progress goes
 to ``progress`` and, as ``ModelDownloadProgress``, to the bus, both at a bounded rate.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,7 +29,7 @@ from reactivex import Observable
 
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
-from lexitui.domain.enums import DownloadStatus
+from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.domain.models import InstalledModel
 from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.errors import DownloadError, DownloadNotFoundError, DownloadStateError
@@ -50,6 +53,7 @@ from lexitui.storage.registry import ModelRegistry
 log = logging.getLogger(__name__)
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 FINISHED = (DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.CANCELLED)
+_RANK = {DownloadPriority.HIGH: 0, DownloadPriority.NORMAL: 1, DownloadPriority.LOW: 2}
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,52 @@ class ManagerSettings:
     chunk_retries: int = 5
     chunk_retry_delay_s: float = 0.5
     checkpoint_interval_s: float = 0.5
+
+
+class _SlotGate:
+    """The limit on running downloads. Unlike a semaphore, whose waiters wake in arrival order,
+    it hands a freed slot to the waiter of highest priority (arrival order breaks ties), and a
+    waiter's priority can change while it waits."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = max(1, slots)
+        self._arrivals = itertools.count()
+        # download id -> (rank, arrival, the future that the slot is handed over on)
+        self._waiting: dict[str, tuple[int, int, asyncio.Future[None]]] = {}
+
+    async def acquire(self, download_id: str, priority: DownloadPriority) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[download_id] = (_RANK[priority], next(self._arrivals), handed)
+        try:
+            await handed
+        except asyncio.CancelledError:
+            # Cancelled just after a slot was handed over, before this task ran: pass it on,
+            # or the slot would be lost for good.
+            if handed.done() and not handed.cancelled():
+                self.release()
+            raise
+        finally:
+            entry = self._waiting.get(download_id)
+            if entry is not None and entry[2] is handed:
+                del self._waiting[download_id]
+
+    def release(self) -> None:
+        while self._waiting:
+            download_id = min(self._waiting, key=lambda k: self._waiting[k][:2])
+            handed = self._waiting.pop(download_id)[2]
+            if not handed.done():  # a cancelled waiter that has not cleaned up yet is skipped
+                handed.set_result(None)
+                return
+        self._free += 1
+
+    def reprioritise(self, download_id: str, priority: DownloadPriority) -> None:
+        """A waiting download moves to its new priority's line, keeping its place by arrival."""
+        entry = self._waiting.get(download_id)
+        if entry is not None:
+            self._waiting[download_id] = (_RANK[priority], entry[1], entry[2])
 
 
 class DownloadManager:
@@ -86,7 +136,10 @@ class DownloadManager:
         self._hub_endpoint = hub_endpoint
         self._hub_token = hub_token
         self._reporter = ProgressReporter(bus, settings.progress_interval_s)
-        self._slots = asyncio.Semaphore(settings.max_concurrent_downloads)
+        self._slots = _SlotGate(settings.max_concurrent_downloads)
+        # What each scheduled download waits with; set_priority changes it even before the
+        # download's task has reached the gate.
+        self._priorities: dict[str, DownloadPriority] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, DownloadJob] = {}
         self._stop_as: dict[str, DownloadStatus] = {}
@@ -174,6 +227,18 @@ class DownloadManager:
         self._schedule(download)
         return download
 
+    async def set_priority(self, download_id: str, priority: DownloadPriority) -> ModelDownload:
+        """Change a download's priority; a waiting one takes its new place in the line at once
+        (a running one keeps running: priority decides who gets the next free slot)."""
+        download = await self._get(download_id)
+        if download.status in FINISHED:
+            raise DownloadStateError(f"download {download_id} is {download.status.value}")
+        download = await self._save(download, options=replace(download.options, priority=priority))
+        if download_id in self._priorities:
+            self._priorities[download_id] = priority
+        self._slots.reprioritise(download_id, priority)
+        return download
+
     async def get_downloads(self) -> list[ModelDownload]:
         return [d for d in await self._queue.list() if d.status in ACTIVE]
 
@@ -209,11 +274,13 @@ class DownloadManager:
             return
         task = asyncio.get_running_loop().create_task(self._run(download))
         self._tasks[download.id] = task
+        self._priorities[download.id] = download.options.priority
         task.add_done_callback(lambda _: self._forget(download.id, task))
 
     def _forget(self, download_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(download_id) is task:
             del self._tasks[download_id]
+            self._priorities.pop(download_id, None)
 
     async def _stop(self, download_id: str, status: DownloadStatus) -> None:
         task = self._tasks.get(download_id)
@@ -227,14 +294,22 @@ class DownloadManager:
     async def _run(self, download: ModelDownload) -> None:
         download_id = download.id
         try:
-            async with self._slots:
+            priority = self._priorities.get(download_id, download.options.priority)
+            await self._slots.acquire(download_id, priority)
+            try:
+                # The row again: while this waited, set_priority may have changed its options.
                 download = await self._save(
-                    download, status=DownloadStatus.DOWNLOADING, started_at=_now(), error=None
+                    await self._get(download_id),
+                    status=DownloadStatus.DOWNLOADING,
+                    started_at=_now(),
+                    error=None,
                 )
                 self._bus.publish(
                     ModelDownloadStarted(download_id, download.model.id, download.variant.filename)
                 )
                 installed = await self._attempts(download)
+            finally:
+                self._slots.release()
             download = await self._get(download_id)
             job = self._jobs.get(download_id)
             total = job.total_bytes if job is not None else download.total_bytes

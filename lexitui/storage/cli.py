@@ -78,6 +78,9 @@ def add_parser(sub: Any) -> None:
 
     sto = sub.add_parser("storage", help="disk use of the model store; move it elsewhere")
     sto.add_argument("--move-to", type=Path, metavar="PATH", help="move the whole store")
+    sto.add_argument("--register-ollama", metavar="ID",
+                     help="make an installed GGUF an Ollama model (OLLAMA_HOST)")  # fmt: skip
+    sto.add_argument("--ollama-name", metavar="NAME", help="its name in Ollama")
     sto.add_argument("--json", action="store_true")
     sto.set_defaults(func=cmd_storage)
 
@@ -182,6 +185,8 @@ async def cmd_verify(args: argparse.Namespace) -> int:
 
 @user_errors
 async def cmd_storage(args: argparse.Namespace) -> int:
+    if args.register_ollama is not None:
+        return await _register_ollama(args)
     async with opened() as manager:
         if args.move_to is not None:
             moved = await manager.move_storage(args.move_to, _MoveLine(args.json))
@@ -192,6 +197,29 @@ async def cmd_storage(args: argparse.Namespace) -> int:
         _json(info.to_json_dict())
     else:
         print_info(info)
+    return 0
+
+
+async def _register_ollama(args: argparse.Namespace) -> int:
+    # Imported here: only this flag needs the backends package.
+    from lexitui.backends.errors import BackendError
+    from lexitui.backends.ollama import OllamaBackend
+
+    backend = OllamaBackend()
+    try:
+        async with opened() as manager:
+            name = await manager.register_with_ollama(
+                args.register_ollama, backend, args.ollama_name
+            )
+    except BackendError as exc:  # no Ollama running, or it refused: one line, like the rest
+        print(f"lexitui: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await backend.aclose()
+    if args.json:
+        _json({"model": args.register_ollama, "ollama_name": name})
+    else:
+        print(f"registered with Ollama as {safe_text(name)} (ollama run {safe_text(name)})")
     return 0
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lexitui.domain.enums import ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities
@@ -38,7 +39,7 @@ from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.records import CleanupResult
 from lexitui.events import EventBus, ModelDeleted, ModelInstalled
 from lexitui.gguf.errors import GgufError
-from lexitui.storage import importer
+from lexitui.storage import importer, ollama_register
 from lexitui.storage.copying import Progress
 from lexitui.storage.disk import DiskUsageReader, read_disk_usage, store_bytes
 from lexitui.storage.errors import StorageError
@@ -63,6 +64,9 @@ from lexitui.storage.threads import run_stoppable
 from lexitui.storage.usage import UsageTracker
 from lexitui.storage.verifier import verify_model
 from lexitui.store import Store
+
+if TYPE_CHECKING:  # only the caller that registers needs the backend
+    from lexitui.backends.ollama import OllamaBackend
 
 HardwareProvider = Callable[[], Awaitable[HardwareCapabilities | None]]
 MIN_FREE_BYTES = 5_000_000_000  # room for one mid-size model download, whatever is installed
@@ -264,6 +268,14 @@ class StorageManager:
         return await run_stoppable(
             lambda cancel: export_files(pairs, progress=progress, cancel=cancel)
         )
+
+    async def register_with_ollama(
+        self, model_id: str, ollama_backend: OllamaBackend, name: str | None = None
+    ) -> str:
+        """Make an installed GGUF an Ollama model (see ``ollama_register``); returns its name
+        in Ollama."""
+        model = await self.rows.get(model_id)
+        return await ollama_register.register_with_ollama(model, ollama_backend, name)
 
     async def verify_model(
         self, model_id: str, *, rehash: bool = True, progress: Progress | None = None
