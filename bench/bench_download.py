@@ -159,7 +159,7 @@ async def ours(url: str, sha: str, home: Path, connections: int) -> float:
     os.environ[HOME_ENV] = str(home)
     from lexitui.domain.downloads import DownloadOptions
     from lexitui.domain.enums import DownloadStatus
-    from lexitui.downloads.manager import ManagerSettings
+    from lexitui.downloads.settings import ManagerSettings
     from lexitui.downloads.target import url_target
     from lexitui.downloads.wiring import build_download_manager
     from lexitui.services import Services

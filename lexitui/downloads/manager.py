@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +40,8 @@ from lexitui.downloads.queue import ACTIVE, DownloadQueue
 from lexitui.downloads.records import CleanupResult, DownloadProgressEvent
 from lexitui.downloads.reporter import ProgressReporter
 from lexitui.downloads.resolve import Auth, origin_of
+from lexitui.downloads.settings import DEFAULT_SETTINGS, ManagerSettings
+from lexitui.downloads.slots import SlotGate
 from lexitui.downloads.transfer import TransferSettings
 from lexitui.downloads.verify import IntegrityVerifier
 from lexitui.events import (
@@ -53,66 +54,6 @@ from lexitui.storage.registry import ModelRegistry
 log = logging.getLogger(__name__)
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 FINISHED = (DownloadStatus.COMPLETED, DownloadStatus.FAILED, DownloadStatus.CANCELLED)
-_RANK = {DownloadPriority.HIGH: 0, DownloadPriority.NORMAL: 1, DownloadPriority.LOW: 2}
-
-
-@dataclass(frozen=True)
-class ManagerSettings:
-    max_concurrent_downloads: int = 2
-    rate_limit_bytes_per_s: int | None = None  # all downloads together; None: no cap
-    progress_interval_s: float = 0.25  # at most 4 progress events a second per download
-    retry_backoff_s: float = 2.0  # before the first automatic retry; doubles after
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 30.0  # no byte for this long: the chunk stalled (D6)
-    chunk_retries: int = 5
-    chunk_retry_delay_s: float = 0.5
-    checkpoint_interval_s: float = 0.5
-
-
-class _SlotGate:
-    """The limit on running downloads. Unlike a semaphore, whose waiters wake in arrival order,
-    it hands a freed slot to the waiter of highest priority (arrival order breaks ties), and a
-    waiter's priority can change while it waits."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = max(1, slots)
-        self._arrivals = itertools.count()
-        # download id -> (rank, arrival, the future that the slot is handed over on)
-        self._waiting: dict[str, tuple[int, int, asyncio.Future[None]]] = {}
-
-    async def acquire(self, download_id: str, priority: DownloadPriority) -> None:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-            return
-        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[download_id] = (_RANK[priority], next(self._arrivals), handed)
-        try:
-            await handed
-        except asyncio.CancelledError:
-            # Cancelled just after a slot was handed over, before this task ran: pass it on,
-            # or the slot would be lost for good.
-            if handed.done() and not handed.cancelled():
-                self.release()
-            raise
-        finally:
-            entry = self._waiting.get(download_id)
-            if entry is not None and entry[2] is handed:
-                del self._waiting[download_id]
-
-    def release(self) -> None:
-        while self._waiting:
-            download_id = min(self._waiting, key=lambda k: self._waiting[k][:2])
-            handed = self._waiting.pop(download_id)[2]
-            if not handed.done():  # a cancelled waiter that has not cleaned up yet is skipped
-                handed.set_result(None)
-                return
-        self._free += 1
-
-    def reprioritise(self, download_id: str, priority: DownloadPriority) -> None:
-        """A waiting download moves to its new priority's line, keeping its place by arrival."""
-        entry = self._waiting.get(download_id)
-        if entry is not None:
-            self._waiting[download_id] = (_RANK[priority], entry[1], entry[2])
 
 
 class DownloadManager:
@@ -125,7 +66,7 @@ class DownloadManager:
         *,
         hub_endpoint: Callable[[], str],
         hub_token: Callable[[], str | None] = lambda: None,
-        settings: ManagerSettings = ManagerSettings(),
+        settings: ManagerSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.layout = layout
         self.settings = settings
@@ -136,7 +77,7 @@ class DownloadManager:
         self._hub_endpoint = hub_endpoint
         self._hub_token = hub_token
         self._reporter = ProgressReporter(bus, settings.progress_interval_s)
-        self._slots = _SlotGate(settings.max_concurrent_downloads)
+        self._slots = SlotGate(settings.max_concurrent_downloads)
         # What each scheduled download waits with; set_priority changes it even before the
         # download's task has reached the gate.
         self._priorities: dict[str, DownloadPriority] = {}

@@ -7,8 +7,9 @@ from typing import Any, Protocol
 from lexitui.config import Paths
 from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
 from lexitui.downloads.layout import StoreLayout
-from lexitui.downloads.manager import DownloadManager, ManagerSettings
+from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.queue import DownloadQueue
+from lexitui.downloads.settings import ManagerSettings
 from lexitui.events import EventBus
 from lexitui.storage.registry import ModelRegistry
 

@@ -16,7 +16,8 @@ from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
-from lexitui.downloads.manager import DownloadManager, ManagerSettings
+from lexitui.downloads.manager import DownloadManager
+from lexitui.downloads.settings import ManagerSettings
 from lexitui.downloads.wiring import build_download_manager
 from lexitui.services import Services
 from tests.fakes.hub_server import FakeHub
