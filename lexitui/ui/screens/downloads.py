@@ -23,6 +23,10 @@ from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.widgets.fit import short_size
 
 COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
+# Widths of the columns whose text has a known length ("██████████ 100% of 94M", "12M/s",
+# "12m34s", "downloading"); Model and File share what is left, so Progress and Status stay on
+# screen at 80 columns instead of behind a horizontal scrollbar.
+FIXED_WIDTHS = {"Progress": 22, "Speed": 7, "ETA": 6, "Status": 11}
 STATUS_STYLE = {
     DownloadStatus.COMPLETED: "green",
     DownloadStatus.FAILED: "red",
@@ -31,12 +35,19 @@ STATUS_STYLE = {
 }
 
 
+def size_cell(n: int) -> str:
+    """``short_size``, but a file under a megabyte is not "0M"."""
+    if n < 1024:
+        return f"{n}B"
+    return f"{n / 1024:.0f}K" if n < 1024**2 else short_size(n)
+
+
 def progress_cell(done: int, total: int) -> str:
     if total <= 0:
-        return short_size(done)
+        return size_cell(done)
     share = min(1.0, done / total)
     filled = int(share * 10)
-    return f"{'█' * filled}{'░' * (10 - filled)} {share * 100:3.0f}% of {short_size(total)}"
+    return f"{'█' * filled}{'░' * (10 - filled)} {share * 100:3.0f}% of {size_cell(total)}"
 
 
 def eta_cell(seconds: float | None) -> str:
@@ -74,9 +85,20 @@ class DownloadsScreen(AreaScreen):
 
     def on_mount(self) -> None:
         self.title = "lexitui · Downloads"
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         table = self.query_one(DataTable)
+        padding = 2 * table.cell_padding * len(COLUMNS)
+        share = max(16, self.size.width - sum(FIXED_WIDTHS.values()) - padding - 2)
+        widths = {"Model": share // 2, "File": share - share // 2, **FIXED_WIDTHS}
         for name in COLUMNS:
-            table.add_column(name, key=name)
+            table.add_column(name, key=name, width=widths[name])
+
+    def on_resize(self) -> None:
+        self.query_one(DataTable).clear(columns=True)
+        self._add_columns()
+        self.action_refresh()
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
@@ -94,7 +116,7 @@ class DownloadsScreen(AreaScreen):
             return
         cells = {
             "Progress": progress_cell(event.downloaded_bytes, event.total_bytes),
-            "Speed": f"{short_size(event.bytes_per_second)}/s" if event.bytes_per_second else "",
+            "Speed": f"{size_cell(event.bytes_per_second)}/s" if event.bytes_per_second else "",
             "ETA": eta_cell(event.eta_seconds),
             "Status": status_cell(event.status),
         }
