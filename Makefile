@@ -37,6 +37,8 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_gguf.py
 	$(PY) bench/bench_discovery.py
 	$(PY) bench/bench_estimate.py
+	$(PY) bench/bench_download.py
+	$(PY) -m bench.bench_download_tui
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
