@@ -8,6 +8,7 @@ open) and the download is paused there: the row then shows exactly that many byt
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from textual.widgets import DataTable
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
-from lexitui.domain.enums import DownloadStatus
+from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.ui.hardware_machine import Machine, build_services, until
@@ -154,7 +155,7 @@ async def test_history_snapshot(
         assert svg_snapshot == app.export_screenshot()
 
 
-async def test_keys_pause_resume_and_cancel_the_highlighted_download(
+async def test_keys_pause_resume_reprioritise_and_cancel_the_highlighted_download(
     hub: FakeHub, paths: Paths, tmp_path: Path
 ) -> None:
     hub.faults.rate = 1024 * 1024  # slow enough that it cannot finish during the test
@@ -162,6 +163,7 @@ async def test_keys_pause_resume_and_cancel_the_highlighted_download(
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_downloads(app, pilot)
         download = await start(app, STARTER_REPO, STARTER_FILE)
+        manager = app.services.download_manager
         await until(lambda: table.row_count == 1 and "downloading" in row_texts(table)[0])
         await until_status(app, download.id, DownloadStatus.DOWNLOADING)
 
@@ -173,6 +175,23 @@ async def test_keys_pause_resume_and_cancel_the_highlighted_download(
         await until_status(app, download.id, DownloadStatus.DOWNLOADING)
         await until(lambda: "downloading" in row_texts(table)[0])
 
+        async def priority() -> DownloadPriority:
+            row = next(d for d in await manager.get_downloads() if d.id == download.id)
+            return row.options.priority
+
+        await pilot.press("plus")
+        await until_async(lambda: priority(), DownloadPriority.HIGH)
+        await pilot.press("minus", "minus", "minus")  # the lowest is as far as it goes
+        await until_async(lambda: priority(), DownloadPriority.LOW)
+
         await pilot.press("x")
         await until_status(app, download.id, DownloadStatus.CANCELLED)
         await until(lambda: "cancelled" in row_texts(table)[0])
+
+
+async def until_async(read: Callable[[], Awaitable[object]], wanted: object) -> None:
+    for _ in range(500):
+        if await read() == wanted:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never became {wanted!r}")

@@ -16,12 +16,14 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.domain.downloads import ModelDownload
-from lexitui.domain.enums import DownloadStatus
+from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.events import Event
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.widgets.fit import short_size
 
+# Lowest first: "+" moves a download one step right, "-" one step left.
+PRIORITIES = (DownloadPriority.LOW, DownloadPriority.NORMAL, DownloadPriority.HIGH)
 COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
 # Widths of the columns whose text has a known length ("██████████ 100% of 94M", "12M/s",
 # "12m34s", "downloading"); Model and File share what is left, so Progress and Status stay on
@@ -69,6 +71,8 @@ class DownloadsScreen(AreaScreen):
         Binding("u", "resume", "Resume", id="downloads.resume"),
         Binding("x", "cancel", "Cancel", id="downloads.cancel"),
         Binding("t", "retry", "Retry", id="downloads.retry"),
+        Binding("plus", "priority(1)", "Priority up", id="downloads.priority_up"),
+        Binding("minus", "priority(-1)", "Priority down", id="downloads.priority_down"),
         Binding("r", "refresh", "Refresh", id="downloads.refresh"),
     ]
 
@@ -185,3 +189,21 @@ class DownloadsScreen(AreaScreen):
 
     def action_retry(self) -> None:
         self._steer("retry")
+
+    def action_priority(self, step: int) -> None:
+        download = self.selected()
+        if download is not None:
+            at = PRIORITIES.index(download.options.priority)
+            wanted = PRIORITIES[max(0, min(len(PRIORITIES) - 1, at + step))]
+            self._run_priority(download.id, wanted)
+
+    @work(group="downloads-steer")
+    async def _run_priority(self, download_id: str, priority: DownloadPriority) -> None:
+        manager = (await self.ready()).download_manager
+        try:
+            changed = await manager.set_priority(download_id, priority)
+        except (ValueError, LookupError, RuntimeError, OSError) as exc:
+            self.notify(escape(str(exc)), severity="error")
+            return
+        self.notify(f"{escape(changed.variant.filename)}: {priority.value} priority")
+        self.action_refresh()
