@@ -3,6 +3,10 @@ on disk and builds models from them the way /api/blobs and /api/create do)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -86,3 +90,29 @@ async def test_a_bad_name_is_refused_and_ids_become_safe_names(
     assert fake.requests == []
     assert ollama_name("Org/Some Model@Q4_K_M") == "org-some-model-q4_k_m:latest"
     assert ollama_name("x", "Me/Tiny:Q8") == "me/tiny:q8"
+
+
+async def test_the_cli_registers_an_installed_model_with_the_ollama_it_finds(
+    fake: FakeOllama,
+) -> None:
+    env = {**os.environ, "OLLAMA_HOST": fake.base_url}
+    # The fake answers from its own thread, so a blocking subprocess call is fine here.
+    done = subprocess.run(
+        [sys.executable, "-m", "lexitui", "storage", "--register-ollama", STARTER_ID, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ollama_name"] in listed(fake)
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "lexitui", "storage", "--register-ollama", "no-such-model"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("lexitui: "), bad.stderr
+    assert "Traceback" not in bad.stderr
