@@ -220,14 +220,3 @@ def report_json(target: Target, fit: VariantCompatibility) -> dict[str, Any]:
     }
     data["breakdown_lines"] = fit.breakdown.lines() if fit.breakdown else []
     return data
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lexitui")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["fit", *(argv if argv is not None else sys.argv[1:])])
-    return int(asyncio.run(args.func(args)))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

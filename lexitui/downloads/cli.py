@@ -5,17 +5,12 @@ same command again resumes it. ``--json`` prints one JSON object per progress ev
 few a second) and a final ``"event": "summary"`` line. Errors print one line and exit 1; an
 interrupted pull exits 130.
 
-Only the parser lives here; the command itself (``pull.py``) is imported when it runs. Until
-``lexitui/cli.py`` wires ``add_parser``, ``python -m lexitui.downloads.cli pull ...`` runs it.
+Only the parser lives here; the command itself (``pull.py``) is imported when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import sys
-from collections.abc import Sequence
 from typing import Any
 
 from lexitui.downloads.units import parse_size
@@ -58,19 +53,3 @@ def _connections(text: str) -> int:
     if not 1 <= value <= 16:
         raise argparse.ArgumentTypeError("--connections must be a number from 1 to 16")
     return value
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m lexitui.downloads.cli pull ...`` (before the main CLI wires ``pull``)."""
-    parser = argparse.ArgumentParser(prog="lexitui")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(asyncio.run(args.func(args)))
-    except KeyboardInterrupt:
-        return INTERRUPTED
-
-
-if __name__ == "__main__":
-    with contextlib.suppress(BrokenPipeError):
-        sys.exit(main())

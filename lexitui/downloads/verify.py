@@ -11,8 +11,6 @@ a broken listing, and a zero-byte download is what a failed transfer looks like.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from lexitui.downloads.records import GgufMetadata, GgufValidation, IntegrityRes
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
+from lexitui.storage.copying import hash_file
 
 READ_BYTES = 4 << 20
 
@@ -36,7 +35,7 @@ class IntegrityVerifier:
 
     async def compute_hash(self, path: Path, progress: Callable[[int], None] | None = None) -> str:
         """The hex sha256; ``progress(bytes_hashed)`` is called from the worker thread."""
-        return await asyncio.to_thread(_hash_file, path, progress)
+        return await asyncio.to_thread(hash_file, path, progress)
 
     async def validate_gguf(self, path: Path) -> GgufValidation:
         try:
@@ -79,18 +78,3 @@ def _quantization(label: str | None) -> QuantizationType | None:
         return QuantizationType(label) if label else None
     except ValueError:
         return None
-
-
-def _hash_file(path: Path, progress: Callable[[int], None] | None) -> str:
-    digest = hashlib.sha256()
-    done = 0
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    try:
-        while data := os.read(fd, READ_BYTES):
-            digest.update(data)
-            done += len(data)
-            if progress is not None:
-                progress(done)
-    finally:
-        os.close(fd)
-    return digest.hexdigest()

@@ -1,6 +1,6 @@
 """``lexitui gguf PATH_OR_URL``: the validated header of a model file, without loading it.
 
-``lexitui/cli.py`` mounts it with ``add_parser``; ``python -m lexitui.gguf.cli`` runs it alone.
+``lexitui/cli.py`` mounts it with ``add_parser``.
 Every string that came from the file goes through ``safe_text`` before it is printed (G7).
 """
 
@@ -10,11 +10,8 @@ import argparse
 import asyncio
 import json
 import os
-import sys
-from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
 from lexitui.gguf.remote import RemoteHeader, read_remote_header
@@ -108,18 +105,3 @@ async def cmd_gguf(args: argparse.Namespace) -> int:
     if remote is not None:
         print(f"Fetched  {_size(remote.bytes_fetched)} in {remote.requests} requests")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lexitui")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["gguf", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        return int(asyncio.run(args.func(args)))
-    except GgufError as exc:
-        print(f"lexitui: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

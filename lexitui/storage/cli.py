@@ -2,18 +2,16 @@
 ``cleanup`` and ``library``.
 
 Each prints for people by default and one JSON document with ``--json``. A user error prints
-one line (``lexitui: ...``) and exits 1; a failed verification exits 1 too. Until
-``lexitui/cli.py`` mounts ``add_parser``, ``python -m lexitui.storage.cli ...`` runs them.
+one line (``lexitui: ...``) and exits 1; a failed verification exits 1 too.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -296,17 +294,3 @@ def _size(text: str) -> int:
         return parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lexitui")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(asyncio.run(args.func(args)))
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

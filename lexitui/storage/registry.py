@@ -22,7 +22,7 @@ class ModelRegistry:
 
     async def list(self) -> list[InstalledModel]:
         rows = await self._store.fetch_all("SELECT * FROM installed_models ORDER BY name")
-        return [_to_model(r) for r in rows]
+        return [installed_from_row(r) for r in rows]
 
     async def get(self, model_id: str) -> InstalledModel:
         rows = await self._store.fetch_all(
@@ -30,7 +30,7 @@ class ModelRegistry:
         )
         if not rows:
             raise ModelNotFound(f"no installed model {model_id!r} (see `lexitui ls`)")
-        return _to_model(rows[0])
+        return installed_from_row(rows[0])
 
     async def add(
         self,
@@ -75,7 +75,8 @@ class ModelRegistry:
             )
 
 
-def _to_model(row: aiosqlite.Row) -> InstalledModel:
+def installed_from_row(row: aiosqlite.Row) -> InstalledModel:
+    """One ``installed_models`` row (the columns of any query that selects them) as a record."""
     last = row["last_used_at"]
     return InstalledModel(
         id=row["id"],

@@ -16,10 +16,10 @@ from typing import Literal
 
 import aiosqlite
 
-from lexitui.domain.enums import DownloadStatus, ModelFormat
-from lexitui.domain.models import InstalledModel, check_model_id
+from lexitui.domain.enums import DownloadStatus
+from lexitui.domain.models import check_model_id
 from lexitui.domain.storage import HeaderFacts, StoredModel
-from lexitui.storage.registry import ModelNotFound
+from lexitui.storage.registry import ModelNotFound, installed_from_row
 from lexitui.store import Store
 
 UsageColumn = Literal["use_count", "total_seconds"]  # the only names spliced into SQL below
@@ -148,18 +148,7 @@ SELECT = (
 
 
 def stored_from_row(row: aiosqlite.Row) -> StoredModel:
-    last = row["last_used_at"]
-    model = InstalledModel(
-        id=row["id"],
-        name=row["name"],
-        path=row["path"],
-        format=ModelFormat(row["format"]),
-        size_bytes=int(row["size_bytes"]),
-        source=row["source"],
-        registered_by_path=bool(row["registered_by_path"]),
-        installed_at=datetime.fromisoformat(row["installed_at"]),
-        last_used_at=datetime.fromisoformat(last) if last else None,
-    )
+    model = installed_from_row(row)
     # Facts read at another size belong to a file that was since replaced: not shown.
     fresh = row["facts_size"] is not None and int(row["facts_size"]) == model.size_bytes
     facts = (

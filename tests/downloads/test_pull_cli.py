@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from lexitui import cli as main_cli
 from lexitui.config import Paths
 from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
@@ -31,11 +30,7 @@ TIMEOUT_S = 60
 
 
 def pull_command() -> list[str]:
-    """``python -m lexitui pull`` once the main CLI wires it; the module's own entry until then."""
-    choices = main_cli.build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if "pull" in choices:
-        return [sys.executable, "-m", "lexitui", "pull"]
-    return [sys.executable, "-m", "lexitui.downloads.cli", "pull"]
+    return [sys.executable, "-m", "lexitui", "pull"]
 
 
 @pytest.fixture

@@ -78,11 +78,11 @@ async def test_a_bad_file_raises_for_main_to_print(tmp_path: Path) -> None:
         await gguf_cli.cmd_gguf(_args(path))
 
 
-def test_standalone_main_prints_one_line(tmp_path: Path) -> None:
+def test_a_bad_file_prints_one_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.gguf"
     path.write_bytes(b"not a model")
     done = subprocess.run(
-        [sys.executable, "-m", "lexitui.gguf.cli", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "lexitui", "gguf", str(path)], capture_output=True, text=True
     )
     assert done.returncode == 1
     assert done.stdout == ""

@@ -32,7 +32,7 @@ def env(tmp_path: Path, lexitui_home: Path) -> dict[str, str]:
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lexitui.storage.cli", *args],
+        [sys.executable, "-m", "lexitui", *args],
         env=env,
         capture_output=True,
         text=True,
