@@ -22,8 +22,6 @@ from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
 from lexitui.storage.copying import hash_file
 
-READ_BYTES = 4 << 20
-
 
 class IntegrityVerifier:
     async def verify(self, path: Path, expected_sha256: str | None = None) -> IntegrityResult:
