@@ -48,11 +48,11 @@ def _hardware_screen() -> Screen[None]:
     return HardwareScreen()
 
 
-def _chat_screen() -> Screen[None]:
+def _runtime_screen() -> Screen[None]:
     # Imported on first use: the chat's Markdown stack costs ~50 ms the dashboard does not need.
-    from lexitui.ui.screens.chat import ChatScreen
+    from lexitui.ui.screens.runtime import RuntimeScreen
 
-    return ChatScreen()
+    return RuntimeScreen()
 
 
 def _discover_screen() -> Screen[None]:
@@ -74,7 +74,7 @@ BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "discover": _discover_screen,
     "downloads": _downloads_screen,
     "models": _models_screen,
-    "runtime": _chat_screen,
+    "runtime": _runtime_screen,
 }
 
 
@@ -133,19 +133,20 @@ class LexituiApp(App[None]):
         await self.services.stop()
 
     async def open_chat(self, model_id: str) -> None:
-        from lexitui.ui.screens.chat import ChatScreen
+        """Switch to the Runtime area and chat with ``model_id`` (loading it if needed)."""
+        from lexitui.ui.screens.runtime import RuntimeScreen
 
         await self.switch_mode("runtime")
-        if isinstance(self.screen, ChatScreen):
+        if isinstance(self.screen, RuntimeScreen):
             self.screen.pick_model(model_id)
 
     def action_help(self) -> None:
         from lexitui.ui.screens.backends import BackendsScreen
-        from lexitui.ui.screens.chat import ChatScreen
         from lexitui.ui.screens.hardware import HardwareScreen
         from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
         from lexitui.ui.screens.help import HelpScreen, describe
         from lexitui.ui.screens.models import ModelsScreen
+        from lexitui.ui.screens.runtime import RuntimeScreen
 
         sections = {"Everywhere": describe(self.BINDINGS, self._keymap)}
         for where, screen_type in (
@@ -153,7 +154,7 @@ class LexituiApp(App[None]):
             ("HW settings", HardwareSettingsScreen),
             ("Backends", BackendsScreen),
             ("Models", ModelsScreen),
-            ("Chat", ChatScreen),
+            ("Runtime", RuntimeScreen),
         ):
             sections[where] = describe(screen_type.BINDINGS, self._keymap)
         self.push_screen(HelpScreen(sections))

@@ -70,11 +70,12 @@ AREAS: tuple[Area, ...] = (
     ),
     Area(
         "runtime",
-        "Chat",
+        "Runtime",
         "7",
         "v0.16.4",
         True,
-        "Chat with a local model on the embedded llama.cpp engine; Esc stops generation.",
+        "Several models loaded with chosen options; "
+        "chat, context, snapshots, profiler, embeddings.",
     ),
     Area(
         "routing",

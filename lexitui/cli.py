@@ -18,15 +18,16 @@ from lexitui.config import ConfigError
 from lexitui.discovery.cli import add_parser as add_discovery_parser
 from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.fit_cli import add_parser as add_fit_parser
-from lexitui.domain.enums import ChatRole
+from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.downloads.cli import add_parser as add_pull_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.cli import add_parser as add_hardware_parser
 from lexitui.hardware.settings import HardwareSettingsError
-from lexitui.runtime.chat import ChatError, ChatFinished, ChatMessage, GenerationParams, TokenDelta
+from lexitui.runtime.cli import add_parser as add_runtime_parser
 from lexitui.runtime.engine import EngineError
+from lexitui.runtime.errors import RuntimeErrorBase
 from lexitui.services import Services
 from lexitui.storage.cli import add_parser as add_storage_parser
 from lexitui.storage.errors import StorageError
@@ -38,7 +39,8 @@ USER_ERRORS = (
     ConfigError,
     StoreError,
     EngineError,
-    ChatError,
+    RuntimeErrorBase,
+    InvalidRequest,
     ModelNotFound,
     InvalidModelId,
     HardwareSettingsError,
@@ -62,14 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lexitui {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="load a model and stream its answer to a prompt")
-    run.add_argument("model", help="installed model id (see `lexitui ls`)")
-    run.add_argument("prompt", help="the prompt")
-    run.add_argument("--max-tokens", type=int, default=256)
-    run.add_argument("--temperature", type=float, default=0.7)
-    run.add_argument("--seed", type=int, default=None)
-    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    run.set_defaults(func=cmd_run)
+    add_runtime_parser(sub)
 
     ls = sub.add_parser("ls", help="list installed models")
     ls.add_argument("--json", action="store_true")
@@ -117,49 +112,6 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         for m in models:
             print(f"{m.id:<{width}}  {m.size_bytes / 1e6:8.1f} MB  {m.name}")
     return 0
-
-
-async def cmd_run(args: argparse.Namespace) -> int:
-    services = Services.build()
-    await services.start()
-    try:
-        await services.runtime.load(args.model)
-        params = GenerationParams(
-            max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed
-        )
-        messages = [ChatMessage(role=ChatRole.USER, content=args.prompt)]
-        async for piece in services.runtime.chat(messages, params):
-            if isinstance(piece, TokenDelta) and not args.json:
-                sys.stdout.write(piece.text)
-                sys.stdout.flush()
-            elif isinstance(piece, ChatFinished):
-                _report(piece, args.json)
-    finally:
-        await services.stop()
-    return 0
-
-
-def _report(done: ChatFinished, as_json: bool) -> None:
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "text": done.text,
-                    "completion_tokens": done.completion_tokens,
-                    "prompt_tokens": done.prompt_tokens,
-                    "ttft_ms": round(done.ttft_ms, 1),
-                    "tokens_per_second": round(done.tokens_per_second, 1),
-                    "finish_reason": done.finish_reason,
-                }
-            )
-        )
-    else:
-        sys.stdout.write("\n")
-        print(
-            f"[{done.completion_tokens} tokens, {done.tokens_per_second:.1f} tok/s, "
-            f"TTFT {done.ttft_ms:.0f} ms]",
-            file=sys.stderr,
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -117,16 +117,39 @@ class ModelDeleted(Event):
 
 
 @dataclass(frozen=True)
+class ModelLoadStarted(Event):
+    model_id: str
+    options: str  # the load options in words ("ctx 4096, 8 threads")
+
+
+@dataclass(frozen=True)
 class ModelLoaded(Event):
+    """The roadmap's ModelLoadCompletedEvent."""
+
     model_id: str
     backend: str
     load_seconds: float
+    loaded_model_id: str = ""
+
+
+@dataclass(frozen=True)
+class ModelLoadFailed(Event):
+    model_id: str
+    error: str
 
 
 @dataclass(frozen=True)
 class ModelUnloaded(Event):
     model_id: str
     reason: str
+    loaded_model_id: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationStarted(Event):
+    loaded_model_id: str
+    model_id: str
+    prompt_tokens: int  # 0 when the prompt is not counted before sending
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,24 @@ class LocalGenerationCompleted(Event):
     completion_tokens: int
     tokens_per_second: float
     time_to_first_token_ms: float
+    loaded_model_id: str = ""
+    prompt_tokens: int = 0
+    total_ms: float = 0.0
+    prompt_eval_tokens_per_second: float = 0.0
+
+
+@dataclass(frozen=True)
+class GenerationFailed(Event):
+    loaded_model_id: str
+    model_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ResourceAlert(Event):
+    resource: str  # a ResourceType value: ram, vram, disk, cpu
+    usage_percent: float
+    message: str
 
 
 @dataclass(frozen=True)
@@ -165,9 +206,14 @@ PERSISTED_EVENTS: tuple[type[Event], ...] = (
     ModelDownloadCompleted,
     ModelInstalled,
     ModelDeleted,
+    ModelLoadStarted,
+    ModelLoadFailed,
     ModelLoaded,
     ModelUnloaded,
+    GenerationStarted,
     LocalGenerationCompleted,
+    GenerationFailed,
+    ResourceAlert,
     RequestRouted,
     FallbackTriggered,
     CostThresholdReached,
@@ -196,9 +242,14 @@ class EventBus:
             ModelDownloadCompleted: self._downloads,
             ModelInstalled: self._downloads,
             ModelDeleted: self._downloads,
+            ModelLoadStarted: self._inference,
             ModelLoaded: self._inference,
+            ModelLoadFailed: self._inference,
             ModelUnloaded: self._inference,
+            GenerationStarted: self._inference,
             LocalGenerationCompleted: self._inference,
+            GenerationFailed: self._inference,
+            ResourceAlert: self._inference,
             RequestRouted: self._routing,
             FallbackTriggered: self._routing,
             CostThresholdReached: self._routing,

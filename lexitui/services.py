@@ -17,13 +17,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lexitui.backends.managed_state import run_dir
 from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.monitor import HardwareMonitor
 from lexitui.hardware.settings import load_hardware_settings
-from lexitui.runtime.service import RuntimeService
+from lexitui.runtime.manager import InferenceManager
+from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.registry import ModelRegistry
 from lexitui.storage.rows import StorageRows
 from lexitui.storage.starter import register_starter
@@ -38,6 +40,9 @@ if TYPE_CHECKING:
     from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
     from lexitui.downloads.queue import DownloadQueue
+    from lexitui.runtime.context import ContextManager
+    from lexitui.runtime.profiler import PerformanceProfiler
+    from lexitui.runtime.resources import InferenceResourceMonitor
     from lexitui.storage.manager import StorageManager
 
 
@@ -48,7 +53,7 @@ class Services:
     bus: EventBus
     store: Store
     registry: ModelRegistry
-    runtime: RuntimeService
+    runtime: InferenceManager
     recorder: EventRecorder
     hardware: HardwareDetector
     monitor: HardwareMonitor
@@ -89,7 +94,16 @@ class Services:
             bus=bus,
             store=store,
             registry=registry,
-            runtime=RuntimeService(registry, bus, backends.managed),
+            runtime=InferenceManager(
+                registry,
+                bus,
+                logs_dir=paths.logs_dir,
+                snapshots_dir=paths.data_dir / "snapshots",
+                run_dir=run_dir(paths),
+                detect=hardware.detect,
+                settings=RuntimeSettings.from_config(config),
+                backends=backends.get,
+            ),
             recorder=EventRecorder(bus, store),
             hardware=hardware,
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
@@ -104,6 +118,30 @@ class Services:
         from lexitui.storage.wiring import build_storage_manager
 
         return build_storage_manager(self, usage=self.usage)
+
+    @cached_property
+    def context(self) -> ContextManager:
+        """The loaded models' context: status, clear, truncate, snapshots."""
+        from lexitui.runtime.context import ContextManager
+        from lexitui.store.snapshots import SnapshotRows
+
+        return ContextManager(self.runtime, SnapshotRows(self.store))
+
+    @cached_property
+    def resources(self) -> InferenceResourceMonitor:
+        """What the machine and the loaded models use; its sampler runs while a screen shows it
+        (``resources.start()``), while ``current()`` and ``check_resources()`` work any time."""
+        from lexitui.runtime.resources import InferenceResourceMonitor
+
+        return InferenceResourceMonitor(self.runtime, self.bus, self.hardware)
+
+    @cached_property
+    def profiler(self) -> PerformanceProfiler:
+        """Per-model speed figures and the benchmark; started by ``start()`` so every
+        generation is recorded."""
+        from lexitui.runtime.profiler import PerformanceProfiler
+
+        return PerformanceProfiler(self.store, self.bus, self.runtime)
 
     @cached_property
     def downloads(self) -> DownloadQueue:
@@ -128,7 +166,13 @@ class Services:
             return await self.download_manager.start_download(model, variant)
 
         return build_discovery(
-            self.config, self.store, self.bus, self.backends, self.hardware, start_download
+            self.config,
+            self.store,
+            self.bus,
+            self.backends,
+            self.hardware,
+            start_download,
+            measured=lambda: self.profiler.measured_speeds(),
         )
 
     async def start(self, *, background: bool = False) -> None:
@@ -136,6 +180,7 @@ class Services:
         await self.store.open()
         self.recorder.start()
         self.usage.start()
+        self.profiler.start()
         await register_starter(self.registry)
         self.started = True
         if background:
@@ -190,11 +235,15 @@ class Services:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
             await self.monitor.stop()
+            if "resources" in self.__dict__:
+                await self.resources.stop()
             # After the runtime: its final ModelUnloaded closes the model's usage time.
             if "download_manager" in self.__dict__:
                 await self.download_manager.close()
             await self.runtime.close()
             await self.usage.stop()
+            if "profiler" in self.__dict__:
+                await self.profiler.stop()
             if "storage" in self.__dict__:
                 await self.storage.stop()
             await self.backends.close()

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +80,92 @@ def test_a_database_from_a_newer_release_is_one_line_and_a_prompt_exit() -> None
     result = lexitui("ls", timeout=20)  # a leaked connection thread would hang here
     assert result.returncode == 1
     assert "newer lexitui" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.engine
+def test_run_takes_generation_and_load_options(tmp_path: Path) -> None:
+    grammar = tmp_path / "yesno.gbnf"
+    grammar.write_text('root ::= "yes" | "no"\n')
+    result = lexitui(
+        "run",
+        STARTER_ID,
+        "Is the sky blue?",
+        "--grammar",
+        str(grammar),
+        "--json",
+        "--ctx",
+        "1024",
+        "--threads",
+        "2",
+        "--top-k",
+        "5",
+        "--mirostat",
+        "0",
+        "--seed",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] in ("yes", "no")
+
+
+def test_run_with_a_bad_option_fails_before_loading(tmp_path: Path) -> None:
+    missing = lexitui("run", STARTER_ID, "hi", "--schema", str(tmp_path / "none.json"))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("lexitui: cannot read the JSON schema file")
+    bad = lexitui("run", STARTER_ID, "hi", "--top-p", "2")
+    assert bad.returncode == 1 and "top-p must be between 0 and 1" in bad.stderr
+
+
+@pytest.mark.engine
+def test_interactive_run_is_listed_by_ps_and_stopped_by_unload() -> None:
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "lexitui", "run", STARTER_ID, "--ctx", "1024", "--max-tokens", "4"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert chat.stdout is not None and chat.stdin is not None
+        assert chat.stdout.readline().startswith(f"Chatting with {STARTER_ID}")
+        chat.stdin.write("Say hi\n")
+        chat.stdin.flush()
+        listed = json.loads(lexitui("ps", "--json").stdout)
+        assert [e["model_id"] for e in listed] == [STARTER_ID]
+        assert listed[0]["owner_pid"] == chat.pid and listed[0]["ram_bytes"] > 0
+        assert "unloaded" in lexitui("unload", STARTER_ID).stdout
+        time.sleep(0.5)
+        assert json.loads(lexitui("ps", "--json").stdout) == []
+        _, err = chat.communicate("Say bye\n", timeout=60)
+        assert chat.returncode == 1 and "stopped from outside" in err
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+
+
+def test_ps_and_unload_with_nothing_loaded() -> None:
+    assert lexitui("ps").stdout.startswith("No models loaded")
+    missing = lexitui("unload", STARTER_ID)
+    assert missing.returncode == 1 and "is not loaded" in missing.stderr
+    assert lexitui("unload").returncode == 1
+
+
+@pytest.mark.engine
+def test_embed_json_gives_unit_vectors_of_the_model_dimension() -> None:
+    result = lexitui("embed", STARTER_ID, "a cat", "a dog", "--json", "--ctx", "512")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dimensions"] == 576 and len(report["embeddings"]) == 2
+    for vector in report["embeddings"]:
+        assert abs(sum(x * x for x in vector) - 1.0) < 1e-4
+
+
+@pytest.mark.engine
+def test_bench_json_prints_tokens_per_second_and_ttft() -> None:
+    result = lexitui("bench", STARTER_ID, "--json", "--ctx", "1024", timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model_id"] == STARTER_ID
+    assert report["tokens_per_second"] > 0 and report["ttft_ms"] > 0
+    assert len(report["runs"]) >= 3

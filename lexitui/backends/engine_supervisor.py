@@ -29,13 +29,23 @@ BIND_FAILURE = "couldn't bind"
 BIND_ATTEMPTS = 3
 
 
-def engine_options(options: ModelLoadOptions) -> EngineOptions:
-    """The options the engine takes; batch, mmap/mlock, main GPU and RoPE are not wired yet."""
+def engine_options(
+    options: ModelLoadOptions, *, slot_save_path: Path | None = None, parallel: int = 1
+) -> EngineOptions:
+    """The engine's start options for a load; ``slot_save_path`` enables KV-cache snapshots."""
     return EngineOptions(
         context_length=options.context_length or DEFAULT_CONTEXT,
         threads=options.threads or 0,
         gpu_layers=-1 if options.gpu_layers is None else options.gpu_layers,
+        parallel=parallel,
         embedding=options.embedding,
+        batch_size=options.batch_size,
+        use_mmap=options.use_mmap,
+        use_mlock=options.use_mlock,
+        main_gpu=options.main_gpu,
+        rope_freq_base=options.rope_freq_base,
+        rope_freq_scale=options.rope_freq_scale,
+        slot_save_path=str(slot_save_path) if slot_save_path else None,
     )
 
 
@@ -74,12 +84,21 @@ class EngineSupervisor:
     def pid(self) -> int | None:
         return self._engine.pid if self._engine is not None and self.running else None
 
-    async def start(self, model_id: str, path: Path, options: ModelLoadOptions) -> str:
+    async def start(
+        self,
+        model_id: str,
+        path: Path,
+        options: ModelLoadOptions,
+        *,
+        slot_save_path: Path | None = None,
+        parallel: int = 1,
+    ) -> str:
         """Start the engine and return its URL; raises ``EngineError`` with the reason."""
         await self.stop()
         self.log_path = self.logs_dir / f"llamacpp-{model_id.replace(':', '_')}.log"
+        started_with = engine_options(options, slot_save_path=slot_save_path, parallel=parallel)
         for attempt in range(BIND_ATTEMPTS):
-            engine = EngineProcess(path, self.log_path, engine_options(options))
+            engine = EngineProcess(path, self.log_path, started_with)
             try:
                 url = await engine.start(timeout=self.start_timeout)
             except EngineError as exc:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
 from lexitui.discovery.compatibility_text import (
     describe_fit,
@@ -32,6 +33,7 @@ from lexitui.discovery.compatibility_text import (
     summarize,
     variant_warnings,
 )
+from lexitui.discovery.measured import MeasuredLookup, with_measured_speed
 from lexitui.discovery.memory_breakdown import (
     GpuBudget,
     estimate_breakdown,
@@ -87,9 +89,16 @@ class Plan:
 
 
 class CompatibilityAnalyzer:
-    def __init__(self, hardware: HardwareCapabilities, facts_for: FactsFor | None = None) -> None:
+    def __init__(
+        self,
+        hardware: HardwareCapabilities,
+        facts_for: FactsFor | None = None,
+        measured: MeasuredLookup | None = None,
+    ) -> None:
+        """``measured``: decode speed measured here by GGUF file name (see ``measured.py``)."""
         self.hardware = hardware
         self.facts_for = facts_for
+        self.measured = measured
         self.gpus = tuple(g for g in hardware.gpus if is_offload_target(g))
         self.unified = any(g.vendor is GpuVendor.APPLE for g in self.gpus)
         self.budgets = tuple(GpuBudget.from_gpu(g) for g in self.gpus)
@@ -141,7 +150,7 @@ class CompatibilityAnalyzer:
             )
         facts = facts or await self._variant_facts(variant, None)
         plan = self.plan(facts, config, choose_gpu_layers=choose_gpu_layers)
-        perf = estimate_performance(facts, plan.breakdown, self.hardware)
+        perf = self._refined(variant, estimate_performance(facts, plan.breakdown, self.hardware))
         level = self._level(plan, perf, facts)
         # A context the caller pinned is a choice, not a limit worth warning about.
         trained = None if config is not None and config.context_length else facts.context_length
@@ -166,7 +175,16 @@ class CompatibilityAnalyzer:
     ) -> PerformanceEstimate:
         facts = await self._variant_facts(variant, None)
         plan = self.plan(facts, config)
-        return estimate_performance(facts, plan.breakdown, self.hardware)
+        return self._refined(variant, estimate_performance(facts, plan.breakdown, self.hardware))
+
+    def _refined(self, variant: ModelVariant, estimate: PerformanceEstimate) -> PerformanceEstimate:
+        """The speed measured here for this very file replaces the estimate (and so weighs in
+        the level). It was measured with the load options used then, which on a CPU-only
+        machine match the plan; on a GPU it may have been another split."""
+        if self.measured is None:
+            return estimate
+        tokens_per_second = self.measured(PurePosixPath(variant.filename).name)
+        return with_measured_speed(estimate, tokens_per_second) if tokens_per_second else estimate
 
     # --- placement search -------------------------------------------------------------------------
 

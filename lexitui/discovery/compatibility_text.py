@@ -59,6 +59,12 @@ def _gib(n: float) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
+def speed_words(perf: PerformanceEstimate) -> str:
+    """ "about 40 tokens/s" for an estimate, "40 tokens/s measured here" for a measurement."""
+    tps = perf.tokens_per_second_expected
+    return f"{tps:.0f} tokens/s measured here" if perf.measured else f"about {tps:.0f} tokens/s"
+
+
 def variant_warnings(
     variant: ModelVariant,
     label: str | None,
@@ -104,7 +110,9 @@ def variant_warnings(
         out.append(
             CompatibilityWarning(
                 W.SLOW_PERFORMANCE,
-                f"about {perf.tokens_per_second_expected:.1f} tokens/s expected",
+                f"{perf.tokens_per_second_expected:.1f} tokens/s measured here"
+                if perf.measured
+                else f"about {perf.tokens_per_second_expected:.1f} tokens/s expected",
                 WarningSeverity.WARNING,
                 "A smaller quantization or model decodes faster.",
             )
@@ -189,7 +197,7 @@ def describe_fit(
         )
     else:
         head = f"CPU only: {_gib(b.required_ram_bytes)} of {ram_free} usable RAM"
-    speed = f"about {perf.tokens_per_second_expected:.0f} tokens/s" if plan.fits else ""
+    speed = speed_words(perf) if plan.fits else ""
     context = f"{plan.config.context_length}-token context" if plan.fits else ""
     source = "sizes from the GGUF header" if facts.source == "gguf" else facts.basis
     parts = [p for p in (head, context, speed) if p]
@@ -223,7 +231,12 @@ def license_warnings(model: RemoteModel) -> tuple[CompatibilityWarning, ...]:
 
 def rationale(fit: VariantCompatibility, quality: float) -> str:
     perf = fit.performance
-    speed = f"~{perf.tokens_per_second_expected:.0f} tok/s" if perf else "speed unknown"
+    if perf is None:
+        speed = "speed unknown"
+    elif perf.measured:
+        speed = f"{perf.tokens_per_second_expected:.0f} tok/s measured"
+    else:
+        speed = f"~{perf.tokens_per_second_expected:.0f} tok/s"
     mode = {
         InferenceMode.FULL_GPU: "all on GPU",
         InferenceMode.HYBRID_GPU_CPU: f"{fit.recommended_gpu_layers} layers on GPU",

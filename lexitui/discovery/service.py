@@ -9,6 +9,8 @@ one header read per model, not one per quantization.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -18,6 +20,7 @@ from lexitui.discovery.compatibility import (
     quant_label,
 )
 from lexitui.discovery.errors import ModelNotFoundError
+from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.registry import ModelRegistry
 from lexitui.domain.discovery import (
@@ -34,6 +37,7 @@ from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import EventBus, ModelSearched
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.remote import read_remote_header
+from lexitui.store import StoreError
 
 # What a badge assumes when only the parameter count is known: the quant most people pick.
 BADGE_BITS_PER_WEIGHT = 4.85  # Q4_K_M
@@ -76,14 +80,17 @@ class DiscoveryService:
         start_download: Callable[[RemoteModel, ModelVariant], Awaitable[ModelDownload]],
         bus: EventBus,
         hub_token: Callable[[], str | None] = lambda: None,
+        measured: MeasuredSpeeds | None = None,
     ) -> None:
-        """``registries``: the first is the default; ``hub_token`` is sent only to the Hub."""
+        """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
+        ``measured``: speeds measured here, which replace estimates for the same files."""
         self.registries = {r.type: r for r in registries}
         self.default = registries[0].type
         self._hardware = hardware
         self._start_download = start_download
         self._bus = bus
         self._hub_token = hub_token
+        self._measured = measured
         self._probes: dict[str, HeaderProbe] = {}
 
     async def close(self) -> None:
@@ -152,11 +159,22 @@ class DiscoveryService:
                 tensors = max(1, variant.size_bytes - shape.header_bytes)
                 return shape.facts.with_weight_bytes(tensors, quant_label(variant))
 
-        analyzer = CompatibilityAnalyzer(await self._hardware(), facts_for=facts_for)
+        analyzer = CompatibilityAnalyzer(
+            await self._hardware(), facts_for=facts_for, measured=await self._lookup(model.id)
+        )
         compatibility = await analyzer.analyze(model)
         return ModelDetails(
             model, compatibility.variant_compatibilities, compatibility, tuple(notes)
         )
+
+    async def _lookup(self, model_id: str) -> MeasuredLookup | None:
+        if self._measured is None:
+            return None
+        try:
+            return speed_lookup(model_id, await self._measured())
+        except (StoreError, sqlite3.Error) as exc:  # estimates alone are still worth showing
+            logging.getLogger(__name__).warning("measured speeds unavailable: %s", exc)
+            return None
 
     async def _probe(self, model: RemoteModel) -> tuple[HeaderProbe | None, str | None]:
         """The real shape from one variant's GGUF header: the smallest single file (fewest

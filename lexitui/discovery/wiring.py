@@ -9,6 +9,7 @@ from lexitui.backends.manager import BackendManager
 from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
+from lexitui.discovery.measured import MeasuredSpeeds
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
 from lexitui.discovery.service import DiscoveryService
 from lexitui.domain.discovery import ModelVariant, RemoteModel
@@ -26,6 +27,7 @@ def build_discovery(
     backends: BackendManager,
     hardware: HardwareDetector,
     start_download: Callable[[RemoteModel, ModelVariant], Awaitable[ModelDownload]],
+    measured: MeasuredSpeeds | None = None,
 ) -> DiscoveryService:
     cache = RegistryCache(store)
     section = config.get("huggingface", {})
@@ -48,4 +50,5 @@ def build_discovery(
         start_download=start_download,
         bus=bus,
         hub_token=hub_token,
+        measured=measured,
     )

@@ -147,6 +147,9 @@ class PerformanceEstimate(JsonRecord):
     estimated_ram_usage: int
     estimated_vram_usage: int | None = None
     confidence_level: float = 0.5  # 0..1
+    # True when the tokens/s figures were measured on this machine (the profiler's figures for
+    # the same file, installed here) rather than estimated from memory bandwidth.
+    measured: bool = False
 
 
 @dataclass(frozen=True)

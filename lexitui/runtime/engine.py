@@ -26,11 +26,20 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class EngineOptions:
+    """What the engine is started with; ``None`` keeps llama.cpp's own default."""
+
     context_length: int = 4096
     threads: int = 0
     gpu_layers: int = -1
     parallel: int = 1
     embedding: bool = False
+    batch_size: int | None = None
+    use_mmap: bool | None = None
+    use_mlock: bool | None = None
+    main_gpu: int | None = None
+    rope_freq_base: float | None = None
+    rope_freq_scale: float | None = None
+    slot_save_path: str | None = None  # enables saving and restoring the KV cache
 
     def as_args(self) -> list[str]:
         args = [
@@ -39,6 +48,18 @@ class EngineOptions:
             f"--gpu-layers={self.gpu_layers}",
             f"--parallel={self.parallel}",
         ]
+        optional = {
+            "--batch": self.batch_size,
+            "--main-gpu": self.main_gpu,
+            "--rope-freq-base": self.rope_freq_base,
+            "--rope-freq-scale": self.rope_freq_scale,
+            "--slot-save-path": self.slot_save_path,
+        }
+        args += [f"{flag}={value}" for flag, value in optional.items() if value is not None]
+        if self.use_mmap is not None:
+            args.append("--mmap" if self.use_mmap else "--no-mmap")
+        if self.use_mlock:
+            args.append("--mlock")
         return [*args, "--embedding"] if self.embedding else args
 
 

@@ -14,9 +14,10 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lexitui-engine")
     parser.add_argument("--model", required=True)
     parser.add_argument("--host", default="127.0.0.1")
@@ -26,6 +27,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gpu-layers", type=int, default=-1)
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--embedding", action="store_true")
+    parser.add_argument("--batch", type=int)
+    parser.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--mlock", action="store_true")
+    parser.add_argument("--main-gpu", type=int)
+    parser.add_argument("--rope-freq-base", type=float)
+    parser.add_argument("--rope-freq-scale", type=float)
+    parser.add_argument("--slot-save-path")
     return parser.parse_args(argv)
 
 
@@ -41,8 +49,33 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
             stop.set()
 
 
+def apply_tuning(params: Any, args: argparse.Namespace, xllamacpp: Any) -> None:
+    """Batch size, memory mapping/locking, GPU pinning and RoPE scaling, where asked for."""
+    if args.batch:
+        params.n_batch = args.batch
+        params.n_ubatch = min(params.n_ubatch, args.batch)
+    if args.main_gpu is not None:
+        params.main_gpu = args.main_gpu
+    if args.rope_freq_base is not None:
+        params.rope_freq_base = args.rope_freq_base
+    if args.rope_freq_scale is not None:
+        params.rope_freq_scale = args.rope_freq_scale
+    if args.slot_save_path:
+        # llama.cpp joins folder and file name by plain concatenation.
+        params.slot_save_path = os.path.join(args.slot_save_path, "")
+    # llama.cpp folds mmap and mlock into one load mode.
+    modes = xllamacpp.llama_load_mode
+    if args.mlock:
+        mode = "MMAP_MLOCK" if args.mmap is not False else "MLOCK"
+    elif args.mmap is not None:
+        mode = "MMAP" if args.mmap else "NONE"
+    else:
+        return
+    params.load_mode = getattr(modes, f"LLAMA_LOAD_MODE_{mode}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    args = parse_args(argv)
     if not os.path.isfile(args.model):
         _say({"error": f"model file not found: {args.model}"})
         return 2
@@ -61,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.embedding:
         params.embedding = True
         params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
+    apply_tuning(params, args, xllamacpp)
     try:
         server = xllamacpp.Server(params)
     except Exception as exc:  # xllamacpp raises RuntimeError for files llama.cpp rejects

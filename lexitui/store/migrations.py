@@ -102,6 +102,43 @@ MIGRATIONS: tuple[str, ...] = (
         forgotten_at TEXT NOT NULL
     );
     """,
+    # 7: saved KV caches (context snapshots); the bytes are files in the snapshots folder.
+    """
+    CREATE TABLE context_snapshots (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX context_snapshots_model ON context_snapshots(model_id, created_at);
+    """,
+    # 8: the performance profiler: one row per model, kept after the model is unloaded, so
+    # tokens/s measured here refine the estimates the Discover area shows.
+    """
+    CREATE TABLE model_performance (
+        model_id TEXT PRIMARY KEY,
+        requests INTEGER NOT NULL DEFAULT 0,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        tps_sum REAL NOT NULL DEFAULT 0,
+        peak_tps REAL NOT NULL DEFAULT 0,
+        ttft_sum_ms REAL NOT NULL DEFAULT 0,
+        bench_tps REAL,
+        bench_ttft_ms REAL,
+        bench_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 9: conversations of the Runtime area get a title and a system prompt, and remember when
+    # they last changed, so the list of saved chats can be sorted and reopened.
+    """
+    ALTER TABLE conversations ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN updated_at TEXT;
+    CREATE INDEX conversations_updated ON conversations(updated_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

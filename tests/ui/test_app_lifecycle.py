@@ -10,7 +10,7 @@ import pytest
 
 from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
-from lexitui.ui.screens.chat import ChatScreen
+from lexitui.ui.screens.runtime import RuntimeScreen
 
 
 async def wait_until(check: object, seconds: float = 30) -> None:
@@ -30,8 +30,10 @@ async def test_quit_with_a_loaded_model_stops_the_engine_cleanly() -> None:
         await pilot.press("1")  # the dashboard listens to model events too
         await app.services_ready.wait()
         await app.open_chat(STARTER_ID)
-        await wait_until(lambda: app.services.runtime.loaded_model is not None)
-        pid = app.services.runtime.engine_pid
+        await wait_until(lambda: app.services.runtime.active_model is not None)
+        active = app.services.runtime.active_model
+        assert active is not None
+        pid = active.pid
         assert pid is not None
         await pilot.press("escape", "q")
     assert app.return_code in (None, 0)
@@ -55,16 +57,19 @@ async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: P
         )
         await app.open_chat("broken-model")
         screen = app.screen
-        assert isinstance(screen, ChatScreen)
-        state = screen.query_one("#chat-state")
+        assert isinstance(screen, RuntimeScreen)
+        state = screen.query_one("#runtime-state")
         await wait_until(lambda: "Could not load" in str(state.render()))
         assert "broken-model" in str(state.render())
-        await pilot.press("f2")  # the engine's own log says what llama.cpp disliked
+        # The header is refused before any engine starts, so the model has no engine log yet,
+        # and f2 says so rather than showing another model's log.
+        assert "GGUF version" in str(state.render())
+        await pilot.press("f2")
         await pilot.pause()
         from textual.widgets import Log
 
         log_text = "\n".join(str(line) for line in app.screen.query_one(Log).lines)
-        assert "failed to load model" in log_text
+        assert "No engine log yet (llamacpp-broken-model.log)" in log_text
         await pilot.press("escape", "escape", "6")
         assert app.screen.name == "models"
 

@@ -36,7 +36,7 @@ async def test_engine_ollama_and_a_custom_endpoint(monkeypatch: pytest.MonkeyPat
         await until(lambda: "running" in " ".join(row_of(screen, "llamacpp")), 60)
         engine_row = " ".join(row_of(screen, "llamacpp"))
         assert STARTER_ID in engine_row and "127.0.0.1:" in engine_row
-        assert app.services.runtime.loaded_model is not None
+        assert app.services.backends.managed.running
 
         await pilot.press("a")
         await pilot.pause()

@@ -116,23 +116,30 @@ class BackendsScreen(AreaScreen):
     @work(exclusive=True, group="backends-managed")
     async def action_start_managed(self) -> None:
         services = await self.ready()
-        loaded = services.runtime.loaded_model
+        active = services.runtime.active_model
         installed = await services.registry.list()
-        if loaded is None and not installed:
+        if active is None and not installed:
             self._say("No installed model to start the engine with.", error=True)
             return
-        # The model already in the chat, else the first installed one (the starter, at first).
-        target = loaded.id if loaded else installed[0].id
+        # The model active in the Runtime area, else the first installed one (the starter, at
+        # first). The managed engine is the one other programs reach as an OpenAI endpoint.
+        target = active.model.id if active else installed[0].id
         self._say(f"Starting the embedded engine with {target}…")
         try:
-            await services.runtime.load(target)
+            result = await services.backends.start_managed(target)
         except Exception as exc:  # shown to the user; the screen keeps working
             self._say(f"Could not start the engine: {exc}", error=True)
+        else:
+            if not result.success:
+                self._say(f"Could not start the engine: {result.error}", error=True)
         self.action_refresh()
 
     @work(exclusive=True, group="backends-managed")
     async def action_stop_managed(self) -> None:
-        await (await self.ready()).runtime.unload()
+        try:
+            await (await self.ready()).backends.stop_managed()
+        except Exception as exc:  # shown to the user; the screen keeps working
+            self._say(f"Could not stop the engine: {exc}", error=True)
         self.action_refresh()
 
     def action_prefer(self) -> None:

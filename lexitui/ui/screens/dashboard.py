@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
@@ -9,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from lexitui.areas import AREAS
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import Event, HardwareDetected
+from lexitui.gguf.text import safe_text
 from lexitui.ui.screens.base import AreaScreen
 
 GIB = 1024**3
@@ -71,9 +73,14 @@ class DashboardScreen(AreaScreen):
     async def _show_models(self) -> None:
         services = await self.ready()
         models = await services.registry.list()
-        loaded = self.services.runtime.loaded_model
+        runtime = self.services.runtime
+        active, loaded = runtime.active_model, runtime.loaded_models()
         lines = ["[b]Models[/b]", f"Installed: {len(models)}"]
-        lines.append(f"Loaded: {loaded.name}" if loaded else "Loaded: none — press 7 to chat")
+        if active is None:
+            lines.append("Loaded: none — press 7 to chat")
+        else:
+            others = f" (+{len(loaded) - 1} more)" if len(loaded) > 1 else ""
+            lines.append(f"Loaded: {escape(safe_text(active.model.name))}{others}")
         lines += [f"  • {m.id}" for m in models[:4]]
         self.query_one("#dash-models", Static).update("\n".join(lines))
 

@@ -34,6 +34,9 @@ CATEGORIES = [(c.value.replace("_", " "), c) for c in ModelCategory]
 SIZES = [(f"up to {s.value}", s) for s in ModelSizeCategory]
 
 
+VARIANT_COLUMNS = ("Quant", "File", "Fit", "Memory", "tok/s")
+
+
 class DiscoverScreen(AreaScreen):
     # Number keys switch areas only while no text box has focus: start on the results, "/"
     # goes to the search box and Esc (or Enter) comes back.
@@ -82,9 +85,7 @@ class DiscoverScreen(AreaScreen):
         self.query_one("#discover-results", DataTable).add_columns(
             "Fit", "Model", "Params", "Downloads", "Likes", "License"
         )
-        self.query_one("#discover-variants", DataTable).add_columns(
-            "Quant", "File", "Fit", "Memory", "tok/s"
-        )
+        self.query_one("#discover-variants", DataTable).add_columns(*VARIANT_COLUMNS)
         self.query_one("#discover-filters").display = self.app.size.width >= 100
 
     async def on_screen_resume(self) -> None:
@@ -193,7 +194,9 @@ class DiscoverScreen(AreaScreen):
         self.details = details
         card.update(details_text(details))
         variants = self.query_one("#discover-variants", DataTable)
-        variants.clear()
+        # Columns too: widths fit this model's variants, not the widest model shown before.
+        variants.clear(columns=True)
+        variants.add_columns(*VARIANT_COLUMNS)
         for fit in details.variants:
             variants.add_row(*variant_cells(fit), key=fit.variant.variant_id)
 

@@ -1,0 +1,305 @@
+"""``lexitui run``, ``ps``, ``unload``, ``embed`` and ``bench``: the runtime without the TUI.
+
+``run MODEL PROMPT`` streams one answer; without PROMPT it is an interactive chat (``/bye`` or
+Ctrl+D ends it, Ctrl+C stops the answer being written). Models stay loaded only as long as the
+lexitui process that loaded them: ``ps`` lists the engines other lexitui processes (the TUI, an
+interactive ``run``) serve, and ``unload`` stops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from lexitui.backends.managed_state import ManagedState, read_live_state, run_dir
+from lexitui.config import Paths
+from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.enums import ChatRole
+from lexitui.domain.inference import (
+    InvalidRequest,
+    LocalChatMessage,
+    LocalEmbeddingRequest,
+    LocalFormatType,
+    LocalGenerationRequest,
+    LocalGenerationResult,
+    LocalResponseFormat,
+)
+from lexitui.runtime.cli_options import add_generation_options, add_load_options
+from lexitui.runtime.errors import NoModelLoaded
+from lexitui.services import Services
+
+RUNTIME_STATE_PREFIX = "runtime-"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="load a model and chat with it (one prompt, or interactive)")
+    run.add_argument("model", help="installed model id (see `lexitui ls`)")
+    run.add_argument("prompt", nargs="?", help="the prompt; leave out for an interactive chat")
+    add_generation_options(run)
+    add_load_options(run)
+    run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    run.set_defaults(func=cmd_run)
+
+    ps = sub.add_parser("ps", help="models loaded by running lexitui processes")
+    ps.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_ps)
+
+    unload = sub.add_parser("unload", help="stop a model another lexitui process has loaded")
+    unload.add_argument("model", nargs="?", help="model id (see `lexitui ps`)")
+    unload.add_argument("--all", action="store_true", help="unload every loaded model")
+    unload.set_defaults(func=cmd_unload)
+
+    embed = sub.add_parser("embed", help="embed texts with a model (unit vectors by default)")
+    embed.add_argument("model")
+    embed.add_argument("texts", nargs="+", metavar="TEXT")
+    embed.add_argument("--raw", action="store_true", help="do not normalise the vectors")
+    embed.add_argument("--json", action="store_true", help="print the vectors as JSON")
+    add_load_options(embed)
+    embed.set_defaults(func=cmd_embed)
+
+    bench = sub.add_parser("bench", help="measure a model's tokens/s and time to first token")
+    bench.add_argument("model")
+    bench.add_argument("--json", action="store_true")
+    add_load_options(bench)
+    bench.set_defaults(func=cmd_bench)
+
+
+# --- run ------------------------------------------------------------------------------------
+
+
+def generation_request(args: argparse.Namespace, **fields: Any) -> LocalGenerationRequest:
+    fmt = None
+    if args.schema:
+        schema = _read(args.schema, "JSON schema")
+        fmt = LocalResponseFormat(LocalFormatType.JSON_SCHEMA, schema)
+    elif args.json_mode:
+        fmt = LocalResponseFormat(LocalFormatType.JSON)
+    request = LocalGenerationRequest(
+        system_prompt=args.system,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        repetition_penalty=args.repeat_penalty,
+        frequency_penalty=args.frequency_penalty,
+        presence_penalty=args.presence_penalty,
+        stop_sequences=tuple(args.stop) if args.stop else None,
+        seed=args.seed,
+        min_p=args.min_p,
+        typical_p=args.typical_p,
+        mirostat=args.mirostat,
+        mirostat_tau=args.mirostat_tau,
+        mirostat_eta=args.mirostat_eta,
+        format=fmt,
+        grammar=_read(args.grammar, "grammar") if args.grammar else None,
+        **fields,
+    )
+    request.validate()  # before the model loads: a typo should not cost a load
+    return request
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"cannot read the {what} file {path}: {exc}") from None
+
+
+def load_options(args: argparse.Namespace, *, embedding: bool = True) -> ModelLoadOptions:
+    return ModelLoadOptions(
+        context_length=args.ctx,
+        gpu_layers=args.gpu_layers,
+        threads=args.threads,
+        batch_size=args.batch,
+        use_mmap=args.mmap,
+        use_mlock=args.mlock or None,
+        main_gpu=args.main_gpu,
+        rope_freq_base=args.rope_freq_base,
+        rope_freq_scale=args.rope_freq_scale,
+        embedding=embedding,
+    )
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    first = LocalChatMessage(ChatRole.USER, args.prompt or "")
+    request = generation_request(args, messages=(first,))
+    services = Services.build()
+    await services.start()
+    try:
+        await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        if args.prompt is not None:
+            result = await _answer(services, request, quiet=args.json)
+            _report(result, args.json)
+        else:
+            await _interactive(services, request)
+    finally:
+        await services.stop()
+    return 0
+
+
+async def _answer(
+    services: Services, request: LocalGenerationRequest, *, quiet: bool
+) -> LocalGenerationResult:
+    result: LocalGenerationResult | None = None
+    async for chunk in services.runtime.stream(request):
+        if chunk.text and not quiet:
+            sys.stdout.write(chunk.text)
+            sys.stdout.flush()
+        result = chunk.result or result
+    assert result is not None, "a finished stream always ends with its result"
+    return result
+
+
+async def _interactive(services: Services, template: LocalGenerationRequest) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    history: list[LocalChatMessage] = []
+    engine = services.runtime.engine()
+    print(f"Chatting with {engine.model.id}. /bye or Ctrl+D ends.", flush=True)
+    while True:
+        try:
+            line = await asyncio.to_thread(input, ">>> ")
+        except EOFError:
+            print()
+            return
+        if line.strip() in ("/bye", "/exit"):
+            return
+        if not line.strip():
+            continue
+        if engine.error:  # the engine went away while we waited for input
+            raise NoModelLoaded(f"{engine.model.id} was unloaded: {engine.error}")
+        history.append(LocalChatMessage(ChatRole.USER, line))
+        request = replace(template, messages=tuple(history))
+        task = asyncio.ensure_future(_answer(services, request, quiet=False))
+        try:
+            result = await task
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            task.cancel()
+            print("\n[stopped]")
+            history.pop()
+            continue
+        history.append(LocalChatMessage(ChatRole.ASSISTANT, result.text))
+        _report(result, False)
+
+
+def _report(result: LocalGenerationResult, as_json: bool) -> None:
+    m = result.metrics
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "text": result.text,
+                    "completion_tokens": result.usage.completion_tokens,
+                    "prompt_tokens": result.usage.prompt_tokens,
+                    "ttft_ms": round(m.ttft_ms, 1),
+                    "tokens_per_second": round(m.tokens_per_second, 1),
+                    "prompt_eval_tokens_per_second": round(m.prompt_eval_tokens_per_second, 1),
+                    "total_ms": round(m.total_ms, 1),
+                    "finish_reason": result.finish_reason,
+                }
+            )
+        )
+        return
+    sys.stdout.write("\n")
+    print(
+        f"[{result.usage.completion_tokens} tokens, {m.tokens_per_second:.1f} tok/s, "
+        f"TTFT {m.ttft_ms:.0f} ms, {result.finish_reason or 'done'}]",
+        file=sys.stderr,
+    )
+
+
+# --- ps / unload ----------------------------------------------------------------------------
+
+
+def live_engines(paths: Paths) -> list[ManagedState]:
+    folder = run_dir(paths)
+    if not folder.is_dir():
+        return []
+    states = (read_live_state(p) for p in sorted(folder.glob(f"{RUNTIME_STATE_PREFIX}*.json")))
+    return [s for s in states if s is not None]
+
+
+async def cmd_ps(args: argparse.Namespace) -> int:
+    import psutil
+
+    rows = []
+    for state in live_engines(Paths.from_env()):
+        try:
+            rss = psutil.Process(state.engine_pid).memory_info().rss
+        except psutil.Error:
+            continue
+        rows.append({**state.__dict__, "ram_bytes": rss})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("No models loaded (models stay loaded while the lexitui that loaded them runs).")
+    else:
+        width = max(len(r["model_id"]) for r in rows)
+        print(f"{'MODEL':<{width}}  {'RAM':>9}  {'ENGINE PID':>10}  {'OWNER PID':>9}  ENDPOINT")
+        for r in rows:
+            print(
+                f"{r['model_id']:<{width}}  {r['ram_bytes'] / 2**20:6.0f} MB  "
+                f"{r['engine_pid']:>10}  {r['owner_pid']:>9}  {r['endpoint']}"
+            )
+    return 0
+
+
+async def cmd_unload(args: argparse.Namespace) -> int:
+    if not args.all and not args.model:
+        print("lexitui: name a model (see `lexitui ps`) or give --all", file=sys.stderr)
+        return 1
+    engines = [s for s in live_engines(Paths.from_env()) if args.all or s.model_id == args.model]
+    if not engines:
+        print(
+            f"lexitui: {args.model or 'no model'} is not loaded (see `lexitui ps`)", file=sys.stderr
+        )
+        return 1
+    for state in engines:
+        # The engine, never its owner: the owner sees the exit and reports the model unloaded.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.engine_pid, signal.SIGTERM)
+        print(f"unloaded {state.model_id} (engine pid {state.engine_pid})")
+    return 0
+
+
+# --- embed / bench --------------------------------------------------------------------------
+
+
+async def cmd_embed(args: argparse.Namespace) -> int:
+    services = Services.build()
+    await services.start()
+    try:
+        await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        request = LocalEmbeddingRequest(tuple(args.texts), normalize=not args.raw)
+        result = await services.runtime.embed(request)
+    finally:
+        await services.stop()
+    if args.json:
+        print(json.dumps({"dimensions": result.dimensions, "embeddings": result.embeddings}))
+    else:
+        for text, vector in zip(args.texts, result.embeddings, strict=True):
+            head = ", ".join(f"{x:.4f}" for x in vector[:4])
+            print(f"{len(vector)} dims  [{head}, …]  {text[:60]}")
+    return 0
+
+
+async def cmd_bench(args: argparse.Namespace) -> int:
+    services = Services.build()
+    await services.start()
+    try:
+        loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        report = await services.profiler.bench(loaded.id)
+    finally:
+        await services.stop()
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.as_text())
+    return 0

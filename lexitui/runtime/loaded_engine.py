@@ -1,0 +1,130 @@
+"""One loaded model: its engine process, its HTTP client, its request line and its figures.
+
+The manager keeps one of these per load; ``snapshot()`` gives the immutable ``LoadedModel`` the
+rest of the app sees. Requests wait on ``slots`` (one per engine slot), so a model never gets more
+concurrent requests than its engine decodes at once and the rest queue in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.inference import (
+    LoadedModel,
+    LoadedModelMetrics,
+    LoadedModelResources,
+    LoadedModelStatus,
+    LocalGenerationRequest,
+    LocalGenerationResult,
+)
+from lexitui.domain.models import InstalledModel
+from lexitui.runtime.footprint import Footprint
+
+if TYPE_CHECKING:
+    import httpx
+
+    from lexitui.backends.base import ModelInstance
+    from lexitui.backends.engine_supervisor import EngineSupervisor
+
+
+@dataclass
+class LoadedEngine:
+    id: str
+    model: InstalledModel
+    options: ModelLoadOptions
+    supervisor: EngineSupervisor | None  # None: another backend serves it (``instance``)
+    footprint: Footprint | None
+    context_size: int
+    max_concurrent: int = 1
+    instance: ModelInstance | None = None
+    backend: str = "embedded llama.cpp"
+    client: httpx.AsyncClient | None = None
+    endpoint: str = ""
+    status: LoadedModelStatus = LoadedModelStatus.LOADING
+    error: str = ""
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_used_at: datetime | None = None
+    active_requests: int = 0
+    context_used: int = 0
+    requests: int = 0
+    tokens: int = 0
+    inference_ms: float = 0.0
+    tps_sum: float = 0.0
+    peak_tps: float = 0.0
+    ttft_sum_ms: float = 0.0
+    last_exchange: tuple[LocalGenerationRequest, str] | None = None
+    # The context's tokens when they are known without the last exchange: after a truncation
+    # or a restore (from the snapshot's token list). A new exchange supersedes them.
+    known_tokens: list[int] | None = None
+    slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.max_concurrent)
+
+    @property
+    def pid(self) -> int | None:
+        return self.supervisor.pid if self.supervisor else None
+
+    @property
+    def idle(self) -> bool:
+        return self.active_requests == 0 and self.status is LoadedModelStatus.READY
+
+    def began(self) -> None:
+        self.active_requests += 1
+        self.status = LoadedModelStatus.BUSY
+        self.last_used_at = datetime.now(UTC)
+
+    def ended(self) -> None:
+        self.active_requests -= 1
+        if self.active_requests == 0 and self.status is LoadedModelStatus.BUSY:
+            self.status = LoadedModelStatus.READY
+
+    def record(self, result: LocalGenerationResult) -> None:
+        metrics = result.metrics
+        self.requests += 1
+        self.tokens += result.usage.completion_tokens
+        self.inference_ms += metrics.total_ms
+        self.tps_sum += metrics.tokens_per_second
+        self.peak_tps = max(self.peak_tps, metrics.tokens_per_second)
+        self.ttft_sum_ms += metrics.ttft_ms
+        if result.context_tokens:
+            self.context_used = min(self.context_size, result.context_tokens)
+
+    def snapshot(self, ram_bytes: int = 0) -> LoadedModel:
+        footprint = self.footprint
+        n = self.requests
+        return LoadedModel(
+            id=self.id,
+            model=self.model,
+            options=self.options,
+            status=self.status,
+            backend=self.backend,
+            endpoint=self.endpoint,
+            pid=self.pid,
+            estimated_bytes=footprint.total_bytes if footprint else 0,
+            loaded_at=self.loaded_at,
+            last_used_at=self.last_used_at,
+            active_requests=self.active_requests,
+            error=self.error,
+            metrics=LoadedModelMetrics(
+                total_requests=n,
+                total_tokens_generated=self.tokens,
+                total_inference_ms=self.inference_ms,
+                average_tokens_per_second=self.tps_sum / n if n else 0.0,
+                peak_tokens_per_second=self.peak_tps,
+                average_ttft_ms=self.ttft_sum_ms / n if n else 0.0,
+            ),
+            resources=LoadedModelResources(
+                ram_bytes=ram_bytes,
+                vram_bytes=footprint.vram_bytes if footprint and footprint.vram_bytes else None,
+                loaded_layers=footprint.n_layers if footprint else 0,
+                gpu_layers=footprint.gpu_layers if footprint else 0,
+                cpu_layers=footprint.cpu_layers if footprint else 0,
+                context_size=self.context_size,
+                context_used=self.context_used,
+            ),
+        )

@@ -1,0 +1,254 @@
+"""The performance profiler: what each model really does on this machine.
+
+Every finished generation (``LocalGenerationCompleted``) adds to its model's row: requests,
+tokens, decode speed (sum and peak) and time to first token. ``bench()`` runs a fixed set of short
+prompts at temperature 0 with a fixed seed, so its medians compare models and machines; they are
+stored beside the running figures and, through ``measured_speeds()``, replace the bandwidth
+estimate the Discover area shows for the same file. Bench runs are real generations, so they
+also count in the running figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import sqlite3
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from reactivex.abc import DisposableBase
+
+from lexitui.discovery.measured import MeasuredSpeed, repository_of
+from lexitui.domain.enums import ChatRole
+from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.events import Event, EventBus, LocalGenerationCompleted
+from lexitui.runtime.manager import InferenceManager, describe_options
+from lexitui.store import Store, StoreError
+from lexitui.store.performance import ModelPerformance, PerformanceRows
+
+__all__ = ["BenchReport", "BenchRun", "ModelPerformance", "PerformanceProfiler", "machine_summary"]
+
+log = logging.getLogger(__name__)
+GIB = 1024**3
+BENCH_PROMPTS = (
+    "Explain in two sentences why the sky is blue.",
+    "Write a short poem about a lighthouse.",
+    "List five fruits and one fact about each.",
+    "What is the capital of France, and what is it known for?",
+)
+BENCH_MAX_TOKENS = 64
+BENCH_SEED = 42
+WARM_UP_TOKENS = 8
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    prompt: str
+    prompt_tokens: int
+    completion_tokens: int
+    tokens_per_second: float  # decode speed, as the engine measured it
+    ttft_ms: float
+    prompt_eval_tokens_per_second: float
+    total_ms: float
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    model_id: str
+    runs: tuple[BenchRun, ...]
+    tokens_per_second: float  # medians over the runs
+    ttft_ms: float
+    prompt_eval_tokens_per_second: float
+    load_options: str = ""
+    machine: str = ""
+    finished_at: datetime = field(default_factory=_now)
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["finished_at"] = self.finished_at.isoformat()
+        return out
+
+    def as_text(self) -> str:
+        """A table of the runs and the medians, with the machine and options they ran with."""
+        lines = [
+            f"{self.model_id} ({self.load_options or 'default options'})",
+            f"on {self.machine}" if self.machine else "",
+            f"{'prompt':<44} {'tokens':>6} {'tok/s':>7} {'TTFT ms':>8} {'prompt tok/s':>12}",
+        ]
+        for run in self.runs:
+            lines.append(
+                f"{run.prompt[:44]:<44} {run.completion_tokens:>6} {run.tokens_per_second:>7.1f} "
+                f"{run.ttft_ms:>8.0f} {run.prompt_eval_tokens_per_second:>12.0f}"
+            )
+        lines.append(
+            f"{'median':<44} {'':>6} {self.tokens_per_second:>7.1f} {self.ttft_ms:>8.0f} "
+            f"{self.prompt_eval_tokens_per_second:>12.0f}"
+        )
+        return "\n".join(line for line in lines if line)
+
+
+def machine_summary() -> str:
+    """CPU model, cores and RAM in one line, to print beside bench figures."""
+    cores = psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+    threads = psutil.cpu_count() or cores
+    ram = psutil.virtual_memory().total / GIB
+    return (
+        f"{_cpu_name()} ({cores} cores, {threads} threads), {ram:.0f} GiB RAM, {platform.system()}"
+    )
+
+
+def _cpu_name() -> str:
+    # platform.processor() is empty on most Linux builds; /proc/cpuinfo names the model.
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model") and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+class PerformanceProfiler:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        manager: InferenceManager,
+        *,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._rows = PerformanceRows(store)
+        self._bus = bus
+        self._manager = manager
+        self._clock = clock
+        self._subscription: DisposableBase | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        """Record finished generations from now on (again after ``stop``)."""
+        if self._subscription is None:
+            self._loop = asyncio.get_running_loop()
+            self._subscription = self._bus.inference.subscribe(self._on_event)
+
+    async def stop(self) -> None:
+        """Stop listening and finish the writes already under way."""
+        if self._subscription is not None:
+            self._subscription.dispose()
+            self._subscription = None
+        # Let writes published from a worker thread land on the loop first.
+        await asyncio.sleep(0)
+        while pending := [t for t in self._pending if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def stats(self, model_id: str) -> ModelPerformance | None:
+        return await self._rows.get(model_id)
+
+    async def all_stats(self) -> list[ModelPerformance]:
+        return await self._rows.all()
+
+    async def measured_speeds(self) -> list[MeasuredSpeed]:
+        """Installed files with a measured decode speed, for the Discover area's estimates."""
+        return [
+            MeasuredSpeed(
+                file_name=Path(row.path).name,
+                repository=repository_of(row.source, row.path),
+                tokens_per_second=row.tokens_per_second,
+                benchmarked=row.benchmarked,
+            )
+            for row in await self._rows.measured_files()
+        ]
+
+    async def bench(self, model: str | None = None) -> BenchReport:
+        """Run the fixed prompts on a loaded model (load id or model id; default the active
+        one), after one short warm-up run, and store the medians in its row."""
+        import statistics  # deferred: decimal and fractions stay off the start-up path
+
+        engine = self._manager.engine(model)
+        await self._manager.generate(_request(BENCH_PROMPTS[0], WARM_UP_TOKENS), model=engine.id)
+        runs = []
+        for prompt in BENCH_PROMPTS:
+            result = await self._manager.generate(_request(prompt), model=engine.id)
+            metrics = result.metrics
+            runs.append(
+                BenchRun(
+                    prompt=prompt,
+                    prompt_tokens=result.usage.prompt_tokens,
+                    completion_tokens=result.usage.completion_tokens,
+                    tokens_per_second=metrics.tokens_per_second,
+                    ttft_ms=metrics.ttft_ms,
+                    prompt_eval_tokens_per_second=metrics.prompt_eval_tokens_per_second,
+                    total_ms=metrics.total_ms,
+                )
+            )
+        report = BenchReport(
+            model_id=engine.model.id,
+            runs=tuple(runs),
+            tokens_per_second=statistics.median(r.tokens_per_second for r in runs),
+            ttft_ms=statistics.median(r.ttft_ms for r in runs),
+            prompt_eval_tokens_per_second=statistics.median(
+                r.prompt_eval_tokens_per_second for r in runs
+            ),
+            load_options=describe_options(engine.options),
+            machine=await asyncio.to_thread(machine_summary),
+            finished_at=self._clock(),
+        )
+        await self._rows.record_bench(
+            report.model_id, report.tokens_per_second, report.ttft_ms, report.finished_at
+        )
+        return report
+
+    def _on_event(self, event: Event) -> None:
+        # A request that produced no token has no decode speed or first token to average.
+        if isinstance(event, LocalGenerationCompleted) and event.completion_tokens > 0:
+            self._write(
+                self._rows.record_generation(
+                    event.model_id,
+                    event.completion_tokens,
+                    event.tokens_per_second,
+                    event.time_to_first_token_ms,
+                    event.timestamp,
+                )
+            )
+
+    def _write(self, work: Coroutine[Any, Any, None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            work.close()
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if not on_loop:  # published from a worker thread: hop onto the loop first
+            loop.call_soon_threadsafe(self._write, work)
+            return
+        task = loop.create_task(_logged(work))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    # Profiling is bookkeeping: a failed write is logged, never raised into the runtime.
+    try:
+        await work
+    except (StoreError, sqlite3.Error) as exc:
+        log.warning("performance row not written: %s", exc)
+
+
+def _request(prompt: str, max_tokens: int = BENCH_MAX_TOKENS) -> LocalGenerationRequest:
+    return LocalGenerationRequest(
+        messages=(LocalChatMessage(ChatRole.USER, prompt),),
+        max_tokens=max_tokens,
+        temperature=0.0,
+        seed=BENCH_SEED,
+    )

@@ -1,0 +1,141 @@
+"""Sends requests to one loaded model in turn, and accounts for them.
+
+Requests wait on the model's ``slots`` (one per engine slot) with a queue timeout. A request the
+engine refused before answering (busy, restarting, connection refused) is sent again with
+backoff; once text has streamed a failure ends it with ``GenerationError`` (nothing is
+repeated). Each finished answer updates the model's figures and publishes
+``LocalGenerationCompleted``; each failure publishes ``GenerationFailed`` with the engine's own
+reason when it died ("killed by SIGKILL" rather than "connection reset").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+from lexitui.domain.inference import (
+    LocalEmbeddingRequest,
+    LocalEmbeddingResult,
+    LocalGenerationChunk,
+    LocalGenerationRequest,
+    LocalGenerationResult,
+)
+from lexitui.events import EventBus, GenerationFailed, GenerationStarted, LocalGenerationCompleted
+from lexitui.runtime.embeddings import embed
+from lexitui.runtime.errors import GenerationError
+from lexitui.runtime.generation import stream_generation
+from lexitui.runtime.loaded_engine import LoadedEngine
+from lexitui.runtime.remote import embed_remote, stream_remote
+from lexitui.runtime.settings import RuntimeSettings
+
+RETRY_DELAY_S = 0.25
+EXIT_GRACE_S = 0.05  # time for the exit watcher to record why an engine died
+
+
+class RequestLine:
+    def __init__(
+        self,
+        bus: EventBus,
+        settings: Callable[[], RuntimeSettings],
+        still_loaded: Callable[[LoadedEngine], bool],
+    ) -> None:
+        self._bus = bus
+        self._settings = settings
+        self._still_loaded = still_loaded
+
+    async def stream(
+        self, engine: LoadedEngine, request: LocalGenerationRequest
+    ) -> AsyncIterator[LocalGenerationChunk]:
+        wait = self._settings().queue_timeout_s
+        try:
+            await asyncio.wait_for(engine.slots.acquire(), wait)
+        except TimeoutError:
+            raise GenerationError(f"{engine.model.id} stayed busy for {wait:.0f} s") from None
+        engine.began()
+        try:
+            self._bus.publish(GenerationStarted(engine.id, engine.model.id, 0))
+            async for chunk in self._attempts(engine, request):
+                yield chunk
+        finally:
+            engine.ended()
+            engine.slots.release()
+
+    async def _attempts(
+        self, engine: LoadedEngine, request: LocalGenerationRequest
+    ) -> AsyncIterator[LocalGenerationChunk]:
+        retries = self._settings().retries
+        for attempt in range(retries + 1):
+            sent_text = False
+            try:
+                async for chunk in self._send(engine, request):
+                    sent_text = sent_text or bool(chunk.text)
+                    if chunk.result is not None:
+                        chunk = self._finished(engine, request, chunk.result)
+                    yield chunk
+                return
+            except GenerationError as exc:
+                retry = exc.retryable and not sent_text and attempt < retries
+                if retry and self._still_loaded(engine):
+                    await asyncio.sleep(RETRY_DELAY_S * 2**attempt)
+                    continue
+                await asyncio.sleep(EXIT_GRACE_S)
+                reason = engine.error or str(exc)
+                self._bus.publish(GenerationFailed(engine.id, engine.model.id, reason))
+                raise GenerationError(reason) from exc
+
+    def _send(
+        self, engine: LoadedEngine, request: LocalGenerationRequest
+    ) -> AsyncIterator[LocalGenerationChunk]:
+        if not self._still_loaded(engine):
+            raise GenerationError(engine.error or f"{engine.model.id} was unloaded")
+        if engine.instance is not None:
+            return stream_remote(engine.instance, request)
+        if engine.client is None:
+            raise GenerationError(f"{engine.model.id} is not running")
+        timeout = self._settings().first_token_timeout_s
+        return stream_generation(
+            engine.client, request, engine.model.id, first_token_timeout=timeout
+        )
+
+    def _finished(
+        self, engine: LoadedEngine, request: LocalGenerationRequest, result: LocalGenerationResult
+    ) -> LocalGenerationChunk:
+        result = replace(result, loaded_model_id=engine.id)
+        engine.record(result)
+        metrics = result.metrics
+        self._bus.publish(
+            LocalGenerationCompleted(
+                model_id=engine.model.id,
+                completion_tokens=result.usage.completion_tokens,
+                tokens_per_second=metrics.tokens_per_second,
+                time_to_first_token_ms=metrics.ttft_ms,
+                loaded_model_id=engine.id,
+                prompt_tokens=result.usage.prompt_tokens,
+                total_ms=metrics.total_ms,
+                prompt_eval_tokens_per_second=metrics.prompt_eval_tokens_per_second,
+            )
+        )
+        engine.last_exchange = (request, result.text)  # what the context holds, for truncation
+        engine.known_tokens = None
+        return LocalGenerationChunk(
+            text="",
+            is_complete=True,
+            finish_reason=result.finish_reason,
+            token_index=result.usage.completion_tokens,
+            result=result,
+        )
+
+    async def embed(
+        self, engine: LoadedEngine, request: LocalEmbeddingRequest
+    ) -> LocalEmbeddingResult:
+        if engine.instance is None and (not engine.options.embedding or engine.client is None):
+            raise GenerationError(f"{engine.model.id} was loaded without embeddings: reload it")
+        engine.began()
+        try:
+            if engine.instance is not None:
+                return await embed_remote(engine.instance, request)
+            assert engine.client is not None
+            return await embed(engine.client, engine.model.id, request)
+        finally:
+            engine.ended()
