@@ -187,3 +187,15 @@ async def test_engine_killed_mid_stream_fails_the_generation_and_recovers(
     # The same model loads and answers again.
     await services.runtime.load(STARTER_ID, SMALL)
     assert (await services.runtime.generate(ask("Hi", max_tokens=2))).text
+
+
+async def test_requests_wait_in_line_and_a_long_wait_is_an_error(services: Services) -> None:
+    await services.runtime.load(STARTER_ID, SMALL)
+    services.runtime.settings = RuntimeSettings(max_concurrent=1, queue_timeout_s=0.3)
+    first = services.runtime.stream(ask("Write a long story.", max_tokens=300))
+    await anext(first)  # the one slot is taken
+    with pytest.raises(GenerationError, match="stayed busy"):
+        await services.runtime.generate(ask("Hi", max_tokens=2))
+    await first.aclose()
+    # The slot is free again: the next request is served at once.
+    assert (await services.runtime.generate(ask("Hi", max_tokens=2))).usage.completion_tokens == 2
