@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -362,7 +362,7 @@ class InferenceManager:
 
     async def stream(
         self, request: LocalGenerationRequest, *, model: str | None = None
-    ) -> AsyncIterator[LocalGenerationChunk]:
+    ) -> AsyncGenerator[LocalGenerationChunk]:
         """Stream an answer from ``model`` (load id or model id; default the active model)."""
         request.validate()
         async for chunk in self._line.stream(self.engine(model), request):

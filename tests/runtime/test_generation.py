@@ -31,7 +31,7 @@ def chat(text: str) -> tuple[LocalChatMessage, ...]:
     return (LocalChatMessage(ChatRole.USER, text),)
 
 
-async def slot_params(services: Services) -> dict[str, object]:
+async def slot_params(services: Services) -> dict[str, float]:
     client = services.runtime.engine().client
     assert client is not None
     slots = (await client.get("/slots")).json()

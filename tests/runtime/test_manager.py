@@ -123,7 +123,12 @@ async def test_memory_budget_refuses_then_evicts_the_least_recently_used(
     assert [m.id for m in services.runtime.loaded_models()] == [first.id]
 
     unloaded: list[ModelUnloaded] = []
-    services.bus.inference.subscribe(lambda e: isinstance(e, ModelUnloaded) and unloaded.append(e))
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, ModelUnloaded):
+            unloaded.append(event)
+
+    services.bus.inference.subscribe(on_event)
     second = await services.runtime.load(SECOND, SMALL, evict=True)
     assert [m.id for m in services.runtime.loaded_models()] == [second.id]
     assert unloaded[0].model_id == STARTER_ID and "make room" in unloaded[0].reason

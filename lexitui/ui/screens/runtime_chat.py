@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.markup import escape
 from textual import work
@@ -27,7 +27,6 @@ from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import (
     InvalidRequest,
     LocalChatMessage,
-    LocalGenerationChunk,
     LocalGenerationRequest,
     LocalGenerationResult,
 )
@@ -43,7 +42,6 @@ GENERATION = "runtime-generation"
 STATS_EVERY_S = 0.1  # the stats line is redrawn at most this often while tokens stream
 SAVE_ERRORS = (StoreError, ConversationNotFound, sqlite3.Error)
 T = TypeVar("T")
-Chunks = AsyncGenerator[LocalGenerationChunk]
 RequestFor = Callable[[tuple[LocalChatMessage, ...]], LocalGenerationRequest]
 
 
@@ -154,10 +152,8 @@ class ChatPane(Vertical):
         result: LocalGenerationResult | None = None
         self.say(streaming_stats(0, 0.0, None))
         try:
-            # The manager's stream is an async generator: closing it closes the HTTP stream.
-            chunks = cast(
-                AsyncGenerator[LocalGenerationChunk], self.services.runtime.stream(request)
-            )
+            # Closing the manager's stream (an async generator) closes the HTTP stream.
+            chunks = self.services.runtime.stream(request)
             async with aclosing(chunks):
                 async for chunk in chunks:
                     if chunk.result is not None:
