@@ -240,6 +240,7 @@ class ResourceType(StrEnum):
     VRAM = "vram"
     DISK = "disk"
     CPU = "cpu"
+    GPU_TEMPERATURE = "gpu_temperature"  # alerts only: a temperature, not a share of a capacity
 
 
 class RoutingStrategy(StrEnum):

@@ -11,10 +11,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.enums import ChatRole
+
+# Re-exported: the records and their enums come from one module.
+from lexitui.domain.enums import LoadedModelStatus as LoadedModelStatus
+from lexitui.domain.enums import LocalFormatType as LocalFormatType
 from lexitui.domain.models import InstalledModel
 
 
@@ -24,14 +27,6 @@ def _now() -> datetime:
 
 class InvalidRequest(ValueError):
     """A generation or load request a user can fix; the message says what is wrong."""
-
-
-class LoadedModelStatus(StrEnum):
-    LOADING = "loading"
-    READY = "ready"
-    BUSY = "busy"
-    UNLOADING = "unloading"
-    ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -71,12 +66,6 @@ class LoadedModel:
     error: str = ""
     metrics: LoadedModelMetrics = field(default_factory=LoadedModelMetrics)
     resources: LoadedModelResources = field(default_factory=LoadedModelResources)
-
-
-class LocalFormatType(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    JSON_SCHEMA = "json_schema"
 
 
 @dataclass(frozen=True)

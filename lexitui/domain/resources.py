@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
+
+# Re-exported: the records and their enum come from one module.
+from lexitui.domain.enums import ResourceType as ResourceType
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class ResourceType(StrEnum):
-    RAM = "ram"
-    VRAM = "vram"
-    DISK = "disk"
-    CPU = "cpu"
-    # A GPU running hot: its alerts give the temperature as a share of the alert threshold.
-    GPU_TEMPERATURE = "gpu_temperature"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lexitui.domain.enums import ChatRole
+from lexitui.runtime.generation import error_text
 
 if TYPE_CHECKING:
     import httpx
@@ -97,7 +98,7 @@ async def stream_chat(
     ) as resp:
         if resp.status_code != 200:
             raise ChatError(
-                _error_text(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
+                error_text(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
             )
         async for data in _sse_data(resp):
             if data == "[DONE]":
@@ -134,13 +135,3 @@ async def _sse_data(resp: httpx.Response) -> AsyncIterator[str]:
             yield line[5:].strip()
         elif line.startswith("error:"):
             raise ChatError(line[6:].strip())
-
-
-def _error_text(status: int, body: str) -> str:
-    try:
-        detail = json.loads(body).get("error", body)
-        if isinstance(detail, dict):
-            detail = detail.get("message", detail)
-    except (json.JSONDecodeError, AttributeError):
-        detail = body
-    return f"HTTP {status}: {str(detail)[:300]}"

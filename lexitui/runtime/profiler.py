@@ -14,8 +14,7 @@ import asyncio
 import contextlib
 import logging
 import platform
-import sqlite3
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,8 @@ from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.runtime.manager import InferenceManager, describe_options
-from lexitui.store import Store, StoreError
+from lexitui.store import Store
+from lexitui.store.loop_writes import LoopWrites
 from lexitui.store.performance import ModelPerformance, PerformanceRows
 
 __all__ = ["BenchReport", "BenchRun", "ModelPerformance", "PerformanceProfiler", "machine_summary"]
@@ -131,13 +131,13 @@ class PerformanceProfiler:
         self._manager = manager
         self._clock = clock
         self._subscription: DisposableBase | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        # Profiling is bookkeeping: a failed write is logged, never raised into the runtime.
+        self._writes = LoopWrites(on_error=lambda exc: log.warning("performance row: %s", exc))
 
     def start(self) -> None:
         """Record finished generations from now on (again after ``stop``)."""
         if self._subscription is None:
-            self._loop = asyncio.get_running_loop()
+            self._writes.bind()
             self._subscription = self._bus.inference.subscribe(self._on_event)
 
     async def stop(self) -> None:
@@ -145,10 +145,7 @@ class PerformanceProfiler:
         if self._subscription is not None:
             self._subscription.dispose()
             self._subscription = None
-        # Let writes published from a worker thread land on the loop first.
-        await asyncio.sleep(0)
-        while pending := [t for t in self._pending if not t.done()]:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._writes.drain()
 
     async def stats(self, model_id: str) -> ModelPerformance | None:
         return await self._rows.get(model_id)
@@ -210,7 +207,7 @@ class PerformanceProfiler:
     def _on_event(self, event: Event) -> None:
         # A request that produced no token has no decode speed or first token to average.
         if isinstance(event, LocalGenerationCompleted) and event.completion_tokens > 0:
-            self._write(
+            self._writes.submit(
                 self._rows.record_generation(
                     event.model_id,
                     event.completion_tokens,
@@ -219,30 +216,6 @@ class PerformanceProfiler:
                     event.timestamp,
                 )
             )
-
-    def _write(self, work: Coroutine[Any, Any, None]) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            work.close()
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            on_loop = False
-        if not on_loop:  # published from a worker thread: hop onto the loop first
-            loop.call_soon_threadsafe(self._write, work)
-            return
-        task = loop.create_task(_logged(work))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-
-async def _logged(work: Coroutine[Any, Any, None]) -> None:
-    # Profiling is bookkeeping: a failed write is logged, never raised into the runtime.
-    try:
-        await work
-    except (StoreError, sqlite3.Error) as exc:
-        log.warning("performance row not written: %s", exc)
 
 
 def _request(prompt: str, max_tokens: int = BENCH_MAX_TOKENS) -> LocalGenerationRequest:
