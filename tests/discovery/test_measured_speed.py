@@ -19,6 +19,7 @@ from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_FILE, STARTER_ID
 from lexitui.store.performance import PerformanceRows
+from lexitui.ui.widgets.fit import variant_cells
 from tests.fakes.hub_server import FakeHub
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
@@ -116,3 +117,6 @@ async def test_discover_shows_the_speed_profiled_for_the_installed_starter(
     assert starter.tokens_per_second_expected == pytest.approx(123.4)
     other = by_file["SmolLM2-135M-Instruct.Q8_0.gguf"].performance
     assert other is not None and not other.measured
+    # The variants table says which figure was measured here.
+    assert variant_cells(by_file[STARTER_FILE])[-1] == "123 measured"
+    assert "measured" not in variant_cells(by_file["SmolLM2-135M-Instruct.Q8_0.gguf"])[-1]

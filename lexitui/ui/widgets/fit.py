@@ -50,6 +50,8 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
         label += f" ({len(variant.files)} parts)"
     perf = fit.performance
     speed = "?" if perf is None else f"{perf.tokens_per_second_expected:.0f}"
+    if perf is not None and perf.measured:  # the profiler's figure for this very file
+        speed += " measured"
     memory = short_size(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
     if perf is not None and perf.estimated_vram_usage:
         memory = f"{short_size(perf.estimated_vram_usage)} GPU"
