@@ -10,14 +10,9 @@ import httpx
 import pytest
 
 from lexitui.domain.enums import ChatRole
-from lexitui.runtime.chat import (
-    ChatFinished,
-    ChatMessage,
-    GenerationParams,
-    TokenDelta,
-    stream_chat,
-)
+from lexitui.domain.inference import LocalChatMessage, LocalGenerationChunk, LocalGenerationRequest
 from lexitui.runtime.engine import EngineError, EngineOptions, EngineProcess
+from lexitui.runtime.generation import stream_generation
 
 pytestmark = pytest.mark.engine
 
@@ -54,19 +49,23 @@ async def test_starts_healthy_on_loopback_and_generates(engine: EngineProcess) -
 
 
 async def test_streams_tokens_then_figures(engine: EngineProcess) -> None:
-    pieces: list[TokenDelta | ChatFinished] = []
+    pieces: list[LocalGenerationChunk] = []
+    request = LocalGenerationRequest(
+        messages=(LocalChatMessage(ChatRole.USER, "Count from one to five."),),
+        max_tokens=16,
+        temperature=0,
+        seed=1,
+    )
     async with httpx.AsyncClient(base_url=engine.base_url) as client:
-        messages = [ChatMessage(ChatRole.USER, "Count from one to five.")]
-        params = GenerationParams(max_tokens=16, temperature=0, seed=1)
-        async for piece in stream_chat(client, "starter", messages, params):
+        async for piece in stream_generation(client, request, "starter"):
             pieces.append(piece)
-    deltas = [p for p in pieces if isinstance(p, TokenDelta)]
-    done = pieces[-1]
-    assert isinstance(done, ChatFinished)
+    deltas = [p for p in pieces if p.text]
+    done = pieces[-1].result
+    assert done is not None and pieces[-1].is_complete
     assert len(deltas) >= 2, "tokens must arrive as a stream, not in one piece"
     assert done.text == "".join(d.text for d in deltas)
-    assert done.completion_tokens == 16 and done.finish_reason == "length"
-    assert done.ttft_ms > 0 and done.tokens_per_second > 0
+    assert done.usage.completion_tokens == 16 and done.finish_reason == "length"
+    assert done.metrics.ttft_ms > 0 and done.metrics.tokens_per_second > 0
 
 
 async def test_stop_ends_the_process_and_frees_the_port(engine: EngineProcess) -> None:
