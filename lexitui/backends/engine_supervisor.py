@@ -49,7 +49,14 @@ def engine_options(
     )
 
 
+STOPPED_FROM_OUTSIDE = "engine was stopped from outside (SIGTERM, e.g. `lexitui unload`)"
+
+
 def describe_exit(code: int) -> str:
+    """Why an engine nobody here stopped has exited. It handles SIGTERM by ending cleanly, so
+    code 0 (or death by SIGTERM) means another process asked it to stop."""
+    if code == 0 or code == -signal.SIGTERM:
+        return STOPPED_FROM_OUTSIDE
     if code < 0:
         try:
             return f"engine exited unexpectedly (killed by {signal.Signals(-code).name})"

@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 Detect = Callable[[], Awaitable[HardwareCapabilities]]
 # Embeddings on by default: llama.cpp then serves /v1/embeddings beside chat from one process.
 DEFAULT_LOAD = ModelLoadOptions(context_length=DEFAULT_CONTEXT, embedding=True)
-CLEAN_STOP = "engine exited unexpectedly (killed by SIGTERM)"
 
 
 def describe_options(options: ModelLoadOptions) -> str:
@@ -338,9 +337,6 @@ class InferenceManager:
         engine = self._engines.get(loaded_id)
         if engine is None:
             return
-        # The engine ends cleanly (code 0) on SIGTERM: `lexitui unload` elsewhere, or a kill.
-        if reason.startswith(("engine exited unexpectedly with code 0", CLEAN_STOP)):
-            reason = "engine was stopped from outside (SIGTERM, e.g. `lexitui unload`)"
         engine.status, engine.error = LoadedModelStatus.ERROR, reason
         self._forget(engine)
         if engine.client is not None:

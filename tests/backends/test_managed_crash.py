@@ -140,3 +140,12 @@ async def test_stop_reports_stopping_then_stopped(
     assert result.pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(result.pid, 0)
+
+
+def test_an_exit_is_described_by_its_cause() -> None:
+    from lexitui.backends.engine_supervisor import STOPPED_FROM_OUTSIDE, describe_exit
+
+    # The engine ends cleanly on SIGTERM: an exit nobody here asked for came from outside.
+    assert describe_exit(0) == describe_exit(-signal.SIGTERM) == STOPPED_FROM_OUTSIDE
+    assert describe_exit(-signal.SIGKILL) == "engine exited unexpectedly (killed by SIGKILL)"
+    assert describe_exit(3) == "engine exited unexpectedly with code 3"
