@@ -139,6 +139,36 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN updated_at TEXT;
     CREATE INDEX conversations_updated ON conversations(updated_at);
     """,
+    # 10: every request the router handled: the decision, tokens, latency and money. Amounts are
+    # decimal strings (exact sums); NULL cost means the price was not known, never zero.
+    """
+    CREATE TABLE routed_requests (
+        request_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        is_local INTEGER NOT NULL,
+        strategy TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        task TEXT NOT NULL,
+        was_fallback INTEGER NOT NULL DEFAULT 0,
+        success INTEGER NOT NULL DEFAULT 1,
+        error TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        latency_ms REAL NOT NULL DEFAULT 0,
+        ttft_ms REAL,
+        cost_usd TEXT,
+        avoided_usd TEXT,
+        electricity_usd TEXT,
+        energy_wh REAL,
+        agent_id TEXT,
+        workflow_id TEXT,
+        source TEXT NOT NULL DEFAULT 'api',
+        prompt_text TEXT
+    );
+    CREATE INDEX routed_requests_created ON routed_requests(created_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
