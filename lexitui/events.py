@@ -183,6 +183,9 @@ class RequestRouted(Event):
     request_id: str
     provider: str
     reason: str
+    model: str = ""
+    strategy: str = ""
+    was_fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ class FallbackTriggered(Event):
 class CostThresholdReached(Event):
     spent_usd: float
     limit_usd: float
+    period: str = ""  # "daily" or "monthly": which cloud budget was reached
 
 
 # Events that later features (history, audit, reconciliation) read back are written to the store.

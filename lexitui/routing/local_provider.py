@@ -1,0 +1,272 @@
+"""The local runtime as a language-model provider (the roadmap's ``LocalLlmProvider``).
+
+It answers with whatever model the inference manager has active (or the one a request names);
+when nothing is loaded and ``[routing] local_model`` names an installed model, the first request
+loads it. Runtime failures become ``ProviderError`` kinds the fallback rules understand: nothing
+loaded or the engine gone is UNAVAILABLE (fall back), a failure after text was streamed is
+STREAM_BROKEN (never retried, so no text is duplicated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+
+from lexitui.domain.enums import ChatRole, LoadedModelStatus
+from lexitui.domain.inference import (
+    InvalidRequest,
+    LocalChatMessage,
+    LocalEmbeddingRequest,
+    LocalGenerationRequest,
+)
+from lexitui.domain.language_model import (
+    EmbeddingRequest,
+    EmbeddingResponse,
+    LanguageModel,
+    LanguageModelChunk,
+    LanguageModelRequest,
+    LanguageModelResponse,
+    TokenUsage,
+)
+from lexitui.domain.resources import InferenceResourceUsage
+from lexitui.routing.errors import FailureKind, ProviderError
+from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
+from lexitui.runtime.manager import InferenceManager
+
+LOCAL_ID = "local"
+
+
+@dataclass(frozen=True)
+class LocalProviderStatus:
+    is_ready: bool
+    active_model_id: str | None = None
+    active_model_name: str | None = None
+    active_backend: str | None = None
+    resource_usage: InferenceResourceUsage | None = None
+    loaded_models: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class LocalLlmProvider:
+    provider_id = LOCAL_ID
+    provider_name = "Local LLM"
+    is_local = True
+
+    def __init__(
+        self,
+        runtime: InferenceManager,
+        *,
+        preferred_model: Callable[[], str | None] = lambda: None,
+        resources: Callable[[], InferenceResourceUsage | None] = lambda: None,
+    ) -> None:
+        self._runtime = runtime
+        self._preferred = preferred_model
+        self._resources = resources
+        self._load_error: str | None = None
+        self._load_lock = asyncio.Lock()
+
+    # --- what the router reads (no I/O) ---------------------------------------------------
+
+    @property
+    def default_model(self) -> str | None:
+        active = self._runtime.active_model
+        if active is not None and active.status == LoadedModelStatus.READY:
+            return active.model.id
+        return self._preferred() if self._load_error is None else None
+
+    def available_now(self) -> tuple[bool, str]:
+        active = self._runtime.active_model
+        if active is not None and active.status == LoadedModelStatus.READY:
+            return True, f"{active.model.id} is loaded"
+        preferred = self._preferred()
+        if preferred and self._load_error is None:
+            return True, f"{preferred} loads on first use"
+        if self._load_error:
+            return False, f"the local model cannot load: {self._load_error}"
+        if active is not None and active.error:
+            return False, f"local model unavailable: {active.error}"
+        return False, "local model unavailable: no model is loaded"
+
+    def context_length(self, model: str | None) -> int | None:
+        try:
+            return self._runtime.engine(model).context_size or None
+        except NoModelLoaded:
+            return None
+
+    def in_flight(self) -> int:
+        return self._runtime.active_requests
+
+    # --- the provider protocol ------------------------------------------------------------
+
+    async def is_available(self) -> bool:
+        return self.available_now()[0]
+
+    async def get_models(self) -> list[LanguageModel]:
+        return [
+            LanguageModel(
+                id=m.model.id,
+                name=m.model.name,
+                provider_id=LOCAL_ID,
+                is_local=True,
+                context_length=m.resources.context_size or None,
+                supports_embeddings=bool(m.options.embedding),
+            )
+            for m in self._runtime.loaded_models()
+        ]
+
+    async def generate(self, request: LanguageModelRequest) -> LanguageModelResponse:
+        async for chunk in self.stream(request):
+            if chunk.response is not None:
+                return chunk.response
+        raise ProviderError(LOCAL_ID, FailureKind.SERVER_ERROR, "the answer ended without a result")
+
+    async def stream(self, request: LanguageModelRequest) -> AsyncGenerator[LanguageModelChunk]:
+        model = await self._ensure_loaded(request.model)
+        local = to_local_request(request)
+        started = time.perf_counter()
+        first: float | None = None
+        index = 0
+        try:
+            async for chunk in self._runtime.stream(local, model=model):
+                if chunk.result is not None:
+                    result = chunk.result
+                    response = LanguageModelResponse(
+                        text=result.text,
+                        provider_id=LOCAL_ID,
+                        model_id=result.model_id or (model or ""),
+                        usage=TokenUsage(
+                            result.usage.prompt_tokens, result.usage.completion_tokens
+                        ),
+                        finish_reason=result.finish_reason,
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                        ttft_ms=result.metrics.ttft_ms or None,
+                    )
+                    yield LanguageModelChunk(
+                        chunk.text,
+                        index=index,
+                        is_complete=True,
+                        finish_reason=result.finish_reason,
+                        response=response,
+                    )
+                    return
+                if chunk.text:
+                    first = first or time.perf_counter()
+                    yield LanguageModelChunk(chunk.text, index=index)
+                    index += 1
+        except InvalidRequest as exc:
+            raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc), status=400) from exc
+        except NoModelLoaded as exc:
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+        except (GenerationError, RuntimeErrorBase) as exc:
+            kind = _kind_after(str(exc), streamed=first is not None)
+            raise ProviderError(LOCAL_ID, kind, str(exc)) from exc
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        model = await self._ensure_loaded(request.model)
+        try:
+            result = await self._runtime.embed(
+                LocalEmbeddingRequest(texts=request.texts), model=model
+            )
+        except NoModelLoaded as exc:
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+        except RuntimeErrorBase as exc:
+            raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc)) from exc
+        return EmbeddingResponse(
+            embeddings=result.embeddings,
+            provider_id=LOCAL_ID,
+            model_id=self._runtime.engine(model).model.id,
+            prompt_tokens=result.total_tokens,
+        )
+
+    async def aclose(self) -> None:
+        """The runtime belongs to the services, which unload its models."""
+
+    # --- local extensions -----------------------------------------------------------------
+
+    async def get_status(self) -> LocalProviderStatus:
+        ready, reason = self.available_now()
+        active = self._runtime.active_model
+        return LocalProviderStatus(
+            is_ready=ready,
+            active_model_id=active.model.id if active else None,
+            active_model_name=active.model.name if active else None,
+            active_backend=active.backend if active else None,
+            resource_usage=self._resources(),
+            loaded_models=tuple(m.model.id for m in self._runtime.loaded_models()),
+            error=None if ready else reason,
+        )
+
+    async def get_active_model(self) -> LanguageModel | None:
+        active = self._runtime.active_model
+        if active is None:
+            return None
+        models = await self.get_models()
+        return next((m for m in models if m.id == active.model.id), None)
+
+    async def set_active_model(self, model_id: str) -> None:
+        try:
+            self._runtime.set_active(model_id)
+        except NoModelLoaded:
+            await self._runtime.load(model_id)
+
+    async def _ensure_loaded(self, model: str | None) -> str | None:
+        """The model to ask: the named one if loaded, else the active one; loads the
+        configured local model when nothing is loaded."""
+        if model is not None:
+            try:
+                return self._runtime.engine(model).id
+            except NoModelLoaded:
+                pass  # a cloud model name or one not loaded here: answer with the active model
+        active = self._runtime.active_model
+        if active is not None and active.status == LoadedModelStatus.READY:
+            return active.id
+        preferred = self._preferred()
+        if not preferred or self._load_error is not None:
+            _ok, reason = self.available_now()
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, reason)
+        async with self._load_lock:
+            try:
+                return (await self._runtime.load(preferred)).id
+            except Exception as exc:  # any load failure: fall back, and say why from now on
+                self._load_error = str(exc)
+                raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+
+    def forget_load_error(self) -> None:
+        """Try the configured model again (after the user changed something)."""
+        self._load_error = None
+
+
+def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
+    messages = tuple(LocalChatMessage(_role(m.role), m.content) for m in request.messages)
+    fields: dict[str, object] = {}
+    if request.temperature is not None:
+        fields["temperature"] = request.temperature
+    if request.top_p is not None:
+        fields["top_p"] = request.top_p
+    local = LocalGenerationRequest(
+        prompt=request.prompt if not messages else None,
+        messages=messages or None,
+        max_tokens=request.max_tokens,
+        stop_sequences=request.stop,
+        seed=request.seed,
+        **fields,  # type: ignore[arg-type]
+    )
+    local.validate()
+    return local
+
+
+def _role(role: str) -> ChatRole:
+    try:
+        return ChatRole(role)
+    except ValueError:
+        raise InvalidRequest(f"unknown message role {role!r}") from None
+
+
+def _kind_after(message: str, *, streamed: bool) -> FailureKind:
+    if streamed:
+        return FailureKind.STREAM_BROKEN
+    if "no answer within" in message or "stayed busy" in message:
+        return FailureKind.TIMEOUT
+    return FailureKind.UNAVAILABLE
