@@ -21,10 +21,13 @@ from lexitui.discovery.fit_cli import add_parser as add_fit_parser
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.downloads.cli import add_parser as add_pull_parser
+from lexitui.gateway.cli import add_parser as add_serve_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.cli import add_parser as add_hardware_parser
 from lexitui.hardware.settings import HardwareSettingsError
+from lexitui.routing.cli import add_parser as add_routing_parser
+from lexitui.routing.errors import ProviderError, RoutingError
 from lexitui.runtime.cli import add_parser as add_runtime_parser
 from lexitui.runtime.engine import EngineError
 from lexitui.runtime.errors import RuntimeErrorBase
@@ -47,6 +50,8 @@ USER_ERRORS = (
     GgufError,
     RegistryError,
     StorageError,
+    RoutingError,
+    ProviderError,
 )
 
 
@@ -77,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_parser(sub)
     add_pull_parser(sub)
     add_storage_parser(sub)
+    add_routing_parser(sub)
+    add_serve_parser(sub)
 
     return parser
 

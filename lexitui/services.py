@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
     from lexitui.downloads.queue import DownloadQueue
+    from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
     from lexitui.runtime.profiler import PerformanceProfiler
     from lexitui.runtime.resources import InferenceResourceMonitor
@@ -144,6 +145,14 @@ class Services:
         return PerformanceProfiler(self.store, self.bus, self.runtime)
 
     @cached_property
+    def routing(self) -> RoutingService:
+        """Built on first use: providers, router, fallback, costs; the price tables cost ~0.3 s
+        of imports the dashboard never needs until routing is used."""
+        from lexitui.routing.wiring import build_routing
+
+        return build_routing(self)
+
+    @cached_property
     def downloads(self) -> DownloadQueue:
         """Built on first use, like ``discovery``: the records cost ~20 ms of start-up."""
         from lexitui.downloads.queue import DownloadQueue
@@ -237,6 +246,8 @@ class Services:
             await self.monitor.stop()
             if "resources" in self.__dict__:
                 await self.resources.stop()
+            if "routing" in self.__dict__:
+                await self.routing.close()
             # After the runtime: its final ModelUnloaded closes the model's usage time.
             if "download_manager" in self.__dict__:
                 await self.download_manager.close()

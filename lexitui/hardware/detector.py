@@ -102,6 +102,11 @@ class HardwareDetector:
         return PynvmlReader()
 
     @property
+    def nvml(self) -> NvmlReader | None:
+        """The NVML reader detection uses, shared with whoever meters GPU energy."""
+        return self._nvml
+
+    @property
     def architecture(self) -> str:
         return _ARCH.get(self.machine.lower(), self.machine.lower())
 

@@ -106,6 +106,7 @@ class PynvmlReader:
         util = self._soft(nvml.nvmlDeviceGetUtilizationRates, handle)
         temp = self._soft(nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU)
         power = self._soft(nvml.nvmlDeviceGetPowerUsage, handle)
+        energy = self._soft(nvml.nvmlDeviceGetTotalEnergyConsumption, handle)
         pci = self._soft(nvml.nvmlDeviceGetPciInfo, handle)
         mig_mode = self._soft(nvml.nvmlDeviceGetMigMode, handle)
         mig_enabled = bool(mig_mode and mig_mode[0] == nvml.NVML_DEVICE_MIG_ENABLE)
@@ -120,6 +121,7 @@ class PynvmlReader:
             utilization_gpu=None if util is None else int(util.gpu),
             temperature_c=None if temp is None else int(temp),
             power_mw=None if power is None else int(power),
+            energy_mj=None if energy is None else int(energy),
             pci_bus_id=None if pci is None else _text(pci.busId),
             mig_enabled=mig_enabled,
             mig_devices=self._mig_devices(nvml, handle) if mig_enabled else (),

@@ -84,6 +84,7 @@ class NvmlDeviceReading:
     utilization_gpu: int | None = None
     temperature_c: int | None = None
     power_mw: int | None = None
+    energy_mj: int | None = None  # total energy since the driver loaded (Volta and newer)
     pci_bus_id: str | None = None
     mig_enabled: bool = False
     mig_devices: tuple[NvmlMigReading, ...] = ()
@@ -115,6 +116,9 @@ class NvmlReader(Protocol):
 def snapshot_to_dict(snapshot: NvmlSnapshot) -> dict[str, Any]:
     """The JSON shape of a reading (tuples become lists, as they would after a JSON round trip)."""
     data: dict[str, Any] = _lists(asdict(snapshot))
+    for device in data["devices"]:
+        if device.get("energy_mj") is None:  # recordings made before energy was read lack it
+            device.pop("energy_mj", None)
     return data
 
 
@@ -153,6 +157,7 @@ def _device_from_dict(d: dict[str, Any]) -> NvmlDeviceReading:
         utilization_gpu=_opt_int(d.get("utilization_gpu")),
         temperature_c=_opt_int(d.get("temperature_c")),
         power_mw=_opt_int(d.get("power_mw")),
+        energy_mj=_opt_int(d.get("energy_mj")),
         pci_bus_id=d.get("pci_bus_id"),
         mig_enabled=bool(d.get("mig_enabled", False)),
         mig_devices=tuple(NvmlMigReading(**m) for m in d.get("mig_devices", ())),

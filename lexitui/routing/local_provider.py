@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 from lexitui.domain.enums import ChatRole, LoadedModelStatus
@@ -59,13 +59,18 @@ class LocalLlmProvider:
         runtime: InferenceManager,
         *,
         preferred_model: Callable[[], str | None] = lambda: None,
-        resources: Callable[[], InferenceResourceUsage | None] = lambda: None,
+        resources: Callable[[], Awaitable[InferenceResourceUsage | None]] | None = None,
     ) -> None:
         self._runtime = runtime
         self._preferred = preferred_model
         self._resources = resources
         self._load_error: str | None = None
         self._load_lock = asyncio.Lock()
+        self._last_exit: str | None = None  # why the last model went away, for the reason
+
+    def note_unloaded(self, model_id: str, reason: str) -> None:
+        """Called on ModelUnloaded: when nothing is left loaded, routing says why."""
+        self._last_exit = f"{model_id} {reason}" if reason else None
 
     # --- what the router reads (no I/O) ---------------------------------------------------
 
@@ -87,6 +92,8 @@ class LocalLlmProvider:
             return False, f"the local model cannot load: {self._load_error}"
         if active is not None and active.error:
             return False, f"local model unavailable: {active.error}"
+        if self._last_exit and not self._runtime.loaded_models():
+            return False, f"local model unavailable: {self._last_exit}"
         return False, "local model unavailable: no model is loaded"
 
     def context_length(self, model: str | None) -> int | None:
@@ -193,7 +200,7 @@ class LocalLlmProvider:
             active_model_id=active.model.id if active else None,
             active_model_name=active.model.name if active else None,
             active_backend=active.backend if active else None,
-            resource_usage=self._resources(),
+            resource_usage=await self._resources() if self._resources else None,
             loaded_models=tuple(m.model.id for m in self._runtime.loaded_models()),
             error=None if ready else reason,
         )

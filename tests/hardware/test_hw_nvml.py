@@ -148,6 +148,9 @@ class FakePynvml:
     def nvmlDeviceGetPowerUsage(self, h: Any) -> int:
         return 350_000
 
+    def nvmlDeviceGetTotalEnergyConsumption(self, h: Any) -> int:
+        return 123_456_789  # mJ since the driver loaded
+
     def nvmlDeviceGetPciInfo(self, h: Any) -> Any:
         return SimpleNamespace(busId=f"00000000:{h[1]:02X}:00.0".encode())
 
@@ -181,6 +184,7 @@ def test_adapter_reads_devices_and_mig() -> None:
     assert snapshot.driver_version == "550.54.15"
     gpu0, gpu1 = snapshot.devices
     assert (gpu0.utilization_gpu, gpu0.temperature_c, gpu0.power_mw) == (42, 55, 350_000)
+    assert gpu0.energy_mj == 123_456_789
     assert gpu0.pci_bus_id == "00000000:00:00.0"
     assert gpu0.processes[0].name == "ollama" and gpu0.processes[0].used_memory_bytes is None
     assert gpu1.utilization_gpu is None  # refused reading became None, the rest survived

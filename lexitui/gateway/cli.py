@@ -1,0 +1,87 @@
+"""``lexitui serve``: run the OpenAI-compatible gateway until Ctrl+C or SIGTERM.
+
+``[gateway]`` in config.toml gives the defaults (host, port, the key's environment variable);
+``--host``/``--port`` override them. The key rule is checked before anything starts, so a
+missing key off loopback costs no model load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+
+from lexitui.gateway.server import Gateway, check_binding
+from lexitui.routing.settings import GatewaySettings, RoutingSettings
+from lexitui.services import Services
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve", help="serve an OpenAI-compatible API (/v1) in front of local and cloud models"
+    )
+    serve.add_argument("--host", help="address to listen on (default: [gateway] host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: [gateway] port, 8788; 0: any)")
+    serve.add_argument("--model", help="installed model id to load before serving")
+    serve.set_defaults(func=cmd_serve)
+
+
+def gateway_settings(services: Services, args: argparse.Namespace) -> GatewaySettings:
+    settings = RoutingSettings.from_config(services.config).gateway
+    if args.host is not None:
+        settings = replace(settings, host=args.host)
+    if args.port is not None:
+        settings = replace(settings, port=args.port)
+    return settings
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    services = Services.build()
+    settings = gateway_settings(services, args)
+    api_key = os.environ.get(settings.api_key_env) or None
+    check_binding(settings, api_key)
+    await services.start()
+    try:
+        if args.model:
+            await services.runtime.load(args.model)
+        gateway = Gateway(services.routing, settings, api_key)
+        try:
+            await gateway.start()
+        except OSError as exc:  # port in use, address not on this machine
+            where = f"{settings.host}:{settings.port}"
+            print(f"lexitui: cannot listen on {where}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            with _stop_signals() as stopped:
+                # Printed once the signals are ours: a supervisor that reads this line may
+                # send SIGTERM at once, and it must stop us cleanly, not kill us.
+                print(f"lexitui gateway on {gateway.base_url}", flush=True)
+                await stopped.wait()
+        finally:
+            await gateway.stop()
+    finally:
+        await services.stop()
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[asyncio.Event]:
+    """An event set by SIGINT or SIGTERM; both end the gateway the same clean way (services
+    stop, engines shut down) instead of SIGTERM killing the process mid-write."""
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, non-main thread
+            loop.add_signal_handler(sig, stopped.set)
+            installed.append(sig)
+    try:
+        yield stopped
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,142 @@
+"""What each routed request cost and how it went: priced, metered, counted against the budgets
+and written to the store.
+
+The money is worked out at once (the budgets must see a cloud spend before the next request is
+routed), while the row is written in the background so the answer's last byte never waits on
+SQLite; ``flush`` waits for the writes (before stopping, and in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from lexitui.domain.language_model import LanguageModelRequest, LanguageModelResponse
+from lexitui.domain.routing import RoutedRequestRecord, RoutingDecision
+from lexitui.routing.budgets import BudgetGuard
+from lexitui.routing.electricity import EnergyMeter, EnergySpan
+from lexitui.routing.prices import PriceBook
+from lexitui.routing.provider import LanguageModelProvider
+from lexitui.store.loop_writes import LoopWrites
+from lexitui.store.routed_requests import RoutedRequestRows
+
+log = logging.getLogger(__name__)
+
+LatencyOf = Callable[[LanguageModelProvider, str, int], timedelta | None]
+
+
+class Recorder:
+    def __init__(
+        self,
+        rows: RoutedRequestRows,
+        prices: PriceBook,
+        budgets: BudgetGuard,
+        meter: EnergyMeter,
+        *,
+        price_provider_of: Callable[[str], str | None],
+        latency_of: LatencyOf | None = None,
+        local_cost_of: Callable[[str, int], Decimal | None] | None = None,
+        record_prompts: bool = False,
+    ) -> None:
+        self.rows = rows
+        self.prices = prices
+        self.budgets = budgets
+        self.meter = meter
+        self._price_provider_of = price_provider_of
+        self._latency_of = latency_of
+        self._local_cost_of = local_cost_of
+        self._record_prompts = record_prompts
+        self._writes = LoopWrites(lambda exc: log.warning("recording a request: %s", exc))
+        self.observers: list[Callable[[RoutedRequestRecord], None]] = []
+
+    async def start(self) -> None:
+        self._writes.bind()
+        await self.budgets.load()
+
+    async def flush(self) -> None:
+        await self._writes.drain()
+
+    # --- estimates the router reads (no I/O) ----------------------------------------------
+
+    def cost_of(
+        self, provider: LanguageModelProvider, model: str, prompt: int, answer: int
+    ) -> Decimal | None:
+        if provider.is_local:
+            return self._local_cost_of(model, answer) if self._local_cost_of else None
+        return self.prices.price(
+            self._price_provider_of(provider.provider_id), model, prompt, answer
+        )
+
+    def latency_of(
+        self, provider: LanguageModelProvider, model: str, answer: int
+    ) -> timedelta | None:
+        return self._latency_of(provider, model, answer) if self._latency_of else None
+
+    def budget_blocked(self) -> str | None:
+        return self.budgets.blocked()
+
+    def energy_meter(self) -> EnergySpan:
+        return self.meter.begin()
+
+    # --- the outcome ----------------------------------------------------------------------
+
+    async def record(
+        self,
+        *,
+        request_id: str,
+        request: LanguageModelRequest,
+        decision: RoutingDecision,
+        provider: LanguageModelProvider,
+        response: LanguageModelResponse | None,
+        error: str | None,
+        latency_ms: float,
+        ttft_ms: float | None,
+        meter: EnergySpan,
+        source: str,
+    ) -> RoutedRequestRecord:
+        now = datetime.now(UTC)
+        prompt = response.usage.prompt_tokens if response else 0
+        answer = response.usage.completion_tokens if response else 0
+        cost = avoided = electricity = None
+        energy_wh = None
+        if provider.is_local:
+            use = self.meter.end(meter)
+            energy_wh, electricity = use.energy_wh, use.usd
+            if response is not None:
+                avoided = self.prices.avoided(prompt, answer)
+        elif response is not None:
+            price_provider = self._price_provider_of(provider.provider_id)
+            cost = self.prices.price(price_provider, decision.model_id, prompt, answer)
+        record = RoutedRequestRecord(
+            request_id=request_id,
+            provider_id=provider.provider_id,
+            model_id=decision.model_id,
+            is_local=provider.is_local,
+            strategy=decision.used_strategy,
+            reason=decision.reason,
+            task=request.task,
+            was_fallback=decision.was_fallback,
+            success=error is None,
+            error=error,
+            prompt_tokens=prompt,
+            completion_tokens=answer,
+            latency_ms=latency_ms,
+            ttft_ms=ttft_ms,
+            cost_usd=cost,
+            avoided_usd=avoided,
+            electricity_usd=electricity,
+            energy_wh=energy_wh,
+            agent_id=request.agent_id,
+            workflow_id=request.workflow_id,
+            source=source,
+            prompt_text=request.text() if self._record_prompts else None,
+            created_at=now,
+        )
+        if cost:
+            await self.budgets.after_spend(now, cost)
+        self._writes.submit(self.rows.add(record))
+        for observe in self.observers:
+            observe(record)
+        return record

@@ -1,0 +1,325 @@
+"""Routing as one service: the providers, router, fallback manager, costs, budgets and
+orchestration overrides wired together, with every request recorded.
+
+The gateway, the CLI and the screens all send requests through ``stream``/``complete``/``embed``
+here: the orchestration override applies, the router decides, the fallback manager runs the
+chain, and the outcome (decision, tokens, latency, money) goes to the store and the live stream.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from reactivex.subject import Subject
+
+from lexitui.domain.language_model import (
+    EmbeddingRequest,
+    EmbeddingResponse,
+    LanguageModel,
+    LanguageModelChunk,
+    LanguageModelRequest,
+    LanguageModelResponse,
+)
+from lexitui.domain.routing import (
+    FallbackOptions,
+    RoutedRequestRecord,
+    RoutingConfig,
+    RoutingDecision,
+    RoutingOptions,
+    RoutingStats,
+    RoutingStrategy,
+)
+from lexitui.events import EventBus, FallbackTriggered, RequestRouted
+from lexitui.routing.cooldowns import Cooldowns
+from lexitui.routing.errors import AllProvidersFailed, FailureKind, ProviderError, RoutingError
+from lexitui.routing.fallback import FallbackManager, Trace
+from lexitui.routing.keys import KeyStore
+from lexitui.routing.local_provider import LocalLlmProvider
+from lexitui.routing.optimizer import CostPerformanceOptimizer
+from lexitui.routing.orchestration import OrchestrationLlmIntegration
+from lexitui.routing.provider import LanguageModelProvider
+from lexitui.routing.recording import Recorder
+from lexitui.routing.router import LlmRouter, NoRoute, RoutePlan
+from lexitui.routing.settings import RoutingSettings
+
+
+@dataclass(frozen=True)
+class RoutedRequest:
+    provider: LanguageModelProvider
+    model_id: str
+    decision: RoutingDecision
+    fallbacks: tuple[str, ...] = ()  # the providers tried next, in order, if it fails
+
+
+class RoutingService:
+    def __init__(
+        self,
+        settings: RoutingSettings,
+        local: LocalLlmProvider,
+        cloud: Sequence[LanguageModelProvider],
+        bus: EventBus,
+        recorder: Recorder,
+        *,
+        optimizer: CostPerformanceOptimizer | None = None,
+        keys: KeyStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.optimizer = optimizer
+        self.keys = keys
+        self._started = False
+        self.local = local
+        self.cloud = list(cloud)
+        self._bus = bus
+        self.recorder = recorder
+        self.cooldowns = Cooldowns(settings.fallback)
+        self.fallback = FallbackManager(self.cooldowns, self.providers)
+        self.orchestration = OrchestrationLlmIntegration(
+            settings.orchestration, self.providers, settings.workflow_overrides
+        )
+        quality = {p.id: p.quality for p in settings.providers}
+        self.router = LlmRouter(
+            self.providers,
+            settings.routing,
+            self.cooldowns,
+            cost_of=recorder.cost_of,
+            latency_of=recorder.latency_of,
+            quality_of=lambda pid: (
+                settings.local_quality if pid == local.provider_id else quality.get(pid, 0.5)
+            ),
+            budget_blocked=recorder.budget_blocked,
+            chain_of=lambda r: self.fallback.config.chains.get(r.task, ()),
+        )
+        self.records: Subject[RoutedRequestRecord] = Subject()  # every finished request, live
+
+    def providers(self) -> list[LanguageModelProvider]:
+        return [self.local, *self.cloud]
+
+    async def start(self) -> None:
+        """Bind the background writes to this loop and read the budgets' spend; every entry
+        point calls it, so users of the service never have to."""
+        if not self._started:
+            await self.recorder.start()
+            self._started = True
+
+    # --- the router's contract ------------------------------------------------------------
+
+    async def get_config(self) -> RoutingConfig:
+        return self.router.config
+
+    async def set_config(self, config: RoutingConfig) -> None:
+        self.router.config = config
+
+    async def get_stats(self, period: timedelta) -> RoutingStats:
+        await self.start()
+        await self.recorder.flush()
+        return await self.recorder.rows.stats(period)
+
+    async def route(
+        self, request: LanguageModelRequest, options: RoutingOptions | None = None
+    ) -> RoutedRequest:
+        """Decide without sending (``lexitui route --dry-run``)."""
+        await self.start()
+        request, options, source = self._options(request, options)
+        plan = self._plan(request, options, source)
+        return RoutedRequest(
+            plan.chain[0][0],
+            plan.decision.model_id,
+            plan.decision,
+            tuple(p.provider_id for p, _ in plan.chain[1:]),
+        )
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def complete(
+        self,
+        request: LanguageModelRequest,
+        *,
+        options: RoutingOptions | None = None,
+        source: str = "api",
+    ) -> LanguageModelResponse:
+        response = None
+        # Read to the end, so the request is recorded before the answer is handed back.
+        async for chunk in self.stream(request, options=options, source=source):
+            if chunk.response is not None:
+                response = chunk.response
+        if response is None:
+            raise RoutingError("the answer ended without a result")
+        return response
+
+    async def stream(
+        self,
+        request: LanguageModelRequest,
+        *,
+        options: RoutingOptions | None = None,
+        source: str = "api",
+    ) -> AsyncGenerator[LanguageModelChunk]:
+        await self.start()
+        request_id = uuid.uuid4().hex
+        request, options, override = self._options(request, options)
+        started = time.perf_counter()
+        try:
+            plan = self._plan(request, options, override)
+        except RoutingError as exc:
+            await self._record_refusal(request_id, request, options, str(exc), source)
+            raise
+        decision = plan.decision
+        self._bus.publish(
+            RequestRouted(
+                request_id,
+                decision.provider_id,
+                decision.reason,
+                model=decision.model_id,
+                strategy=decision.used_strategy.value,
+                was_fallback=decision.was_fallback,
+            )
+        )
+        trace = Trace()
+        fell_back: list[str] = []
+
+        def on_fallback(source_id: str, to: str, reason: str) -> None:
+            fell_back.append(f"fell back from {source_id} to {to} ({reason})")
+            self._bus.publish(FallbackTriggered(request_id, source_id, to, reason))
+
+        meter = self.recorder.energy_meter()
+        response: LanguageModelResponse | None = None
+        error: str | None = "cancelled: the client hung up"
+        try:
+            async for chunk in self.fallback.stream(
+                request,
+                plan.chain,
+                trace,
+                self._fallback_options(),
+                local_timeout=options.local_timeout
+                or timedelta(seconds=self.router.config.local_timeout_seconds),
+                on_fallback=on_fallback,
+            ):
+                if chunk.response is not None:
+                    response = chunk.response
+                yield chunk
+            error = None
+        except (ProviderError, RoutingError) as exc:
+            error = str(exc)
+            raise
+        finally:
+            final = trace.final or plan.chain[0]
+            reason = "; ".join([decision.reason, *fell_back])
+            record = await self.recorder.record(
+                request_id=request_id,
+                request=request,
+                decision=replace(
+                    decision,
+                    provider_id=final[0].provider_id,
+                    model_id=(response.model_id if response else final[1]) or final[1],
+                    reason=reason,
+                    was_fallback=decision.was_fallback or bool(fell_back),
+                ),
+                provider=final[0],
+                response=response,
+                error=error,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                ttft_ms=None
+                if trace.first_token_at is None
+                else (trace.first_token_at - started) * 1000,
+                meter=meter,
+                source=source,
+            )
+            self.records.on_next(record)
+
+    async def embed(self, request: EmbeddingRequest, *, source: str = "api") -> EmbeddingResponse:
+        """Embeddings go to the local model when it is up, else to a cloud provider that has
+        an embeddings API; the same fallback rules apply."""
+        await self.start()
+        as_request = LanguageModelRequest(
+            prompt=" ".join(request.texts),
+            model=request.model,
+            agent_id=request.agent_id,
+            workflow_id=request.workflow_id,
+        )
+        plan = self._plan(as_request, RoutingOptions(), "")
+        result = await self.fallback.execute_with_fallback(
+            lambda provider, model: provider.embed(replace(request, model=model or None)),
+            plan.chain,
+            self._fallback_options(),
+        )
+        if not result.success or result.value is None:
+            errors = [
+                ProviderError(a.provider_id, FailureKind(a.kind), a.error or "failed")
+                for a in result.attempt_history
+                if a.kind
+            ]
+            if len(errors) == 1:  # keep its kind: a rate limit stays a rate limit (429)
+                raise errors[0]
+            said = "; ".join(str(e) for e in errors)
+            raise AllProvidersFailed(f"no provider could embed: {said}", errors)
+        return result.value
+
+    async def models(self) -> list[LanguageModel]:
+        out: list[LanguageModel] = []
+        for provider in self.providers():
+            if provider.available_now()[0]:
+                out.extend(await provider.get_models())
+        return out
+
+    async def close(self) -> None:
+        await self.recorder.flush()
+        for provider in self.cloud:
+            await provider.aclose()
+        self.records.on_completed()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _options(
+        self, request: LanguageModelRequest, options: RoutingOptions | None
+    ) -> tuple[LanguageModelRequest, RoutingOptions, str]:
+        options = options or RoutingOptions()
+        wanted = request.parameters.get("strategy")
+        if wanted and options.strategy is None:
+            options = replace(options, strategy=RoutingStrategy(str(wanted)))
+        return self.orchestration.apply(request, options)
+
+    def _plan(
+        self, request: LanguageModelRequest, options: RoutingOptions, override: str
+    ) -> RoutePlan:
+        try:
+            plan = self.router.plan(request, options)
+        except NoRoute as exc:
+            raise RoutingError(str(exc)) from exc
+        if override:
+            decision = replace(
+                plan.decision, reason=f"{plan.decision.reason} (override: {override})"
+            )
+            plan = replace(plan, decision=decision)
+        return plan
+
+    def _fallback_options(self) -> FallbackOptions:
+        return FallbackOptions(max_attempts=max(3, len(self.providers()) + 1))
+
+    async def _record_refusal(
+        self,
+        request_id: str,
+        request: LanguageModelRequest,
+        options: RoutingOptions,
+        error: str,
+        source: str,
+    ) -> None:
+        record = RoutedRequestRecord(
+            request_id=request_id,
+            provider_id="none",
+            model_id=request.model or "",
+            is_local=False,
+            strategy=self.router.strategy_for(request, options),
+            reason=error,
+            task=request.task,
+            success=False,
+            error=error,
+            agent_id=request.agent_id,
+            workflow_id=request.workflow_id,
+            source=source,
+            created_at=datetime.now(UTC),
+        )
+        await self.recorder.rows.add(record)
+        self.records.on_next(record)

@@ -1,0 +1,90 @@
+"""Builds the routing service from the config and the app's other services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lexitui.events import ModelUnloaded
+from lexitui.routing.budgets import BudgetGuard
+from lexitui.routing.cloud_factory import build_cloud_provider
+from lexitui.routing.electricity import EnergyMeter, NvmlEnergySource
+from lexitui.routing.keys import KeyStore
+from lexitui.routing.local_provider import LOCAL_ID, LocalLlmProvider
+from lexitui.routing.optimizer import CostPerformanceOptimizer
+from lexitui.routing.prices import PriceBook
+from lexitui.routing.recording import Recorder
+from lexitui.routing.service import RoutingService
+from lexitui.routing.settings import RoutingSettings
+from lexitui.runtime.errors import NoModelLoaded
+from lexitui.store.routed_requests import RoutedRequestRows
+
+if TYPE_CHECKING:
+    from lexitui.services import Services
+
+
+def build_routing(services: Services) -> RoutingService:
+    settings = RoutingSettings.from_config(services.config)
+    keys = KeyStore(services.paths.config_dir)
+    runtime = services.runtime
+    local = LocalLlmProvider(
+        runtime,
+        preferred_model=lambda: settings.routing.preferred_local_model,
+        resources=lambda: services.resources.current(),
+    )
+    services.bus.inference.subscribe(
+        lambda e: (
+            local.note_unloaded(e.model_id, e.reason) if isinstance(e, ModelUnloaded) else None
+        )
+    )
+    cloud = [build_cloud_provider(p, keys) for p in settings.providers]
+    by_id = {p.id: p for p in settings.providers}
+    first = settings.providers[0] if settings.providers else None
+    prices = PriceBook(
+        settings.costs,
+        default_reference=(first.price_provider, first.model) if first and first.model else None,
+    )
+    rows = RoutedRequestRows(services.store)
+    holder: list[RoutingService] = []
+    budgets = BudgetGuard(rows, services.bus, lambda: holder[0].router.config)
+    nvml = services.hardware.nvml
+    meter = EnergyMeter(
+        lambda: settings.costs, NvmlEnergySource(nvml) if nvml is not None else None
+    )
+
+    def price_provider_of(provider_id: str) -> str | None:
+        provider = by_id.get(provider_id)
+        return provider.price_provider if provider else None
+
+    def quality_of(provider_id: str) -> float:
+        if provider_id == LOCAL_ID:
+            return settings.local_quality
+        provider = by_id.get(provider_id)
+        return provider.quality if provider else 0.5
+
+    def local_speed(model: str) -> float | None:
+        """The loaded model's average decode speed so far, as the engine measured it."""
+        try:
+            engine = runtime.engine(model or None)
+        except NoModelLoaded:
+            return None
+        return engine.tps_sum / engine.requests if engine.requests else None
+
+    optimizer = CostPerformanceOptimizer(
+        lambda: holder[0].providers(), prices, rows, price_provider_of, quality_of, local_speed
+    )
+    recorder = Recorder(
+        rows,
+        prices,
+        budgets,
+        meter,
+        price_provider_of=price_provider_of,
+        latency_of=optimizer.latency_of,
+        local_cost_of=lambda model, answer: optimizer.cost_of(local, model, 0, answer),
+        record_prompts=settings.record_prompts,
+    )
+    recorder.observers.append(optimizer.observe)
+    service = RoutingService(
+        settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
+    )
+    holder.append(service)
+    return service
