@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from lexitui.domain.language_model import LanguageModelRequest, LanguageModelResponse
+from lexitui.domain.language_model import LanguageModelRequest, LanguageModelResponse, TaskType
 from lexitui.domain.routing import RoutedRequestRecord, RoutingDecision
 from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.electricity import EnergyMeter, EnergySpan
@@ -104,7 +104,8 @@ class Recorder:
         if provider.is_local:
             use = self.meter.end(meter)
             energy_wh, electricity = use.energy_wh, use.usd
-            if response is not None:
+            # Embeddings have no reference price: the chat model's would overstate them.
+            if response is not None and request.task != TaskType.EMBEDDING:
                 avoided = self.prices.avoided(prompt, answer)
         elif response is not None:
             price_provider = self._price_provider_of(provider.provider_id)

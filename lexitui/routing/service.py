@@ -23,9 +23,12 @@ from lexitui.domain.language_model import (
     LanguageModelChunk,
     LanguageModelRequest,
     LanguageModelResponse,
+    TaskType,
+    TokenUsage,
 )
 from lexitui.domain.routing import (
     FallbackOptions,
+    FallbackResult,
     RoutedRequestRecord,
     RoutingConfig,
     RoutingDecision,
@@ -35,6 +38,7 @@ from lexitui.domain.routing import (
 )
 from lexitui.events import EventBus, FallbackTriggered, RequestRouted
 from lexitui.routing.cooldowns import Cooldowns
+from lexitui.routing.electricity import EnergySpan
 from lexitui.routing.errors import AllProvidersFailed, FailureKind, ProviderError, RoutingError
 from lexitui.routing.fallback import FallbackManager, Trace
 from lexitui.routing.keys import KeyStore
@@ -235,16 +239,20 @@ class RoutingService:
         await self.start()
         as_request = LanguageModelRequest(
             prompt=" ".join(request.texts),
+            task=TaskType.EMBEDDING,
             model=request.model,
             agent_id=request.agent_id,
             workflow_id=request.workflow_id,
         )
         plan = self._plan(as_request, RoutingOptions(), "")
+        started = time.perf_counter()
+        meter = self.recorder.energy_meter()
         result = await self.fallback.execute_with_fallback(
             lambda provider, model: provider.embed(replace(request, model=model or None)),
             plan.chain,
             self._fallback_options(),
         )
+        await self._record_embedding(as_request, plan, result, started, meter, source)
         if not result.success or result.value is None:
             errors = [
                 ProviderError(a.provider_id, FailureKind(a.kind), a.error or "failed")
@@ -256,6 +264,42 @@ class RoutingService:
             said = "; ".join(str(e) for e in errors)
             raise AllProvidersFailed(f"no provider could embed: {said}", errors)
         return result.value
+
+    async def _record_embedding(
+        self,
+        request: LanguageModelRequest,
+        plan: RoutePlan,
+        result: FallbackResult[EmbeddingResponse],
+        started: float,
+        meter: EnergySpan,
+        source: str,
+    ) -> None:
+        final = next((p for p, _ in plan.chain if p.provider_id == result.final_provider), None)
+        provider, model = final or plan.chain[0][0], plan.decision.model_id
+        answer = result.value
+        failed = [a for a in result.attempt_history if not a.success]
+        record = await self.recorder.record(
+            request_id=uuid.uuid4().hex,
+            request=request,
+            decision=replace(
+                plan.decision,
+                provider_id=provider.provider_id,
+                model_id=answer.model_id if answer else model,
+                was_fallback=plan.decision.was_fallback or bool(failed and answer),
+            ),
+            provider=provider,
+            response=None
+            if answer is None
+            else LanguageModelResponse(
+                "", answer.provider_id, answer.model_id, TokenUsage(answer.prompt_tokens, 0)
+            ),
+            error=None if answer else "; ".join(f"{a.provider_id}: {a.error}" for a in failed),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            ttft_ms=None,
+            meter=meter,
+            source=source,
+        )
+        self.records.on_next(record)
 
     async def models(self) -> list[LanguageModel]:
         out: list[LanguageModel] = []
