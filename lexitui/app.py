@@ -67,6 +67,12 @@ def _downloads_screen() -> Screen[None]:
     return DownloadsScreen()
 
 
+def _routing_screen() -> Screen[None]:
+    from lexitui.ui.screens.routing import RoutingScreen
+
+    return RoutingScreen()
+
+
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dashboard": DashboardScreen,
     "hardware": _hardware_screen,
@@ -75,6 +81,7 @@ BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "downloads": _downloads_screen,
     "models": _models_screen,
     "runtime": _runtime_screen,
+    "routing": _routing_screen,
 }
 
 
@@ -146,6 +153,7 @@ class LexituiApp(App[None]):
         from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
         from lexitui.ui.screens.help import HelpScreen, describe
         from lexitui.ui.screens.models import ModelsScreen
+        from lexitui.ui.screens.routing import RoutingScreen
         from lexitui.ui.screens.runtime import RuntimeScreen
 
         sections = {"Everywhere": describe(self.BINDINGS, self._keymap)}
@@ -155,6 +163,7 @@ class LexituiApp(App[None]):
             ("Backends", BackendsScreen),
             ("Models", ModelsScreen),
             ("Runtime", RuntimeScreen),
+            ("Routing", RoutingScreen),
         ):
             sections[where] = describe(screen_type.BINDINGS, self._keymap)
         self.push_screen(HelpScreen(sections))

@@ -26,7 +26,7 @@ AREAS: tuple[Area, ...] = (
         "1",
         "all",
         True,
-        "Machine summary, installed and loaded models, area status.",
+        "Machine, models, local LLM status, routing mix, savings, live requests, budgets.",
     ),
     Area(
         "hardware",
@@ -82,8 +82,8 @@ AREAS: tuple[Area, ...] = (
         "Routing",
         "8",
         "v0.16.5",
-        False,
-        "Not built yet: local/cloud routing, fallback and cost tracking.",
+        True,
+        "Local/cloud strategy per task, providers, budgets, live decision log, dry-run a prompt.",
     ),
 )
 

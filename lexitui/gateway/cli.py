@@ -18,6 +18,8 @@ from dataclasses import replace
 
 from lexitui.gateway.server import Gateway, check_binding
 from lexitui.routing.settings import GatewaySettings, RoutingSettings
+from lexitui.runtime.cli import load_options
+from lexitui.runtime.cli_options import add_load_options
 from lexitui.services import Services
 
 
@@ -28,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--host", help="address to listen on (default: [gateway] host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: [gateway] port, 8788; 0: any)")
     serve.add_argument("--model", help="installed model id to load before serving")
+    add_load_options(serve)
     serve.set_defaults(func=cmd_serve)
 
 
@@ -48,7 +51,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     await services.start()
     try:
         if args.model:
-            await services.runtime.load(args.model)
+            await services.runtime.load(args.model, load_options(args), backend=args.backend)
         gateway = Gateway(services.routing, settings, api_key)
         try:
             await gateway.start()

@@ -36,6 +36,8 @@ from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorB
 from lexitui.runtime.manager import InferenceManager
 
 LOCAL_ID = "local"
+# A busy model still takes requests: they wait in its line (the router caps how many).
+SERVING = (LoadedModelStatus.READY, LoadedModelStatus.BUSY)
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,13 @@ class LocalLlmProvider:
     @property
     def default_model(self) -> str | None:
         active = self._runtime.active_model
-        if active is not None and active.status == LoadedModelStatus.READY:
+        if active is not None and active.status in SERVING:
             return active.model.id
         return self._preferred() if self._load_error is None else None
 
     def available_now(self) -> tuple[bool, str]:
         active = self._runtime.active_model
-        if active is not None and active.status == LoadedModelStatus.READY:
+        if active is not None and active.status in SERVING:
             return True, f"{active.model.id} is loaded"
         preferred = self._preferred()
         if preferred and self._load_error is None:
@@ -227,7 +229,7 @@ class LocalLlmProvider:
             except NoModelLoaded:
                 pass  # a cloud model name or one not loaded here: answer with the active model
         active = self._runtime.active_model
-        if active is not None and active.status == LoadedModelStatus.READY:
+        if active is not None and active.status in SERVING:
             return active.id
         preferred = self._preferred()
         if not preferred or self._load_error is not None:

@@ -351,9 +351,11 @@ class InferenceManager:
     async def generate(
         self, request: LocalGenerationRequest, *, model: str | None = None
     ) -> LocalGenerationResult:
-        async for chunk in self.stream(request, model=model):
-            if chunk.result is not None:
-                return chunk.result
+        # Closed on return, so the request's slot is freed now rather than when collected.
+        async with contextlib.aclosing(self.stream(request, model=model)) as chunks:
+            async for chunk in chunks:
+                if chunk.result is not None:
+                    return chunk.result
         raise GenerationError("the engine ended the answer without a result")
 
     async def stream(

@@ -1,24 +1,37 @@
-"""Every area's screen, rendered at 80x24 and 120x40 and compared with the approved SVG."""
+"""Every area's screen, rendered at 80x24 and 120x40 and compared with the approved SVG.
+
+The Routing area and the dashboard's Local LLM panels are shot at 80x24 and 160x48 over fixed
+records, with the clock stopped (``routing_data.now``) so the periods and times come out the same.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
 
 from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
 from lexitui.storage.starter import STARTER_ID
-from lexitui.ui.screens import runtime_format
+from lexitui.ui.screens import routing_data, routing_format, runtime_format
+from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.runtime import RuntimeScreen
+from tests.ui.hardware_machine import until
+from tests.ui.routing_fixtures import NOON, configure_cloud, fixed_records
+from tests.ui.test_dashboard import recorded_services, wait_for_machine
 
 SIZES = [(80, 24), (120, 40)]
+ROUTING_SIZES = [(80, 24), (160, 48)]
 # Areas whose screens show live readings have their own tests with recorded hardware.
 STATIC_AREAS = [
     a.mode
     for a in AREAS
-    if a.mode not in ("dashboard", "runtime", "hardware", "backends", "discover", "models")
+    if a.mode
+    not in ("dashboard", "runtime", "hardware", "backends", "discover", "models", "routing")
 ]
 
 
@@ -69,7 +82,69 @@ def test_runtime_with_the_starter_loaded(
 def test_help_lists_every_binding_with_its_id(svg_snapshot: SnapshotAssertion) -> None:
     async def go(pilot: Pilot[None]) -> None:
         # Over an area with no live readings, so the picture is the same on every machine.
-        await pilot.press("8", "question_mark")
+        await pilot.press("5", "question_mark")
         await pilot.pause()
 
     assert svg_snapshot == shoot((120, 40), go)
+
+
+@pytest.fixture
+def routed(lexitui_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A configured cloud provider, the clock stopped at NOON, machine-load figures held still."""
+    configure_cloud(lexitui_home, monkeypatch)
+    monkeypatch.setattr(routing_data, "now", lambda: NOON)
+    monkeypatch.setattr(routing_format, "measured", lambda _text: "RAM and CPU (vary)")
+
+
+async def add_fixed_records(app: LexituiApp) -> None:
+    await app.services_ready.wait()
+    for record in fixed_records():
+        await app.services.routing.recorder.rows.add(record)
+
+
+@pytest.mark.parametrize("size", ROUTING_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_routing_screen(
+    size: tuple[int, int], routed: None, svg_snapshot: SnapshotAssertion
+) -> None:
+    async def go(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, LexituiApp)
+        await add_fixed_records(app)
+        await pilot.press("8")
+        await until(lambda: isinstance(app.screen, RoutingScreen))
+        screen = app.screen
+        await until(lambda: screen.query_one("#routing-log", DataTable).row_count == 3)
+        if size[0] >= 120:  # a dry run; its answer sits below the fold on a small terminal
+            screen.query_one("#routing-try", Input).value = "Summarise this routing log"
+            await pilot.press("p", "enter")
+            decision = screen.query_one("#routing-decision", Static)
+            await until(lambda: "Why:" in str(decision.render()))
+            await pilot.press("escape")
+        await pilot.pause(0.1)
+
+    assert svg_snapshot == shoot(size, go)
+
+
+@pytest.mark.parametrize("size", ROUTING_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_with_routed_requests(
+    size: tuple[int, int], routed: None, tmp_path: Path, svg_snapshot: SnapshotAssertion
+) -> None:
+    services = recorded_services(tmp_path, "nvml_8x_h100.json", "cpuinfo_intel_xeon_avx512.txt")
+
+    async def go(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, LexituiApp)
+        await add_fixed_records(app)
+        await wait_for_machine(pilot)
+        mix = app.screen.query_one("#dash-mix", Static)
+        live = app.screen.query_one("#dash-requests", DataTable)
+        # Both: a read that raced the inserts can count three and list two until the next poll.
+        await until(lambda: "Requests: 3" in str(mix.render()) and live.row_count == 3, 5)
+        await pilot.pause(0.1)
+
+    shot = take_svg_screenshot(
+        app=LexituiApp(services),
+        terminal_size=size,
+        run_before=go,
+    )
+    assert svg_snapshot == shot

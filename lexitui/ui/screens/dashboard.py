@@ -1,32 +1,49 @@
-"""Dashboard: a one-glance summary of the machine, the models, and what each area offers."""
+"""Dashboard: a one-glance summary of the machine, the models, the local LLM and its routing
+(mix, savings, budgets, live requests), and what each area offers.
+
+Everything sits in one scrolling column: at 160x48 it all shows at once, at 80x24 the machine
+and the local LLM panels come first and the rest scrolls (arrow keys, PgUp/PgDn, Tab to the
+area table). The routing panels read the store every ``POLL_S`` while the dashboard is shown, so
+requests served by ``lexitui serve`` in another process appear here too.
+"""
 
 from __future__ import annotations
 
 from rich.markup import escape
+from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.areas import AREAS
+from lexitui.config import ConfigError
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import Event, HardwareDetected
 from lexitui.gguf.text import safe_text
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.screens.dashboard_routing import LIVE_ROWS, LocalLlmPanels
+from lexitui.ui.screens.routing_format import POLL_S
+from lexitui.ui.screens.runtime_format import shown
 
 GIB = 1024**3
+WIDE = 150  # from this many columns the four Local LLM panels sit in one row
 
 
 class DashboardScreen(AreaScreen):
+    AUTO_FOCUS = "#dash-body"
+
     def __init__(self) -> None:
         super().__init__(name="dashboard")
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="dash-top"):
-            yield Static(id="dash-machine", classes="panel")
-            yield Static(id="dash-models", classes="panel")
-        with Vertical(id="dash-areas", classes="panel"):
-            yield DataTable(id="areas-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="dash-body"):
+            with Horizontal(id="dash-top"):
+                yield Static(id="dash-machine", classes="panel")
+                yield Static(id="dash-models", classes="panel")
+            yield LocalLlmPanels(id="dash-routing")
+            with Vertical(id="dash-areas", classes="panel"):
+                yield DataTable(id="areas-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -37,6 +54,14 @@ class DashboardScreen(AreaScreen):
             colour = "green" if item.built else "yellow"
             table.add_row(item.key, item.title, f"[{colour}]{item.status}[/]", key=item.mode)
         self.query_one("#dash-machine", Static).update("[b]Machine[/b]\nDetecting hardware…")
+        self._fit(self.app.size.width)
+        self.set_interval(POLL_S, self._tick)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.set_class(width >= WIDE, "-wide")
 
     async def on_screen_resume(self) -> None:
         self.watch_stream(self.services.bus.inference, self._on_event)
@@ -44,9 +69,52 @@ class DashboardScreen(AreaScreen):
         if self.services.hardware.last is not None:
             self._show_machine(self.services.hardware.last)
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
+        self.run_worker(self._watch_routing(), group="dash-routing", exclusive=True)
 
     def _on_event(self, _event: Event) -> None:
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
+        self.refresh_routing()
+
+    # --- the Local LLM panels ---------------------------------------------------------------
+
+    async def _watch_routing(self) -> None:
+        # Imported here: the routing records are not needed for the first paint.
+        from lexitui.ui.screens.routing_data import routing_service
+
+        services = await self.ready()
+        try:
+            service = await routing_service(services)
+        except ConfigError as exc:
+            self.query_one(LocalLlmPanels).show_error(f"[red]Routing is off: {shown(str(exc))}[/]")
+            return
+        if self.is_current:
+            self.watch_stream(service.records, self._on_record)
+            self.refresh_routing()
+
+    def _on_record(self, _record: object) -> None:
+        self.refresh_routing()
+
+    def _tick(self) -> None:
+        if self.is_current and self.services.started and "routing" in self.services.__dict__:
+            self.refresh_routing()
+
+    @work(exclusive=True, group="dash-routing-read")
+    async def refresh_routing(self) -> None:
+        from lexitui.ui.screens.routing_data import read_view
+
+        services = await self.ready()
+        if not services.started or "routing" not in services.__dict__:
+            return
+        panels = self.query_one(LocalLlmPanels)
+        service = services.routing
+        try:
+            view = await read_view(service, LIVE_ROWS)
+            status = await service.local.get_status()
+        except Exception as exc:  # a store failure leaves the rest of the dashboard working
+            panels.show_error(f"[red]{shown(str(exc))}[/]")
+            return
+        panels.show(view)
+        panels.show_local(status)
 
     def _on_hardware(self, event: Event) -> None:
         if isinstance(event, HardwareDetected) and self.services.hardware.last is not None:

@@ -1,0 +1,100 @@
+"""The dashboard's Local LLM panels: savings worked out from recorded requests, the routing mix,
+live requests, budgets, and what they say before anything was routed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from lexitui.app import LexituiApp
+from lexitui.ui.screens.dashboard import DashboardScreen
+from tests.ui.hardware_machine import until
+from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
+
+
+def text(screen: DashboardScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def loaded(screen: DashboardScreen) -> bool:
+    return "Reading" not in text(screen, "#dash-mix") + text(screen, "#dash-local")
+
+
+async def test_savings_mix_and_live_requests_come_from_the_records(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch, daily=1.0)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)):
+        await app.services_ready.wait()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await until(lambda: loaded(screen))
+        service = app.services.routing
+        now = datetime.now(UTC)
+        records = [
+            local_record(now - timedelta(minutes=3), avoided="0.02", electricity="0.005"),
+            cloud_record(now - timedelta(minutes=2), cost="0.03"),
+            local_record(now - timedelta(minutes=1), avoided="0.02", electricity="0.005"),
+            local_record(now - timedelta(days=3), avoided="0.01", electricity="0.001"),
+        ]
+        for record in records:
+            await service.recorder.rows.add(record)
+        service.records.on_next(records[-1])  # this process's request: read at once
+        await until(lambda: "Requests: 3" in text(screen, "#dash-mix"), 5)
+
+        mix = text(screen, "#dash-mix")  # the last 24 hours only
+        assert "Local 2 · Cloud 1" in mix and "Fallback 1 · Failed 0" in mix
+        savings = text(screen, "#dash-savings")  # the last 7 days: the three-day-old one too
+        assert "vs openai:gpt-4o-mini" in savings
+        assert "Cloud cost avoided: $0.0500" in savings
+        assert "Actual cloud cost:  $0.0300" in savings
+        assert "Electricity:        $0.0110" in savings
+        assert "Net saved:          $0.0390 (78%)" in savings
+        assert "$0.0300 / $1.00" in text(screen, "#dash-budgets")
+
+        table = screen.query_one("#dash-requests", DataTable)
+        assert table.display and table.row_count == 4
+        newest = " ".join(str(c) for c in table.get_row_at(0))
+        assert "local smollm2-135m-instruct-q4_1 120 812 local, saved $0.0200" in newest
+        assert "not ready" in text(screen, "#dash-local")
+        assert "Loaded: none" in text(screen, "#dash-local")
+
+
+async def test_before_any_request_the_panels_say_what_to_do() -> None:
+    app = LexituiApp()  # no cloud provider: no reference price to compare local requests to
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.services_ready.wait()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await until(lambda: loaded(screen))
+        await pilot.pause()
+        assert "No requests in the last 24 hours" in text(screen, "#dash-mix")
+        savings = text(screen, "#dash-savings")
+        assert "No reference price" in savings and "$" in savings.split("\n")[-1]
+        assert "run `lexitui serve` or `lexitui route`" in text(screen, "#dash-live-title")
+        assert not screen.query_one("#dash-requests", DataTable).display
+        assert "spent, no limit" in text(screen, "#dash-budgets")
+
+
+@pytest.mark.engine
+async def test_a_loaded_model_makes_the_local_llm_ready() -> None:
+    from lexitui.domain.backends import ModelLoadOptions
+    from lexitui.storage.starter import STARTER_ID
+
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)):
+        await app.services_ready.wait()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await app.services.runtime.load(
+            STARTER_ID, ModelLoadOptions(context_length=1024, threads=2)
+        )
+        await until(lambda: "Active:" in text(screen, "#dash-local"), 30)
+        local = text(screen, "#dash-local")
+        assert "not ready" not in local
+        assert f"Active: {STARTER_ID}" in local and f"Loaded: {STARTER_ID}" in local
+        assert "RAM " in local and "CPU " in local

@@ -1,0 +1,186 @@
+"""The Routing area as a user drives it: providers, strategy and task changes, a dry run, the
+live decision log (this process's requests and rows another process wrote), and the budgets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from lexitui.app import LexituiApp
+from lexitui.domain.language_model import TaskType
+from lexitui.domain.routing import RoutingStrategy
+from lexitui.ui.screens.routing import RoutingScreen
+from lexitui.ui.screens.routing_dialogs import StrategyPicker
+from tests.ui.hardware_machine import until
+from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
+
+
+def text(screen: RoutingScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def rows(screen: RoutingScreen, selector: str) -> list[str]:
+    table = screen.query_one(selector, DataTable)
+    return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def open_routing(app: LexituiApp, pilot: Pilot[None]) -> RoutingScreen:
+    await app.services_ready.wait()
+    await pilot.press("8")
+    await until(lambda: isinstance(app.screen, RoutingScreen))
+    screen = app.screen
+    assert isinstance(screen, RoutingScreen)
+    await until(lambda: len(rows(screen, "#routing-providers")) >= 2 and screen.view is not None)
+    return screen
+
+
+async def pick(app: LexituiApp, pilot: Pilot[None], *keys: str) -> None:
+    await until(lambda: isinstance(app.screen, StrategyPicker))
+    await pilot.press(*keys, "enter")
+    await until(lambda: isinstance(app.screen, RoutingScreen))
+    await pilot.pause()
+
+
+async def test_providers_and_strategy_changes_apply_to_the_running_service(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(app, pilot)
+        local, openai = rows(screen, "#routing-providers")
+        assert local.startswith("local local") and "no: local model unavailable" in local
+        assert "openai openai gpt-4o-mini env OPENAI_API_KEY yes: ready" in openai
+        assert "Default:  prefer local" in text(screen, "#routing-strategy")
+        assert "for this session" in text(screen, "#routing-strategy")
+
+        router = app.services.routing.router
+        await pilot.press("s")  # prefer_local is highlighted; cloud_only is three below
+        await pick(app, pilot, "down", "down", "down")
+        assert router.config.default_strategy == RoutingStrategy.CLOUD_ONLY
+        assert "Default:  cloud only" in text(screen, "#routing-strategy")
+
+        await pilot.press("f")
+        await until(lambda: not router.config.enable_fallback)
+        assert "Fallback: off" in text(screen, "#routing-strategy")
+
+        # code generation is the fourth task: give it its own strategy, then take it away.
+        await pilot.press("down", "down", "down", "t")
+        await pick(app, pilot, "down", "down")  # default, prefer local, prefer cloud
+        assert router.config.task_routing == {
+            TaskType.CODE_GENERATION: RoutingStrategy.PREFER_CLOUD
+        }
+        assert "code generation prefer cloud" in rows(screen, "#routing-tasks")[3]
+        assert "chat default (cloud only)" in rows(screen, "#routing-tasks")[0]
+        await pilot.press("enter")  # Enter on a task row opens the same picker
+        await pick(app, pilot, "home")
+        assert router.config.task_routing == {}
+
+
+async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(app, pilot)
+        await pilot.press("p")
+        prompt = screen.query_one("#routing-try", Input)
+        assert prompt.has_focus
+        prompt.value = "Write a haiku about routers"
+        await pilot.press("enter")
+        await until(lambda: "openai" in text(screen, "#routing-decision"))
+        said = text(screen, "#routing-decision")
+        assert "→ openai · gpt-4o-mini" in said
+        assert "local model unavailable: no model is loaded" in said
+        assert "strategy prefer local, task chat" in said
+        assert "Estimated cost: $" in said
+        await pilot.press("escape")  # leaves the input: number keys switch areas again
+        assert not prompt.has_focus
+        # Nothing was sent: no request was recorded.
+        assert await app.services.routing.recorder.rows.recent() == []
+
+
+async def test_no_route_is_explained(lexitui_home: Path) -> None:
+    app = LexituiApp()  # no cloud provider and no local model: nobody can answer
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.services_ready.wait()
+        await pilot.press("8")
+        await until(lambda: isinstance(app.screen, RoutingScreen))
+        screen = app.screen
+        assert isinstance(screen, RoutingScreen)
+        await until(lambda: screen.view is not None)
+        assert "No routed requests yet: run `lexitui serve`" in text(screen, "#routing-log-title")
+        screen.query_one("#routing-try", Input).value = "hello"
+        await pilot.press("p", "enter")
+        await until(lambda: "No route" in text(screen, "#routing-decision"))
+        assert "local model unavailable" in text(screen, "#routing-decision")
+
+
+async def test_the_decision_log_is_live_and_budgets_show_spend(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch, daily=1.0)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(app, pilot)
+        service = app.services.routing
+        now = datetime.now(UTC)
+
+        # A request routed by this process: the screen reads again when it is announced.
+        first = local_record(now - timedelta(seconds=5))
+        await service.recorder.rows.add(first)
+        service.records.on_next(first)
+        await until(lambda: len(rows(screen, "#routing-log")) == 1, 2)
+        assert "local, saved $0.0200" in rows(screen, "#routing-log")[0]
+
+        # Rows another process (lexitui serve) wrote: the poll finds them.
+        await service.recorder.rows.add(cloud_record(now, cost="0.25"))
+        await service.recorder.rows.add(cloud_record(now - timedelta(seconds=1), cost=None))
+        await until(lambda: len(rows(screen, "#routing-log")) == 3, 5)
+        newest, unpriced, oldest = rows(screen, "#routing-log")
+        assert "code generation openai gpt-4o-mini yes 430 1430 $0.2500 Used cloud" in newest
+        assert "$0.2500" in newest and "unknown" in unpriced and "local" in oldest
+        assert "$0.2500 / $1.00" in text(screen, "#routing-budgets")
+        assert "$0.2500 / $50.00" in text(screen, "#routing-budgets")
+
+
+async def test_a_failed_request_says_why(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch, daily=0.1)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(app, pilot)
+        rows_store = app.services.routing.recorder.rows
+        now = datetime.now(UTC)
+        await rows_store.add(cloud_record(now - timedelta(seconds=2), cost="0.2"))
+        await rows_store.add(cloud_record(now, cost=None, success=False))
+        screen.reload()
+        await until(lambda: len(rows(screen, "#routing-log")) == 2)
+        assert "failed: openai: connection refused" in rows(screen, "#routing-log")[0]
+        assert "daily cloud budget of $0.1 is spent" in text(screen, "#routing-budgets")
+
+
+def test_figures_are_never_made_up() -> None:
+    from decimal import Decimal
+
+    from lexitui.domain.routing import SavingsReport
+    from lexitui.ui.screens.routing_format import clock, cost_cell, savings_text, usd
+
+    assert [usd(None), usd(Decimal(0)), usd(Decimal("0.000155")), usd(Decimal("1.5"))] == [
+        "unknown", "$0", "$0.000155", "$1.50",
+    ]  # fmt: skip
+    now = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+    unpriced = local_record(now, avoided="0")
+    assert cost_cell(unpriced) == "local"  # no reference price: nothing claimed as saved
+    assert cost_cell(cloud_record(now, cost=None)) == "unknown"
+    assert cost_cell(cloud_record(now, cost=None, success=False)) == "-"
+    assert clock(unpriced, now.date()) == "12:00:00"
+    assert clock(local_record(now - timedelta(days=2)), now.date()) == "03-12 12:00"
+    said = savings_text(SavingsReport(period=timedelta(days=7)))
+    assert "No reference price" in said and "avoided" not in said
