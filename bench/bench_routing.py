@@ -39,7 +39,7 @@ from lexitui.storage.starter import STARTER_ID
 
 DECISIONS = 2000
 FALLBACKS = 60
-ROUNDS = 30
+ROUNDS = 60
 STREAM_ROUNDS = 10
 OPTIONS = ModelLoadOptions(context_length=2048, threads=1, embedding=True)
 CLOUD_MODELS = [

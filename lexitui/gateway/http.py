@@ -124,6 +124,10 @@ class HttpServer:
                 conn.start_next_cycle()
         except (OSError, TimeoutError, _PeerGone, h11.LocalProtocolError):
             pass  # the client went away or broke the protocol mid-answer: nothing to tell it
+        except asyncio.CancelledError:
+            # stop() ended this connection; ending quietly keeps asyncio's stream callback
+            # from reporting the cancellation as an unhandled error at shutdown.
+            pass
         finally:
             if task is not None:
                 self._connections.discard(task)

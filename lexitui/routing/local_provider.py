@@ -248,22 +248,33 @@ class LocalLlmProvider:
 
 
 def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
+    """What a provider request means for the local engine. Unset samplers take the OpenAI API's
+    defaults (temperature 1, top-p 1, no penalties), not the chat screen's, so a client of the
+    gateway gets from the local model what it would ask of any OpenAI-compatible server."""
     messages = tuple(LocalChatMessage(_role(m.role), m.content) for m in request.messages)
-    fields: dict[str, object] = {}
-    if request.temperature is not None:
-        fields["temperature"] = request.temperature
-    if request.top_p is not None:
-        fields["top_p"] = request.top_p
+    params = request.parameters
     local = LocalGenerationRequest(
         prompt=request.prompt if not messages else None,
         messages=messages or None,
         max_tokens=request.max_tokens,
         stop_sequences=request.stop,
         seed=request.seed,
-        **fields,  # type: ignore[arg-type]
+        temperature=1.0 if request.temperature is None else request.temperature,
+        top_p=1.0 if request.top_p is None else request.top_p,
+        repetition_penalty=1.0,
+        frequency_penalty=_number(params.get("frequency_penalty"), 0.0),
+        presence_penalty=_number(params.get("presence_penalty"), 0.0),
     )
     local.validate()
     return local
+
+
+def _number(value: object, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequest(f"expected a number, not {value!r}")
+    return float(value)
 
 
 def _role(role: str) -> ChatRole:

@@ -126,11 +126,16 @@ class Store:
             return list(await cur.fetchall())
 
     async def record_event(self, kind: str, details: dict[str, Any], ts: datetime) -> None:
+        await self.record_events([(kind, details, ts)])
+
+    async def record_events(self, events: Sequence[tuple[str, dict[str, Any], datetime]]) -> None:
+        """Several events in one transaction: one commit instead of one per event."""
+        rows = [
+            (ts.astimezone(UTC).isoformat(), kind, json.dumps(details, default=str))
+            for kind, details, ts in events
+        ]
         async with self.write() as conn:
-            await conn.execute(
-                "INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)",
-                (ts.astimezone(UTC).isoformat(), kind, json.dumps(details, default=str)),
-            )
+            await conn.executemany("INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)", rows)
 
     async def integrity_check(self) -> str:
         rows = await self.fetch_all("PRAGMA integrity_check")
