@@ -31,6 +31,7 @@ unit: $(DEV_STAMP)
 bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_runtime.py
+	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_hardware.py
 	$(PY) bench/bench_tui_cpu.py
 	$(PY) bench/bench_backends.py

@@ -27,6 +27,7 @@ from lexitui.gguf.errors import GgufError
 from lexitui.hardware.cli import add_parser as add_hardware_parser
 from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.routing.cli import add_parser as add_routing_parser
+from lexitui.routing.cli_reports import add_parser as add_reports_parser
 from lexitui.routing.errors import ProviderError, RoutingError
 from lexitui.runtime.cli import add_parser as add_runtime_parser
 from lexitui.runtime.engine import EngineError
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pull_parser(sub)
     add_storage_parser(sub)
     add_routing_parser(sub)
+    add_reports_parser(sub)
     add_serve_parser(sub)
 
     return parser

@@ -97,6 +97,10 @@ class CloudProvider:
         s = self._settings
         return s.model or (s.models[0] if s.models else None)
 
+    def known_models(self) -> tuple[str, ...]:
+        s = self._settings
+        return tuple(dict.fromkeys([*([s.model] if s.model else []), *s.models, *s.deployments]))
+
     def available_now(self) -> tuple[bool, str]:
         if self.requires_key and not self._key:
             return False, missing_key_reason(self._settings)

@@ -104,6 +104,11 @@ class LocalLlmProvider:
         except NoModelLoaded:
             return None
 
+    def known_models(self) -> tuple[str, ...]:
+        loaded = [m.model.id for m in self._runtime.loaded_models()]
+        preferred = self._preferred()
+        return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else [])]))
+
     def in_flight(self) -> int:
         return self._runtime.active_requests
 

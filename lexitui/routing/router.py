@@ -94,7 +94,7 @@ class LlmRouter:
             if why:
                 skipped[provider.provider_id] = why
                 continue
-            model = self._model_for(provider, request.model)
+            model = self._model_for(provider, request.model, pinned=pinned == provider.provider_id)
             candidates.append(
                 Candidate(
                     provider=provider,
@@ -123,6 +123,10 @@ class LlmRouter:
             ordered = ordered[:1]
         first = ordered[0]
         preferred_skipped = _preferred_skipped(strategy, first, skipped, providers)
+        wanted = self.config.preferred_cloud_provider
+        cloud_first = strategy in (RoutingStrategy.PREFER_CLOUD, RoutingStrategy.CLOUD_ONLY)
+        if cloud_first and wanted in skipped and first.provider.provider_id != wanted:
+            preferred_skipped[wanted] = skipped[wanted]  # the preferred cloud was passed over
         reason = _reason(strategy, first, preferred_skipped)
         decision = RoutingDecision(
             provider_id=first.provider.provider_id,
@@ -193,16 +197,19 @@ class LlmRouter:
             if provider.provider_id in (model, head):
                 return provider.provider_id
         for provider in providers:
-            if model in _models_of(provider):
+            if model in provider.known_models():
                 return provider.provider_id
         return None
 
-    def _model_for(self, provider: LanguageModelProvider, model: str | None) -> str:
+    def _model_for(
+        self, provider: LanguageModelProvider, model: str | None, *, pinned: bool = False
+    ) -> str:
         if model:
             for prefix in (f"{provider.provider_id}:", f"{provider.provider_id}/"):
                 if model.startswith(prefix):
                     return model[len(prefix) :]
-            if model in _models_of(provider):
+            # A request pinned here (by an override) asks this provider for that model.
+            if model in provider.known_models() or (pinned and not provider.is_local):
                 return model
         preferred = self.config.preferred_cloud_model
         if preferred and provider.provider_id == self.config.preferred_cloud_provider:
@@ -211,11 +218,6 @@ class LlmRouter:
 
     def with_config(self, config: RoutingConfig) -> None:
         self.config = config
-
-
-def _models_of(provider: LanguageModelProvider) -> tuple[str, ...]:
-    models = getattr(provider, "known_models", ())
-    return tuple(models() if callable(models) else models)
 
 
 def _in_flight(provider: LanguageModelProvider) -> int | None:

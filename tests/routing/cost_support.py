@@ -96,6 +96,9 @@ class TestProvider:
     def context_length(self, model: str | None) -> int | None:
         return 8192
 
+    def known_models(self) -> tuple[str, ...]:
+        return (self._model,)
+
     async def is_available(self) -> bool:
         return self._available
 

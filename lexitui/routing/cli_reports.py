@@ -1,0 +1,105 @@
+"""``lexitui recommend`` and ``lexitui usage``: the cost and performance optimizer from the shell.
+
+``recommend PROMPT --goal G`` ranks the providers that could answer now (cost estimate, expected
+latency, quality) with the rationale and the alternatives; ``usage`` reports requests, tokens,
+cost and latency per provider and task, and the routing mix, over a period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
+from lexitui.domain.routing import OptimizationGoal
+from lexitui.routing.cli import parse_period
+from lexitui.routing.records_json import money, to_json
+from lexitui.services import Services
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    recommend = sub.add_parser("recommend", help="the best provider for a prompt, and why")
+    recommend.add_argument("prompt")
+    recommend.add_argument(
+        "--goal",
+        type=OptimizationGoal,
+        choices=list(OptimizationGoal),
+        default=OptimizationGoal.BALANCE_ALL,
+    )
+    recommend.add_argument("--task", type=TaskType, choices=list(TaskType), default=TaskType.CHAT)
+    recommend.add_argument("--max-tokens", type=int, default=256)
+    recommend.add_argument("--json", action="store_true")
+    recommend.set_defaults(func=cmd_recommend)
+
+    usage = sub.add_parser("usage", help="routed requests, tokens, cost and latency per provider")
+    usage.add_argument("--period", default="7d", help="e.g. 24h, 7d, 4w, 1m (default 7d)")
+    usage.add_argument("--json", action="store_true")
+    usage.set_defaults(func=cmd_usage)
+
+
+async def cmd_recommend(args: argparse.Namespace) -> int:
+    request = LanguageModelRequest(
+        messages=(Message("user", args.prompt),), max_tokens=args.max_tokens, task=args.task
+    )
+    services = Services.build()
+    await services.start()
+    try:
+        routing = services.routing
+        await routing.start()
+        assert routing.optimizer is not None
+        best = await routing.optimizer.get_recommendation(request, args.goal)
+        costs = await routing.optimizer.estimate_costs(request)
+        if args.json:
+            print(json.dumps({"recommendation": to_json(best), "costs": to_json(costs)}, indent=2))
+            return 0
+        print(f"{best.provider_id} {best.model_id}  (score {best.score:.2f}, {args.goal.value})")
+        print(f"  {best.rationale}")
+        for alt in best.alternatives:
+            print(f"  then {alt.provider_id} {alt.model_id} ({alt.score:.2f}): {alt.rationale}")
+        print("estimated cost per provider:")
+        for c in costs:
+            kind = "electricity" if c.is_local else "price"
+            print(
+                f"  {c.provider_id:<12} {c.model_id or '-':<28} {money(c.estimated_cost)} "
+                f"({kind}; ~{c.estimated_input_tokens} in, {c.estimated_output_tokens} out)"
+            )
+        return 0
+    finally:
+        await services.stop()
+
+
+async def cmd_usage(args: argparse.Namespace) -> int:
+    period = parse_period(args.period)
+    services = Services.build()
+    await services.start()
+    try:
+        routing = services.routing
+        stats = await routing.get_stats(period)
+        assert routing.optimizer is not None
+        analytics = await routing.optimizer.get_analytics(period)
+        if args.json:
+            print(json.dumps({"stats": to_json(stats), "analytics": to_json(analytics)}, indent=2))
+            return 0
+        print(
+            f"Over {args.period}: {stats.total_requests} requests "
+            f"({stats.local_requests} local, {stats.cloud_requests} cloud, "
+            f"{stats.fallback_requests} after a fallback, {stats.failed_requests} failed)"
+        )
+        print(
+            f"cloud cost {money(stats.total_cloud_cost)}; "
+            f"local saved {money(stats.estimated_local_savings)}"
+        )
+        for provider, count in sorted(analytics.requests_by_provider.items()):
+            tokens = analytics.tokens_by_provider.get(provider, 0)
+            cost = analytics.cost_by_provider.get(provider)
+            latency = analytics.average_latency_ms_by_provider.get(provider)
+            shown = "-" if latency is None else f"{latency:.0f} ms"
+            print(
+                f"  {provider:<12} {count:>6} requests {tokens:>9} tokens  "
+                f"{money(cost, unknown='-'):>10}  avg {shown}"
+            )
+        for task, count in sorted(analytics.requests_by_task.items()):
+            print(f"  task {task}: {count}")
+        return 0
+    finally:
+        await services.stop()
