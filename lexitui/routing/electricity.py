@@ -85,6 +85,9 @@ class EnergySpan:
     gpus: tuple[GpuEnergyReading, ...] | None  # None: no GPU could be read
 
 
+NVML_RETRY_S = 60.0
+
+
 def energy_cost(energy_wh: float, usd_per_kwh: Decimal) -> Decimal:
     """USD for ``energy_wh`` at ``usd_per_kwh``."""
     return (Decimal(repr(energy_wh)) / _KWH * usd_per_kwh).quantize(_USD_STEP)
@@ -106,6 +109,7 @@ class EnergyMeter:
         devices: frozenset[int] | None = None,
         cpu_times: Callable[[], tuple[float, float]] = psutil_cpu_times,
         clock: Callable[[], float] = time.monotonic,
+        retry_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``devices``: the GPU indices the local engine runs on (None: all of them), so idle
         GPUs beside it are not charged to its requests."""
@@ -115,6 +119,8 @@ class EnergyMeter:
         self._cpu_times = cpu_times
         self._clock = clock
         self._idle_mw: dict[int, int] = {}
+        self._retry_clock = retry_clock
+        self._gpu_retry_at: float | None = None  # set while NVML is unavailable
 
     def begin(self) -> EnergySpan:
         gpus = self._read_gpus()
@@ -146,9 +152,16 @@ class EnergyMeter:
     def _read_gpus(self) -> tuple[GpuEnergyReading, ...] | None:
         if self._gpu is None:
             return None
+        if self._gpu_retry_at is not None:
+            if self._retry_clock() < self._gpu_retry_at:
+                return None
+            self._gpu_retry_at = None
         try:
             readings = self._gpu.read()
         except NvmlUnavailable:
+            # No driver, no NVIDIA GPU, or a GPU lost: asking on every request would load the
+            # library each time; the CPU estimate stands in, and NVML is asked again later.
+            self._gpu_retry_at = self._retry_clock() + NVML_RETRY_S
             return None
         chosen = tuple(r for r in readings if self._devices is None or r.index in self._devices)
         return chosen or None

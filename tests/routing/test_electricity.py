@@ -174,6 +174,26 @@ def test_cpu_fallback_when_nvml_breaks() -> None:
     assert m.end(m.begin()).method == CPU_ESTIMATE
 
 
+def test_nvml_unavailable_is_not_asked_again_on_every_request() -> None:
+    calls = []
+
+    class Missing:
+        def read(self) -> tuple[GpuEnergyReading, ...]:
+            calls.append(1)
+            raise NvmlUnavailable("NVIDIA driver not loaded", 9)
+
+    now = [0.0]
+    m = EnergyMeter(
+        lambda: CostSettings(), Missing(), cpu_times=lambda: (0.0, 1.0), retry_clock=lambda: now[0]
+    )
+    for _ in range(5):
+        m.end(m.begin())
+    assert len(calls) == 1
+    now[0] = 61.0
+    m.begin()
+    assert len(calls) == 2
+
+
 async def test_async_wrappers_measure_too() -> None:
     source = Recorded((GpuEnergyReading(0, 0, 1),), (GpuEnergyReading(0, 3_600_000, 1),))
     m = meter(source, 0.0, 1.0)
