@@ -8,19 +8,10 @@ model and a cloud API are interchangeable behind them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class TaskType(StrEnum):
-    CHAT = "chat"
-    COMPLETION = "completion"
-    EMBEDDING = "embedding"
-    CODE_GENERATION = "code_generation"
-    SUMMARIZATION = "summarization"
-    TRANSLATION = "translation"
-    ANALYSIS = "analysis"
-    CREATIVE_WRITING = "creative_writing"
+# Re-exported: every request carries one (the enum lives with the roadmap's other enums).
+from lexitui.domain.enums import TaskType as TaskType
 
 
 @dataclass(frozen=True)

@@ -10,36 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from lexitui.domain.language_model import TaskType
+# Re-exported with the records that use them; they live with the roadmap's other enums.
+from lexitui.domain.enums import OptimizationGoal as OptimizationGoal
+from lexitui.domain.enums import RoutingStrategy as RoutingStrategy
+from lexitui.domain.enums import TaskType
 
 T = TypeVar("T")
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class RoutingStrategy(StrEnum):
-    PREFER_LOCAL = "prefer_local"  # local if available, else cloud
-    PREFER_CLOUD = "prefer_cloud"  # cloud if available, else local
-    LOCAL_ONLY = "local_only"
-    CLOUD_ONLY = "cloud_only"
-    COST_OPTIMIZED = "cost_optimized"  # lowest estimated cost
-    PERFORMANCE_OPTIMIZED = "performance_optimized"  # lowest expected latency
-    QUALITY_OPTIMIZED = "quality_optimized"  # highest quality rating for the task
-    ROUND_ROBIN = "round_robin"
-    LOAD_BALANCED = "load_balanced"  # fewest requests in flight for the capacity
-
-
-class OptimizationGoal(StrEnum):
-    MINIMIZE_COST = "minimize_cost"
-    MINIMIZE_LATENCY = "minimize_latency"
-    MAXIMIZE_QUALITY = "maximize_quality"
-    BALANCE_COST_LATENCY = "balance_cost_latency"
-    BALANCE_ALL = "balance_all"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,15 @@ import getpass
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
-from lexitui.domain.routing import RoutingOptions, RoutingStrategy
+from lexitui.domain.routing import RoutedRequestRecord, RoutingOptions, RoutingStrategy
 from lexitui.routing.records_json import money, to_json
+from lexitui.routing.service import RoutingService
 from lexitui.routing.status import budget_status, provider_rows
 from lexitui.services import Services
 
@@ -53,6 +56,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     savings.set_defaults(func=cmd_savings)
 
 
+@asynccontextmanager
+async def started_routing() -> AsyncIterator[tuple[Services, RoutingService]]:
+    """The services, started, with the routing service ready (its budgets read)."""
+    services = Services.build()
+    await services.start()
+    try:
+        await services.routing.start()
+        yield services, services.routing
+    finally:
+        await services.stop()
+
+
 def parse_period(text: str) -> timedelta:
     match = PERIOD.match(text.strip().lower())
     if not match or int(match.group(1)) == 0:
@@ -73,12 +88,9 @@ async def cmd_route(args: argparse.Namespace) -> int:
         workflow_id=args.workflow,
     )
     options = RoutingOptions(strategy=args.strategy)
-    services = Services.build()
-    await services.start()
-    try:
+    async with started_routing() as (services, routing):
         if args.load:
             await services.runtime.load(args.load)
-        routing = services.routing
         if args.dry_run:
             routed = await routing.route(request, options)
             if args.json:
@@ -97,31 +109,28 @@ async def cmd_route(args: argparse.Namespace) -> int:
                 )
             return 0
         text = ""
-        response = None
-        async for chunk in routing.stream(request, options=options, source="cli"):
-            if not args.json:
-                sys.stdout.write(chunk.text)
-                sys.stdout.flush()
-            text += chunk.text
-            response = chunk.response or response
-        await routing.recorder.flush()
-        record = (await routing.recorder.rows.recent(1))[0]
+        finished: list[RoutedRequestRecord] = []  # this request's record, whoever else writes
+        subscription = routing.records.subscribe(finished.append)
+        try:
+            async for chunk in routing.stream(request, options=options, source="cli"):
+                if not args.json:
+                    sys.stdout.write(chunk.text)
+                    sys.stdout.flush()
+                text += chunk.text
+        finally:
+            subscription.dispose()
+        record = finished[-1]
         if args.json:
             print(json.dumps({"text": text, "record": to_json(record)}, indent=2))
         else:
-            cost = (
-                money(record.cost_usd)
-                if not record.is_local
-                else (f"local (saved {money(record.avoided_usd)})")
-            )
+            saved = f"local (saved {money(record.avoided_usd)})"
+            cost = saved if record.is_local else money(record.cost_usd)
             print(
                 f"\n[{record.provider_id} {record.model_id}] {record.reason}; "
                 f"{record.completion_tokens} tokens, {record.latency_ms:.0f} ms, {cost}",
                 file=sys.stderr,
             )
         return 0
-    finally:
-        await services.stop()
 
 
 def _print_decision(provider: str, model: str, reason: str, fallbacks: tuple[str, ...]) -> None:
@@ -132,10 +141,7 @@ def _print_decision(provider: str, model: str, reason: str, fallbacks: tuple[str
 
 
 async def cmd_providers(args: argparse.Namespace) -> int:
-    services = Services.build()
-    await services.start()
-    try:
-        routing = services.routing
+    async with started_routing() as (_, routing):
         assert routing.keys is not None
         if args.set_key:
             routing.settings.provider(args.set_key)  # a clear error for an unknown provider
@@ -153,7 +159,6 @@ async def cmd_providers(args: argparse.Namespace) -> int:
             found = routing.keys.delete(args.delete_key)
             print(f"{'forgot' if found else 'no stored key for'} {args.delete_key}")
             return 0
-        await routing.start()
         rows = provider_rows(routing)
         budgets = budget_status(routing)
         if args.json:
@@ -170,17 +175,11 @@ async def cmd_providers(args: argparse.Namespace) -> int:
             f"this month {money(budgets.monthly_spent)} of {month}"
         )
         return 0
-    finally:
-        await services.stop()
 
 
 async def cmd_savings(args: argparse.Namespace) -> int:
     period = parse_period(args.period)
-    services = Services.build()
-    await services.start()
-    try:
-        routing = services.routing
-        await routing.start()
+    async with started_routing() as (_, routing):
         reference = routing.recorder.prices.reference_label()
         report = await routing.recorder.rows.savings(period, reference)
         out = to_json(report)
@@ -209,5 +208,3 @@ async def cmd_savings(args: argparse.Namespace) -> int:
                 f"saved {money(m.estimated_savings)}"
             )
         return 0
-    finally:
-        await services.stop()

@@ -12,9 +12,8 @@ import json
 
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import OptimizationGoal
-from lexitui.routing.cli import parse_period
+from lexitui.routing.cli import parse_period, started_routing
 from lexitui.routing.records_json import money, to_json
-from lexitui.services import Services
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,11 +40,7 @@ async def cmd_recommend(args: argparse.Namespace) -> int:
     request = LanguageModelRequest(
         messages=(Message("user", args.prompt),), max_tokens=args.max_tokens, task=args.task
     )
-    services = Services.build()
-    await services.start()
-    try:
-        routing = services.routing
-        await routing.start()
+    async with started_routing() as (_, routing):
         assert routing.optimizer is not None
         best = await routing.optimizer.get_recommendation(request, args.goal)
         costs = await routing.optimizer.estimate_costs(request)
@@ -64,16 +59,11 @@ async def cmd_recommend(args: argparse.Namespace) -> int:
                 f"({kind}; ~{c.estimated_input_tokens} in, {c.estimated_output_tokens} out)"
             )
         return 0
-    finally:
-        await services.stop()
 
 
 async def cmd_usage(args: argparse.Namespace) -> int:
     period = parse_period(args.period)
-    services = Services.build()
-    await services.start()
-    try:
-        routing = services.routing
+    async with started_routing() as (_, routing):
         stats = await routing.get_stats(period)
         assert routing.optimizer is not None
         analytics = await routing.optimizer.get_analytics(period)
@@ -101,5 +91,3 @@ async def cmd_usage(args: argparse.Namespace) -> int:
         for task, count in sorted(analytics.requests_by_task.items()):
             print(f"  task {task}: {count}")
         return 0
-    finally:
-        await services.stop()
