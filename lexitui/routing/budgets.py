@@ -13,6 +13,7 @@ nothing: they are counted apart in the savings report.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,6 +37,9 @@ def month_start(now: datetime) -> datetime:
     return datetime(utc.year, utc.month, 1, tzinfo=UTC)
 
 
+REFRESH_S = 5.0  # how stale the spend read from the store may get
+
+
 class BudgetGuard:
     def __init__(
         self,
@@ -52,6 +56,7 @@ class BudgetGuard:
         self._month_spent = Decimal(0)
         # (period, its start, the limit) already announced: a raised limit crossed again is news.
         self._announced: set[tuple[str, datetime, Decimal]] = set()
+        self._read_at = time.monotonic()
 
     async def load(self, now: datetime | None = None) -> None:
         """Read this day's and month's cloud spend from the store; await before ``check``."""
@@ -59,11 +64,23 @@ class BudgetGuard:
         self._day, self._month = day_start(now), month_start(now)
         await self._refresh()
 
+    async def refresh_if_stale(self, max_age_s: float = REFRESH_S) -> None:
+        """Read the spend again when the last read is older than ``max_age_s``: other lexitui
+        processes (a gateway and the TUI, say) spend from the same budget."""
+        now = time.monotonic()
+        if now - self._read_at >= max_age_s:
+            self._read_at = now
+            self._roll(datetime.now(UTC))
+            await self._refresh()
+
     async def _refresh(self) -> None:
         if self._day is None or self._month is None:
             raise RuntimeError("BudgetGuard.load() must be awaited before budgets are checked")
-        self._day_spent = await self._rows.spent_since(self._day)
-        self._month_spent = await self._rows.spent_since(self._month)
+        # Never below what this process counted: its own last rows may still be on their way.
+        day = await self._rows.spent_since(self._day)
+        month = await self._rows.spent_since(self._month)
+        self._day_spent = max(self._day_spent, day)
+        self._month_spent = max(self._month_spent, month)
 
     def spent(self, now: datetime | None = None) -> tuple[Decimal, Decimal]:
         """(today's, this month's) cloud spend."""
@@ -124,7 +141,8 @@ class BudgetGuard:
         after: Decimal,
         limit: Decimal | None,
     ) -> None:
-        if limit is None or start is None or not before < limit <= after:
+        # Crossing the limit announces it; so does spending past a limit lowered meanwhile.
+        if limit is None or start is None or after < limit:
             return
         key = (period, start, limit)
         if key in self._announced:

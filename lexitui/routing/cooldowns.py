@@ -22,6 +22,7 @@ class _State:
     until: float = 0.0
     cooldown_s: float = 0.0
     probing: bool = False
+    in_flight: int = 0
 
 
 class Cooldowns:
@@ -40,12 +41,19 @@ class Cooldowns:
             return f"cooling down for {left:.0f} s after {state.failures} failures"
         if state.probing:
             return "a probe request is testing it after its cooldown"
+        allowed = self.config.allowed_fails
+        if 0 < state.failures < allowed and state.failures + state.in_flight >= allowed:
+            # Failing already: requests under way will tell whether it is down; no more now.
+            return f"{state.failures} failures and {state.in_flight} requests under way"
         return None
 
     def begin(self, provider_id: str) -> None:
         """A request is being sent; after a cooldown it is the one probe."""
         state = self._states.get(provider_id)
-        if state is not None and state.failures >= self.config.allowed_fails:
+        if state is None:
+            return
+        state.in_flight += 1
+        if state.failures >= self.config.allowed_fails:
             state.probing = True
 
     def success(self, provider_id: str) -> None:
@@ -53,6 +61,7 @@ class Cooldowns:
 
     def failure(self, provider_id: str, *, retry_after_s: float | None = None) -> None:
         state = self._states.setdefault(provider_id, _State())
+        state.in_flight = max(0, state.in_flight - 1)
         state.failures += 1
         now = self._clock()
         if retry_after_s is not None and retry_after_s > 0:
@@ -69,6 +78,7 @@ class Cooldowns:
         state = self._states.get(provider_id)
         if state is not None:
             state.probing = False
+            state.in_flight = max(0, state.in_flight - 1)
 
     def snapshot(self) -> dict[str, str]:
         """Providers skipped now and why, for the Routing screen and ``lexitui providers``."""

@@ -80,6 +80,8 @@ class FallbackManager:
         while (entry := plan.next()) is not None:
             provider, model = entry
             started = time.perf_counter()
+            if self._skip_cooling(plan, provider):
+                continue
             self._cooldowns.begin(provider.provider_id)
             try:
                 async with asyncio.timeout(plan.timeout_s(provider)):
@@ -90,6 +92,9 @@ class FallbackManager:
                 if not await self._after_failure(plan, error, on_fallback):
                     break
                 continue
+            except BaseException:
+                self._cooldowns.release(provider.provider_id)  # cancelled: no verdict on it
+                raise
             self._cooldowns.success(provider.provider_id)
             history.append(_attempt(entry, started, None))
             return FallbackResult(True, value, provider.provider_id, len(history), tuple(history))
@@ -111,6 +116,8 @@ class FallbackManager:
         while (entry := plan.next()) is not None:
             provider, model = entry
             started = time.perf_counter()
+            if self._skip_cooling(plan, provider):
+                continue
             self._cooldowns.begin(provider.provider_id)
             answer = provider.stream(replace(request, model=model or None))
             try:
@@ -124,6 +131,12 @@ class FallbackManager:
                 if not await self._after_failure(plan, error, on_fallback):
                     break
                 continue
+            except BaseException:
+                # Cancelled (the client hung up) or a bug: no verdict on the provider, and a
+                # probe left marked would keep it skipped for good.
+                self._cooldowns.release(provider.provider_id)
+                await _close(answer)
+                raise
             self._cooldowns.success(provider.provider_id)
             trace.attempts.append(_attempt(entry, started, None))
             trace.final, trace.first_token_at = entry, time.perf_counter()
@@ -143,6 +156,15 @@ class FallbackManager:
                 await _close(answer)
             return
         raise _all_failed(errors, chain)
+
+    def _skip_cooling(self, plan: AttemptPlan, provider: LanguageModelProvider) -> bool:
+        """A provider that started cooling down after this request was planned (other requests
+        failed on it meanwhile) is passed over, not tried."""
+        if self._cooldowns.blocked(provider.provider_id) is None:
+            return False
+        plan.attempts -= 1  # not an attempt
+        plan.queue = plan.queue[1:]
+        return True
 
     async def _after_failure(
         self, plan: AttemptPlan, error: ProviderError, on_fallback: OnFallback | None
@@ -194,8 +216,8 @@ def _attempt(entry: Entry, started: float, error: ProviderError | None) -> Fallb
 
 
 def _all_failed(errors: list[ProviderError], chain: Sequence[Entry]) -> Exception:
-    if len(errors) == 1 and errors[0].kind in (FailureKind.BAD_REQUEST, FailureKind.STREAM_BROKEN):
-        return errors[0]
+    if errors and len({e.provider_id for e in errors}) == 1:
+        return errors[-1]  # one provider's failure keeps its kind: a rate limit stays a 429
     if not errors:
         return AllProvidersFailed(f"no provider was tried (chain of {len(chain)})", [])
     said = "; ".join(f"{e.provider_id}: {e.message}" for e in errors)

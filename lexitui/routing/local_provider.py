@@ -137,8 +137,11 @@ class LocalLlmProvider:
         raise ProviderError(LOCAL_ID, FailureKind.SERVER_ERROR, "the answer ended without a result")
 
     async def stream(self, request: LanguageModelRequest) -> AsyncGenerator[LanguageModelChunk]:
+        try:
+            local = to_local_request(request)
+        except InvalidRequest as exc:
+            raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc), status=400) from exc
         model = await self._ensure_loaded(request.model)
-        local = to_local_request(request)
         started = time.perf_counter()
         first: float | None = None
         index = 0

@@ -107,9 +107,11 @@ class Recorder:
             # Embeddings have no reference price: the chat model's would overstate them.
             if response is not None and request.task != TaskType.EMBEDDING:
                 avoided = self.prices.avoided(prompt, answer)
-        elif response is not None:
+        elif response is not None and (prompt or answer or not response.text):
             price_provider = self._price_provider_of(provider.provider_id)
             cost = self.prices.price(price_provider, decision.model_id, prompt, answer)
+        # else: text came back with no token counts (a server that ignores include_usage): the
+        # price is unknown, which is not $0.
         record = RoutedRequestRecord(
             request_id=request_id,
             provider_id=provider.provider_id,

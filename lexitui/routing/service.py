@@ -8,9 +8,10 @@ chain, and the outcome (decision, tokens, latency, money) goes to the store and 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -39,7 +40,13 @@ from lexitui.domain.routing import (
 from lexitui.events import EventBus, FallbackTriggered, RequestRouted
 from lexitui.routing.cooldowns import Cooldowns
 from lexitui.routing.electricity import EnergySpan
-from lexitui.routing.errors import AllProvidersFailed, FailureKind, ProviderError, RoutingError
+from lexitui.routing.errors import (
+    AllProvidersFailed,
+    BudgetExceeded,
+    FailureKind,
+    ProviderError,
+    RoutingError,
+)
 from lexitui.routing.fallback import FallbackManager, Trace
 from lexitui.routing.keys import KeyStore
 from lexitui.routing.local_provider import LocalLlmProvider
@@ -98,6 +105,7 @@ class RoutingService:
             chain_of=lambda r: self.fallback.config.chains.get(r.task, ()),
         )
         self.records: Subject[RoutedRequestRecord] = Subject()  # every finished request, live
+        self.on_close: list[Callable[[], None]] = []  # subscriptions the wiring made
 
     def providers(self) -> list[LanguageModelProvider]:
         return [self.local, *self.cloud]
@@ -165,9 +173,12 @@ class RoutingService:
         request_id = uuid.uuid4().hex
         request, options, override = self._options(request, options)
         started = time.perf_counter()
+        config = self.router.config
+        if config.daily_cloud_budget is not None or config.monthly_cloud_budget is not None:
+            await self.recorder.budgets.refresh_if_stale()
         try:
             plan = self._plan(request, options, override)
-        except RoutingError as exc:
+        except (RoutingError, BudgetExceeded) as exc:
             await self._record_refusal(request_id, request, options, str(exc), source)
             raise
         decision = plan.decision
@@ -191,19 +202,22 @@ class RoutingService:
         meter = self.recorder.energy_meter()
         response: LanguageModelResponse | None = None
         error: str | None = "cancelled: the client hung up"
+        answer = self.fallback.stream(
+            request,
+            plan.chain,
+            trace,
+            self._fallback_options(),
+            local_timeout=options.local_timeout
+            or timedelta(seconds=self.router.config.local_timeout_seconds),
+            on_fallback=on_fallback,
+        )
         try:
-            async for chunk in self.fallback.stream(
-                request,
-                plan.chain,
-                trace,
-                self._fallback_options(),
-                local_timeout=options.local_timeout
-                or timedelta(seconds=self.router.config.local_timeout_seconds),
-                on_fallback=on_fallback,
-            ):
-                if chunk.response is not None:
-                    response = chunk.response
-                yield chunk
+            async with contextlib.aclosing(answer):
+                async for chunk in answer:
+                    if chunk.response is not None:
+                        # Complete: a consumer may stop reading at the last chunk.
+                        response, error = chunk.response, None
+                    yield chunk
             error = None
         except (ProviderError, RoutingError) as exc:
             error = str(exc)
@@ -309,6 +323,8 @@ class RoutingService:
         return out
 
     async def close(self) -> None:
+        for dispose in self.on_close:
+            dispose()
         await self.recorder.flush()
         for provider in self.cloud:
             await provider.aclose()
@@ -331,6 +347,10 @@ class RoutingService:
         try:
             plan = self.router.plan(request, options)
         except NoRoute as exc:
+            spent = self.recorder.budgets.blocked()
+            if spent is not None and spent in exc.skipped.values():
+                # Only the budget stood between the request and the cloud: a quota error (429).
+                raise BudgetExceeded("cloud", str(exc)) from exc
             raise RoutingError(str(exc)) from exc
         if override:
             decision = replace(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lexitui.events import ModelUnloaded
+from lexitui.events import Event, ModelUnloaded
 from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.cloud_factory import build_cloud_provider
 from lexitui.routing.electricity import EnergyMeter, NvmlEnergySource
@@ -31,11 +31,12 @@ def build_routing(services: Services) -> RoutingService:
         preferred_model=lambda: settings.routing.preferred_local_model,
         resources=lambda: services.resources.current(),
     )
-    services.bus.inference.subscribe(
-        lambda e: (
-            local.note_unloaded(e.model_id, e.reason) if isinstance(e, ModelUnloaded) else None
-        )
-    )
+
+    def on_inference(event: Event) -> None:
+        if isinstance(event, ModelUnloaded):
+            local.note_unloaded(event.model_id, event.reason)
+
+    unloads = services.bus.inference.subscribe(on_inference)
     cloud = [build_cloud_provider(p, keys) for p in settings.providers]
     by_id = {p.id: p for p in settings.providers}
     first = settings.providers[0] if settings.providers else None
@@ -86,5 +87,6 @@ def build_routing(services: Services) -> RoutingService:
     service = RoutingService(
         settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
     )
+    service.on_close.append(unloads.dispose)
     holder.append(service)
     return service

@@ -157,4 +157,5 @@ async def test_serve_answers_the_sdk_then_falls_back_when_the_engine_stops(
     assert latest.provider_id == "openai" and latest.was_fallback and latest.source == "gateway"
     assert "local" in latest.reason and latest.prompt_text is None
     assert (stats.local_requests, stats.cloud_requests) == (4, 1)
+    assert stats.failed_requests == 0  # a streamed answer read to its end is a success
     assert embedded[0].provider_id == "local" and embedded[0].prompt_tokens > 0

@@ -86,8 +86,12 @@ async def test_quota_exceeded_forces_local_and_skips_other_clouds() -> None:
     b, local = ScriptedProvider("b"), ScriptedProvider("local", is_local=True)
     _, trace, _ = await run(manager(a, b, local), a, b, local)
     assert [x.provider_id for x in trace.attempts] == ["a", "local"]
-    with pytest.raises(AllProvidersFailed, match="a: scripted"):
+    with pytest.raises(ProviderError) as caught:  # no local to force: a's own error, a 429
         await run(manager(a, b), a, b)
+    assert caught.value.kind == F.QUOTA_EXCEEDED and b.calls == 0
+    local_down = ScriptedProvider("local", is_local=True, fail=F.UNAVAILABLE)
+    with pytest.raises(AllProvidersFailed, match="a: scripted; local: scripted"):
+        await run(manager(a, local_down), a, local_down)
 
 
 async def test_a_bad_request_stops_at_once() -> None:
@@ -116,8 +120,9 @@ async def test_after_the_first_token_a_failure_ends_the_stream_without_fallback(
 
 async def test_server_errors_retry_only_when_asked() -> None:
     flaky = ScriptedProvider("a", fail=F.SERVER_ERROR, fail_times=1)
-    with pytest.raises(AllProvidersFailed):
+    with pytest.raises(ProviderError) as caught:
         await run(manager(flaky), flaky)
+    assert caught.value.kind == F.SERVER_ERROR
     flaky.calls = 0
     text, trace, _ = await run(manager(flaky), flaky, options=FallbackOptions(retry_on_error=True))
     assert text == "hello there " and len(trace.attempts) == 2
@@ -168,3 +173,44 @@ async def test_execute_with_fallback_and_the_chain_per_task() -> None:
     assert result.value is not None and result.value.text == "hello there "
     assert [p.provider_id for p in await fm.get_fallback_chain(TaskType.CHAT)] == ["a", "local"]
     assert [p.provider_id for p in await fm.get_fallback_chain(TaskType.ANALYSIS)] == ["local", "a"]
+
+
+async def test_concurrent_requests_during_an_outage_stay_within_the_limit() -> None:
+    import asyncio
+
+    dead = ScriptedProvider("dead", fail=F.UNAVAILABLE, first_delay_s=0.05)
+    alive = ScriptedProvider("alive")
+    config = FallbackConfig(allowed_fails=3, cooldown=timedelta(seconds=60))
+    fm = manager(dead, alive, config=config)
+    await run(fm, dead, alive)  # the outage starts: one failure seen
+    results = await asyncio.gather(*(run(fm, dead, alive) for _ in range(20)))
+    assert all(text == "hello there " for text, _, _ in results)
+    assert dead.calls <= config.allowed_fails + 1
+
+
+async def test_a_cancelled_probe_does_not_leave_the_provider_blocked() -> None:
+    import asyncio
+
+    clock = [0.0]
+    cooldowns = Cooldowns(
+        FallbackConfig(allowed_fails=1, cooldown=timedelta(seconds=10)), lambda: clock[0]
+    )
+    slow = ScriptedProvider("slow", first_delay_s=5)
+    fm = FallbackManager(cooldowns, lambda: (slow,))
+    cooldowns.failure("slow")
+    clock[0] = 11  # cooldown over: the next request is the probe
+    task = asyncio.ensure_future(run(fm, slow))
+    await asyncio.sleep(0.05)
+    assert "probe" in (cooldowns.blocked("slow") or "")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cooldowns.blocked("slow") is None
+    assert slow.closed == 1
+
+
+async def test_a_single_providers_rate_limit_keeps_its_kind() -> None:
+    limited = ScriptedProvider("a", fail=F.RATE_LIMITED, retry_after_s=30)
+    with pytest.raises(ProviderError) as caught:
+        await run(manager(limited), limited)
+    assert caught.value.kind == F.RATE_LIMITED and caught.value.retry_after_s == 30

@@ -140,3 +140,67 @@ async def test_recommend_and_usage_from_the_shell(clouds: tuple[FakeOpenAI, Fake
     assert report["analytics"]["requests_by_provider"] == {"first": 1}
     text = lexitui("usage").stdout
     assert "1 requests (0 local, 1 cloud" in text and "first" in text
+
+
+async def test_a_spent_budget_refuses_the_cloud_with_a_quota_error_announced_once(
+    services: Services,
+) -> None:
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from lexitui.events import CostThresholdReached, Event
+    from lexitui.routing.errors import BudgetExceeded
+
+    routing = services.routing
+    await routing.set_config(replace(routing.router.config, daily_cloud_budget=Decimal("0.000001")))
+    seen: list[Event] = []
+    subscription = services.bus.routing.subscribe(seen.append)
+    try:
+        await routing.complete(ASK)  # this one crosses the limit
+        with pytest.raises(BudgetExceeded, match="daily cloud budget"):
+            await routing.complete(ASK)
+        with pytest.raises(BudgetExceeded):
+            await routing.complete(ASK)
+    finally:
+        subscription.dispose()
+    crossed = [e for e in seen if isinstance(e, CostThresholdReached)]
+    assert len(crossed) == 1 and crossed[0].period == "daily"
+    await routing.recorder.flush()
+    refused = (await routing.recorder.rows.recent(1))[0]
+    assert not refused.success and "daily cloud budget" in (refused.error or "")
+
+
+async def test_text_without_token_counts_is_priced_unknown_not_zero(services: Services) -> None:
+    from lexitui.domain.language_model import LanguageModelResponse, TokenUsage
+    from lexitui.domain.routing import RoutingDecision
+
+    routing = services.routing
+    await routing.start()
+    cloud = routing.cloud[0]
+    decision = RoutingDecision("first", "why", RoutingStrategy.PREFER_CLOUD, model_id="gpt-4o-mini")
+    record = await routing.recorder.record(
+        request_id="r1",
+        request=ASK,
+        decision=decision,
+        provider=cloud,
+        response=LanguageModelResponse("some text", "first", "gpt-4o-mini", TokenUsage(0, 0)),
+        error=None,
+        latency_ms=1.0,
+        ttft_ms=None,
+        meter=routing.recorder.energy_meter(),
+        source="test",
+    )
+    assert record.cost_usd is None
+    counted = await routing.recorder.record(
+        request_id="r2",
+        request=ASK,
+        decision=decision,
+        provider=cloud,
+        response=LanguageModelResponse("some text", "first", "gpt-4o-mini", TokenUsage(10, 2)),
+        error=None,
+        latency_ms=1.0,
+        ttft_ms=None,
+        meter=routing.recorder.energy_meter(),
+        source="test",
+    )
+    assert counted.cost_usd is not None and counted.cost_usd > 0

@@ -104,6 +104,8 @@ class RoutingScreen(AreaScreen):
         except ConfigError as exc:
             self._say(f"[red]Routing is off: {shown(str(exc))}[/]")
             return
+        if not self.is_current:  # left while the service was being built
+            return
         self.watch_stream(service.records, self._on_record)
         self.show_config()
         self.reload()
