@@ -74,6 +74,8 @@ class StreamingResponse:
 
 
 Handler = Callable[[HttpRequest], Awaitable[HttpResponse | StreamingResponse]]
+# Looks at a request's path and headers before its body is read: an error refuses it there.
+Admit = Callable[[str, dict[str, str]], ApiError | None]
 
 
 class _TooLarge(Exception):
@@ -85,8 +87,11 @@ class _PeerGone(Exception):
 
 
 class HttpServer:
-    def __init__(self, handler: Handler, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, handler: Handler, *, max_body: int = MAX_BODY, admit: Admit | None = None
+    ) -> None:
         self._handler = handler
+        self._admit = admit
         self.max_body = max_body
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
@@ -143,6 +148,14 @@ class HttpServer:
             head = await _next_event(conn, reader, IDLE_TIMEOUT_S)
             if not isinstance(head, h11.Request):
                 return False  # closed (or paused) between requests
+            path, _, query = head.target.decode("latin-1").partition("?")
+            headers = _headers(head)
+            # A client without the key never gets its body buffered (up to max_body each).
+            refused = self._admit(path, headers) if self._admit else None
+            if refused is not None:
+                await _send_error(conn, writer, refused)
+                await _linger(reader, writer)
+                return False
             body = await self._read_body(conn, reader, writer, head)
         except h11.RemoteProtocolError as exc:
             status = exc.error_status_hint if 400 <= exc.error_status_hint < 500 else 400
@@ -153,13 +166,6 @@ class HttpServer:
             await _send_error(conn, writer, ApiError(413, message, code="request_too_large"))
             await _linger(reader, writer)
             return False
-        target = head.target.decode("latin-1")
-        path, _, query = target.partition("?")
-        headers: dict[str, str] = {}
-        for name, value in head.headers:
-            key = name.decode("latin-1")
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
         request = HttpRequest(head.method.decode("ascii"), path, query, headers, body)
         if await self._respond_watching(conn, reader, writer, request):
             return False
@@ -304,3 +310,12 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         while (left := deadline - loop.time()) > 0:
             if not await asyncio.wait_for(reader.read(READ_SIZE), left):
                 return
+
+
+def _headers(head: h11.Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in head.headers:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers

@@ -120,6 +120,16 @@ class OpenAiRoutes:
             )
         raise not_found(request.method, path)
 
+    def admit(self, path: str, headers: dict[str, str]) -> ApiError | None:
+        """The key check, before the body is read (the health check needs no key)."""
+        if path.rstrip("/") == "/health":
+            return None
+        try:
+            self._authorize(headers)
+        except ApiError as refused:
+            return refused
+        return None
+
     def _authorize(self, headers: dict[str, str]) -> None:
         if self._key is None:
             return

@@ -49,7 +49,8 @@ class Gateway:
     ) -> None:
         self.settings = settings or GatewaySettings()
         self._api_key = api_key or None
-        self._server = HttpServer(OpenAiRoutes(router, self._api_key), max_body=max_body_bytes)
+        routes = OpenAiRoutes(router, self._api_key)
+        self._server = HttpServer(routes, max_body=max_body_bytes, admit=routes.admit)
         self.address: tuple[str, int] | None = None
 
     async def start(self) -> tuple[str, int]:

@@ -68,3 +68,21 @@ async def test_http_1_0_streams_until_the_connection_closes() -> None:
     assert b"chunked" not in head.lower()
     assert stream.endswith(b"data: [DONE]\n\n")
     assert stream.count(b"data: ") == 7  # role, four pieces, finish, [DONE]
+
+
+async def test_a_request_without_the_key_is_refused_before_its_body_is_read() -> None:
+    router = FakeRouter()
+    async with start_gateway(router, api_key="sk-gateway-secret") as gateway:
+        # The body it announces never comes: a refusal must not wait for (or buffer) it.
+        answer = await _raw(
+            gateway,
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer wrong\r\nContent-Length: 8000000\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 401")
+        assert b"sk-gateway-secret" not in answer
+        health = await _raw(
+            gateway, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        assert health.startswith(b"HTTP/1.1 200")
+    assert router.requests == []
