@@ -95,7 +95,11 @@ class Recorder:
         ttft_ms: float | None,
         meter: EnergySpan,
         source: str,
+        sharing: int = 1,
     ) -> RoutedRequestRecord:
+        """``sharing``: local requests the engine served at once; the energy measured over this
+        one's time is split evenly between them, so concurrent requests are not all charged
+        the whole machine."""
         now = datetime.now(UTC)
         prompt = response.usage.prompt_tokens if response else 0
         answer = response.usage.completion_tokens if response else 0
@@ -103,7 +107,8 @@ class Recorder:
         energy_wh = None
         if provider.is_local:
             use = self.meter.end(meter)
-            energy_wh, electricity = use.energy_wh, use.usd
+            share = max(1, sharing)
+            energy_wh, electricity = use.energy_wh / share, use.usd / share
             # Embeddings have no reference price: the chat model's would overstate them.
             if response is not None and request.task != TaskType.EMBEDDING:
                 avoided = self.prices.avoided(prompt, answer)

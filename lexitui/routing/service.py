@@ -244,6 +244,7 @@ class RoutingService:
                 else (trace.first_token_at - started) * 1000,
                 meter=meter,
                 source=source,
+                sharing=self.local.in_flight() + 1,
             )
             self.records.on_next(record)
 

@@ -204,3 +204,37 @@ async def test_text_without_token_counts_is_priced_unknown_not_zero(services: Se
         source="test",
     )
     assert counted.cost_usd is not None and counted.cost_usd > 0
+
+
+async def test_concurrent_local_requests_split_the_measured_energy(services: Services) -> None:
+    from lexitui.domain.language_model import LanguageModelResponse, TokenUsage
+    from lexitui.domain.routing import RoutingDecision
+    from lexitui.routing.electricity import EnergyMeter
+
+    routing = services.routing
+    await routing.start()
+    ticks = iter([0.0, 36.0, 0.0, 36.0])
+    cpu = iter([(0.0, 0.0), (100.0, 100.0), (0.0, 0.0), (100.0, 100.0)])
+    routing.recorder.meter = EnergyMeter(
+        lambda: routing.settings.costs, None, cpu_times=lambda: next(cpu), clock=lambda: next(ticks)
+    )
+    decision = RoutingDecision("local", "why", RoutingStrategy.PREFER_LOCAL, model_id="m")
+    answer = LanguageModelResponse("hi", "local", "m", TokenUsage(3, 1))
+    alone, shared = [
+        await routing.recorder.record(
+            request_id=f"r{n}",
+            request=ASK,
+            decision=decision,
+            provider=routing.local,
+            response=answer,
+            error=None,
+            latency_ms=1.0,
+            ttft_ms=None,
+            meter=routing.recorder.energy_meter(),
+            source="test",
+            sharing=n,
+        )
+        for n in (1, 2)
+    ]
+    assert alone.energy_wh and shared.energy_wh == pytest.approx(alone.energy_wh / 2)
+    assert alone.electricity_usd is not None and shared.electricity_usd == alone.electricity_usd / 2
