@@ -9,12 +9,26 @@ SQLite; ``flush`` waits for the writes (before stopping, and in tests).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from lexitui.domain.language_model import LanguageModelRequest, LanguageModelResponse, TaskType
-from lexitui.domain.routing import RoutedRequestRecord, RoutingDecision
+from lexitui.domain.language_model import (
+    EmbeddingResponse,
+    LanguageModelRequest,
+    LanguageModelResponse,
+    TaskType,
+    TokenUsage,
+)
+from lexitui.domain.routing import (
+    FallbackResult,
+    RoutedRequestRecord,
+    RoutingDecision,
+    RoutingStrategy,
+)
 from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.electricity import EnergyMeter, EnergySpan
 from lexitui.routing.prices import PriceBook
@@ -147,4 +161,68 @@ class Recorder:
         self._writes.submit(self.rows.add(record))
         for observe in self.observers:
             observe(record)
+        return record
+
+    async def embedding(
+        self,
+        request: LanguageModelRequest,
+        decision: RoutingDecision,
+        chain: Sequence[tuple[LanguageModelProvider, str]],
+        result: FallbackResult[EmbeddingResponse],
+        started: float,
+        meter: EnergySpan,
+        source: str,
+    ) -> RoutedRequestRecord:
+        """An embeddings request: priced by its input tokens, like the rest."""
+        final = next((p for p, _ in chain if p.provider_id == result.final_provider), None)
+        provider = final or chain[0][0]
+        answer = result.value
+        failed = [a for a in result.attempt_history if not a.success]
+        return await self.record(
+            request_id=uuid.uuid4().hex,
+            request=request,
+            decision=replace(
+                decision,
+                provider_id=provider.provider_id,
+                model_id=answer.model_id if answer else decision.model_id,
+                was_fallback=decision.was_fallback or bool(failed and answer),
+            ),
+            provider=provider,
+            response=None
+            if answer is None
+            else LanguageModelResponse(
+                "", answer.provider_id, answer.model_id, TokenUsage(answer.prompt_tokens, 0)
+            ),
+            error=None if answer else "; ".join(f"{a.provider_id}: {a.error}" for a in failed),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            ttft_ms=None,
+            meter=meter,
+            source=source,
+        )
+
+    async def refusal(
+        self,
+        request_id: str,
+        request: LanguageModelRequest,
+        strategy: RoutingStrategy,
+        error: str,
+        source: str,
+    ) -> RoutedRequestRecord:
+        """A request no provider could take: recorded too, so stats count the failures."""
+        record = RoutedRequestRecord(
+            request_id=request_id,
+            provider_id="none",
+            model_id=request.model or "",
+            is_local=False,
+            strategy=strategy,
+            reason=error,
+            task=request.task,
+            success=False,
+            error=error,
+            agent_id=request.agent_id,
+            workflow_id=request.workflow_id,
+            source=source,
+            created_at=datetime.now(UTC),
+        )
+        await self.rows.add(record)
         return record

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from reactivex.subject import Subject
 
@@ -25,11 +25,9 @@ from lexitui.domain.language_model import (
     LanguageModelRequest,
     LanguageModelResponse,
     TaskType,
-    TokenUsage,
 )
 from lexitui.domain.routing import (
     FallbackOptions,
-    FallbackResult,
     RoutedRequestRecord,
     RoutingConfig,
     RoutingDecision,
@@ -39,7 +37,6 @@ from lexitui.domain.routing import (
 )
 from lexitui.events import EventBus, FallbackTriggered, RequestRouted
 from lexitui.routing.cooldowns import Cooldowns
-from lexitui.routing.electricity import EnergySpan
 from lexitui.routing.errors import (
     AllProvidersFailed,
     BudgetExceeded,
@@ -179,7 +176,9 @@ class RoutingService:
         try:
             plan = self._plan(request, options, override)
         except (RoutingError, BudgetExceeded) as exc:
-            await self._record_refusal(request_id, request, options, str(exc), source)
+            strategy = self.router.strategy_for(request, options)
+            refused = await self.recorder.refusal(request_id, request, strategy, str(exc), source)
+            self.records.on_next(refused)
             raise
         decision = plan.decision
         self._bus.publish(
@@ -267,7 +266,10 @@ class RoutingService:
             plan.chain,
             self._fallback_options(),
         )
-        await self._record_embedding(as_request, plan, result, started, meter, source)
+        record = await self.recorder.embedding(
+            as_request, plan.decision, plan.chain, result, started, meter, source
+        )
+        self.records.on_next(record)
         if not result.success or result.value is None:
             errors = [
                 ProviderError(a.provider_id, FailureKind(a.kind), a.error or "failed")
@@ -279,42 +281,6 @@ class RoutingService:
             said = "; ".join(str(e) for e in errors)
             raise AllProvidersFailed(f"no provider could embed: {said}", errors)
         return result.value
-
-    async def _record_embedding(
-        self,
-        request: LanguageModelRequest,
-        plan: RoutePlan,
-        result: FallbackResult[EmbeddingResponse],
-        started: float,
-        meter: EnergySpan,
-        source: str,
-    ) -> None:
-        final = next((p for p, _ in plan.chain if p.provider_id == result.final_provider), None)
-        provider, model = final or plan.chain[0][0], plan.decision.model_id
-        answer = result.value
-        failed = [a for a in result.attempt_history if not a.success]
-        record = await self.recorder.record(
-            request_id=uuid.uuid4().hex,
-            request=request,
-            decision=replace(
-                plan.decision,
-                provider_id=provider.provider_id,
-                model_id=answer.model_id if answer else model,
-                was_fallback=plan.decision.was_fallback or bool(failed and answer),
-            ),
-            provider=provider,
-            response=None
-            if answer is None
-            else LanguageModelResponse(
-                "", answer.provider_id, answer.model_id, TokenUsage(answer.prompt_tokens, 0)
-            ),
-            error=None if answer else "; ".join(f"{a.provider_id}: {a.error}" for a in failed),
-            latency_ms=(time.perf_counter() - started) * 1000,
-            ttft_ms=None,
-            meter=meter,
-            source=source,
-        )
-        self.records.on_next(record)
 
     async def models(self) -> list[LanguageModel]:
         out: list[LanguageModel] = []
@@ -362,29 +328,3 @@ class RoutingService:
 
     def _fallback_options(self) -> FallbackOptions:
         return FallbackOptions(max_attempts=max(3, len(self.providers()) + 1))
-
-    async def _record_refusal(
-        self,
-        request_id: str,
-        request: LanguageModelRequest,
-        options: RoutingOptions,
-        error: str,
-        source: str,
-    ) -> None:
-        record = RoutedRequestRecord(
-            request_id=request_id,
-            provider_id="none",
-            model_id=request.model or "",
-            is_local=False,
-            strategy=self.router.strategy_for(request, options),
-            reason=error,
-            task=request.task,
-            success=False,
-            error=error,
-            agent_id=request.agent_id,
-            workflow_id=request.workflow_id,
-            source=source,
-            created_at=datetime.now(UTC),
-        )
-        await self.recorder.rows.add(record)
-        self.records.on_next(record)
