@@ -9,6 +9,7 @@ has been streamed, turns any failure into ``STREAM_BROKEN`` so nothing is retrie
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +55,7 @@ class Answer:
     finish_reason: str | None = None
 
 
-class CloudProvider:
+class CloudProvider(ABC):
     """Base of the cloud providers; ``requires_key`` False lets a keyless endpoint be used."""
 
     kind_name = "Cloud"
@@ -134,15 +135,17 @@ class CloudProvider:
 
     # -- for subclasses -------------------------------------------------------------------
 
+    @abstractmethod
     def _chat_call(self, request: LanguageModelRequest, model: str, stream: bool) -> Call:
-        raise NotImplementedError
+        """The HTTP call that asks this API for an answer."""
 
+    @abstractmethod
     def _read_answer(self, data: dict[str, Any]) -> Answer:
-        raise NotImplementedError
+        """A non-streamed answer's text, usage and finish reason."""
 
+    @abstractmethod
     def _read_stream(self, events: AsyncIterator[SseEvent], answer: Answer) -> AsyncIterator[str]:
         """Yield text pieces, filling ``answer``'s usage and finish reason; raise on errors."""
-        raise NotImplementedError
 
     def _fail(self, kind: FailureKind, message: str) -> ProviderError:
         return ProviderError(self.provider_id, kind, message)

@@ -29,7 +29,13 @@ from lexitui.routing.fallback_rules import AttemptPlan, Entry
 from lexitui.routing.provider import LanguageModelProvider
 
 T = TypeVar("T")
+V = TypeVar("V")
 OnFallback = Callable[[str, str, str], None]  # from provider, to provider, reason
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: ProviderError
 
 
 @dataclass
@@ -77,27 +83,17 @@ class FallbackManager:
     ) -> FallbackResult[T]:
         plan = AttemptPlan(list(chain), options or FallbackOptions(), local_timeout)
         history: list[FallbackAttempt] = []
-        while (entry := plan.next()) is not None:
+        while (entry := self._next(plan)) is not None:
             provider, model = entry
             started = time.perf_counter()
-            if self._skip_cooling(plan, provider):
-                continue
-            self._cooldowns.begin(provider.provider_id)
-            try:
-                async with asyncio.timeout(plan.timeout_s(provider)):
-                    value = await operation(provider, model)
-            except (ProviderError, TimeoutError) as exc:
-                error = _as_provider_error(exc, provider, plan)
-                history.append(_attempt(entry, started, error))
-                if not await self._after_failure(plan, error, on_fallback):
+            outcome = await self._try(plan, provider, operation(provider, model))
+            if isinstance(outcome, _Failed):
+                history.append(_attempt(entry, started, outcome.error))
+                if not await self._after_failure(plan, outcome.error, on_fallback):
                     break
                 continue
-            except BaseException:
-                self._cooldowns.release(provider.provider_id)  # cancelled: no verdict on it
-                raise
-            self._cooldowns.success(provider.provider_id)
             history.append(_attempt(entry, started, None))
-            return FallbackResult(True, value, provider.provider_id, len(history), tuple(history))
+            return FallbackResult(True, outcome, provider.provider_id, len(history), tuple(history))
         return FallbackResult(False, None, None, len(history), tuple(history))
 
     async def stream(
@@ -113,36 +109,27 @@ class FallbackManager:
         """Stream from the first provider of ``chain`` that produces a first chunk."""
         plan = AttemptPlan(list(chain), options or FallbackOptions(), local_timeout)
         errors: list[ProviderError] = []
-        while (entry := plan.next()) is not None:
+        while (entry := self._next(plan)) is not None:
             provider, model = entry
             started = time.perf_counter()
-            if self._skip_cooling(plan, provider):
-                continue
-            self._cooldowns.begin(provider.provider_id)
             answer = provider.stream(replace(request, model=model or None))
             try:
-                async with asyncio.timeout(plan.timeout_s(provider)):
-                    first = await anext(answer)
-            except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
-                await _close(answer)
-                error = _as_provider_error(exc, provider, plan)
-                errors.append(error)
-                trace.attempts.append(_attempt(entry, started, error))
-                if not await self._after_failure(plan, error, on_fallback):
-                    break
-                continue
+                outcome = await self._try(plan, provider, anext(answer))
             except BaseException:
-                # Cancelled (the client hung up) or a bug: no verdict on the provider, and a
-                # probe left marked would keep it skipped for good.
-                self._cooldowns.release(provider.provider_id)
                 await _close(answer)
                 raise
-            self._cooldowns.success(provider.provider_id)
+            if isinstance(outcome, _Failed):
+                await _close(answer)
+                errors.append(outcome.error)
+                trace.attempts.append(_attempt(entry, started, outcome.error))
+                if not await self._after_failure(plan, outcome.error, on_fallback):
+                    break
+                continue
             trace.attempts.append(_attempt(entry, started, None))
             trace.final, trace.first_token_at = entry, time.perf_counter()
             # Closed however the consumer leaves (done, error, a client hanging up).
             try:
-                yield first
+                yield outcome
                 async for chunk in answer:
                     yield chunk
             except ProviderError as exc:
@@ -157,14 +144,33 @@ class FallbackManager:
             return
         raise _all_failed(errors, chain)
 
-    def _skip_cooling(self, plan: AttemptPlan, provider: LanguageModelProvider) -> bool:
-        """A provider that started cooling down after this request was planned (other requests
-        failed on it meanwhile) is passed over, not tried."""
-        if self._cooldowns.blocked(provider.provider_id) is None:
-            return False
-        plan.attempts -= 1  # not an attempt
-        plan.queue = plan.queue[1:]
-        return True
+    async def _try(
+        self, plan: AttemptPlan, provider: LanguageModelProvider, call: Awaitable[V]
+    ) -> V | _Failed:
+        """One attempt within its timeout: the value, or why it failed; the cooldowns hear of
+        both. Cancelled (a client hung up) or broken otherwise, it gives no verdict on the
+        provider, so a probe is never left marked (which would skip the provider for good)."""
+        self._cooldowns.begin(provider.provider_id)
+        try:
+            async with asyncio.timeout(plan.timeout_s(provider)):
+                value = await call
+        except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
+            return _Failed(_as_provider_error(exc, provider, plan))
+        except BaseException:
+            self._cooldowns.release(provider.provider_id)
+            raise
+        self._cooldowns.success(provider.provider_id)
+        return value
+
+    def _next(self, plan: AttemptPlan) -> Entry | None:
+        """The next entry to try; a provider that started cooling down after this request was
+        planned (other requests failed on it meanwhile) is passed over, not tried."""
+        while (entry := plan.next()) is not None:
+            if self._cooldowns.blocked(entry[0].provider_id) is None:
+                return entry
+            plan.attempts -= 1  # not an attempt
+            plan.queue = plan.queue[1:]
+        return None
 
     async def _after_failure(
         self, plan: AttemptPlan, error: ProviderError, on_fallback: OnFallback | None
