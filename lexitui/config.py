@@ -104,17 +104,23 @@ def save_config_section(paths: Paths, section: str, values: dict[str, Any]) -> N
 
 
 def dumps_toml(data: dict[str, Any]) -> str:
-    """Write the small subset of TOML our config uses: tables of scalars and scalar lists."""
+    """Write the subset of TOML our config uses: tables (nested ones too, such as
+    ``[providers.openai]`` or ``[routing.tasks]``) of scalars and scalar lists."""
     lines: list[str] = []
-    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for key, value in scalars.items():
-        lines.append(f"{key} = {_toml_value(value)}")
-    for name, table in data.items():
-        if isinstance(table, dict):
-            lines.append(f"\n[{name}]")
-            for key, value in table.items():
-                lines.append(f"{_quote_key(key)} = {_toml_value(value)}")
+    _write_table(lines, (), data)
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _write_table(lines: list[str], path: tuple[str, ...], table: dict[str, Any]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    # A table holding only tables needs no header of its own: [a.b] implies [a].
+    if path and (scalars or not tables):
+        lines.append(f"\n[{'.'.join(_quote_key(p) for p in path)}]")
+    for key, value in scalars.items():
+        lines.append(f"{_quote_key(key)} = {_toml_value(value)}")
+    for key, value in tables.items():
+        _write_table(lines, (*path, key), value)
 
 
 def _quote_key(key: str) -> str:

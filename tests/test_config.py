@@ -61,6 +61,40 @@ def test_saving_a_section_keeps_the_others(paths: Paths) -> None:
     }
 
 
+def test_saving_a_section_keeps_nested_tables_of_the_others(paths: Paths) -> None:
+    """Routing's config is nested ([routing.tasks], [providers.NAME], inline tables): saving
+    the hardware settings must neither fail on it nor lose any of it."""
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text(
+        """
+[routing]
+strategy = "prefer_local"
+[routing.tasks]
+code_generation = "prefer_cloud"
+[routing.chains]
+chat = ["local", "openai"]
+
+[providers.openai]
+kind = "openai"
+model = "gpt-4o-mini"
+
+[providers.azure]
+kind = "azure"
+base_url = "https://example.invalid"
+api_version = "2024-10-21"
+deployments = { "gpt-4o" = "my deployment" }
+
+[costs.prices."my-model"]
+input_per_mtok = 0.5
+""",
+        encoding="utf-8",
+    )
+    before = load_config(paths)
+    save_config_section(paths, "hardware", {"vram_headroom_mb": 512})
+    after = load_config(paths)
+    assert after == {**before, "hardware": {"vram_headroom_mb": 512}}
+
+
 def test_config_env_var_points_elsewhere(
     tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
