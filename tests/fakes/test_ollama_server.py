@@ -321,7 +321,14 @@ async def test_generate_and_chat_without_streaming(live: httpx.AsyncClient) -> N
 async def test_chat_streams_assistant_messages(live: httpx.AsyncClient) -> None:
     messages = [{"role": "user", "content": "Count to three."}]
     lines = await read_ndjson(
-        live, "/api/chat", {"model": MODEL, "messages": messages, "options": {"num_predict": 8}}
+        # Greedy and seeded: an answer whose 8th token is the end would say "stop" at 8.
+        live,
+        "/api/chat",
+        {
+            "model": MODEL,
+            "messages": messages,
+            "options": {"num_predict": 8, "temperature": 0, "seed": 1},
+        },
     )
     *pieces, final = lines
     assert all(p["message"]["role"] == "assistant" and not p["done"] for p in pieces)
