@@ -279,7 +279,8 @@ async def test_fail_next_answers_once_and_requests_are_recorded(
 
 @pytest.mark.engine
 async def test_generate_streams_ndjson_then_real_figures(live: httpx.AsyncClient) -> None:
-    body = {"model": MODEL, "prompt": "Why is the sky blue?", "options": {"num_predict": 12}}
+    greedy = {"num_predict": 12, "temperature": 0, "seed": 1}  # a sampled answer may end early
+    body = {"model": MODEL, "prompt": "Why is the sky blue?", "options": greedy}
     started = time.monotonic()
     arrivals: list[float] = []
     lines: list[dict[str, Any]] = []
@@ -361,7 +362,7 @@ async def test_model_created_from_another_generates(live: httpx.AsyncClient) -> 
         "model": "mario",
         "prompt": "Who are you?",
         "stream": False,
-        "options": {"num_predict": 4},
+        "options": {"num_predict": 4, "temperature": 0, "seed": 1},
     }
     reply = (await live.post("/api/generate", json=request)).json()
     assert reply["model"] == "mario" and reply["eval_count"] == 4
