@@ -3,7 +3,9 @@
 A thin view over ``DiscoveryService``: the search box and filter panel build a
 ``ModelSearchQuery``; the results table shows each model with its fit badge; the details pane
 shows the card summary, the license and every variant with its own fit, memory and speed. ``d``
-hands the highlighted variant to the Downloads area. Every text that came from a registry is
+hands the highlighted variant to the Downloads area, after saying what would go wrong: a gated
+model without a token is not queued (it would only fail), a variant that does not fit is queued
+only once the user confirms. Every text that came from a registry is
 escaped before it reaches Rich markup, so a model card can never style or move the terminal.
 """
 
@@ -20,6 +22,7 @@ from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, RemoteModel
 from lexitui.domain.enums import (
+    CompatibilityLevel,
     ModelCategory,
     ModelRegistryType,
     ModelSizeCategory,
@@ -27,6 +30,9 @@ from lexitui.domain.enums import (
 )
 from lexitui.downloads.queue import DownloadRequestError
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.screens.discover_checks import does_not_fit_text, gated_without_token
+from lexitui.ui.screens.download_hub_token import hub_token_set
+from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
 
 SORTS = [(s.value.capitalize(), s) for s in ModelSortOrder]
@@ -235,6 +241,15 @@ class DiscoverScreen(AreaScreen):
         table = self.query_one("#discover-variants", DataTable)
         fit = details.variants[min(table.cursor_row, len(details.variants) - 1)]
         services = await self.ready()
+        refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
+        if refusal:
+            self.notify(escape(refusal), severity="error", timeout=12)
+            return
+        if fit.level is CompatibilityLevel.INCOMPATIBLE:
+            question = ConfirmDialog("It does not fit", does_not_fit_text(fit), "Download anyway")
+            if not await self.app.push_screen_wait(question):
+                self.notify(f"{escape(fit.variant.filename)} was not queued.")
+                return
         try:
             queued = await services.discovery.download(details.model, fit.variant)
         except (DownloadRequestError, RegistryError) as exc:

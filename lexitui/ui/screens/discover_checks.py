@@ -1,0 +1,31 @@
+"""What Discover says before it queues a download that would fail or could not run here."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from lexitui.domain.discovery import RemoteModel, VariantCompatibility
+from lexitui.domain.enums import ModelRegistryType
+from lexitui.ui.widgets.fit import short_size
+
+
+def gated_without_token(model: RemoteModel, *, has_token: bool) -> str | None:
+    """Why a download of ``model`` would be refused, or None when it may go ahead."""
+    if not model.gated or model.registry is not ModelRegistryType.HUGGING_FACE or has_token:
+        return None
+    page = model.repository or model.id
+    return (
+        f"Not queued: {model.id} is gated, and without a Hugging Face token the Hub refuses its "
+        f"files. Accept its license on its page ({page}), then set HF_TOKEN (or `token` under "
+        "[huggingface] in the config) and press d again."
+    )
+
+
+def does_not_fit_text(fit: VariantCompatibility) -> str:
+    """The confirm dialog's body (markup, external text escaped)."""
+    variant = fit.variant
+    reason = fit.reason or "the compatibility check says it cannot run on this machine"
+    return (
+        f"{escape(variant.filename)} ({short_size(variant.size_bytes)}) does not fit this "
+        f"machine: {escape(reason)}.\n\nDownload it anyway?"
+    )
