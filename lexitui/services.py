@@ -89,7 +89,7 @@ class Services:
             return Path((await registry.get(model_id)).path)
 
         backends = BackendManager(paths, bus, resolve_model=resolve)
-        return cls(
+        built = cls(
             paths=paths,
             config=config,
             bus=bus,
@@ -112,6 +112,8 @@ class Services:
             backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
         )
+        built.backends.follow_runtime(built.runtime.loaded_models)
+        return built
 
     @cached_property
     def storage(self) -> StorageManager:
