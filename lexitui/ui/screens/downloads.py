@@ -11,6 +11,7 @@ in a dialog on Enter).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from rich.markup import escape
 from textual import work
@@ -27,6 +28,8 @@ from lexitui.ui.screens.download_details import DownloadDetailsScreen, describe,
 from lexitui.ui.screens.download_hub_token import hub_token_set
 from lexitui.ui.widgets.fit import short_size
 
+# A running download's job reports these steps on the progress stream only.
+RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 # Lowest first: "+" moves a download one step right, "-" one step left.
 PRIORITIES = (DownloadPriority.LOW, DownloadPriority.NORMAL, DownloadPriority.HIGH)
 COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
@@ -137,11 +140,18 @@ class DownloadsScreen(AreaScreen):
 
     def _on_progress(self, event: DownloadProgressEvent) -> None:
         table = self.query_one(DataTable)
-        known = next((d for d in self.rows if d.id == event.download_id), None)
+        at = next((i for i, d in enumerate(self.rows) if d.id == event.download_id), None)
         self.live[event.download_id] = event
-        if known is None or event.download_id not in table.rows or known.status != event.status:
-            self.action_refresh()  # a new download or a change of status: rows move
+        if at is None or event.download_id not in table.rows:
+            self.action_refresh()  # a download this table has not shown yet
             return
+        # A pause or a job's own step (verifying, installing) changes the row in place; a
+        # start, an end or a failure also comes as a bus event, which rebuilds the table.
+        known = self.rows[at]
+        if known.status is not event.status:
+            self.rows[at] = replace(
+                known, status=event.status, downloaded_bytes=event.downloaded_bytes
+            )
         cells = {
             "Progress": progress_cell(event.downloaded_bytes, event.total_bytes),
             "Speed": speed_cell(event),
@@ -166,14 +176,14 @@ class DownloadsScreen(AreaScreen):
         table.clear()
         for d in self.rows:
             live = self.live.get(d.id) if d.status is DownloadStatus.DOWNLOADING else None
-            if live is not None and live.status is not d.status:
+            if live is not None and live.status not in RUNNING:
                 live = None  # from before a pause or a retry: its speed is no longer true
             done = live.downloaded_bytes if live is not None else d.downloaded_bytes
             table.add_row(
                 escape(d.model.id), escape(d.variant.filename),
                 progress_cell(done, d.total_bytes), speed_cell(live),
                 eta_cell(live.eta_seconds if live is not None else None),
-                status_cell(d.status), key=d.id,
+                status_cell(live.status if live is not None else d.status), key=d.id,
             )  # fmt: skip
         if self.rows:
             table.move_cursor(row=min(row, len(self.rows) - 1))
@@ -194,7 +204,9 @@ class DownloadsScreen(AreaScreen):
 
     def describe(self, download: ModelDownload) -> str:
         live = self.live.get(download.id)
-        return describe(download, live, has_token=hub_token_set(self.services.config))
+        # Only a failure's advice depends on the token: no lookup per progress event.
+        failed = download.status is DownloadStatus.FAILED
+        return describe(download, live, has_token=failed and hub_token_set(self.services.config))
 
     def _show_detail(self, download: ModelDownload | None) -> None:
         detail = self.query_one("#downloads-detail", Static)
