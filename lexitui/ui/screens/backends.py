@@ -125,13 +125,18 @@ class BackendsScreen(AreaScreen):
         if isinstance(event, RUNTIME_EVENTS):
             self.refresh_row(self.services.backends.managed.name)
 
+    def _serving(self) -> str | None:
+        """The managed engine's own model (kept after a stop, so asked only while it runs)."""
+        managed = self.services.backends.managed
+        return managed.model_id if managed.running else None
+
     def _index(self, name: str) -> int | None:
         return next((i for i, r in enumerate(self.reports) if r.name == name), None)
 
     def _put(self, report: BackendReport) -> None:
         """Show ``report`` in its row, or in a new row at the end for a backend not shown yet."""
         table = self.query_one(DataTable)
-        cells = row_cells(report, self.services.backends.managed.model_id)
+        cells = row_cells(report, self._serving())
         at = self._index(report.name)
         if at is None or report.name not in table.rows:
             self.reports.append(report)
@@ -162,12 +167,11 @@ class BackendsScreen(AreaScreen):
     async def action_refresh(self) -> None:
         services = await self.ready()
         self.reports = await services.backends.reports()
-        managed = services.backends.managed
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
         for r in self.reports:
-            table.add_row(*row_cells(r, managed.model_id), key=r.name)
+            table.add_row(*row_cells(r, self._serving()), key=r.name)
         if self.reports:
             table.move_cursor(row=min(row, len(self.reports) - 1))
 

@@ -8,6 +8,8 @@ from lexitui.domain.discovery import RemoteModel, VariantCompatibility
 from lexitui.domain.enums import ModelRegistryType
 from lexitui.ui.widgets.fit import short_size
 
+LEAD = "does not fit"
+
 
 def gated_without_token(model: RemoteModel, *, has_token: bool) -> str | None:
     """Why a download of ``model`` would be refused, or None when it may go ahead."""
@@ -24,7 +26,10 @@ def gated_without_token(model: RemoteModel, *, has_token: bool) -> str | None:
 def does_not_fit_text(fit: VariantCompatibility) -> str:
     """The confirm dialog's body (markup, external text escaped)."""
     variant = fit.variant
-    reason = fit.reason or "the compatibility check says it cannot run on this machine"
+    reason = (fit.reason or "").strip().rstrip(".")
+    if reason.lower().startswith(LEAD):  # the verdict's own words, said once
+        reason = reason[len(LEAD) :].lstrip(" :;,")
+    reason = reason or "the compatibility check says it cannot run here"
     return (
         f"{escape(variant.filename)} ({short_size(variant.size_bytes)}) does not fit this "
         f"machine: {escape(reason)}.\n\nDownload it anyway?"

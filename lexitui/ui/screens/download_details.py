@@ -81,19 +81,22 @@ def describe(
 ) -> str:
     """Rich markup (external text escaped) for one download, every line complete."""
     source = download.variant.download_url
+    # What to do first: on a small terminal the pane may not show the end of a long error.
     lines = [
         f"[b]{escape(download.model.id)}[/b] · {escape(download.variant.filename)} · "
         f"{download.status.value}",
-        f"Source: {escape(shown_url(source)) if source else 'unknown'}",
-        f"Bytes: {bytes_line(download, live)} · attempts: {attempts_line(download)}",
+        f"[b]What to do:[/b] {escape(advice(download, has_token=has_token))}",
     ]
-    if download.error:
-        label = "Error" if download.status is DownloadStatus.FAILED else "Last error"
-        lines.append(f"[red]{label}:[/] {escape(download.error)}")
     running = live is not None and live.status is DownloadStatus.DOWNLOADING
     if running and live is not None and live.message and live.message != live.status.value:
         lines.append(f"Now: {escape(live.message)}")  # "retry 1 in 2 s: ..."
-    lines.append(f"[b]What to do:[/b] {escape(advice(download, has_token=has_token))}")
+    if download.error:
+        label = "Error" if download.status is DownloadStatus.FAILED else "Last error"
+        lines.append(f"[red]{label}:[/] {escape(download.error)}")
+    lines += [
+        f"Bytes: {bytes_line(download, live)} · attempts: {attempts_line(download)}",
+        f"Source: {escape(shown_url(source)) if source else 'unknown'}",
+    ]
     return "\n".join(lines)
 
 
