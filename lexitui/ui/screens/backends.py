@@ -138,9 +138,11 @@ class BackendsScreen(AreaScreen):
         table = self.query_one(DataTable)
         cells = row_cells(report, self._serving())
         at = self._index(report.name)
-        if at is None or report.name not in table.rows:
+        if at is None:
             self.reports.append(report)
             table.add_row(*cells, key=report.name)
+        elif report.name not in table.rows:  # the table is being rebuilt: that shows it
+            self.reports[at] = report
         else:
             self.reports[at] = report
             for column, value in zip(COLUMNS, cells, strict=True):
