@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -16,7 +17,7 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
-from tests.fakes.hub_server import FakeHub
+from tests.fakes.hub_server import GRANTED_TOKEN, FakeHub
 from tests.ui.hardware_machine import until
 from tests.ui.test_discover_screen import _app, _cells, open_discover, search_for
 
@@ -92,3 +93,24 @@ async def test_a_variant_that_does_not_fit_asks_before_it_is_queued(
             screen.details.variants[too_big].variant.filename
         ]
         await app.services.download_manager.cancel_download(queued[0].id)
+
+
+async def test_a_gated_model_with_a_token_is_queued(
+    hub: FakeHub, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.repos[TINY_REPO].gated = "auto"
+    hub.repos[TINY_REPO].granted_users = {hub.tokens[GRANTED_TOKEN]}
+    monkeypatch.setenv("HF_TOKEN", GRANTED_TOKEN)
+    app = _app(paths, tmp_path)
+    async with app.run_test(size=(140, 45), notifications=True) as pilot:
+        screen, _ = await open_discover(app, pilot)
+        await show_variants(screen, pilot, "tiny-random", TINY_REPO)
+        variants = screen.query_one("#discover-variants", DataTable)
+        await until(lambda: variants.row_count >= 1)
+        await pilot.press("v", "d")
+        await until(lambda: any("Queued" in m for m in messages(app)), seconds=20)
+        assert not any("gated" in m for m in messages(app))
+        queued = await all_downloads(app)
+        assert len(queued) == 1
+        finished = await app.services.download_manager.wait(queued[0].id)
+        assert finished.error is None, finished.error
