@@ -2,13 +2,12 @@
 
 A thin view over ``BackendManager``: the table is rebuilt from ``reports()`` (one health probe per
 backend) and refreshed whenever the status stream reports a transition. Text from a backend is
-escaped by the backend layer and again by Rich markup escaping here, so it can never style or
-move the terminal.
+escaped by the backend layer and shown through ``lexitui.ui.text`` here, so it can never style
+or move the terminal.
 """
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +18,7 @@ from lexitui.domain.backends import BackendReport
 from lexitui.domain.enums import BackendStatus
 from lexitui.events import Event
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.text import markup_safe
 
 STATUS_STYLE = {
     BackendStatus.RUNNING: "green",
@@ -83,13 +83,13 @@ class BackendsScreen(AreaScreen):
         for r in self.reports:
             latency = "" if r.health.latency_ms is None else f"{r.health.latency_ms:.0f} ms"
             models = "" if r.model_count is None else str(r.model_count)
-            name = f"{escape(r.name)}{' ★' if r.preferred else ''}"
+            name = f"{markup_safe(r.name)}{' ★' if r.preferred else ''}"
             reason = r.health.message
             if r.managed and r.health.up and managed.model_id:
                 reason = f"serving {managed.model_id}; {reason}"
             table.add_row(
-                name, status_cell(r), escape(r.endpoint or "-"), latency, models,
-                escape(reason),
+                name, status_cell(r), markup_safe(r.endpoint or "-"), latency, models,
+                markup_safe(reason),
                 key=r.name,
             )  # fmt: skip
         if self.reports:
@@ -105,13 +105,13 @@ class BackendsScreen(AreaScreen):
         report = self.selected()
         if report is not None:
             self.query_one("#backends-detail", Static).update(
-                f"[b]{escape(report.name)}[/b] ({report.type.value}"
-                f"{', ' + escape(report.version) if report.version else ''}) "
-                f"{status_cell(report)}: {escape(report.health.message or 'no message')}"
+                f"[b]{markup_safe(report.name)}[/b] ({report.type.value}"
+                f"{', ' + markup_safe(report.version) if report.version else ''}) "
+                f"{status_cell(report)}: {markup_safe(report.health.message or 'no message', 600)}"
             )
 
     def _say(self, message: str, error: bool = False) -> None:
-        self.notify(escape(message), severity="error" if error else "information")
+        self.notify(markup_safe(message, 600), severity="error" if error else "information")
 
     @work(exclusive=True, group="backends-managed")
     async def action_start_managed(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +19,7 @@ from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.events import Event
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fit import short_size
 
 # Lowest first: "+" moves a download one step right, "-" one step left.
@@ -60,7 +60,7 @@ def eta_cell(seconds: float | None) -> str:
 
 
 def status_cell(status: DownloadStatus, error: str | None = None) -> str:
-    text = status.value + (f": {escape(error)}" if error else "")
+    text = status.value + (f": {markup_safe(error, 600)}" if error else "")
     style = STATUS_STYLE.get(status)
     return f"[{style}]{text}[/]" if style else text
 
@@ -139,7 +139,7 @@ class DownloadsScreen(AreaScreen):
         table.clear()
         for d in self.rows:
             table.add_row(
-                escape(d.model.id), escape(d.variant.filename),
+                markup_safe(d.model.id), markup_safe(d.variant.filename),
                 progress_cell(d.downloaded_bytes, d.total_bytes), "", "",
                 status_cell(d.status, d.error), key=d.id,
             )  # fmt: skip
@@ -175,7 +175,7 @@ class DownloadsScreen(AreaScreen):
         try:
             await actions[verb](download_id)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(markup_safe(str(exc), 600), severity="error")
         self.action_refresh()
 
     def action_pause(self) -> None:
@@ -203,7 +203,7 @@ class DownloadsScreen(AreaScreen):
         try:
             changed = await manager.set_priority(download_id, priority)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(markup_safe(str(exc), 600), severity="error")
             return
-        self.notify(f"{escape(changed.variant.filename)}: {priority.value} priority")
+        self.notify(f"{markup_safe(changed.variant.filename)}: {priority.value} priority")
         self.action_refresh()

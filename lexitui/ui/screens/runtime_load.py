@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.gguf.text import safe_text
+from lexitui.domain.text import safe_text
 from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
 
