@@ -33,6 +33,16 @@ def hostile_name(tag: str) -> str:
     return f"[b]{tag}[/b][$accent]\x9b2J\x9d0;PWNED\x9c\u202eRTL\u2066"
 
 
+def hostile_file_name(tag: str) -> str:
+    """A file name on disk (no "/") with markup, C1 controls and bidi overrides."""
+    return f"[$accent][b]{tag}\x9b2J\x9d0;PWNED\x9c\u202eRTL\u2066"
+
+
+def shown_file_name(tag: str) -> str:
+    """What a safe screen shows of ``hostile_file_name(tag)``."""
+    return f"[$accent][b]{tag}\\x9b2J\\x9d0;PWNED"
+
+
 def shown_tag(tag: str) -> str:
     """What a safe screen shows of ``hostile(tag)``'s start: both kinds of tag, as text."""
     return f"[b]{tag}[/b][$"
