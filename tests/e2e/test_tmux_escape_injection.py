@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.hub_repos_hostile import hostile_card_repo, hostile_id_repo
-from tests.fakes.hub_server import default_repos
-from tests.ui.hostile_text import hostile, hostile_name
+from tests.ui.hostile_hub import hostile_repos
 
 from .hub_thread import hub_in_thread
 from .tmux import TmuxSession
@@ -24,8 +22,7 @@ TITLE = "title-before-discover"
 
 
 def test_hostile_repo_leaves_title_clipboard_and_screen_intact(lexitui_home: Path) -> None:
-    repos = [hostile_id_repo(hostile), hostile_card_repo(hostile, hostile_name), *default_repos()]
-    with hub_in_thread(repos) as hub_url:
+    with hub_in_thread(hostile_repos()) as hub_url:
         term = TmuxSession(160, 48, lexitui_home, env={"HF_ENDPOINT": hub_url})
         try:
             # Let programs set the title and the clipboard, as many users' tmux does.

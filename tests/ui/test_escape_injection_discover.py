@@ -3,33 +3,21 @@ no markup from a model card is interpreted."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from textual.widgets import DataTable, Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.ui.screens.discover import DiscoverScreen
-from tests.fakes.hub_repos_hostile import CARD_REPO, hostile_card_repo, hostile_id_repo
-from tests.fakes.hub_server import FakeHub, default_repos
+from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)
 from tests.ui.hostile_text import (
     assert_shown_as_text,
     assert_terminal_safe,
-    hostile,
-    hostile_name,
 )
-
-
-@pytest_asyncio.fixture
-async def hostile_hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeHub]:
-    repos = [hostile_id_repo(hostile), hostile_card_repo(hostile, hostile_name), *default_repos()]
-    async with FakeHub(repos) as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.base_url)
-        yield fake
 
 
 def _app(paths: Paths, tmp_path: Path) -> LexituiApp:
@@ -37,9 +25,8 @@ def _app(paths: Paths, tmp_path: Path) -> LexituiApp:
     return LexituiApp(build_services(paths, tmp_path / "root", "nvml_0_gpus.json", machine=machine))
 
 
-async def test_hostile_repo_text_is_shown_as_text(
-    hostile_hub: FakeHub, paths: Paths, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("hostile_hub")
+async def test_hostile_repo_text_is_shown_as_text(paths: Paths, tmp_path: Path) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.press("4")
