@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Static
+from textual.widgets import SelectionList, Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.ui.screens.hardware import HardwareScreen
+from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
 from tests.ui.hardware_machine import FIXTURES, build_services, until
 from tests.ui.hostile_text import (
     ATTACK,
@@ -59,4 +60,12 @@ async def test_hardware_names_are_shown_as_text(paths: Paths, tmp_path: Path) ->
         # The GPU card's title, its driver line and process list; the system panel's CPU.
         assert_shown_as_text(app, "CPU", "GPU", "DRIVER")
         assert "[$accent]PROC\\x1b]0;PWNED" in screen_text(app)
+
+        # The settings dialog lists the GPUs by name.
+        await pilot.press("s")
+        await until(lambda: isinstance(app.screen, HardwareSettingsScreen))
+        await pilot.pause()
+        gpus = app.screen.query_one("#hws-gpus", SelectionList)
+        assert "[b]GPU[/b][$accent]\\x1b]0;PWNED" in str(gpus.get_option_at_index(0).prompt)
+        assert_terminal_safe(app)
         assert_terminal_safe(app)
