@@ -96,4 +96,4 @@ def assert_shown_as_text(app: App[object], *tags: str) -> None:
     # Control characters are shown as escapes where a field is sanitised: one that the last-line
     # filter had to drop (an OSC without its visible ESC) is a field that skipped the sanitiser.
     dropped = re.search(r"(?<!\\x1b)\]0;PWNED", text)
-    assert dropped is None, f"a control character was dropped, not shown, on:\n{text}"
+    assert dropped is None, f"a control character is not shown as an escape on:\n{text}"

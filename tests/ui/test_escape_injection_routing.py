@@ -1,4 +1,4 @@
-"""Routed requests whose model, reason and cloud error carry hostile text are shown as text on
+"""Routed requests whose provider, model, reason and cloud error carry hostile text are shown as text on
 the Routing screen's decision log and the Dashboard's live requests."""
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ async def test_routed_requests_are_shown_as_text(
         answered = cloud_record(now - timedelta(seconds=2))
         await rows.add(replace(answered, model_id=hostile("MODEL"), reason=hostile("REASON")))
         failed = cloud_record(now - timedelta(seconds=1), success=False)
-        await rows.add(replace(failed, error=hostile("CLOUDERROR")))
+        await rows.add(
+            replace(failed, provider_id=hostile("PROVIDER"), error=hostile("CLOUDERROR"))
+        )
 
-        # The Dashboard's live requests name the model.
+        # The Dashboard's live requests name the provider and the model.
         live = app.screen.query_one("#dash-requests", DataTable)
         await until(lambda: live.row_count == 2)
         await pilot.pause()
-        assert_shown_as_text(app, "MODEL")
+        assert_shown_as_text(app, "MODEL", "PROVIDER")
         assert_terminal_safe(app)
 
         await pilot.press("8")
@@ -45,5 +47,5 @@ async def test_routed_requests_are_shown_as_text(
         log = screen.query_one("#routing-log", DataTable)
         await until(lambda: log.row_count == 2)
         await pilot.pause()
-        assert_shown_as_text(app, "MODEL", "REASON", "CLOUDERROR")
+        assert_shown_as_text(app, "MODEL", "REASON", "CLOUDERROR", "PROVIDER")
         assert_terminal_safe(app)
