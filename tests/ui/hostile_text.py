@@ -93,7 +93,7 @@ def assert_shown_as_text(app: App[object], *tags: str) -> None:
     text = screen_text(app)
     missing = [tag for tag in tags if shown_tag(tag) not in text]
     assert not missing, f"{missing} not shown literally on:\n{text}"
-    # Control characters are shown as escapes where a field is sanitised: one that the last-line
-    # filter had to drop (an OSC without its visible ESC) is a field that skipped the sanitiser.
+    # Control characters are shown as escapes where a field is sanitised: an OSC without its
+    # visible ESC (raw, or dropped by the last-line filter) is a field that skipped the sanitiser.
     dropped = re.search(r"(?<!\\x1b)\]0;PWNED", text)
     assert dropped is None, f"a control character is not shown as an escape on:\n{text}"

@@ -1,5 +1,5 @@
-"""Routed requests whose provider, model, reason and cloud error carry hostile text are shown as text on
-the Routing screen's decision log and the Dashboard's live requests."""
+"""Routed requests whose provider, model, reason and cloud error carry hostile text are shown as
+text on the Routing screen's decision log and the Dashboard's live requests."""
 
 from __future__ import annotations
 
