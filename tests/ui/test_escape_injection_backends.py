@@ -1,8 +1,9 @@
-"""Backends: what a server says about itself (Ollama's version) and a custom endpoint's error are
-shown as text in the table and the detail line."""
+"""Backends: what a server says about itself (Ollama's version) is shown as text in the table,
+the detail line and ``lexitui backends``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,6 +11,7 @@ import pytest_asyncio
 from textual.widgets import DataTable, Static
 
 from lexitui.app import LexituiApp
+from lexitui.backends.cli import main
 from lexitui.ui.screens.backends import BackendsScreen
 from tests.fakes.ollama_server import FakeOllama
 from tests.ui.hardware_machine import until
@@ -44,3 +46,18 @@ async def test_what_a_backend_says_is_shown_as_text() -> None:
         await pilot.pause()
         assert_shown_as_text(app, "VERSION")
         assert_terminal_safe(app)
+
+
+def test_the_backends_command_prints_a_hostile_version_as_text(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeOllama(None)
+    fake.version = hostile("VERSION")
+    monkeypatch.setenv("OLLAMA_HOST", asyncio.run(fake.start()))
+    try:
+        assert main(["backends"]) == 0
+    finally:
+        asyncio.run(fake.stop())
+    out = capsys.readouterr().out
+    assert "version [b]VERSION[/b][$accent]\\x1b]0;PWNED\\x07" in out
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in out)
