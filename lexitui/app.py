@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from lexitui.areas import AREAS
@@ -25,6 +26,7 @@ from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.screens.dashboard import DashboardScreen
 from lexitui.ui.screens.not_built import NotBuiltScreen
 from lexitui.ui.style_paths import style
+from lexitui.ui.text import ControlCharacterFilter
 
 # Start-up failures a user can fix (a broken config, a database from a newer release).
 USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
@@ -114,6 +116,12 @@ class LexituiApp(App[None]):
         self.services_ready = asyncio.Event()
         self._starting: asyncio.Task[None] | None = None
         self._keymap: dict[str, str] = {}
+        self._control_filter = ControlCharacterFilter()
+
+    def get_line_filters(self) -> list[LineFilter]:
+        # Every widget's lines pass here on their way to the terminal: outside text that a
+        # screen forgot to sanitise still cannot send a control sequence.
+        return [self._control_filter, *super().get_line_filters()]
 
     def on_mount(self) -> None:
         self._keymap = {str(k): str(v) for k, v in self.services.config.get("keys", {}).items()}

@@ -6,7 +6,8 @@ A transition updates its own row at once from the event, then that row is descri
 the last known health (no new probe, so a check never triggers another); each health check
 refreshes its row's latency; a model loaded or unloaded in the Runtime area updates the managed
 engine's row; an endpoint added here gets its row at once. Text from a backend is escaped by the
-backend layer and again by Rich markup escaping here, so it can never style or move the terminal.
+backend layer and shown through ``lexitui.ui.text`` here, so it can never style or move the
+terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,6 +33,7 @@ from lexitui.events import (
     ModelUnloaded,
 )
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.text import markup_safe
 
 RUNTIME_EVENTS = (ModelLoaded, ModelUnloaded, ModelLoadStarted, ModelLoadFailed)
 COLUMNS = ("Name", "Status", "Endpoint", "Latency", "Models", "Reason")
@@ -58,13 +59,13 @@ def latency_cell(health: BackendHealth) -> str:
 
 def row_cells(report: BackendReport, serving: str | None) -> tuple[str, ...]:
     models = "" if report.model_count is None else str(report.model_count)
-    name = f"{escape(report.name)}{' ★' if report.preferred else ''}"
+    name = f"{markup_safe(report.name)}{' ★' if report.preferred else ''}"
     reason = report.health.message
     if serving and report.managed and report.health.up and serving not in reason:
         reason = f"serving {serving}; {reason}"
     return (
-        name, status_cell(report), escape(report.endpoint or "-"), latency_cell(report.health),
-        models, escape(reason),
+        name, status_cell(report), markup_safe(report.endpoint or "-"), latency_cell(report.health),
+        models, markup_safe(reason, 600),
     )  # fmt: skip
 
 
@@ -190,13 +191,13 @@ class BackendsScreen(AreaScreen):
 
     def _show_detail(self, report: BackendReport) -> None:
         self.query_one("#backends-detail", Static).update(
-            f"[b]{escape(report.name)}[/b] ({report.type.value}"
-            f"{', ' + escape(report.version) if report.version else ''}) "
-            f"{status_cell(report)}: {escape(report.health.message or 'no message')}"
+            f"[b]{markup_safe(report.name)}[/b] ({report.type.value}"
+            f"{', ' + markup_safe(report.version) if report.version else ''}) "
+            f"{status_cell(report)}: {markup_safe(report.health.message or 'no message', 600)}"
         )
 
     def _say(self, message: str, error: bool = False) -> None:
-        self.notify(escape(message), severity="error" if error else "information")
+        self.notify(markup_safe(message, 600), severity="error" if error else "information")
 
     @work(exclusive=True, group="backends-managed")
     async def action_start_managed(self) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from lexitui.domain.discovery import RemoteModel, VariantCompatibility
 from lexitui.domain.enums import ModelRegistryType
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fit import short_size
 
 LEAD = "does not fit"
@@ -31,6 +30,6 @@ def does_not_fit_text(fit: VariantCompatibility) -> str:
         reason = reason[len(LEAD) :].lstrip(" :;,")
     reason = reason or "the compatibility check says it cannot run here"
     return (
-        f"{escape(variant.filename)} ({short_size(variant.size_bytes)}) does not fit this "
-        f"machine: {escape(reason)}.\n\nDownload it anyway?"
+        f"{markup_safe(variant.filename)} ({short_size(variant.size_bytes)}) does not fit this "
+        f"machine: {markup_safe(reason, 600)}.\n\nDownload it anyway?"
     )

@@ -8,7 +8,6 @@ request needs a token, a full disk needs space, a vanished file needs another va
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -19,6 +18,7 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.http_status import shown_url
 from lexitui.downloads.records import DownloadProgressEvent
+from lexitui.ui.text import markup_safe
 
 TOKEN_HELP = (
     "set HF_TOKEN to a Hugging Face token of an account that accepted the model's license "
@@ -83,19 +83,19 @@ def describe(
     source = download.variant.download_url
     # What to do first: on a small terminal the pane may not show the end of a long error.
     lines = [
-        f"[b]{escape(download.model.id)}[/b] · {escape(download.variant.filename)} · "
+        f"[b]{markup_safe(download.model.id)}[/b] · {markup_safe(download.variant.filename)} · "
         f"{download.status.value}",
-        f"[b]What to do:[/b] {escape(advice(download, has_token=has_token))}",
+        f"[b]What to do:[/b] {markup_safe(advice(download, has_token=has_token), 600)}",
     ]
     running = live is not None and live.status is DownloadStatus.DOWNLOADING
     if running and live is not None and live.message and live.message != live.status.value:
-        lines.append(f"Now: {escape(live.message)}")  # "retry 1 in 2 s: ..."
+        lines.append(f"Now: {markup_safe(live.message, 600)}")  # "retry 1 in 2 s: ..."
     if download.error:
         label = "Error" if download.status is DownloadStatus.FAILED else "Last error"
-        lines.append(f"[red]{label}:[/] {escape(download.error)}")
+        lines.append(f"[red]{label}:[/] {markup_safe(download.error, 600)}")
     lines += [
         f"Bytes: {bytes_line(download, live)} · attempts: {attempts_line(download)}",
-        f"Source: {escape(shown_url(source)) if source else 'unknown'}",
+        f"Source: {markup_safe(shown_url(source)) if source else 'unknown'}",
     ]
     return "\n".join(lines)
 

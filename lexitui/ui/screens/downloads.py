@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +25,7 @@ from lexitui.events import Event, ModelDownloadProgress
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.download_details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.screens.download_hub_token import hub_token_set
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fit import short_size
 
 # A running download's job reports these steps on the progress stream only.
@@ -180,7 +180,7 @@ class DownloadsScreen(AreaScreen):
                 live = None  # from before a pause or a retry: its speed is no longer true
             done = live.downloaded_bytes if live is not None else d.downloaded_bytes
             table.add_row(
-                escape(d.model.id), escape(d.variant.filename),
+                markup_safe(d.model.id), markup_safe(d.variant.filename),
                 progress_cell(done, d.total_bytes), speed_cell(live),
                 eta_cell(live.eta_seconds if live is not None else None),
                 status_cell(live.status if live is not None else d.status), key=d.id,
@@ -239,11 +239,11 @@ class DownloadsScreen(AreaScreen):
             "retry": (manager.retry_download, "Retrying"),
         }
         action, done = actions[verb]
-        name = escape(download.variant.filename)
+        name = markup_safe(download.variant.filename)
         try:
             await action(download.id)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(f"Cannot {verb} {name}: {escape(str(exc))}", severity="error")
+            self.notify(f"Cannot {verb} {name}: {markup_safe(str(exc), 600)}", severity="error")
         else:
             self.notify(f"{done} {name}.")
             retried_without_token = (
@@ -284,7 +284,7 @@ class DownloadsScreen(AreaScreen):
         try:
             changed = await manager.set_priority(download_id, priority)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(markup_safe(str(exc), 600), severity="error")
             return
-        self.notify(f"{escape(changed.variant.filename)}: {priority.value} priority")
+        self.notify(f"{markup_safe(changed.variant.filename)}: {priority.value} priority")
         self.action_refresh()

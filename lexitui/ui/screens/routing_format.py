@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from lexitui.ui.screens.runtime_format import measured, shown
+from lexitui.ui.text import plain
 from lexitui.ui.widgets.usage_bar import usage_bar
 
 if TYPE_CHECKING:  # records only: the dashboard imports this module before its first paint
@@ -74,7 +75,7 @@ def log_row(
 ) -> tuple[str | Text, ...]:
     """One decision-log row: when, what, where, how it went and why."""
     reason = f"failed: {record.error}" if not record.success and record.error else record.reason
-    provider = Text(record.provider_id, style="red" if not record.success else "")
+    provider = plain(record.provider_id, 40, style="red" if not record.success else "")
     return (
         clock(record, today),
         label(record.task.value),
@@ -95,17 +96,17 @@ def live_row(record: RoutedRequestRecord, today: date | None = None) -> tuple[st
 
 def provider_row(row: ProviderRow) -> tuple[str | Text, ...]:
     available = (
-        Text(f"yes: {row.reason}", style="green")
+        plain(f"yes: {row.reason}", 300, style="green")
         if row.available
-        else Text(f"no: {row.reason}", style="yellow")
+        else plain(f"no: {row.reason}", 300, style="yellow")
     )
     return (
-        row.id,
-        row.kind,
+        shown(row.id, 40),
+        shown(row.kind, 40),
         shown(row.model or "-", 32),
         row.key_source,
         available,
-        Text(row.cooling, style="yellow") if row.cooling else "-",
+        plain(row.cooling, 300, style="yellow") if row.cooling else "-",
     )
 
 

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -34,6 +33,7 @@ from lexitui.runtime.errors import GenerationError, NoModelLoaded
 from lexitui.store import StoreError
 from lexitui.store.conversations import Conversation, ConversationNotFound, ConversationRows
 from lexitui.ui.screens.runtime_format import finished_stats, model_text, shown, streaming_stats
+from lexitui.ui.text import escape_markup
 
 if TYPE_CHECKING:
     from lexitui.services import Services
@@ -129,7 +129,7 @@ class ChatPane(Vertical):
     async def _show(self, message: LocalChatMessage) -> Markdown | None:
         log = self.query_one("#chat-log", VerticalScroll)
         if message.role is ChatRole.USER:
-            text = escape(model_text(message.content))
+            text = escape_markup(model_text(message.content))
             await log.mount(Static(f"[b]You:[/b] {text}", classes="user-message"))
             log.scroll_end(animate=False)
             return None
@@ -297,5 +297,5 @@ class ChatPane(Vertical):
         try:
             return await write
         except SAVE_ERRORS as exc:
-            self.notify(f"The chat could not be saved: {exc}", severity="error")
+            self.notify(f"The chat could not be saved: {shown(str(exc), 600)}", severity="error")
             return None
