@@ -31,6 +31,7 @@ from lexitui.domain.routing import (
 )
 from lexitui.routing.electricity import energy_cost
 from lexitui.routing.errors import RoutingError
+from lexitui.routing.money import usd
 from lexitui.routing.prices import PriceBook
 from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.tokens import estimate_tokens
@@ -292,9 +293,9 @@ def _rationale(option: _Option, goal: OptimizationGoal) -> str:
     if cost is None:
         cost_text = "cost unknown"
     elif option.cost.is_local:
-        cost_text = f"cost ~{_money(cost)} in electricity"
+        cost_text = f"cost ~{usd(cost)} in electricity"
     else:
-        cost_text = f"cost ~{_money(cost)}"
+        cost_text = f"cost ~{usd(cost)}"
     latency = option.performance.expected_latency
     if latency is None:
         latency_text = "latency unknown"
@@ -306,8 +307,3 @@ def _rationale(option: _Option, goal: OptimizationGoal) -> str:
         f"{goal.value}: {option.provider.provider_id} ({where}, {option.model}): {cost_text}, "
         f"{latency_text}, quality {option.quality:.2f}"
     )
-
-
-def _money(amount: Decimal) -> str:
-    # Per-request prices are often fractions of a cent: show significant digits, not zeros.
-    return f"${amount:.4f}" if amount >= Decimal("0.01") else f"${amount:.2g}"
