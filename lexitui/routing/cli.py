@@ -97,7 +97,11 @@ async def cmd_route(args: argparse.Namespace) -> int:
             if args.json:
                 print(
                     json.dumps(
-                        {"decision": to_json(routed.decision), "fallbacks": list(routed.fallbacks)},
+                        {
+                            "decision": to_json(routed.decision),
+                            "fallbacks": list(routed.fallbacks),
+                            "task": routed.task.value,
+                        },
                         indent=2,
                     )
                 )
@@ -108,6 +112,7 @@ async def cmd_route(args: argparse.Namespace) -> int:
                     routed.decision.reason,
                     routed.fallbacks,
                 )
+                print(f"task:     {routed.task.value}")
             return 0
         text = ""
         finished: list[RoutedRequestRecord] = []  # this request's record, whoever else writes

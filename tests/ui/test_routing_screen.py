@@ -97,7 +97,7 @@ async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
         said = text(screen, "#routing-decision")
         assert "→ openai · gpt-4o-mini" in said
         assert "local model unavailable: no model is loaded" in said
-        assert "strategy prefer local, task chat" in said
+        assert "strategy prefer local, task creative writing" in said  # read from the prompt
         assert "Estimated cost: $" in said
         await pilot.press("escape")  # leaves the input: number keys switch areas again
         assert not prompt.has_focus
