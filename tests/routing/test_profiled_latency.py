@@ -32,7 +32,7 @@ async def test_the_profilers_measured_speed_gives_the_local_latency(tmp_path: Pa
             RoutedRequestRows(store),
             lambda _id: None,
             lambda _id: 0.5,
-            lambda _model: None,  # the engine has served nothing yet this session
+            lambda _model: None,  # the engine has served nothing since it was loaded
             profiles=profiles.all,
         )
         before = optimizer.expected_latency("local", "smollm2", 100)
