@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -124,6 +125,27 @@ async def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that goes away (``| head``) ends it quietly."""
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            # Flush here, inside the handler: a failed flush at interpreter exit would print
+            # "Exception ignored ... BrokenPipeError" after we had already returned.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        stop_writing_to_stdout()
+        return 1
+
+
+def stop_writing_to_stdout() -> None:
+    """Point stdout at the null device so the final flush at exit has nowhere to fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,6 +9,7 @@ The calls are synchronous; async callers use ``asyncio.to_thread``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,6 +25,9 @@ from lexitui.gguf.text import safe_text
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes \*/(\d+)")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# The whole read, every request and redirect together: per-read timeouts alone let a server
+# that sends one byte every few seconds hold the reader for as long as it likes.
+DEFAULT_DEADLINE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,16 @@ class HttpRangeSource:
     so we never download the model (checklist D1's cousin).
     """
 
-    def __init__(self, client: httpx.Client, url: str, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        url: str,
+        headers: Mapping[str, str],
+        deadline_s: float | None = None,
+    ) -> None:
         self._client = client
+        self._deadline_s = deadline_s
+        self._deadline = None if deadline_s is None else time.monotonic() + deadline_s
         self._url = url
         self._headers = {**headers, "Accept-Encoding": "identity"}
         self._size: int | None = None
@@ -99,14 +111,48 @@ class HttpRangeSource:
                 return self._read_whole(offset, size)
             return self._read_range(offset, size)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            if self._past_deadline():
+                raise self._deadline_error() from None
             reason = safe_text(str(exc) or type(exc).__name__)
             raise GgufError(f"cannot fetch {display_url(self._url)}: {reason}") from exc
 
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    def _deadline_error(self) -> GgufError:
+        return GgufError(
+            f"cannot fetch {display_url(self._url)}: no complete header within "
+            f"{self._deadline_s:g} s (the server is too slow)"
+        )
+
+    def _check_deadline(self) -> None:
+        if self._past_deadline():
+            raise self._deadline_error()
+
+    def _timeout(self) -> httpx.Timeout | httpx._client.UseClientDefault:
+        """This request's timeouts: the client's, each cut to the time left before the deadline."""
+        if self._deadline is None:
+            return httpx.USE_CLIENT_DEFAULT
+        left = max(0.001, self._deadline - time.monotonic())
+        base = self._client.timeout
+
+        def cut(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cut(base.connect),
+            read=cut(base.read),
+            write=cut(base.write),
+            pool=cut(base.pool),
+        )
+
     def _read_range(self, offset: int, size: int) -> bytes:
+        self._check_deadline()
         request = self._client.build_request(
             "GET",
             self._url,
             headers={**self._headers, "Range": f"bytes={offset}-{offset + size - 1}"},
+            timeout=self._timeout(),
         )
         response = self._client.send(request, stream=True, follow_redirects=True)
         self.requests += 1
@@ -151,6 +197,7 @@ class HttpRangeSource:
         pieces: list[bytes] = []
         got = 0
         for piece in response.iter_raw():
+            self._check_deadline()
             got += len(piece)
             self.bytes_fetched += len(piece)
             if got > expected:
@@ -196,6 +243,7 @@ class HttpRangeSource:
         out = bytearray()
         while len(out) < size:
             if not self._whole_pending:
+                self._check_deadline()
                 piece = next(self._whole_chunks, b"")
                 if not piece:
                     break  # end of the file
@@ -222,16 +270,18 @@ def read_remote_header(
     first_chunk: int = 64 * KIB,
     max_chunk: int = 4 * MIB,
     limits: GgufLimits = DEFAULT_LIMITS,
+    deadline_s: float | None = DEFAULT_DEADLINE_S,
 ) -> RemoteHeader:
     """Parse and validate the header of the GGUF file at ``url`` with growing Range requests.
 
     Bytes fetched stay under the header size plus one request (``max_chunk`` at most). Every
-    failure (HTTP status, network, bad reply, bad file) is a GgufError with a one-line message.
+    failure (HTTP status, network, bad reply, bad file, ``deadline_s`` passed) is a GgufError
+    with a one-line message.
     """
     own_client = client is None
     http = client or httpx.Client(follow_redirects=True, timeout=DEFAULT_TIMEOUT)
     try:
-        with HttpRangeSource(http, url, headers or {}) as source:
+        with HttpRangeSource(http, url, headers or {}, deadline_s) as source:
             header = parse_header(source, limits=limits, first_read=first_chunk, max_read=max_chunk)
     finally:
         if own_client:

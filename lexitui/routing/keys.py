@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from lexitui.config import ConfigError
 from lexitui.routing.settings import ProviderSettings
 
 KEYS_FILE = "keys.toml"
@@ -95,8 +96,20 @@ class KeyStore:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             # tomllib's messages give a position, never the text there, so no key leaks.
-            raise ValueError(f"{self.path} is not valid TOML ({exc}); fix or delete it") from None
-        return {str(k): v for k, v in data.items() if isinstance(v, str)}
+            raise ConfigError(
+                f'not valid TOML ({exc}); expected lines like openai = "sk-..."; '
+                "fix or delete the file",
+                self.path,
+            ) from None
+        for provider_id, value in data.items():
+            if not isinstance(value, str):
+                # The value is never quoted: it may be a key typed without its quotes.
+                raise ConfigError(
+                    f"{provider_id} must be a quoted string (the API key), "
+                    f"not a {type(value).__name__}",
+                    self.path,
+                )
+        return {str(k): v for k, v in data.items()}
 
     def _write(self, keys: dict[str, str]) -> None:
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)

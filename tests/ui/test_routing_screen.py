@@ -97,7 +97,7 @@ async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
         said = text(screen, "#routing-decision")
         assert "→ openai · gpt-4o-mini" in said
         assert "local model unavailable: no model is loaded" in said
-        assert "strategy prefer local, task chat" in said
+        assert "strategy prefer local, task creative writing" in said  # read from the prompt
         assert "Estimated cost: $" in said
         await pilot.press("escape")  # leaves the input: number keys switch areas again
         assert not prompt.has_focus
@@ -136,17 +136,17 @@ async def test_the_decision_log_is_live_and_budgets_show_spend(
         await service.recorder.rows.add(first)
         service.records.on_next(first)
         await until(lambda: len(rows(screen, "#routing-log")) == 1, 2)
-        assert "local, saved $0.0200" in rows(screen, "#routing-log")[0]
+        assert "local, saved $0.02" in rows(screen, "#routing-log")[0]
 
         # Rows another process (lexitui serve) wrote: the poll finds them.
         await service.recorder.rows.add(cloud_record(now, cost="0.25"))
         await service.recorder.rows.add(cloud_record(now - timedelta(seconds=1), cost=None))
         await until(lambda: len(rows(screen, "#routing-log")) == 3, 5)
         newest, unpriced, oldest = rows(screen, "#routing-log")
-        assert "code generation openai gpt-4o-mini yes 430 1430 $0.2500 Used cloud" in newest
-        assert "$0.2500" in newest and "unknown" in unpriced and "local" in oldest
-        assert "$0.2500 / $1.00" in text(screen, "#routing-budgets")
-        assert "$0.2500 / $50.00" in text(screen, "#routing-budgets")
+        assert "code generation openai gpt-4o-mini yes 430 1430 $0.25 Used cloud" in newest
+        assert "$0.25" in newest and "unknown" in unpriced and "local" in oldest
+        assert "$0.25 / $1.00" in text(screen, "#routing-budgets")
+        assert "$0.25 / $50.00" in text(screen, "#routing-budgets")
 
 
 async def test_a_failed_request_says_why(

@@ -293,4 +293,4 @@ class RoutingScreen(AreaScreen):
             shown_in.update(f"[red]No route:[/] {shown(str(exc), 400)}")
             return
         tokens, _answer = estimate_tokens(request)
-        shown_in.update(decision_text(routed.decision, routed.fallbacks, task.value, tokens))
+        shown_in.update(decision_text(routed.decision, routed.fallbacks, routed.task.value, tokens))
