@@ -382,4 +382,4 @@ def _freeable(layout: StoreLayout, models: list[StoredModel]) -> dict[str, int]:
 def _write_manifest(layout: StoreLayout, model_id: str, data: bytes) -> None:
     from lexitui.downloads.atomic import write_atomic
 
-    write_atomic(layout.manifest_path(model_id), data)
+    write_atomic(layout.manifest_path(model_id), data, shared=True)
