@@ -261,8 +261,9 @@ class StorageManager:
         return await self.rows.get(plan.model_id)
 
     async def export_model(
-        self, model_id: str, destination: Path, progress: Progress | None = None
+        self, model_id: str, destination: Path | str, progress: Progress | None = None
     ) -> list[Path]:
+        """``destination``: a folder (an existing one, or text ending in a slash) or a new file."""
         model = await self.rows.get(model_id)
         pairs = await asyncio.to_thread(export_targets, Path(model.model.path), destination)
         return await run_stoppable(
