@@ -51,7 +51,7 @@ from lexitui.storage.library_records import LibraryScan, LibrarySync
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.library_sync import sync_library
 from lexitui.storage.location import Location, read_location, write_location
-from lexitui.storage.move import MoveProgress, check_target, copy_store, remove_old
+from lexitui.storage.move import MoveProgress, check_target, copy_store, mark_live, remove_old
 from lexitui.storage.parts import model_parts
 from lexitui.storage.reconcile import GRACE_S, reconcile
 from lexitui.storage.registry import ModelRegistry
@@ -343,13 +343,15 @@ class StorageManager:
                 self.lock.release()
 
     async def _finish_move(self, old: Path, new: Path, progress: MoveProgress | None) -> None:
-        """Re-point rows, delete the old copy, clear ``previous``; safe to run again."""
+        """Re-point rows, delete the old copy, mark the new one live, clear ``previous``; safe
+        to run again."""
         await self.rows.reroot(str(old), str(new))
         real_old = os.path.realpath(old)
         if real_old != str(old):
             await self.rows.reroot(real_old, str(new))
         _say(progress, MovePhase.REMOVING_OLD)
         await asyncio.to_thread(remove_old, old)
+        await asyncio.to_thread(mark_live, new)
         write_location(self.data_dir, Location(new))
         _say(progress, MovePhase.DONE)
 
