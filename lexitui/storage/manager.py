@@ -50,6 +50,7 @@ from lexitui.storage.library import LibraryScanner
 from lexitui.storage.library_records import LibraryScan, LibrarySync
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.library_sync import sync_library
+from lexitui.storage.loaded_elsewhere import loaded_elsewhere
 from lexitui.storage.location import Location, read_location, write_location
 from lexitui.storage.move import MoveProgress, check_target, copy_store, mark_live, remove_old
 from lexitui.storage.parts import model_parts
@@ -202,6 +203,13 @@ class StorageManager:
         model = await self.rows.get(model_id)
         if model.id in self.usage.loaded:
             raise StorageError(f"{model.id} is loaded; unload it before deleting it")
+        elsewhere = await asyncio.to_thread(loaded_elsewhere, self.data_dir, model.id)
+        if elsewhere is not None:
+            # Its engine holds the file open: deleting would free nothing until it stops.
+            raise StorageError(
+                f"{model.id} is loaded by another lexitui process (pid {elsewhere.owner_pid}); "
+                f"unload it there first (lexitui unload {model.id})"
+            )
         if model.model.source.startswith(PACKAGE_SOURCE):
             package = model.model.source.removeprefix(PACKAGE_SOURCE)
             raise StorageError(
