@@ -8,6 +8,7 @@ config file's ``[keys]`` table can remap it.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
@@ -117,6 +118,8 @@ class LexituiApp(App[None]):
         self._starting: asyncio.Task[None] | None = None
         self._keymap: dict[str, str] = {}
         self._control_filter = ControlCharacterFilter()
+        # Why start-up failed, printed by ``run_app`` as one plain line once the screen is gone.
+        self.failure: str | None = None
 
     def get_line_filters(self) -> list[LineFilter]:
         # Every widget's lines pass here on their way to the terminal: outside text that a
@@ -136,10 +139,17 @@ class LexituiApp(App[None]):
         try:
             await self.services.start()
         except USER_ERRORS as exc:
-            self.exit(return_code=1, message=f"lexitui: {exc}")
+            self._fail(f"lexitui: {exc}")
+            return
+        except Exception as exc:  # anything else must end the app too, never leave it waiting
+            self._fail(f"lexitui: could not start: {exc!r}")
             return
         self.services_ready.set()
         self.call_after_refresh(self.services.start_background)
+
+    def _fail(self, line: str) -> None:
+        self.failure = line
+        self.exit(return_code=1)
 
     async def on_unmount(self) -> None:
         # Quitting during start-up waits for the start to finish, then stops cleanly.
@@ -180,4 +190,6 @@ class LexituiApp(App[None]):
 def run_app() -> int:
     app = LexituiApp()
     app.run()
+    if app.failure is not None:
+        print(app.failure, file=sys.stderr)
     return app.return_code or 0
