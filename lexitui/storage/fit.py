@@ -2,7 +2,8 @@
 uses (``CompatibilityAnalyzer``) run on each file's real header.
 
 A split model's first part holds only some of the tensors, so its header says too little to
-judge; such models are left out rather than judged on part of the data.
+judge; such models are left out rather than judged on part of the data. A file whose header is
+refused (malformed or hostile) cannot load anywhere: it is listed with the parser's reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lexitui.domain.storage import StoredModel
 from lexitui.downloads.space import human_bytes
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
+from lexitui.gguf.text import safe_text
 from lexitui.storage.errors import StorageError
 from lexitui.storage.parts import split_index
 
@@ -36,9 +38,21 @@ def incompatible_models(
         try:
             if model.model.format is not ModelFormat.GGUF or split_index(path.name):
                 continue
-            facts = ModelFacts.from_gguf_header(read_local_header(os.path.realpath(path)))
-        except (GgufError, StorageError, ValueError, OSError):
-            continue  # unreadable: verification reports it; no verdict without facts
+            real = os.path.realpath(path)
+            header = read_local_header(real)
+        except (StorageError, OSError):
+            continue  # unreadable: verification reports it
+        except GgufError as exc:
+            if isinstance(exc.__cause__, OSError):
+                continue  # gone or unreadable, not refused: verification reports it
+            # The bytes were refused (malformed or hostile): no llama.cpp can load them.
+            reason = str(exc).removeprefix(safe_text(real) + ": ")
+            out[model.id] = f"its GGUF header is invalid ({reason})"
+            continue
+        try:
+            facts = ModelFacts.from_gguf_header(header)
+        except (StorageError, ValueError, OSError):  # GgufError is a ValueError
+            continue  # too little to judge (no block count...): no verdict without facts
         plan = analyzer.plan(facts)
         if not plan.fits:
             need = plan.breakdown.required_ram_bytes + plan.breakdown.total_vram_bytes
