@@ -50,8 +50,11 @@ def test_installed_listings_keep_the_good_models_and_name_the_bad_one(
 
     listed = run_lexitui("ls")
     assert listed.returncode == 0, listed.stderr
-    ids = [line.split()[0] for line in listed.stdout.splitlines()]
-    assert {"alpha", "bravo", "bad"} <= set(ids)
+    assert listed.max_rss_bytes < MAX_RSS, listed
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert {"alpha", "bravo", "bad"} <= set(rows)
+    assert rows["bad"].endswith(f"  invalid GGUF: {REFUSAL}")
+    assert [i for i, row in rows.items() if "invalid" in row] == ["bad"]
 
     verified = run_lexitui("verify", "--quick")
     lines = verified.stdout.splitlines()
