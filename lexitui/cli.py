@@ -36,6 +36,7 @@ from lexitui.runtime.errors import RuntimeErrorBase
 from lexitui.services import Services
 from lexitui.storage.cli import add_parser as add_storage_parser
 from lexitui.storage.errors import StorageError
+from lexitui.storage.fit import refused_headers
 from lexitui.storage.registry import ModelNotFound
 from lexitui.store import StoreError
 
@@ -98,6 +99,8 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         models = await services.registry.list()
     finally:
         await services.stop()
+    # A malformed or hostile file is listed with the reason, never trusted (bounded reads).
+    refused = await asyncio.to_thread(refused_headers, models)
     if args.json:
         print(
             json.dumps(
@@ -109,6 +112,7 @@ async def cmd_ls(args: argparse.Namespace) -> int:
                         "format": m.format.value,
                         "size_bytes": m.size_bytes,
                         "source": m.source,
+                        "invalid": refused.get(m.id),
                     }
                     for m in models
                 ],
@@ -120,7 +124,8 @@ async def cmd_ls(args: argparse.Namespace) -> int:
     else:
         width = max(len(m.id) for m in models)
         for m in models:
-            print(f"{m.id:<{width}}  {m.size_bytes / 1e6:8.1f} MB  {m.name}")
+            invalid = f"  invalid GGUF: {refused[m.id]}" if m.id in refused else ""
+            print(f"{m.id:<{width}}  {m.size_bytes / 1e6:8.1f} MB  {m.name}{invalid}")
     return 0
 
 

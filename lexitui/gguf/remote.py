@@ -16,7 +16,7 @@ from types import TracebackType
 
 import httpx
 
-from lexitui.gguf.errors import GgufError
+from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.header import parse_header
 from lexitui.gguf.limits import DEFAULT_LIMITS, KIB, MIB, GgufLimits
 from lexitui.gguf.records import GgufHeader
@@ -48,16 +48,16 @@ def display_url(url: httpx.URL | str) -> str:
     return safe_text(shown)
 
 
-def status_error(status: int, url: str) -> GgufError:
+def status_error(status: int, url: str) -> GgufFetchError:
     shown = display_url(url)
     if status in (401, 403):
-        return GgufError(
+        return GgufFetchError(
             f"HTTP {status} for {shown}: it needs a Hugging Face token (set HF_TOKEN), "
             "or accept the model's license on its Hub page"
         )
     if status == 404:
-        return GgufError(f"HTTP 404: {shown} not found")
-    return GgufError(f"HTTP {status} for {shown}")
+        return GgufFetchError(f"HTTP 404: {shown} not found")
+    return GgufFetchError(f"HTTP {status} for {shown}")
 
 
 class HttpRangeSource:
@@ -114,7 +114,7 @@ class HttpRangeSource:
             if self._past_deadline():
                 raise self._deadline_error() from None
             reason = safe_text(str(exc) or type(exc).__name__)
-            raise GgufError(f"cannot fetch {display_url(self._url)}: {reason}") from exc
+            raise GgufFetchError(f"cannot fetch {display_url(self._url)}: {reason}") from exc
 
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -180,14 +180,15 @@ class HttpRangeSource:
         header = response.headers.get("content-range", "")
         match = _CONTENT_RANGE.fullmatch(header.strip())
         if match is None:
-            raise GgufError(f"server sent a 206 with a bad Content-Range {safe_text(header)!r}")
+            shown = safe_text(header)
+            raise GgufFetchError(f"server sent a 206 with a bad Content-Range {shown!r}")
         got_first, got_last = int(match.group(1)), int(match.group(2))
         total = None if match.group(3) == "*" else int(match.group(3))
         if total is not None:
             self._set_size(total)
         ends_at_eof = total is not None and got_last == total - 1 and got_last < last
         if got_first != first or (got_last != last and not ends_at_eof) or got_last < got_first:
-            raise GgufError(
+            raise GgufFetchError(
                 f"server sent bytes {got_first}-{got_last} for a request of bytes {first}-{last} "
                 "(Content-Range mismatch)"
             )
@@ -201,22 +202,24 @@ class HttpRangeSource:
             got += len(piece)
             self.bytes_fetched += len(piece)
             if got > expected:
-                raise GgufError(f"server sent more than the {expected} bytes of its Content-Range")
+                raise GgufFetchError(
+                    f"server sent more than the {expected} bytes of its Content-Range"
+                )
             pieces.append(piece)
         if got < expected:
-            raise GgufError(f"connection closed after {got} of {expected} bytes")
+            raise GgufFetchError(f"connection closed after {got} of {expected} bytes")
         return b"".join(pieces)
 
     def _set_size(self, total: int) -> None:
         if self._size is not None and self._size != total:
-            raise GgufError(f"the file changed size during the read ({self._size} -> {total})")
+            raise GgufFetchError(f"the file changed size during the read ({self._size} -> {total})")
         self._size = total
 
     @staticmethod
     def _check_encoding(response: httpx.Response) -> None:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise GgufError(
+            raise GgufFetchError(
                 f"server compressed the reply ({safe_text(encoding)}) despite "
                 "Accept-Encoding: identity"
             )

@@ -47,6 +47,9 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     )
     if len(variant.files) > 1:
         label += f" ({len(variant.files)} parts)"
+    size = short_size(variant.size_bytes)
+    if fit.level is None:  # its header could not be read: no memory or speed to show either
+        return (markup_safe(label), size, "[dim]unknown[/]", "?", "?")
     perf = fit.performance
     speed = "?" if perf is None else f"{perf.tokens_per_second_expected:.0f}"
     if perf is not None and perf.measured:  # the profiler's figure for this very file
@@ -54,13 +57,7 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     memory = short_size(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
     if perf is not None and perf.estimated_vram_usage:
         memory = f"{short_size(perf.estimated_vram_usage)} GPU"
-    return (
-        markup_safe(label),
-        short_size(variant.size_bytes),
-        level_cell(fit.level),
-        memory,
-        speed,
-    )
+    return (markup_safe(label), size, level_cell(fit.level), memory, speed)
 
 
 def details_text(details: ModelDetails) -> str:
