@@ -156,6 +156,8 @@ async def test_truncation_marks_dropped_messages_and_the_benchmark_keeps_the_cha
         assert "context is kept" in text(screen, "#runtime-state")
         assert app.services.context.status().used_tokens == used
         await until(lambda: f" {used}/1024 tokens" in text(screen, "#runtime-context"), 10)
+        # Not only the figure: the engine's slot holds the chat's tokens again.
+        assert (await app.services.context.save_snapshot()).token_count == used
         await send(screen, pilot, "And one tree?")
         used = app.services.context.status().used_tokens
         exchange = app.services.runtime.engine().last_exchange
