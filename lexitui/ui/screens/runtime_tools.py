@@ -127,8 +127,8 @@ class RuntimeTools(AreaScreen):
             )
             kept = await context.messages_within(request, status.used_tokens)
             dropped = await self.chat.drop_after(kept, status.used_tokens)
-        said = f"{dropped} message{'' if dropped == 1 else 's'} dropped" if dropped else "no"
-        self.notify(f"Truncated the context to {status.used_tokens} tokens ({said} messages).")
+        said = f"{dropped} message{'' if dropped == 1 else 's'}" if dropped else "no message"
+        self.notify(f"Truncated the context to {status.used_tokens} tokens ({said} dropped).")
 
     def on_chat_pane_stopped(self, _message: object) -> None:
         self._sync_context()
