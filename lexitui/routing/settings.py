@@ -65,7 +65,14 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lexitui.config import ConfigError, finite_number, naming_file
+from lexitui.config import (
+    ConfigError,
+    Paths,
+    finite_number,
+    load_config,
+    naming_file,
+    save_config_section,
+)
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import (
     FallbackConfig,
@@ -216,6 +223,21 @@ class RoutingSettings:
             if p.id == provider_id:
                 return p
         raise ConfigError(f"no provider {provider_id!r} in [providers]")
+
+
+def save_routing_choices(paths: Paths, config: RoutingConfig) -> None:
+    """Write what the Routing screen changes (default strategy, fallback, per-task strategies)
+    into ``[routing]`` of config.toml, keeping every other key and table there as it was, so
+    the choices hold at the next start."""
+    routing = dict(_table(load_config(paths), "routing"))
+    routing["strategy"] = config.default_strategy.value
+    routing["fallback"] = config.enable_fallback
+    tasks = {t.value: s.value for t, s in config.task_routing.items()}
+    if tasks:
+        routing["tasks"] = tasks
+    else:
+        routing.pop("tasks", None)
+    save_config_section(paths, "routing", routing)
 
 
 def strategy(value: object, where: str) -> RoutingStrategy:

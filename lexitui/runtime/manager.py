@@ -363,8 +363,11 @@ class InferenceManager:
     ) -> AsyncGenerator[LocalGenerationChunk]:
         """Stream an answer from ``model`` (load id or model id; default the active model)."""
         request.validate()
-        async for chunk in self._line.stream(self.engine(model), request):
-            yield chunk
+        # Closed with this stream, at once: the request line then frees the slot and notes a
+        # stopped answer before the caller goes on (not whenever the generator is collected).
+        async with contextlib.aclosing(self._line.stream(self.engine(model), request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def embed(
         self, request: LocalEmbeddingRequest, *, model: str | None = None

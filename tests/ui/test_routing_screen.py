@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from lexitui.app import LexituiApp
+from lexitui.config import Paths, load_config
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
 from lexitui.ui.screens.routing import RoutingScreen
@@ -56,7 +57,7 @@ async def test_providers_and_strategy_changes_apply_to_the_running_service(
         assert local.startswith("local local") and "no: local model unavailable" in local
         assert "openai openai gpt-4o-mini env OPENAI_API_KEY yes: ready" in openai
         assert "Default:  prefer local" in text(screen, "#routing-strategy")
-        assert "for this session" in text(screen, "#routing-strategy")
+        assert "saved to config.toml" in text(screen, "#routing-strategy")
 
         router = app.services.routing.router
         await pilot.press("s")  # prefer_local is highlighted; cloud_only is three below
@@ -79,6 +80,42 @@ async def test_providers_and_strategy_changes_apply_to_the_running_service(
         await pilot.press("enter")  # Enter on a task row opens the same picker
         await pick(app, pilot, "home")
         assert router.config.task_routing == {}
+
+
+async def test_strategy_and_task_changes_are_saved_and_read_back_at_the_next_start(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_routing(app, pilot)
+        await pilot.press("s")  # prefer local -> prefer cloud
+        await pick(app, pilot, "down")
+        await pilot.press("f")
+        await until(lambda: not app.services.routing.router.config.enable_fallback)
+        await pilot.press("down", "down", "down", "t")  # code generation -> local only
+        await pick(app, pilot, "down", "down", "down")
+        await pilot.press("q")
+
+    config = load_config(Paths.from_env())
+    assert config["routing"]["strategy"] == "prefer_cloud"
+    assert config["routing"]["tasks"] == {"code_generation": "local_only"}
+    # What the screen did not change stays as the user wrote it.
+    assert config["routing"]["daily_budget_usd"] == 1.0
+    assert config["providers"]["openai"]["model"] == "gpt-4o-mini"
+
+    again = LexituiApp()
+    async with again.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(again, pilot)
+        router = again.services.routing.router
+        assert router.config.default_strategy == RoutingStrategy.PREFER_CLOUD
+        assert not router.config.enable_fallback
+        assert router.config.task_routing == {TaskType.CODE_GENERATION: RoutingStrategy.LOCAL_ONLY}
+        assert "code generation local only" in rows(screen, "#routing-tasks")[3]
+        await pilot.press("down", "down", "down", "t")  # back to the default: no [routing.tasks]
+        await pick(again, pilot, "home")
+        await pilot.press("q")
+    assert "tasks" not in load_config(Paths.from_env())["routing"]
 
 
 async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
