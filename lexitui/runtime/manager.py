@@ -253,7 +253,9 @@ class InferenceManager:
             parallel=self.settings.max_concurrent,
         )
         engine.endpoint = url
-        engine.client = httpx.AsyncClient(base_url=url, timeout=30.0)
+        engine.client = httpx.AsyncClient(
+            base_url=url, timeout=30.0, headers=supervisor.auth_headers
+        )
         engine.status = LoadedModelStatus.READY
         self._engines[loaded_id] = engine
         self._active = loaded_id
