@@ -114,6 +114,7 @@ class ManagedLlamaCpp(LlamaCppBackend):
             return None
         state = read_live_state(self._state_file)
         if state and (self._external is None or self._external.endpoint != state.endpoint):
+            self.api_key = state.api_key or None
             self._connect(state.endpoint)
         self._external = state
         return state
@@ -173,6 +174,7 @@ class ManagedLlamaCpp(LlamaCppBackend):
         self._external = None
         try:
             await self.transport.aclose()
+            self.api_key = self._engine.api_key
             self._connect(url)
             self._retired.clear()  # the old transport was just closed
         finally:

@@ -55,6 +55,7 @@ strategy = "cloud_only"
 host = "127.0.0.1"
 port = 8788
 api_key_env = "LEXITUI_GATEWAY_KEY"  # required when host is not loopback
+max_connections = 256  # open connections at once (lowered to fit the open-file limit)
 ```
 """
 
@@ -128,6 +129,7 @@ class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 8788
     api_key_env: str = "LEXITUI_GATEWAY_KEY"
+    max_connections: int = 256
 
 
 @dataclass(frozen=True)
@@ -309,10 +311,16 @@ def _gateway(table: dict[str, Any]) -> GatewaySettings:
     port = table.get("port", 8788)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError(f"[gateway] port must be a whole number from 1 to 65535, not {port!r}")
+    connections = table.get("max_connections", 256)
+    if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
+        raise ConfigError(
+            f"[gateway] max_connections must be a whole number >= 1, not {connections!r}"
+        )
     return GatewaySettings(
         host=str(table.get("host", "127.0.0.1")),
         port=port,
         api_key_env=str(table.get("api_key_env", "LEXITUI_GATEWAY_KEY")),
+        max_connections=connections,
     )
 
 

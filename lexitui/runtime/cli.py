@@ -235,7 +235,7 @@ async def cmd_ps(args: argparse.Namespace) -> int:
             rss = psutil.Process(state.engine_pid).memory_info().rss
         except psutil.Error:
             continue
-        rows.append({**state.__dict__, "ram_bytes": rss})
+        rows.append({**state.public(), "ram_bytes": rss})
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
