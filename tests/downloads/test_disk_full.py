@@ -109,6 +109,7 @@ async def test_disk_full_mid_download_prints_one_line_and_leaves_no_temp_file(
 
     assert process.returncode == 1
     assert "Traceback" not in err.decode(), err.decode()
+    assert len(err.decode().strip().splitlines()) <= 1, err.decode()  # one line at most
     summary = json.loads(out.decode().splitlines()[-1])
     assert summary["event"] == "summary" and summary["status"] == "failed"
     assert "disk full" in summary["error"] or "No space" in summary["error"], summary

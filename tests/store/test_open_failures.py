@@ -159,16 +159,14 @@ def run_lexitui(*args: str) -> tuple[int, str, float]:
 
 
 def test_ls_on_a_damaged_database_exits_at_once_with_one_line(damaged: Path) -> None:
-    # Starting Python and lexitui on this machine, right now, is the yardstick: "at once" means
-    # within 2 s more than that, with room for a busy machine (a hang runs into EXIT_TIMEOUT_S).
-    code, err, baseline = run_lexitui("--version")
-    assert code == 0, err
+    # "At once" is within 2 s of the command being typed, Python's start included; before the fix
+    # the process never exited (it runs into EXIT_TIMEOUT_S).
     code, err, took = run_lexitui("ls")
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("lexitui: cannot open database") and "lexitui.db" in lines[0]
-    assert took < 2 * baseline + 2.0  # generous: this machine may be busy with other work
+    assert took < 2.0, f"lexitui ls took {took:.1f} s to give up on a damaged database"
 
 
 def test_ls_with_the_write_lock_held_by_another_process_exits_with_one_line(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from lexitui.config import Paths
@@ -144,6 +145,8 @@ async def test_a_failed_gated_download_says_why_where_from_and_what_to_do(
 
         await pilot.press("t")
         await until(lambda: any("Retrying" in str(n.message) for n in app._notifications))
-        warned = [str(n.message) for n in app._notifications if "HF_TOKEN" in str(n.message)]
-        assert warned, [str(n.message) for n in app._notifications]
+        # As the user reads it: the notification's markup rendered, "[huggingface]" kept as text.
+        seen = [Content.from_markup(str(n.message)).plain for n in app._notifications]
+        warned = [text for text in seen if "HF_TOKEN" in text]
+        assert warned and "under [huggingface])" in warned[0], seen
         await until_status(app, download.id, DownloadStatus.FAILED)

@@ -25,7 +25,7 @@ from lexitui.events import Event, ModelDownloadProgress
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.download_details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.screens.download_hub_token import hub_token_set
-from lexitui.ui.text import markup_safe
+from lexitui.ui.text import escape_markup, markup_safe
 from lexitui.ui.widgets.fit import short_size
 
 # A running download's job reports these steps on the progress stream only.
@@ -253,8 +253,10 @@ class DownloadsScreen(AreaScreen):
             )
             if retried_without_token:
                 self.notify(
-                    "It failed for want of a Hugging Face token and none is set: set HF_TOKEN "
-                    "(or `token` under [huggingface]) or it will fail again.",
+                    escape_markup(
+                        "It failed for want of a Hugging Face token and none is set: set HF_TOKEN "
+                        "(or `token` under [huggingface]) or it will fail again."
+                    ),
                     severity="warning",
                 )
         self.action_refresh()
