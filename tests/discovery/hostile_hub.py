@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class ChildRun:
     stdout: str
     stderr: str
     max_rss_bytes: int  # the command's peak resident memory
+    seconds: float  # wall time, Python's start-up included
 
 
 # Runs the command and writes its peak RSS to argv[1]. An intermediate process because Linux
@@ -68,10 +70,12 @@ def run_lexitui(*args: str, timeout: float = 120.0) -> ChildRun:
         peak = Path(folder) / "peak"
         command = [sys.executable, "-m", "lexitui", *args]
         launcher = [sys.executable, "-c", _LAUNCHER, str(peak), str(MEMORY_CAP), str(timeout)]
+        started = time.perf_counter()
         done = subprocess.run([*launcher, *command], capture_output=True, text=True, check=False)
         return ChildRun(
             done.returncode,
             done.stdout,
             done.stderr,
             int(peak.read_text()) * 1024,  # KiB
+            time.perf_counter() - started,
         )

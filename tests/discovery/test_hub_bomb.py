@@ -37,10 +37,19 @@ async def lexitui(*args: str) -> ChildRun:
     return await asyncio.to_thread(run_lexitui, *args)
 
 
+async def assert_quick(run: ChildRun) -> None:
+    """Refused in under a second of its own: at most 1 s more than the same command on a good
+    repo takes (Python's and lexitui's start, the Hub's answers). It once took 4-8 s, then died."""
+    good = await lexitui("show", tiny_fixture_gguf().id)
+    assert good.returncode == 0, good.stderr
+    assert run.seconds < good.seconds + 1.0, (run.seconds, good.seconds)
+
+
 async def test_show_gives_the_bomb_no_verdict(bomb_hub: FakeHub) -> None:
     shown = await lexitui("show", BOMB_REPO)
     assert shown.returncode == 0, shown.stderr
     assert shown.max_rss_bytes < MAX_RSS, shown
+    await assert_quick(shown)
     lines = shown.stdout.splitlines()
     assert (
         f"  note: Could not read the GGUF header of {BOMB_FILE} ({REFUSAL}): no verdict for it."
@@ -56,6 +65,7 @@ async def test_fit_refuses_the_bomb_in_one_line(bomb_hub: FakeHub) -> None:
     assert fitted.returncode == 1
     assert fitted.stderr.splitlines() == [f"lexitui: {REFUSAL}"]
     assert fitted.max_rss_bytes < MAX_RSS, fitted
+    await assert_quick(fitted)
 
 
 async def test_pull_refuses_the_bomb_and_installs_nothing(bomb_hub: FakeHub, paths: Paths) -> None:
@@ -65,6 +75,7 @@ async def test_pull_refuses_the_bomb_and_installs_nothing(bomb_hub: FakeHub, pat
     last = pulled.stderr.strip().splitlines()[-1]
     assert last.startswith("lexitui: download failed: not a usable GGUF file") and REFUSAL in last
     assert pulled.max_rss_bytes < MAX_RSS, pulled
+    await assert_quick(pulled)
     listed = await lexitui("ls", "--json")
     models = json.loads(listed.stdout)
     assert models and all(BOMB_REPO not in f"{m['source']} {m['path']}" for m in models)
