@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
@@ -117,7 +118,7 @@ def options_from_form(
 
 
 def memory(n: int) -> str:
-    return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
+    return format_bytes(n)
 
 
 def fit_text(footprint: Footprint) -> Text:
