@@ -19,6 +19,7 @@ from lexitui.domain.backends import BackendReport
 from lexitui.domain.enums import BackendStatus
 from lexitui.events import Event
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 STATUS_STYLE = {
     BackendStatus.RUNNING: "green",
@@ -53,7 +54,12 @@ class BackendsScreen(AreaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Inference backends", classes="area-title")
-        yield DataTable(id="backends-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(
+            flexible={"Endpoint", "Reason"},
+            id="backends-table",
+            cursor_type="row",
+            zebra_stripes=True,
+        )
         yield Static("", id="backends-detail")
         yield Footer()
 

@@ -60,7 +60,7 @@ def columns(width: int) -> tuple[str, ...]:
 
 def row_cells(model: StoredModel, now: datetime, width: int) -> tuple[str, ...]:
     cells = (
-        escape(fit(safe_text(model.model.name), 34 if width >= WIDE else 27)),
+        escape(safe_text(model.model.name)),  # the table cuts it to the width it has
         escape(model.facts.quantization or "?"),
         human_bytes(model.size_bytes),
         escape(model.model.source),
@@ -91,11 +91,6 @@ def detail_lines(
     if verified is not None:
         lines.append(verify_text(verified))
     return lines
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` in at most ``width`` characters, a cut marked with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def tail(path: str, width: int) -> str:
