@@ -26,7 +26,7 @@ DIALOG_CSS = """
     max-width: 95%;
     height: auto;
     max-height: 90%;
-    border: round $primary;
+    border: $frame $primary;
     background: $surface;
     padding: 0 1;
 }}

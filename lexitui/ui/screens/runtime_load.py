@@ -156,7 +156,7 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
     LoadModelDialog { align: center middle; }
     #load-box {
         width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: $frame $accent; background: $surface; padding: 0 1;
     }
     .load-row { height: 1; }
     .load-row Label { width: 16; }
@@ -339,7 +339,7 @@ class ConfirmEvictDialog(ModalScreen[bool]):
     ConfirmEvictDialog { align: center middle; }
     #evict-box {
         width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: round $warning; background: $surface; padding: 0 1;
+        border: $frame $warning; background: $surface; padding: 0 1;
     }
     #evict-list { height: auto; max-height: 10; margin: 1 0; }
     #evict-buttons { height: 1; align-horizontal: right; }

@@ -50,7 +50,7 @@ class SnapshotPicker(ModalScreen[ContextSnapshot | None]):
     SnapshotPicker { align: center middle; }
     #snap-box {
         width: 84; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: $frame $accent; background: $surface; padding: 0 1;
     }
     #snap-table { height: auto; max-height: 16; }
     #snap-empty { padding: 1 0; }
