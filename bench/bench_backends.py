@@ -69,7 +69,9 @@ async def main() -> None:
         async with BackendManager(Paths.from_env()) as manager:
             result = await manager.start_managed(model, OPTIONS)
             assert result.success and result.endpoint, result.error
-            flavour = CustomBackend("openai-compatible", f"{result.endpoint}/v1")
+            # The engine answers only requests that carry its secret.
+            key = manager.managed.api_key
+            flavour = CustomBackend("openai-compatible", f"{result.endpoint}/v1", api_key=key)
             rows = [
                 ("managed llama.cpp (/health + /slots)", await latency(manager.managed)),
                 ("OpenAI-compatible flavour (/v1/models)", await latency(flavour)),

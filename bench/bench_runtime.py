@@ -77,10 +77,12 @@ async def through_lexitui(services: Services) -> tuple[float, float]:
 
 
 async def streaming(services: Services) -> list[str]:
-    url = services.runtime.engine().endpoint
+    engine = services.runtime.engine()
+    url = engine.endpoint
+    headers = engine.supervisor.auth_headers if engine.supervisor else {}
     ours: list[tuple[float, float]] = []
     raw: list[tuple[float, float]] = []
-    async with httpx.AsyncClient(base_url=url, timeout=None) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=None, headers=headers) as client:
         await direct(client)  # warm-up: prompt cache and allocator
         for i in range(ROUNDS):
             for lexitui_first in [False, True] if i % 2 else [True, False]:

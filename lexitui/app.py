@@ -8,12 +8,14 @@ config file's ``[keys]`` table can remap it.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from lexitui.areas import AREAS
@@ -26,6 +28,7 @@ from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
 from lexitui.ui.screens.not_built import NotBuiltScreen
 from lexitui.ui.screens.registry import SCREENS, new_screen
 from lexitui.ui.style_paths import style
+from lexitui.ui.text import ControlCharacterFilter
 
 # Start-up failures a user can fix (a broken config, a database from a newer release).
 USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
@@ -74,6 +77,14 @@ class LexituiApp(App[None]):
         self.services_ready = asyncio.Event()
         self._starting: asyncio.Task[None] | None = None
         self._keymap: dict[str, str] = {}
+        self._control_filter = ControlCharacterFilter()
+        # Why start-up failed, printed by ``run_app`` as one plain line once the screen is gone.
+        self.failure: str | None = None
+
+    def get_line_filters(self) -> list[LineFilter]:
+        # Every widget's lines pass here on their way to the terminal: outside text that a
+        # screen forgot to sanitise still cannot send a control sequence.
+        return [self._control_filter, *super().get_line_filters()]
 
     def get_css_variables(self) -> dict[str, str]:
         return {**super().get_css_variables(), **frame_variables(self.ascii_frames)}
@@ -93,10 +104,17 @@ class LexituiApp(App[None]):
         try:
             await self.services.start()
         except USER_ERRORS as exc:
-            self.exit(return_code=1, message=f"lexitui: {exc}")
+            self._fail(f"lexitui: {exc}")
+            return
+        except Exception as exc:  # anything else must end the app too, never leave it waiting
+            self._fail(f"lexitui: could not start: {exc!r}")
             return
         self.services_ready.set()
         self.call_after_refresh(self.services.start_background)
+
+    def _fail(self, line: str) -> None:
+        self.failure = line
+        self.exit(return_code=1)
 
     async def on_unmount(self) -> None:
         # Quitting during start-up waits for the start to finish, then stops cleanly.
@@ -127,4 +145,6 @@ class LexituiApp(App[None]):
 def run_app() -> int:
     app = LexituiApp()
     app.run()
+    if app.failure is not None:
+        print(app.failure, file=sys.stderr)
     return app.return_code or 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +37,7 @@ from lexitui.runtime.errors import RuntimeErrorBase
 from lexitui.services import Services
 from lexitui.storage.cli import add_parser as add_storage_parser
 from lexitui.storage.errors import StorageError
+from lexitui.storage.fit import refused_headers
 from lexitui.storage.registry import ModelNotFound
 from lexitui.store import StoreError
 
@@ -98,6 +100,8 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         models = await services.registry.list()
     finally:
         await services.stop()
+    # A malformed or hostile file is listed with the reason, never trusted (bounded reads).
+    refused = await asyncio.to_thread(refused_headers, models)
     if args.json:
         print(
             json.dumps(
@@ -109,6 +113,7 @@ async def cmd_ls(args: argparse.Namespace) -> int:
                         "format": m.format.value,
                         "size_bytes": m.size_bytes,
                         "source": m.source,
+                        "invalid": refused.get(m.id),
                     }
                     for m in models
                 ],
@@ -120,11 +125,33 @@ async def cmd_ls(args: argparse.Namespace) -> int:
     else:
         width = max(len(m.id) for m in models)
         for m in models:
-            print(f"{m.id:<{width}}  {format_bytes(m.size_bytes):>10}  {m.name}")
+            invalid = f"  invalid GGUF: {refused[m.id]}" if m.id in refused else ""
+            print(f"{m.id:<{width}}  {format_bytes(m.size_bytes):>10}  {m.name}{invalid}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that goes away (``| head``) ends it quietly."""
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            # Flush here, inside the handler: a failed flush at interpreter exit would print
+            # "Exception ignored ... BrokenPipeError" after we had already returned.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        stop_writing_to_stdout()
+        return 1
+
+
+def stop_writing_to_stdout() -> None:
+    """Point stdout at the null device so the final flush at exit has nowhere to fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

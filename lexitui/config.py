@@ -8,8 +8,11 @@ values in it can be overridden by environment variables, and the ecosystem's own
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +79,73 @@ class Paths:
 
 
 class ConfigError(ValueError):
-    """The config file exists but cannot be used; the message says where and why."""
+    """The config file exists but cannot be used; the message says where and why.
+
+    ``path`` is the file the bad value came from. The code that checks a value often holds only
+    the parsed table, so ``naming_file`` fills the path in where the file is known.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path is not None else self.message
+
+
+class ConfigData(dict[str, Any]):
+    """The parsed config file, remembering which file it came from (for error messages)."""
+
+    def __init__(self, data: dict[str, Any], source: Path | None = None) -> None:
+        super().__init__(data)
+        self.source = source
+
+
+@contextmanager
+def naming_file(config: dict[str, Any] | Path | None) -> Iterator[None]:
+    """Let a ``ConfigError`` raised inside name the file the config was read from."""
+    path = config if isinstance(config, Path) else getattr(config, "source", None)
+    try:
+        yield
+    except ConfigError as exc:
+        if exc.path is None:
+            exc.path = path
+        raise
+
+
+def finite_number(value: object, where: str, *, low: float = 0, high: float) -> float:
+    """A number from the config, within ``low``..``high``; NaN, infinities and text refused.
+
+    ``where`` is the table and key (``[runtime] memory_budget_gb``) for the error line.
+    """
+    # bool is an int in Python: ``true`` for a timeout is a mistake, not 1 second.
+    accepted = f"a number from {_bound(low)} to {_bound(high)}"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{where} must be {accepted}, not {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{where} must be {accepted}, not {value!r}")
+    return float(value)
+
+
+def _bound(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def hub_token(config: dict[str, Any]) -> str | None:
+    """``[huggingface] token``: a string, or absent. Anything else is a ``ConfigError`` when the
+    file is loaded, not a crash on the first Hub call (nor a token silently ignored)."""
+    with naming_file(config):
+        section = config.get("huggingface", {})
+        if not isinstance(section, dict):
+            raise ConfigError("[huggingface] must be a table")
+        token = section.get("token")
+        if token is None or isinstance(token, str):
+            return token
+        # The value is never quoted back: it may be a token typed without its quotes.
+        raise ConfigError(
+            f'[huggingface] token must be a quoted string ("hf_..."), not a {type(token).__name__}'
+        )
 
 
 def load_config(paths: Paths) -> dict[str, Any]:
@@ -85,11 +154,15 @@ def load_config(paths: Paths) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return ConfigData({}, path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file ({exc})", path) from None
     try:
-        return tomllib.loads(text)
+        config = ConfigData(tomllib.loads(text), path)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        raise ConfigError(f"not valid TOML ({exc})", path) from exc
+    hub_token(config)  # checked now: the Hub is reached long after the store is open
+    return config
 
 
 def save_config_section(paths: Paths, section: str, values: dict[str, Any]) -> None:

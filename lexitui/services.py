@@ -30,7 +30,7 @@ from lexitui.storage.registry import ModelRegistry
 from lexitui.storage.rows import StorageRows
 from lexitui.storage.starter import register_starter
 from lexitui.storage.usage import UsageTracker
-from lexitui.store import Store
+from lexitui.store import Store, StoreError
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
 
@@ -89,7 +89,7 @@ class Services:
             return Path((await registry.get(model_id)).path)
 
         backends = BackendManager(paths, bus, resolve_model=resolve)
-        return cls(
+        built = cls(
             paths=paths,
             config=config,
             bus=bus,
@@ -112,6 +112,8 @@ class Services:
             backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
         )
+        built.backends.follow_runtime(built.runtime.loaded_models)
+        return built
 
     @cached_property
     def storage(self) -> StorageManager:
@@ -185,15 +187,38 @@ class Services:
         )
 
     async def start(self, *, background: bool = False) -> None:
-        self.paths.ensure()
+        """Open the store and start the recorders; a failure part-way (a damaged, locked or
+        read-only database, a full disk) undoes what had started before it is raised, so the
+        caller has nothing left to stop and the process can exit at once."""
+        try:
+            await self._start_core()
+        except BaseException:
+            await self._undo_start()
+            raise
+        self.started = True
+        if background:
+            self.start_background()
+
+    async def _start_core(self) -> None:
+        try:
+            self.paths.ensure()
+        except OSError as exc:
+            where = exc.filename or self.paths.data_dir
+            raise StoreError(f"cannot create {where}: {exc.strerror or exc}") from exc
         await self.store.open()
         self.recorder.start()
         self.usage.start()
         self.profiler.start()
         await register_starter(self.registry)
-        self.started = True
-        if background:
-            self.start_background()
+
+    async def _undo_start(self) -> None:
+        # Each step is safe on a part that never started; none may keep the store from closing.
+        steps = [self.recorder.stop, self.usage.stop, self.backends.close, self.store.close]
+        if "profiler" in self.__dict__:
+            steps.insert(0, self.profiler.stop)
+        for step in steps:
+            with contextlib.suppress(Exception):
+                await step()
 
     def start_background(self) -> None:
         """Detect the hardware, then start the monitor (it compares samples against detection).

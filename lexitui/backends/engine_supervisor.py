@@ -91,6 +91,15 @@ class EngineSupervisor:
     def pid(self) -> int | None:
         return self._engine.pid if self._engine is not None and self.running else None
 
+    @property
+    def api_key(self) -> str | None:
+        """The running engine's secret, which every request to it must carry."""
+        return self._engine.api_key if self._engine is not None else None
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return self._engine.auth_headers if self._engine is not None else {}
+
     async def start(
         self,
         model_id: str,
@@ -116,7 +125,9 @@ class EngineSupervisor:
             self._engine = engine
             self._watch = asyncio.get_running_loop().create_task(self._watch_exit(engine))
             if self._state_file is not None and engine.pid is not None:
-                state = ManagedState(os.getpid(), engine.pid, url, model_id, self.owner)
+                state = ManagedState(
+                    os.getpid(), engine.pid, url, model_id, self.owner, engine.api_key or ""
+                )
                 write_state(self._state_file, state)
             return url
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,4 +1,4 @@
-"""The errors of the backend layer, and the text cleaning every message goes through.
+"""The errors of the backend layer; every message goes through the one text cleaner.
 
 A backend's error text comes from another program (or a hostile server), and ends up in a
 terminal: control characters are escaped so it can never move the cursor, recolour the screen or
@@ -7,22 +7,18 @@ hide what came before it, and it is kept to one bounded line.
 
 from __future__ import annotations
 
-import unicodedata
+from lexitui.domain.text import clean_text
 
-MAX_DETAIL = 300
-
-
-def clean_text(text: str, limit: int = MAX_DETAIL) -> str:
-    """One printable line: control and format characters shown as escapes, length bounded."""
-    out: list[str] = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    cleaned = "".join(out).strip()
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+__all__ = [
+    "BackendError",
+    "BackendProtocolError",
+    "BackendTimeout",
+    "BackendUnavailable",
+    "InvalidBackendConfig",
+    "NotSupported",
+    "UnknownBackend",
+    "clean_text",
+]
 
 
 class BackendError(RuntimeError):

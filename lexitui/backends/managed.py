@@ -76,6 +76,9 @@ class ManagedLlamaCpp(LlamaCppBackend):
         self.model_path: Path | None = None
         self.options = ModelLoadOptions()
         self.crash_reason = ""
+        # The model being loaded while a start is under way: a health check then says
+        # "starting", not "stopped" (the engine only counts as running once it answers).
+        self.starting: str | None = None
 
     # --- state ----------------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class ManagedLlamaCpp(LlamaCppBackend):
             return None
         state = read_live_state(self._state_file)
         if state and (self._external is None or self._external.endpoint != state.endpoint):
+            self.api_key = state.api_key or None
             self._connect(state.endpoint)
         self._external = state
         return state
@@ -153,19 +157,28 @@ class ManagedLlamaCpp(LlamaCppBackend):
         self, model_id: str, path: Path, options: ModelLoadOptions
     ) -> BackendStartResult:
         await self._stop_locked("restarting", quiet=True)
+        self.starting = model_id
         self.push(BackendStatus.STARTING, f"loading {model_id}")
         try:
             url = await self._engine.start(model_id, path, options)
         except EngineError as exc:
+            self.starting = None
             self.crash_reason = clean_text(str(exc))
             self.push(BackendStatus.ERROR, self.crash_reason)
             return BackendStartResult(False, error=self.crash_reason)
+        except BaseException:
+            self.starting = None
+            raise
         self.model_id, self.model_path, self.options = model_id, path, options
         self.crash_reason = ""
         self._external = None
-        await self.transport.aclose()
-        self._connect(url)
-        self._retired.clear()  # the old transport was just closed
+        try:
+            await self.transport.aclose()
+            self.api_key = self._engine.api_key
+            self._connect(url)
+            self._retired.clear()  # the old transport was just closed
+        finally:
+            self.starting = None  # checks go to the new transport from here on
         self.push(BackendStatus.RUNNING, f"serving {model_id}")
         return BackendStartResult(True, endpoint=url, pid=self._engine.pid)
 
@@ -210,6 +223,8 @@ class ManagedLlamaCpp(LlamaCppBackend):
     # --- the backend contract -------------------------------------------------------------
 
     async def check_health(self) -> BackendHealth:
+        if self.starting is not None:
+            return BackendHealth(BackendStatus.STARTING, message=f"loading {self.starting}")
         if self.running:
             return await super().check_health()
         if self.crash_reason:

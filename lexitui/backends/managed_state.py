@@ -4,6 +4,7 @@ The embedded engine lives only as long as the process that started it (it exits 
 so ``lexitui backend start llamacpp`` runs in the foreground. This file lets *other* lexitui
 processes see that engine (``lexitui backends``) and ask its owner to stop it
 (``lexitui backend stop llamacpp``). A stale file, from a process that is gone, is ignored.
+It carries the engine's secret, so it is written readable by its owner alone (0600).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -28,6 +30,11 @@ class ManagedState:
     # "cli": a foreground `lexitui backend start`, which `backend stop` may signal to stop;
     # "app": the TUI, which must never be sent a signal by another command.
     owner: str = "app"
+    api_key: str = field(default="", repr=False)  # the engine's secret: never shown
+
+    def public(self) -> dict[str, Any]:
+        """The fields that may be shown (``lexitui ps``): all but the secret."""
+        return {k: v for k, v in asdict(self).items() if k != "api_key"}
 
 
 def run_dir(paths: Paths) -> Path:
@@ -41,7 +48,12 @@ def state_path(state_dir: Path, name: str) -> Path:
 def write_state(path: Path, state: ManagedState) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(state)), encoding="utf-8")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    # Created 0600 (not chmod-ed after writing): the secret is never readable by others.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(tmp, flags, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(state)))
     os.replace(tmp, path)
 
 
@@ -67,6 +79,7 @@ def read_live_state(path: Path) -> ManagedState | None:
             endpoint=str(data["endpoint"]),
             model_id=str(data["model_id"]),
             owner=str(data.get("owner", "app")),
+            api_key=str(data.get("api_key", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -8,14 +8,18 @@ other running server, else *offer* the embedded engine (starting it is the user'
 
 Status: ``status_changes`` carries ``BackendStatusChanged`` (also on ``bus.backends``) for every
 transition, from the health monitor's checks and from what backends push between checks.
+
+The Runtime area runs its own embedded engines (one per loaded model). The managed engine's row
+says so (``follow_runtime``): while one of those serves a model it is the llama.cpp engine that
+is running here, so the row is not "stopped".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -53,8 +57,11 @@ from lexitui.domain.backends import (
     BackendStartResult,
     ModelLoadOptions,
 )
-from lexitui.domain.enums import InferenceBackendType
+from lexitui.domain.enums import BackendStatus, InferenceBackendType
+from lexitui.domain.inference import LoadedModel
 from lexitui.events import BackendStatusChanged, EventBus
+
+LoadedModels = Callable[[], Sequence[LoadedModel]]
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,11 @@ class BackendManager:
         self.monitor = HealthMonitor(
             self.tracker, self.backends, bus=self.bus, interval=interval, max_backoff=max_backoff
         )
+        self._runtime_models: LoadedModels | None = None
+
+    def follow_runtime(self, loaded_models: LoadedModels) -> None:
+        """Let the managed engine's report show the engines the Runtime area has loaded."""
+        self._runtime_models = loaded_models
 
     # --- registry -------------------------------------------------------------------------
 
@@ -235,9 +247,13 @@ class BackendManager:
 
     # --- reports and lifecycle ------------------------------------------------------------
 
-    async def report(self, backend: InferenceBackend) -> BackendReport:
-        """Health, and when up its version and model count: one row of the backends table."""
-        health = await self.monitor.check(backend)
+    async def report(self, backend: InferenceBackend, *, check: bool = True) -> BackendReport:
+        """Health, and when up its version and model count: one row of the backends table.
+
+        ``check=False`` uses the last known health instead of probing again: what a screen
+        wants when a status event has just said what changed."""
+        latest = None if check else self.tracker.latest(backend.name)
+        health = latest or await self.monitor.check(backend)
         version: str | None = None
         count: int | None = None
         if health.up:
@@ -245,7 +261,7 @@ class BackendManager:
                 version = clean_text((await backend.get_info()).version, 40)
             with contextlib.suppress(BackendError):
                 count = len(await backend.list_models())
-        return BackendReport(
+        report = BackendReport(
             name=backend.name,
             type=backend.type,
             endpoint=backend.endpoint,
@@ -254,6 +270,27 @@ class BackendManager:
             model_count=count,
             managed=backend.managed,
             preferred=backend.name == self.settings.preferred,
+        )
+        return self._with_runtime(report) if backend.managed else report
+
+    def _with_runtime(self, report: BackendReport) -> BackendReport:
+        """The managed row while it is down but the Runtime area's engines serve models."""
+        status = report.health.status
+        if self._runtime_models is None or status not in (
+            BackendStatus.STOPPED,
+            BackendStatus.UNKNOWN,
+        ):
+            return report
+        engines = [m for m in self._runtime_models() if m.pid is not None and m.endpoint]
+        if not engines:
+            return report
+        names = ", ".join(clean_text(m.model.id, 80) for m in engines)
+        health = BackendHealth(
+            BackendStatus.RUNNING,
+            message=f"serving {names} (loaded in the Runtime area)",
+        )
+        return replace(
+            report, endpoint=engines[0].endpoint, health=health, model_count=len(engines)
         )
 
     async def reports(self) -> list[BackendReport]:

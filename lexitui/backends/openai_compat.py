@@ -67,6 +67,7 @@ class OpenAICompatBackend(InferenceBackend):
         timeout: float = DEFAULT_TIMEOUT,
         idle_timeout: float = STREAM_IDLE_TIMEOUT,
         request_timeout: float = REQUEST_TIMEOUT,
+        api_key: str | None = None,
     ) -> None:
         super().__init__(name or self.default_name)
         if url is None:
@@ -77,6 +78,7 @@ class OpenAICompatBackend(InferenceBackend):
         self.api_key_env = api_key_env
         self.idle_timeout = idle_timeout
         self.request_timeout = request_timeout
+        self.api_key = api_key  # sent instead of api_key_env's (the managed engine's secret)
         self._retired: list[HttpTransport] = []
         self.transport = self._transport_for(url)
 
@@ -100,6 +102,7 @@ class OpenAICompatBackend(InferenceBackend):
             api_key_env=self.api_key_env,
             on_outcome=self._outcome,
             shown_url=self._url,
+            api_key=self.api_key,
         )
 
     def _outcome(self, status: BackendStatus, message: str, latency: float | None) -> None:

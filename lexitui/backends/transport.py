@@ -63,6 +63,7 @@ class HttpTransport:
         api_key_env: str | None = None,
         on_outcome: OutcomeHook | None = None,
         shown_url: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.backend = backend
         self.base_url = base_url.rstrip("/")
@@ -70,6 +71,7 @@ class HttpTransport:
         self.shown_url = (shown_url or base_url).rstrip("/")
         self.timeout = timeout
         self.api_key_env = api_key_env
+        self._api_key = api_key  # given directly (the managed engine's secret); wins over env
         self.on_outcome = on_outcome
         self._client: httpx.AsyncClient | None = None
         url = urlsplit(self.base_url)
@@ -99,6 +101,8 @@ class HttpTransport:
             await client.aclose()
 
     def _key(self) -> str:
+        if self._api_key:
+            return self._api_key
         return os.environ.get(self.api_key_env, "") if self.api_key_env else ""
 
     def _headers(self) -> dict[str, str]:

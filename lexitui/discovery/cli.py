@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.service import DiscoveryService, FitBadge, ModelDetails
 from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import (
@@ -19,6 +20,7 @@ from lexitui.domain.enums import (
     ModelSortOrder,
     QuantizationType,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
@@ -145,8 +147,9 @@ def details_lines(details: ModelDetails) -> str:
         label = v.quantization_label or (v.quantization.value if v.quantization else v.variant_id)
         perf = fit.performance
         speed = f"{perf.tokens_per_second_expected:.0f} tok/s" if perf else "?"
+        mode = fit.recommended_mode.value if fit.recommended_mode else "?"
         lines.append(
-            f"    {safe_text(label, 14):<14} {v.size_bytes / 1e9:7.2f} GB  {fit.level.value:<12} "
-            f"{fit.recommended_mode.value:<14} {speed}"
+            f"    {safe_text(label, 14):<14} {format_bytes(v.size_bytes):>10}  "
+            f"{level_word(fit.level):<12} {mode:<14} {speed}"
         )
     return "\n".join(lines)

@@ -29,6 +29,7 @@ from pathlib import PurePosixPath
 from lexitui.discovery.compatibility_text import (
     describe_fit,
     license_warnings,
+    no_verdict,
     rationale,
     summarize,
     variant_warnings,
@@ -110,13 +111,16 @@ class CompatibilityAnalyzer:
     # --- the roadmap's API ------------------------------------------------------------------------
 
     async def analyze(self, model: RemoteModel) -> ModelCompatibility:
-        fits = [await self.analyze_variant(v, await self._facts(model, v)) for v in model.variants]
+        fits = [await self._verdict(model, v) for v in model.variants]
         ranked = self._rank(fits)
         best = ranked[0] if ranked else None
-        overall = min(
-            (f.level for f in fits),
-            key=LEVEL_RANK.__getitem__,
-            default=CompatibilityLevel.INCOMPATIBLE,
+        levels = [f.level for f in fits if f.level is not None]
+        overall = (
+            min(levels, key=LEVEL_RANK.__getitem__)
+            if levels
+            else None
+            if fits
+            else CompatibilityLevel.INCOMPATIBLE
         )
         return ModelCompatibility(
             model_id=model.id,
@@ -148,7 +152,11 @@ class CompatibilityAnalyzer:
                 reason=f"{variant.format.value} files cannot run on llama.cpp",
                 warnings=variant_warnings(variant, label, None, None, self.hardware, 0),
             )
-        facts = facts or await self._variant_facts(variant, None)
+        if facts is None:
+            try:
+                facts = await self._variant_facts(variant, None)
+            except (OSError, ValueError) as exc:  # GgufError is a ValueError
+                return no_verdict(variant, exc)
         plan = self.plan(facts, config, choose_gpu_layers=choose_gpu_layers)
         perf = self._refined(variant, estimate_performance(facts, plan.breakdown, self.hardware))
         level = self._level(plan, perf, facts)
@@ -167,8 +175,17 @@ class CompatibilityAnalyzer:
         )
 
     async def recommendations(self, model: RemoteModel) -> list[VariantRecommendation]:
-        fits = [await self.analyze_variant(v, await self._facts(model, v)) for v in model.variants]
-        return self._rank(fits)
+        return self._rank([await self._verdict(model, v) for v in model.variants])
+
+    async def _verdict(self, model: RemoteModel, variant: ModelVariant) -> VariantCompatibility:
+        """One variant's verdict, or none when its own header could not be read: sizes guessed
+        for a file that is broken (or hostile) would be a verdict on a file that does not
+        exist."""
+        try:
+            facts = await self._facts(model, variant)
+        except (OSError, ValueError) as exc:  # GgufError is a ValueError
+            return no_verdict(variant, exc)
+        return await self.analyze_variant(variant, facts)
 
     async def estimate_performance(
         self, variant: ModelVariant, config: InferenceConfig
@@ -314,7 +331,7 @@ class CompatibilityAnalyzer:
         }
         out = []
         for fit in fits:
-            if fit.level is CompatibilityLevel.INCOMPATIBLE:
+            if fit.level is None or fit.level is CompatibilityLevel.INCOMPATIBLE:
                 continue
             quality = variant_quality(fit.variant)
             tps = fit.performance.tokens_per_second_expected if fit.performance else 0.0
@@ -342,16 +359,14 @@ class CompatibilityAnalyzer:
         return await self._variant_facts(variant, parameter_count(model.parameter_count))
 
     async def _variant_facts(self, variant: ModelVariant, parameters: int | None) -> ModelFacts:
+        """Facts from ``facts_for`` (which raises OSError or ValueError for a file whose header
+        cannot be read: no verdict then), else from the file's size."""
         if self.facts_for is not None and variant.format is ModelFormat.GGUF:
-            try:
-                return await self.facts_for(variant)
-            except (OSError, ValueError) as exc:  # GgufError is a ValueError
-                fallback = self._sized(variant, parameters)
-                return replace(fallback, basis=f"{fallback.basis} (header unreadable: {exc})")
-        return self._sized(variant, parameters)
+            return await self.facts_for(variant)
+        return self.sized(variant, parameters)
 
     @staticmethod
-    def _sized(variant: ModelVariant, parameters: int | None) -> ModelFacts:
+    def sized(variant: ModelVariant, parameters: int | None) -> ModelFacts:
         return ModelFacts.from_size(parameters, max(1, variant.size_bytes), quant_label(variant))
 
 

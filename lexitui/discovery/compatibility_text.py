@@ -230,6 +230,20 @@ def license_warnings(model: RemoteModel) -> tuple[CompatibilityWarning, ...]:
     return tuple(out)
 
 
+def level_word(level: CompatibilityLevel | None) -> str:
+    return level.value if level is not None else "unknown"
+
+
+def no_verdict(variant: ModelVariant, error: Exception) -> VariantCompatibility:
+    """No header, no verdict: neither a level nor a mode, and the reason why."""
+    return VariantCompatibility(
+        variant=variant,
+        level=None,
+        recommended_mode=None,
+        reason=f"its GGUF header could not be read ({error})",
+    )
+
+
 def rationale(fit: VariantCompatibility, quality: float) -> str:
     perf = fit.performance
     if perf is None:
@@ -238,13 +252,14 @@ def rationale(fit: VariantCompatibility, quality: float) -> str:
         speed = f"{perf.tokens_per_second_expected:.0f} tok/s measured"
     else:
         speed = f"~{perf.tokens_per_second_expected:.0f} tok/s"
-    mode = {
+    modes = {
         InferenceMode.FULL_GPU: "all on GPU",
         InferenceMode.HYBRID_GPU_CPU: f"{fit.recommended_gpu_layers} layers on GPU",
         InferenceMode.CPU_ONLY: "CPU only",
-    }[fit.recommended_mode]
+    }
+    mode = modes[fit.recommended_mode] if fit.recommended_mode else "placement unknown"
     return (
-        f"{fit.level.value}: {mode}, {speed}, quality {quality:.2f}, "
+        f"{level_word(fit.level)}: {mode}, {speed}, quality {quality:.2f}, "
         f"{fit.recommended_context_length} tokens of context"
     )
 
@@ -257,6 +272,14 @@ def summarize(
     if not fits:
         return f"{model.id} lists no downloadable variants."
     if best is None:
+        unknown = [f for f in fits if f.level is None]
+        if len(unknown) == len(fits):
+            return f"No verdict for {model.id}: no file's GGUF header could be read."
+        if unknown:
+            return (
+                f"No verdict for {len(unknown)} file(s) of {model.id}, whose GGUF header could "
+                "not be read; no other variant runs on this machine with llama.cpp."
+            )
         return f"No variant of {model.id} runs on this machine with llama.cpp."
     label = best.variant.quantization_label or best.variant.variant_id
     chosen = next(f for f in fits if f.variant == best.variant)

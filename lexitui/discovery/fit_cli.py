@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
+from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.llama_buffers import KV_BYTES_PER_ELEMENT
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompatibility
@@ -193,8 +194,9 @@ def render_text(target: Target, fit: VariantCompatibility) -> str:
         lines.append("")
     perf = fit.performance
     lines += [
-        f"Level    {fit.level.value}",
-        f"Mode     {fit.recommended_mode.value}, {fit.recommended_gpu_layers} GPU layers "
+        f"Level    {level_word(fit.level)}",
+        f"Mode     {fit.recommended_mode.value if fit.recommended_mode else '?'}, "
+        f"{fit.recommended_gpu_layers} GPU layers "
         f"(of {facts.n_layers} + output), context {fit.recommended_context_length}",
     ]
     if perf is not None:

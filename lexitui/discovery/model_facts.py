@@ -18,6 +18,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from lexitui.discovery.quant_names import parse_quantization
+from lexitui.gguf.errors import GgufError
+from lexitui.gguf.records import BLOCK_TENSOR
+from lexitui.gguf.shape import check_shape
+from lexitui.gguf.text import safe_text
 from lexitui.hardware.memory_estimate import BITS_PER_WEIGHT
 
 if TYPE_CHECKING:
@@ -26,7 +30,6 @@ if TYPE_CHECKING:
 FactsSource = Literal["gguf", "estimated"]
 TypeBytes = tuple[tuple[str, int], ...]  # (ggml type name, bytes), like dict.items()
 
-_LAYER = re.compile(r"blk\.(\d+)\.")
 _EXPERT_TENSOR = re.compile(r"_exps\.")  # ffn_{up,gate,down}_exps: every expert in one tensor
 DEFAULT_BITS_PER_WEIGHT = 4.85  # Q4_K_M, the quant most people pick, when the label says nothing
 
@@ -111,17 +114,30 @@ class ModelFacts:
 
     @classmethod
     def from_gguf_header(cls, header: GgufHeader) -> ModelFacts:
-        """Facts from a validated header; raises ValueError when it lacks the shape keys."""
+        """Facts from a validated header; raises GgufError (one line to show) when it lacks the
+        shape keys or they disagree with its tensors.
+
+        The header parser checks the shape already; it is checked again here because one entry
+        per declared layer is built below, and a header may come from elsewhere."""
         arch = header.architecture or "unknown"
+        shown = safe_text(arch, 40)
         n_layers, n_embd, n_head = header.block_count, header.embedding_length, header.head_count
         if not n_layers or not n_embd or not n_head:
-            raise ValueError(f"the GGUF header of this {arch} model has no layer/width/head counts")
+            counts = (("block", n_layers), ("embedding", n_embd), ("head", n_head))
+            missing = "/".join(name for name, value in counts if not value)
+            raise GgufError(
+                f"the GGUF header of this {shown} model has no {missing} count, "
+                "so its memory cannot be estimated"
+            )
+        if not header.tensors:
+            raise GgufError(f"the GGUF file of this {shown} model has no tensors (no weights)")
+        check_shape(header)
         layers: list[dict[str, int]] = [{} for _ in range(n_layers)]
         experts = [0] * n_layers
         embedding = output = other = largest = 0
         embedding_type = output_type = None
         for tensor in header.tensors:
-            match = _LAYER.match(tensor.name)
+            match = BLOCK_TENSOR.match(tensor.name)
             if match and int(match.group(1)) < n_layers:
                 index = int(match.group(1))
                 per_type = layers[index]

@@ -19,6 +19,7 @@ from lexitui.discovery.compatibility import (
     parameter_count,
     quant_label,
 )
+from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.errors import ModelNotFoundError
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
@@ -35,7 +36,7 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel, ModelFormat, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import EventBus, ModelSearched
-from lexitui.gguf.errors import GgufError
+from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.remote import read_remote_header
 from lexitui.store import StoreError
 
@@ -57,6 +58,10 @@ class HeaderProbe:
     url: str
     facts: ModelFacts
     header_bytes: int
+
+
+# A model's probe: the header read, the files whose header was refused (by URL), and a note.
+Probed = tuple[HeaderProbe | None, dict[str, GgufError], str | None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class DiscoveryService:
         self._bus = bus
         self._hub_token = hub_token
         self._measured = measured
-        self._probes: dict[str, HeaderProbe] = {}
+        self._probes: dict[str, Probed] = {}
 
     async def close(self) -> None:
         for registry in self.registries.values():
@@ -131,7 +136,7 @@ class DiscoveryService:
         variant = ModelVariant("badge", "badge.gguf", ModelFormat.GGUF, size)
         facts = ModelFacts.from_size(parameters, size, "Q4_K_M")
         fit = await (await self.analyzer()).analyze_variant(variant, facts=facts)
-        return FitBadge(fit.level, f"at Q4_K_M: {fit.reason or fit.level.value}")
+        return FitBadge(fit.level, f"at Q4_K_M: {fit.reason or level_word(fit.level)}")
 
     async def details(self, model_id: str, kind: ModelRegistryType | None = None) -> ModelDetails:
         registry = self.registry(kind)
@@ -146,15 +151,28 @@ class DiscoveryService:
                 "and set HF_TOKEN before downloading."
             )
         notes.extend(model.restrictions)
-        probe, note = await self._probe(model)
+        probe, unreadable, note = await self._probe(model)
         if note:
             notes.append(note)
+        notes.extend(
+            f"Could not read the GGUF header of {v.filename} ({unreadable[v.download_url]}): "
+            "no verdict for it."
+            for v in model.variants
+            if v.download_url in unreadable
+        )
         facts_for = None
-        if probe is not None:
+        if probe is not None or unreadable:
             shape = probe
+            sized = CompatibilityAnalyzer.sized
+            parameters = parameter_count(model.parameter_count)
 
             async def facts_for(variant: ModelVariant) -> ModelFacts:
-                if variant.download_url == shape.url:
+                url = variant.download_url or ""
+                if url in unreadable:  # no header, no verdict (not a guess from its size)
+                    raise unreadable[url]
+                if shape is None:
+                    return sized(variant, parameters)
+                if url == shape.url:
                     return shape.facts
                 tensors = max(1, variant.size_bytes - shape.header_bytes)
                 return shape.facts.with_weight_bytes(tensors, quant_label(variant))
@@ -176,34 +194,41 @@ class DiscoveryService:
             logging.getLogger(__name__).warning("measured speeds unavailable: %s", exc)
             return None
 
-    async def _probe(self, model: RemoteModel) -> tuple[HeaderProbe | None, str | None]:
+    async def _probe(self, model: RemoteModel) -> Probed:
         """The real shape from one variant's GGUF header: the smallest single file (fewest
-        bytes behind the header); a mirror may lack a file, so up to three are tried."""
+        bytes behind the header); a mirror may lack a file, so up to three are tried. Also
+        the files whose header was refused (by URL), which get no verdict."""
         if model.id in self._probes:
-            return self._probes[model.id], None
+            return self._probes[model.id]
         ggufs = [
             v
             for v in model.variants
             if v.format is ModelFormat.GGUF and v.download_url and len(v.files) <= 1
         ]
         if not ggufs:
-            return None, "No single-file GGUF variant: estimates come from file sizes."
+            return None, {}, "No single-file GGUF variant: estimates come from file sizes."
         token = self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        error: GgufError | None = None
+        unreadable: dict[str, GgufError] = {}
+        unfetched: GgufFetchError | None = None
         for variant in sorted(ggufs, key=lambda v: v.size_bytes)[:PROBE_ATTEMPTS]:
             url = variant.download_url or ""
             try:
                 remote = await asyncio.to_thread(read_remote_header, url, headers=headers)
-            except GgufError as exc:
-                error = exc
+                facts = ModelFacts.from_gguf_header(remote.header)
+            except GgufFetchError as exc:  # says nothing of the file: estimated like the rest
+                unfetched = exc
                 continue
-            probe = HeaderProbe(
-                url, ModelFacts.from_gguf_header(remote.header), remote.header.data_offset
-            )
-            self._probes[model.id] = probe
-            return probe, None
-        return None, f"Could not read a GGUF header ({error}); estimates use file sizes."
+            except GgufError as exc:  # its bytes were refused: that file gets no verdict
+                unreadable[url] = exc
+                continue
+            probe = HeaderProbe(url, facts, remote.header.data_offset)
+            self._probes[model.id] = (probe, unreadable, None)
+            return probe, unreadable, None
+        if unfetched is None:
+            return None, unreadable, None
+        note = f"Could not read a GGUF header ({unfetched}); estimates use file sizes."
+        return None, unreadable, note
 
     async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
         return await self._start_download(model, variant)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lexitui.backends.manager import BackendManager
+from lexitui.config import hub_token as config_hub_token
 from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
@@ -30,8 +31,7 @@ def build_discovery(
     measured: MeasuredSpeeds | None = None,
 ) -> DiscoveryService:
     cache = RegistryCache(store)
-    section = config.get("huggingface", {})
-    config_token = section.get("token") if isinstance(section, dict) else None
+    hub_config_token = config_hub_token(config)
     ollama = next((b for b in backends.backends() if b.name == "ollama"), None)
     library = OllamaLibraryRegistry(
         cache, known_names=local_ollama_names(ollama.list_models) if ollama else None
@@ -41,11 +41,11 @@ def build_discovery(
         return hardware.last or await hardware.detect()
 
     def hub_token() -> str | None:
-        token = resolve_token(config_token)
+        token = resolve_token(hub_config_token)
         return token.value if token else None
 
     return DiscoveryService(
-        registries=[HuggingFaceRegistry(cache, token=config_token), library],
+        registries=[HuggingFaceRegistry(cache, token=hub_config_token), library],
         hardware=capabilities,
         start_download=start_download,
         bus=bus,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lexitui.domain.enums import BackendStatus, GpuBackend, InferenceBackendType
+from lexitui.domain.text import clean_text
 
 if TYPE_CHECKING:
     from lexitui.runtime.chat import ChatMessage
@@ -79,6 +80,10 @@ class BackendHealth:
     checked_at: datetime = field(default_factory=_now)
     running_requests: int | None = None
     waiting_requests: int | None = None
+
+    def __post_init__(self) -> None:
+        # The message often quotes the server (its version, an error body): one clean line.
+        object.__setattr__(self, "message", clean_text(self.message))
 
     @property
     def up(self) -> bool:

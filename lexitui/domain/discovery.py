@@ -155,8 +155,9 @@ class PerformanceEstimate(JsonRecord):
 @dataclass(frozen=True)
 class VariantCompatibility(JsonRecord):
     variant: ModelVariant
-    level: CompatibilityLevel
-    recommended_mode: InferenceMode
+    # None for both: no verdict, because the file's own GGUF header could not be read.
+    level: CompatibilityLevel | None
+    recommended_mode: InferenceMode | None
     recommended_gpu_layers: int | None = None
     recommended_context_length: int | None = None
     reason: str | None = None
@@ -178,7 +179,7 @@ class VariantRecommendation(JsonRecord):
 @dataclass(frozen=True)
 class ModelCompatibility(JsonRecord):
     model_id: str
-    overall_level: CompatibilityLevel
+    overall_level: CompatibilityLevel | None  # None: no variant has a verdict
     variant_compatibilities: tuple[VariantCompatibility, ...] = ()
     recommended_variant: ModelVariant | None = None
     recommended_config: InferenceConfig | None = None

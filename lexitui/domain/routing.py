@@ -71,7 +71,7 @@ class RoutingStats:
     fallback_requests: int = 0
     failed_requests: int = 0
     total_cloud_cost: Decimal = Decimal(0)
-    estimated_local_savings: Decimal = Decimal(0)
+    estimated_local_savings: Decimal | None = Decimal(0)  # None: no reference price known
     average_local_latency: timedelta = timedelta(0)
     average_cloud_latency: timedelta = timedelta(0)
     requests_by_model: dict[str, int] = field(default_factory=dict)
@@ -165,7 +165,7 @@ class ModelSavings:
     model_name: str
     requests: int = 0
     tokens_generated: int = 0
-    estimated_savings: Decimal = Decimal(0)
+    estimated_savings: Decimal | None = Decimal(0)  # None: no reference price known
     compared_to_cloud_model: str | None = None
 
 
@@ -174,11 +174,12 @@ class SavingsReport:
     period: timedelta
     local_requests: int = 0
     local_tokens_generated: int = 0
-    estimated_cloud_cost_avoided: Decimal = Decimal(0)
+    # None: unknown (no reference model, or no local request had its price), never $0
+    estimated_cloud_cost_avoided: Decimal | None = Decimal(0)
     actual_cloud_cost: Decimal = Decimal(0)
     estimated_local_electricity_cost: Decimal = Decimal(0)
-    net_savings: Decimal = Decimal(0)
-    savings_percent: float = 0.0
+    net_savings: Decimal | None = Decimal(0)
+    savings_percent: float | None = 0.0
     by_model: tuple[ModelSavings, ...] = ()
     compared_to_cloud_model: str | None = None  # None: no reference price, nothing avoided
     unpriced_cloud_requests: int = 0  # cloud requests whose model has no known price

@@ -9,20 +9,29 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def write_atomic(path: Path, data: bytes, *, shared: bool = False) -> None:
+    """``shared``: several processes may write ``path`` at once (no lock of ours guards it, e.g.
+    a manifest two instances install): each then writes a temp file of its own, so one never
+    renames away the other's. A write that fails (a full disk) leaves no temp file behind."""
+    suffix = f".{os.getpid()}.tmp" if shared else ".tmp"
+    tmp = path.with_name(path.name + suffix)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)  # a leftover from a kill; unlink removes a planted link, not its target
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     fsync_dir(path.parent)
 
 

@@ -79,7 +79,7 @@ async def install(
         if not layout.has_blob(blob.sha256, blob.size):  # swept by another instance meanwhile
             raise TransientError(f"the stored copy of {blob.name} vanished; fetching it again")
         _link(layout.blob_path(blob.sha256), inside(folder, blob.name))
-    write_atomic(layout.manifest_path(model_id), _manifest(model_id, download, blobs))
+    write_atomic(layout.manifest_path(model_id), _manifest(model_id, download, blobs), shared=True)
     path = inside(folder, blobs[0].name)
     installed = await registry.add(
         model_id,
@@ -94,7 +94,14 @@ async def install(
 
 
 def _link(blob: Path, dest: Path) -> None:
-    """Put a link to ``blob`` at ``dest`` atomically (replacing whatever was there)."""
+    """Put a link to ``blob`` at ``dest`` atomically (replacing whatever was there).
+
+    Another instance may have installed the same model a moment ago: ``dest`` is then already
+    a hard link to the blob, and renaming a link over another link to the same file does
+    nothing at all (POSIX), which would leave the temp link behind. So such a ``dest`` is left
+    as it is, and a temp link that survived the rename is removed."""
+    if _same_file(blob, dest):
+        return
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)
@@ -102,7 +109,23 @@ def _link(blob: Path, dest: Path) -> None:
         os.link(blob, tmp, follow_symlinks=False)
     except OSError:  # no hard links on this file system (or across a bind mount)
         os.symlink(blob, tmp)
-    os.replace(tmp, dest)
+    try:
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _same_file(blob: Path, dest: Path) -> bool:
+    try:
+        there = os.lstat(dest)
+    except FileNotFoundError:
+        return False
+    mine = os.stat(blob)
+    return stat.S_ISREG(there.st_mode) and (there.st_dev, there.st_ino) == (
+        mine.st_dev,
+        mine.st_ino,
+    )
 
 
 def _source(download: ModelDownload) -> str:

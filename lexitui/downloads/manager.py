@@ -50,6 +50,7 @@ from lexitui.events import (
     ModelDownloadStarted,
 )
 from lexitui.storage.registry import ModelRegistry
+from lexitui.store import StoreError
 
 log = logging.getLogger(__name__)
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
@@ -270,10 +271,10 @@ class DownloadManager:
                 raise
             await self._stopped(download_id, status)
         except DownloadError as exc:
-            await self._failed(download_id, str(exc))
+            await self._failed(download_id, str(exc), exc)
         except Exception as exc:  # a bug must end as a failed download, not a silent task
             log.exception("download %s crashed", download_id)
-            await self._failed(download_id, f"internal error: {exc!r}")
+            await self._failed(download_id, f"internal error: {exc!r}", exc)
 
     async def _attempts(self, download: ModelDownload) -> InstalledModel:
         attempt = 0
@@ -321,15 +322,21 @@ class DownloadManager:
                 ModelDownloadCompleted(download_id, download.model.id, False, "cancelled")
             )
 
-    async def _failed(self, download_id: str, error: str) -> None:
-        download = await self._get(download_id)
-        download = await self._save(
-            download,
-            status=DownloadStatus.FAILED,
-            error=error,
-            completed_at=_now(),
-            bytes_per_second=0,
-        )
+    async def _failed(self, download_id: str, error: str, cause: Exception) -> None:
+        try:
+            download = await self._get(download_id)
+            download = await self._save(
+                download,
+                status=DownloadStatus.FAILED,
+                error=error,
+                completed_at=_now(),
+                bytes_per_second=0,
+            )
+        except StoreError as exc:
+            # The store often shares the disk that just filled up: the download's own error is
+            # what the user must see (whoever waits for the download gets it), not the store's.
+            log.warning("could not record that download %s failed: %s", download_id, exc)
+            raise cause from exc
         self._bus.publish(ModelDownloadCompleted(download_id, download.model.id, False, error))
 
     def _status_callback(

@@ -70,9 +70,6 @@ class DownloadQueue:
             check_remote_path(name)
         if require_size and variant.size_bytes <= 0:
             raise DownloadRequestError(f"{variant.filename}: the registry gave no size")
-        existing = await self._active_for(model.id, variant.variant_id)
-        if existing is not None:
-            return existing
         download = ModelDownload(
             id=uuid.uuid4().hex,
             model=_without_variants(model),
@@ -82,7 +79,19 @@ class DownloadQueue:
             queued_at=datetime.now(UTC),
             options=options or DownloadOptions(),
         )
+        # Look and insert in one write transaction: two instances asked for the same variant at
+        # the same moment must end up with one download (the second joins the first), never two
+        # that each fetch the whole file.
         async with self._store.write() as conn:
+            marks = ",".join("?" for _ in ACTIVE)
+            async with conn.execute(
+                f"SELECT record FROM downloads WHERE model_id = ? AND variant_id = ?"
+                f" AND status IN ({marks}) ORDER BY queued_at LIMIT 1",
+                (model.id, variant.variant_id, *[s.value for s in ACTIVE]),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                return from_json_dict(ModelDownload, json.loads(row["record"]))
             await conn.execute(
                 "INSERT INTO downloads (id, model_id, variant_id, status, queued_at, record)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -117,15 +126,6 @@ class DownloadQueue:
                 "UPDATE downloads SET status = ?, record = ? WHERE id = ?",
                 (download.status.value, json.dumps(download.to_json_dict()), download.id),
             )
-
-    async def _active_for(self, model_id: str, variant_id: str) -> ModelDownload | None:
-        marks = ",".join("?" for _ in ACTIVE)
-        rows = await self._store.fetch_all(
-            f"SELECT record FROM downloads WHERE model_id = ? AND variant_id = ?"
-            f" AND status IN ({marks})",
-            (model_id, variant_id, *[s.value for s in ACTIVE]),
-        )
-        return from_json_dict(ModelDownload, json.loads(rows[0]["record"])) if rows else None
 
 
 def _without_variants(model: RemoteModel) -> RemoteModel:

@@ -9,6 +9,7 @@ ticks never do, so a screen can tell them apart.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from reactivex import Observable
@@ -20,6 +21,9 @@ from lexitui.downloads.job import DownloadJob
 from lexitui.downloads.progress import SpeedMeter, eta_seconds
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.events import EventBus, ModelDownloadProgress
+from lexitui.store import StoreError
+
+log = logging.getLogger(__name__)
 
 ROW_SAVE_S = 5.0  # how often a running download's byte count is written to its row
 SaveBytes = Callable[[int, int], Awaitable[None]]  # (downloaded_bytes, bytes_per_second)
@@ -77,4 +81,7 @@ class ProgressReporter:
             self.emit(download_id, job, None, speed)
             if clock() - saved_at >= ROW_SAVE_S:
                 saved_at = clock()
-                await save(done, speed)
+                try:
+                    await save(done, speed)
+                except StoreError as exc:  # the bytes are on disk; the row catches up later
+                    log.warning("could not save the progress of %s: %s", download_id, exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from lexitui.config import Paths
+from lexitui.config import Paths, hub_token
 from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.manager import DownloadManager
@@ -30,9 +30,7 @@ class HasDownloadParts(Protocol):
 
 
 def hub_config_token(config: dict[str, Any]) -> str | None:
-    section = config.get("huggingface", {})
-    token = section.get("token") if isinstance(section, dict) else None
-    return token if isinstance(token, str) else None
+    return hub_token(config)
 
 
 def settings_from_config(config: dict[str, Any]) -> ManagerSettings:

@@ -20,6 +20,7 @@ from lexitui.gateway.server import Gateway, check_binding
 from lexitui.routing.settings import GatewaySettings, RoutingSettings
 from lexitui.runtime.cli import load_options
 from lexitui.runtime.cli_options import add_load_options
+from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
 
 
@@ -49,6 +50,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     api_key = os.environ.get(settings.api_key_env) or None
     check_binding(settings, api_key)
     await services.start()
+    # Nobody watches a server: a model whose engine dies is loaded again (see EngineReloader).
+    reloader = EngineReloader(services.runtime)
     try:
         if args.model:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
@@ -68,6 +71,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             await gateway.stop()
     finally:
+        await reloader.close()
         await services.stop()
     return 0
 

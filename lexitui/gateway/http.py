@@ -7,9 +7,12 @@ tab or a killed script stops the model generating (the router's stream is closed
 the engine or the cloud call).
 
 Requests are read whole (``Content-Length`` or chunked, at most ``max_body`` bytes, else 413);
-a malformed request is a 400 and the connection is closed. Answers are either whole
-(``HttpResponse``, sent with ``Content-Length``) or streamed (``StreamingResponse``: chunked for
-HTTP/1.1 clients, close-delimited for HTTP/1.0, as h11 chooses).
+a malformed request is a 400 and the connection is closed. The request head has a total
+deadline (``head_timeout``: 408 when a client trickles it) and the body another, and the
+number of connections is capped (see ``connections.py``), so slow clients cannot hold the
+server. Answers are either whole (``HttpResponse``, sent with ``Content-Length``) or streamed
+(``StreamingResponse``: chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0, as h11
+chooses).
 """
 
 from __future__ import annotations
@@ -24,16 +27,29 @@ from typing import Any
 
 import h11
 
+from lexitui.gateway.connections import (
+    MAX_CONNECTIONS,
+    AcceptErrorLog,
+    ConnectionTable,
+    connection_cap,
+)
 from lexitui.gateway.errors import ApiError, from_exception
+from lexitui.gateway.http_read import (
+    HEAD_TIMEOUT_S,
+    LINGER_S,
+    READ_SIZE,
+    SlowHead,
+    linger,
+    next_event,
+    read_head,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 1024 * 1024  # far above any chat request; a bound so one client cannot eat RAM
 MAX_HEAD = 64 * 1024  # request line plus headers
-READ_SIZE = 64 * 1024
-IDLE_TIMEOUT_S = 75.0  # a keep-alive connection with no new request is closed after this
 READ_TIMEOUT_S = 30.0  # a request that stalls half-sent is dropped after this
-LINGER_S = 2.0  # how long unread body bytes are drained before closing (see _linger)
+BODY_TIMEOUT_S = 120.0  # and its whole body must arrive within this
 
 
 @dataclass(frozen=True)
@@ -88,15 +104,29 @@ class _PeerGone(Exception):
 
 class HttpServer:
     def __init__(
-        self, handler: Handler, *, max_body: int = MAX_BODY, admit: Admit | None = None
+        self,
+        handler: Handler,
+        *,
+        max_body: int = MAX_BODY,
+        admit: Admit | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        head_timeout: float = HEAD_TIMEOUT_S,
     ) -> None:
         self._handler = handler
         self._admit = admit
         self.max_body = max_body
+        self.head_timeout = head_timeout
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
+        self._connections = ConnectionTable(connection_cap(max_connections))
+        self._accept_errors = AcceptErrorLog()
+
+    @property
+    def max_connections(self) -> int:
+        """The cap in force (the configured one, or lower where the open-file limit says)."""
+        return self._connections.cap
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
+        self._accept_errors.install(asyncio.get_running_loop())
         self._server = await asyncio.start_server(self._connection, host, port)
         address = self._server.sockets[0].getsockname()
         return str(address[0]), int(address[1])
@@ -112,21 +142,27 @@ class HttpServer:
         if self._server is None:
             return
         self._server.close()
-        for task in list(self._connections):
+        tasks = self._connections.tasks()
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._server.wait_closed()
         self._server = None
+        self._accept_errors.uninstall()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
+        assert task is not None  # asyncio runs each connection's callback in a task
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        if not self._connections.admit(task):
+            await _refuse_full(conn, writer)
+            return
         try:
-            while await self._cycle(conn, reader, writer):
+            first = True
+            while await self._cycle(conn, reader, writer, task, first=first):
                 conn.start_next_cycle()
+                first = False
         except (OSError, TimeoutError, _PeerGone, h11.LocalProtocolError):
             pass  # the client went away or broke the protocol mid-answer: nothing to tell it
         except asyncio.CancelledError:
@@ -134,18 +170,25 @@ class HttpServer:
             # from reporting the cancellation as an unhandled error at shutdown.
             pass
         finally:
-            if task is not None:
-                self._connections.discard(task)
+            self._connections.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
     async def _cycle(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        task: asyncio.Task[Any],
+        *,
+        first: bool,
     ) -> bool:
         """Read one request and answer it; True when the connection can take another."""
+        # Until a whole request is read, this connection may be closed to make room.
+        self._connections.set_busy(task, False)
         try:
-            head = await _next_event(conn, reader, IDLE_TIMEOUT_S)
+            head = await read_head(conn, reader, self.head_timeout, first=first)
             if not isinstance(head, h11.Request):
                 return False  # closed (or paused) between requests
             path, _, query = head.target.decode("latin-1").partition("?")
@@ -154,19 +197,24 @@ class HttpServer:
             refused = self._admit(path, headers) if self._admit else None
             if refused is not None:
                 await _send_error(conn, writer, refused)
-                await _linger(reader, writer)
+                await linger(reader, writer)
                 return False
             body = await self._read_body(conn, reader, writer, head)
         except h11.RemoteProtocolError as exc:
             status = exc.error_status_hint if 400 <= exc.error_status_hint < 500 else 400
             await _send_error(conn, writer, ApiError(status, f"Malformed HTTP request: {exc}"))
             return False
+        except SlowHead:
+            message = f"The request head did not arrive within {self.head_timeout:.0f} s."
+            await _send_error(conn, writer, ApiError(408, message, code="request_timeout"))
+            return False
         except _TooLarge:
             message = f"The request body is larger than {self.max_body} bytes."
             await _send_error(conn, writer, ApiError(413, message, code="request_too_large"))
-            await _linger(reader, writer)
+            await linger(reader, writer)
             return False
         request = HttpRequest(head.method.decode("ascii"), path, query, headers, body)
+        self._connections.set_busy(task, True)  # answering: never closed to make room
         if await self._respond_watching(conn, reader, writer, request):
             return False
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
@@ -185,8 +233,10 @@ class HttpServer:
             await _send(conn, writer, h11.InformationalResponse(status_code=100, headers=[]))
         parts: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT_S
         while True:
-            event = await _next_event(conn, reader, READ_TIMEOUT_S)
+            left = deadline - asyncio.get_running_loop().time()
+            event = await next_event(conn, reader, max(0.0, min(READ_TIMEOUT_S, left)))
             if isinstance(event, h11.Data):
                 size += len(event.data)
                 if size > self.max_body:
@@ -266,15 +316,6 @@ def _common(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("server", "lexitui"), *headers]
 
 
-async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader, timeout: float) -> Any:
-    while True:
-        event = conn.next_event()
-        if event is not h11.NEED_DATA:
-            return event
-        data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
-        conn.receive_data(data)  # b"" tells h11 the peer closed
-
-
 async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, event: Any) -> None:
     data = conn.send(event)
     if data:
@@ -297,19 +338,20 @@ async def _send_error(conn: h11.Connection, writer: asyncio.StreamWriter, error:
         await _send(conn, writer, h11.EndOfMessage())
 
 
-async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Read and drop what the client is still sending before closing: closing a socket with
-    unread data makes the kernel send a reset, and the client may then lose the 413 answer.
-    Our side is half-closed first, so a client reading the answer sees its end at once."""
-    with contextlib.suppress(OSError, RuntimeError):
+async def _refuse_full(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
+    """Answer 503 at once to a connection that found every place taken, then close."""
+    error = ApiError(
+        503,
+        "The server is at its connection limit; try again shortly.",
+        "server_error",
+        code="too_many_connections",
+        headers=[("retry-after", "1")],
+    )
+    with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+        await asyncio.wait_for(_send_error(conn, writer, error), LINGER_S)
         if writer.can_write_eof():
-            writer.write_eof()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LINGER_S
-    with contextlib.suppress(OSError, TimeoutError):
-        while (left := deadline - loop.time()) > 0:
-            if not await asyncio.wait_for(reader.read(READ_SIZE), left):
-                return
+            writer.write_eof()  # the client sees the answer end before the close
+    writer.close()
 
 
 def _headers(head: h11.Request) -> dict[str, str]:

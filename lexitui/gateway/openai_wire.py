@@ -35,6 +35,9 @@ STRATEGY_HEADER = "x-lexitui-strategy"
 
 MAX_ID_LENGTH = 256  # agent and workflow ids end up in stored rows and logs
 MAX_STOP = 4  # OpenAI's own limit on stop sequences
+# Real requests nest a few levels (messages -> parts -> fields); a bound keeps recursive code
+# further down (the JSON encoder, the stored rows) away from Python's recursion limit.
+MAX_NESTING = 64
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
@@ -62,12 +65,48 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise invalid("The request body is empty; send a JSON object.")
     try:
         value = json.loads(body)
+    except RecursionError:
+        raise invalid(_TOO_DEEP, code="nesting_too_deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
         # The decoder's message says where (line, column) without echoing the body.
         raise invalid(f"The request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise invalid("The request body must be a JSON object.")
+    _check_text_and_depth(value)
     return value
+
+
+_TOO_DEEP = f"The request body nests arrays or objects more than {MAX_NESTING} levels deep."
+
+
+def _check_text_and_depth(value: Any) -> None:
+    """Refuse what JSON allows but nothing downstream can carry: nesting past ``MAX_NESTING``
+    and lone UTF-16 surrogates (``"\\ud800"`` decodes to a string no UTF-8 encoder accepts,
+    so it would fail later, in the engine call or the stored row, as a server error)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_NESTING:
+                raise invalid(_TOO_DEEP, code="nesting_too_deep")
+            if isinstance(item, dict):
+                for key in item:
+                    _check_text(key)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid(
+            f"The request body holds an unpaired UTF-16 surrogate (\\u{ord(text[exc.start]):04x})"
+            " that is not valid Unicode text.",
+            code="invalid_unicode",
+        ) from None
 
 
 def identity(headers: Mapping[str, str], body: Mapping[str, Any]) -> Identity:

@@ -11,6 +11,7 @@ import ipaddress
 
 from lexitui.gateway.errors import GatewayConfigError
 from lexitui.gateway.http import MAX_BODY, HttpServer
+from lexitui.gateway.http_read import HEAD_TIMEOUT_S
 from lexitui.gateway.routes import GatewayRouter, OpenAiRoutes
 from lexitui.routing.settings import GatewaySettings
 
@@ -46,11 +47,18 @@ class Gateway:
         api_key: str | None = None,
         *,
         max_body_bytes: int = MAX_BODY,
+        head_timeout: float = HEAD_TIMEOUT_S,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self._api_key = api_key or None
         routes = OpenAiRoutes(router, self._api_key)
-        self._server = HttpServer(routes, max_body=max_body_bytes, admit=routes.admit)
+        self._server = HttpServer(
+            routes,
+            max_body=max_body_bytes,
+            admit=routes.admit,
+            max_connections=self.settings.max_connections,
+            head_timeout=head_timeout,
+        )
         self.address: tuple[str, int] | None = None
 
     async def start(self) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 checks. Never imports textual or rich (an import-linter contract)."""
 
 from lexitui.gguf.cursor import ByteSource
-from lexitui.gguf.errors import GgufError
+from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.header import parse_header
 from lexitui.gguf.limits import DEFAULT_LIMITS, GgufLimits
 from lexitui.gguf.local import read_local_header
@@ -15,6 +15,7 @@ __all__ = [
     "ByteSource",
     "GgufArray",
     "GgufError",
+    "GgufFetchError",
     "GgufHeader",
     "GgufLimits",
     "GgufTensor",

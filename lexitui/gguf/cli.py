@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from lexitui.domain.units import format_bytes
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
-from lexitui.gguf.remote import RemoteHeader, read_remote_header
+from lexitui.gguf.remote import DEFAULT_DEADLINE_S, RemoteHeader, read_remote_header
 from lexitui.gguf.text import safe_text
 
 HF_HOST = "huggingface.co"
@@ -27,7 +27,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("source", metavar="PATH_OR_URL", help="a .gguf file or an http(s) URL")
     parser.add_argument("--json", action="store_true", help="print the header as JSON")
+    parser.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=DEFAULT_DEADLINE_S,
+        metavar="SECONDS",
+        help=f"give up on a URL after this long in all (default {DEFAULT_DEADLINE_S:g})",
+    )
     parser.set_defaults(func=cmd_gguf)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 24 * 3600:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, not {text!r}")
+    return value
 
 
 def is_url(source: str) -> bool:
@@ -85,16 +102,16 @@ def render_text(header: GgufHeader) -> str:
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
 
-def _read(source: str) -> tuple[GgufHeader, RemoteHeader | None]:
+def _read(source: str, deadline_s: float) -> tuple[GgufHeader, RemoteHeader | None]:
     if is_url(source):
-        remote = read_remote_header(source, headers=hub_auth_headers(source))
+        remote = read_remote_header(source, headers=hub_auth_headers(source), deadline_s=deadline_s)
         return remote.header, remote
     return read_local_header(source), None
 
 
 async def cmd_gguf(args: argparse.Namespace) -> int:
     """Print the header; a bad file raises GgufError, which the main CLI prints as one line."""
-    header, remote = await asyncio.to_thread(_read, args.source)
+    header, remote = await asyncio.to_thread(_read, args.source, args.deadline)
     if args.json:
         data = header.to_json()
         if remote is not None:

@@ -10,3 +10,8 @@ class GgufError(ValueError):
     catch this one type instead of the assortment of struct, Unicode, OS and HTTP errors that a
     parser would otherwise leak.
     """
+
+
+class GgufFetchError(GgufError):
+    """The file could not be fetched (an HTTP status, the network, a misbehaving server): this
+    says nothing about its bytes, unlike a refused header."""

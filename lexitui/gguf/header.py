@@ -4,7 +4,8 @@ Why not ``gguf.GGUFReader``: it memory-maps the whole file and trusts every coun
 reads (a 57-byte file declaring a 3M-item array took it 18 s and 3.7 GB), and it is ~100x slower
 on a real header. This parser checks each count against the limits and against the bytes left
 before it allocates or loops, so any input is accepted or refused with one ``GgufError`` in
-bounded time and memory (checklist G1-G5). It reads only the header, never tensor data.
+bounded time and memory (checklist G1-G5), and checks the model shape the metadata declares
+against the tensors (``shape.py``). It reads only the header, never tensor data.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lexitui.gguf.errors import GgufError
 from lexitui.gguf.limits import DEFAULT_LIMITS, KIB, MIB, GgufLimits
 from lexitui.gguf.metadata import MIN_KV_BYTES, read_key, read_value
 from lexitui.gguf.records import GgufArray, GgufHeader, GgufTensor, MetadataValue
+from lexitui.gguf.shape import check_shape
 from lexitui.gguf.tensors import MIN_TENSOR_INFO_BYTES, check_layout, read_tensor_info
 from lexitui.gguf.text import safe_text
 
@@ -60,7 +62,7 @@ def parse_header(
     header_bytes = cursor.offset
     data_offset = -(-header_bytes // alignment) * alignment
     check_layout(tensors, data_offset, source.size)
-    return GgufHeader(
+    header = GgufHeader(
         version=version,
         alignment=alignment,
         metadata=MappingProxyType(metadata),
@@ -69,6 +71,8 @@ def parse_header(
         header_bytes=header_bytes,
         file_size=source.size,
     )
+    check_shape(header)  # the shape keys every estimate trusts must match the tensors
+    return header
 
 
 def _read_preamble(cursor: Cursor, limits: GgufLimits) -> tuple[int, int, int]:

@@ -50,10 +50,13 @@ def read_local_header(
     """
     shown = safe_text(os.fspath(path))
     try:
-        with open(path, "rb", buffering=0) as file:
+        # O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer that never comes;
+        # the fstat below then refuses it. Reads of a regular file ignore the flag.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb", buffering=0) as file:
             info = os.fstat(file.fileno())
             if not stat.S_ISREG(info.st_mode):
-                raise GgufError(f"{shown}: not a regular file")
+                raise GgufError(f"{shown}: not a regular file ({_kind(info.st_mode)})")
             source = FileSource(file, info.st_size)
             return parse_header(
                 source, limits=limits, first_read=LOCAL_FIRST_READ, max_read=LOCAL_MAX_READ
@@ -64,3 +67,13 @@ def read_local_header(
         if str(exc).startswith(shown):
             raise
         raise GgufError(f"{shown}: {exc}") from None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"

@@ -16,7 +16,8 @@ from lexitui.gguf.constants import VALUE_TYPE_NAMES, file_type_name
 from lexitui.gguf.text import safe_text
 
 Scalar = int | float | bool | str
-_LAYER_NAME = re.compile(r"blk\.(\d+)\.")
+# Nine digits at most: int() of a 5,000-digit block index raises instead of answering.
+BLOCK_TENSOR = re.compile(r"blk\.(\d{1,9})\.")
 JSON_TEXT_LIMIT = 200  # chat templates run to kilobytes; --json shows their start
 
 
@@ -165,7 +166,7 @@ class GgufHeader:
         """Tensor bytes per repeating block (``blk.N.*``), the unit of GPU layer offload."""
         totals: dict[int, int] = {}
         for tensor in self.tensors:
-            match = _LAYER_NAME.match(tensor.name)
+            match = BLOCK_TENSOR.match(tensor.name)
             if match:
                 layer = int(match.group(1))
                 totals[layer] = totals.get(layer, 0) + tensor.n_bytes
@@ -174,7 +175,7 @@ class GgufHeader:
     @property
     def non_layer_tensor_bytes(self) -> int:
         """Bytes outside the blocks: token embeddings, output head, final norm..."""
-        return sum(t.n_bytes for t in self.tensors if not _LAYER_NAME.match(t.name))
+        return sum(t.n_bytes for t in self.tensors if not BLOCK_TENSOR.match(t.name))
 
     # --- output -----------------------------------------------------------------------------
 

@@ -7,17 +7,19 @@ and the accepted values instead of surfacing later as a strange recommendation. 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from lexitui.config import Paths, load_config, save_config_section
+from lexitui.config import ConfigError, Paths, load_config, naming_file, save_config_section
 
 SECTION = "hardware"
 GPU_LAYER_WORDS = ("auto", "all", "none")
 
 
-class HardwareSettingsError(ValueError):
-    """A hardware setting has a value lexitui cannot use; the message names the key."""
+class HardwareSettingsError(ConfigError):
+    """A hardware setting has a value lexitui cannot use; the message names the key (and the
+    file, when the value came from one)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class HardwareSettings:
 
 def _number(name: str, value: Any, *, low: float, high: float | None = None) -> None:
     # bool is an int in Python; "true" for a headroom is a mistake, not 1 MB.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise HardwareSettingsError(f"[{SECTION}] {name} must be a number, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
@@ -113,10 +115,12 @@ def validate(s: HardwareSettings) -> None:
 
 def load_hardware_settings(paths: Paths) -> HardwareSettings:
     """The saved settings, defaults where the file says nothing; bad values raise clearly."""
-    table = load_config(paths).get(SECTION, {})
-    if not isinstance(table, dict):
-        raise HardwareSettingsError(f"[{SECTION}] must be a table, got {table!r}")
-    return HardwareSettings.from_dict(table)
+    config = load_config(paths)
+    with naming_file(config):
+        table = config.get(SECTION, {})
+        if not isinstance(table, dict):
+            raise HardwareSettingsError(f"[{SECTION}] must be a table, got {table!r}")
+        return HardwareSettings.from_dict(table)
 
 
 def save_hardware_settings(paths: Paths, settings: HardwareSettings) -> None:

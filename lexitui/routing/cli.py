@@ -19,7 +19,8 @@ from datetime import timedelta
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import RoutedRequestRecord, RoutingOptions, RoutingStrategy
-from lexitui.routing.records_json import money, to_json
+from lexitui.routing.money import share_of, usd
+from lexitui.routing.records_json import to_json
 from lexitui.routing.service import RoutingService
 from lexitui.routing.status import budget_status, provider_rows
 from lexitui.services import Services
@@ -96,7 +97,11 @@ async def cmd_route(args: argparse.Namespace) -> int:
             if args.json:
                 print(
                     json.dumps(
-                        {"decision": to_json(routed.decision), "fallbacks": list(routed.fallbacks)},
+                        {
+                            "decision": to_json(routed.decision),
+                            "fallbacks": list(routed.fallbacks),
+                            "task": routed.task.value,
+                        },
                         indent=2,
                     )
                 )
@@ -107,6 +112,7 @@ async def cmd_route(args: argparse.Namespace) -> int:
                     routed.decision.reason,
                     routed.fallbacks,
                 )
+                print(f"task:     {routed.task.value}")
             return 0
         text = ""
         finished: list[RoutedRequestRecord] = []  # this request's record, whoever else writes
@@ -123,8 +129,8 @@ async def cmd_route(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"text": text, "record": to_json(record)}, indent=2))
         else:
-            saved = f"local (saved {money(record.avoided_usd)})"
-            cost = saved if record.is_local else money(record.cost_usd)
+            saved = f"local (saved {usd(record.avoided_usd)})"
+            cost = saved if record.is_local else usd(record.cost_usd)
             print(
                 f"\n[{record.provider_id} {record.model_id}] {record.reason}; "
                 f"{record.completion_tokens} tokens, {record.latency_ms:.0f} ms, {cost}",
@@ -168,11 +174,11 @@ async def cmd_providers(args: argparse.Namespace) -> int:
         for r in rows:
             status = r.cooling or (r.reason if not r.available else "ready")
             print(f"{r.id:<12} {r.kind:<18} {r.model or '-':<28} {r.key_source:<22} {status}")
-        day = money(budgets.daily_limit, unknown="no limit")
-        month = money(budgets.monthly_limit, unknown="no limit")
+        day = usd(budgets.daily_limit, unknown="no limit")
+        month = usd(budgets.monthly_limit, unknown="no limit")
         print(
-            f"budget: today {money(budgets.daily_spent)} of {day}, "
-            f"this month {money(budgets.monthly_spent)} of {month}"
+            f"budget: today {usd(budgets.daily_spent)} of {day}, "
+            f"this month {usd(budgets.monthly_spent)} of {month}"
         )
         return 0
 
@@ -182,29 +188,24 @@ async def cmd_savings(args: argparse.Namespace) -> int:
     async with started_routing() as (_, routing):
         reference = routing.recorder.prices.reference_label()
         report = await routing.recorder.rows.savings(period, reference)
-        out = to_json(report)
-        if reference is None:  # nothing to compare with: the avoided cost is unknown, not $0
-            for key in ("estimated_cloud_cost_avoided", "net_savings", "savings_percent"):
-                out[key] = None
         if args.json:
-            print(json.dumps(out, indent=2))
+            print(json.dumps(to_json(report), indent=2))
             return 0
         priced_as = reference or "no reference model: set [costs] compare_to"
         print(f"Savings over {args.period} (local requests priced as {priced_as}):")
         tokens = report.local_tokens_generated
         print(f"  local requests        {report.local_requests} ({tokens} tokens)")
-        avoided = report.estimated_cloud_cost_avoided if reference else None
-        print(f"  cloud cost avoided    {money(avoided)}")
-        print(f"  actual cloud cost     {money(report.actual_cloud_cost)}")
+        print(f"  cloud cost avoided    {usd(report.estimated_cloud_cost_avoided)}")
+        print(f"  actual cloud cost     {usd(report.actual_cloud_cost)}")
         if report.unpriced_cloud_requests:
             print(f"  unpriced cloud calls  {report.unpriced_cloud_requests} (price unknown)")
-        print(f"  local electricity     {money(report.estimated_local_electricity_cost)}")
+        print(f"  local electricity     {usd(report.estimated_local_electricity_cost)}")
         print(
-            f"  net savings           {money(report.net_savings)} ({report.savings_percent:.0f}%)"
+            f"  net savings           {usd(report.net_savings)}{share_of(report.savings_percent)}"
         )
         for m in report.by_model:
             print(
                 f"    {m.model_id}: {m.requests} requests, {m.tokens_generated} tokens, "
-                f"saved {money(m.estimated_savings)}"
+                f"saved {usd(m.estimated_savings)}"
             )
         return 0

@@ -13,7 +13,8 @@ import json
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import OptimizationGoal
 from lexitui.routing.cli import parse_period, started_routing
-from lexitui.routing.records_json import money, to_json
+from lexitui.routing.money import usd
+from lexitui.routing.records_json import to_json
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,7 +56,7 @@ async def cmd_recommend(args: argparse.Namespace) -> int:
         for c in costs:
             kind = "electricity" if c.is_local else "price"
             print(
-                f"  {c.provider_id:<12} {c.model_id or '-':<28} {money(c.estimated_cost)} "
+                f"  {c.provider_id:<12} {c.model_id or '-':<28} {usd(c.estimated_cost)} "
                 f"({kind}; ~{c.estimated_input_tokens} in, {c.estimated_output_tokens} out)"
             )
         return 0
@@ -76,8 +77,8 @@ async def cmd_usage(args: argparse.Namespace) -> int:
             f"{stats.fallback_requests} after a fallback, {stats.failed_requests} failed)"
         )
         print(
-            f"cloud cost {money(stats.total_cloud_cost)}; "
-            f"local saved {money(stats.estimated_local_savings)}"
+            f"cloud cost {usd(stats.total_cloud_cost)}; "
+            f"local saved {usd(stats.estimated_local_savings)}"
         )
         for provider, count in sorted(analytics.requests_by_provider.items()):
             tokens = analytics.tokens_by_provider.get(provider, 0)
@@ -86,7 +87,7 @@ async def cmd_usage(args: argparse.Namespace) -> int:
             shown = "-" if latency is None else f"{latency:.0f} ms"
             print(
                 f"  {provider:<12} {count:>6} requests {tokens:>9} tokens  "
-                f"{money(cost, unknown='-'):>10}  avg {shown}"
+                f"{usd(cost, unknown='-'):>10}  avg {shown}"
             )
         for task, count in sorted(analytics.requests_by_task.items()):
             print(f"  task {task}: {count}")

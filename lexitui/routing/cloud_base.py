@@ -33,7 +33,7 @@ from lexitui.routing.cloud_http import (
     sse_events,
 )
 from lexitui.routing.errors import FailureKind, ProviderError
-from lexitui.routing.keys import missing_key_reason, redact
+from lexitui.routing.keys import missing_key_reason, redact, redact_url
 from lexitui.routing.settings import ProviderSettings
 
 
@@ -68,9 +68,8 @@ class CloudProvider(ABC):
 
     def __repr__(self) -> str:  # never the key itself (K2)
         key = "set" if self._key else "none"
-        return (
-            f"{type(self).__name__}(id={self.provider_id!r}, base_url={self.base_url!r}, key={key})"
-        )
+        url = redact_url(self.base_url)
+        return f"{type(self).__name__}(id={self.provider_id!r}, base_url={url!r}, key={key})"
 
     @property
     def settings(self) -> ProviderSettings:

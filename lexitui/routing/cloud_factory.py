@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lexitui.routing.keys import KeyStore, missing_key_reason
+from lexitui.routing.keys import KeyStore, missing_key_reason, redact_url
 from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.settings import ProviderSettings
 
@@ -42,7 +42,7 @@ def key_status(settings: ProviderSettings, keys: KeyStore) -> ProviderKeyStatus:
         kind=settings.kind,
         key_source=source,
         model=model,
-        base_url=settings.base_url,
+        base_url=redact_url(settings.base_url),  # a row to show: never a key in a query
         ready=ready,
         reason=reason,
     )

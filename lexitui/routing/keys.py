@@ -5,7 +5,8 @@ exported for one shell session is never shadowed by an old one on disk. The file
 config folder, which is made 0700, and is written 0600 through a fresh temp file that is renamed
 into place (K1): a crash mid-write never leaves a half-written or world-readable key.
 Keys never go into reprs, logs or error messages (K2); ``redact`` masks one that a server
-echoes back.
+echoes back, and ``redact_url`` masks what a configured URL may carry (Azure-style
+``?api-key=``/``?code=`` query strings, ``user:password@``) wherever a URL is shown.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from lexitui.config import ConfigError
 from lexitui.routing.settings import ProviderSettings
 
 KEYS_FILE = "keys.toml"
@@ -28,6 +31,28 @@ def redact(text: str, key: str | None) -> str:
     if not key or len(key) < 4:
         return text
     return text.replace(key, MASK)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password and every query value masked (names kept, so the user can
+    still see *which* parameters are set). A URL that cannot be parsed is masked whole after
+    its scheme and host, since it may hold anything."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        user = parts.username or ""
+        secret = f":{MASK}" if parts.password is not None else ""
+        netloc = f"{user}{secret}@{f'[{host}]' if ':' in host else host}{port}"
+    # A piece without "=" may be a bare key (``?sk-...``): masked whole.
+    pieces = [p.partition("=") for p in parts.query.split("&") if p]
+    query = "&".join(f"{name}={MASK}" if eq else MASK for name, eq, _ in pieces)
+    fragment = MASK if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def missing_key_reason(provider: ProviderSettings) -> str:
@@ -95,8 +120,20 @@ class KeyStore:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             # tomllib's messages give a position, never the text there, so no key leaks.
-            raise ValueError(f"{self.path} is not valid TOML ({exc}); fix or delete it") from None
-        return {str(k): v for k, v in data.items() if isinstance(v, str)}
+            raise ConfigError(
+                f'not valid TOML ({exc}); expected lines like openai = "sk-..."; '
+                "fix or delete the file",
+                self.path,
+            ) from None
+        for provider_id, value in data.items():
+            if not isinstance(value, str):
+                # The value is never quoted: it may be a key typed without its quotes.
+                raise ConfigError(
+                    f"{provider_id} must be a quoted string (the API key), "
+                    f"not a {type(value).__name__}",
+                    self.path,
+                )
+        return {str(k): v for k, v in data.items()}
 
     def _write(self, keys: dict[str, str]) -> None:
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -87,6 +87,9 @@ class LocalLlmProvider:
         active = self._runtime.active_model
         if active is not None and active.status in SERVING:
             return True, f"{active.model.id} is loaded"
+        crash = self._crash_notice()
+        if crash:  # being reloaded (no second load is started meanwhile), or given up on
+            return False, f"local model unavailable: {crash}"
         preferred = self._preferred()
         if preferred and self._load_error is None:
             return True, f"{preferred} loads on first use"
@@ -178,7 +181,7 @@ class LocalLlmProvider:
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
         except (GenerationError, RuntimeErrorBase) as exc:
             kind = _kind_after(str(exc), streamed=first is not None)
-            raise ProviderError(LOCAL_ID, kind, str(exc)) from exc
+            raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         model = await self._ensure_loaded(request.model)
@@ -240,7 +243,7 @@ class LocalLlmProvider:
         if active is not None and active.status in SERVING:
             return active.id
         preferred = self._preferred()
-        if not preferred or self._load_error is not None:
+        if not preferred or self._load_error is not None or self._crash_notice():
             _ok, reason = self.available_now()
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, reason)
         async with self._load_lock:
@@ -249,6 +252,11 @@ class LocalLlmProvider:
             except Exception as exc:  # any load failure: fall back, and say why from now on
                 self._load_error = str(exc)
                 raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+
+    def _crash_notice(self) -> str | None:
+        """What is done about a crashed engine (``EngineReloader``), while no model serves."""
+        notice = self._runtime.crash_notice
+        return notice if notice and not self._runtime.loaded_models() else None
 
     def forget_load_error(self) -> None:
         """Try the configured model again (after the user changed something)."""

@@ -13,7 +13,8 @@ when there were some, else ``cpu_watts`` for the time the local speed says it wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -31,10 +32,16 @@ from lexitui.domain.routing import (
 )
 from lexitui.routing.electricity import energy_cost
 from lexitui.routing.errors import RoutingError
+from lexitui.routing.money import usd
 from lexitui.routing.prices import PriceBook
 from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.tokens import estimate_tokens
+from lexitui.store.performance import ModelPerformance
 from lexitui.store.routed_requests import RoutedRequestRows
+
+# The profiler's figures (benchmarks, averages of real requests), read from the store.
+Profiles = Callable[[], Awaitable[Sequence[ModelPerformance]]]
+PROFILES_MAX_AGE_S = 5.0  # read again at most this often: a bench finishing shows up soon
 
 # Axis weights (cost, latency, quality) per goal; each axis is normalised to 0..1 first.
 WEIGHTS: dict[OptimizationGoal, tuple[float, float, float]] = {
@@ -91,9 +98,12 @@ class CostPerformanceOptimizer:
         price_provider_of: Callable[[str], str | None],
         quality_of: Callable[[str], float],
         local_speed: Callable[[str], float | None],
+        profiles: Profiles | None = None,
     ) -> None:
         """``price_provider_of`` maps a provider id to its genai-prices provider id;
-        ``local_speed`` is a local model's measured decode speed in tokens/s, if known."""
+        ``local_speed`` is a local model's measured decode speed in tokens/s, if known;
+        ``profiles`` reads the profiler's stored figures (``refresh_profiles`` caches them, so
+        the router's hot path stays synchronous)."""
         self._providers = providers
         self._prices = prices
         self._rows = rows
@@ -102,6 +112,9 @@ class CostPerformanceOptimizer:
         self._local_speed = local_speed
         self._speeds: dict[tuple[str, str], _Speed] = {}
         self._provider_speeds: dict[str, _Speed] = {}
+        self._read_profiles = profiles
+        self._profiles: dict[str, tuple[float, float]] = {}  # model id -> (tokens/s, TTFT ms)
+        self._profiles_read_at: float | None = None
 
     # --- the router's hot path --------------------------------------------------------------
 
@@ -133,6 +146,13 @@ class CostPerformanceOptimizer:
         if self._is_local(provider_id):
             # Local models differ in speed by orders of magnitude: another model's average would
             # mislead, so only this model's own speed counts.
+            profiled = self._profiles.get(model)
+            if profiled is not None:  # the profiler measured it (a benchmark, earlier requests)
+                tps, ttft_ms = profiled
+                seconds = ttft_ms / 1000 + output_tokens / tps
+                return PerformanceEstimate(
+                    provider_id, model, timedelta(seconds=seconds), tps, measured=True
+                )
             speed = self._local_speed(model)
             if speed:
                 seconds = output_tokens / speed
@@ -157,6 +177,21 @@ class CostPerformanceOptimizer:
         """``expected_latency`` in the shape the router takes (``LatencyOf``)."""
         return self.expected_latency(provider.provider_id, model, output_tokens).expected_latency
 
+    async def refresh_profiles(self, max_age_s: float = PROFILES_MAX_AGE_S) -> None:
+        """Read the profiler's measured speeds from the store, unless read in the last
+        ``max_age_s`` seconds."""
+        now = time.monotonic()
+        if self._read_profiles is None or (
+            self._profiles_read_at is not None and now - self._profiles_read_at < max_age_s
+        ):
+            return
+        self._profiles_read_at = now
+        self._profiles = {
+            p.model_id: (tps, _ttft_ms(p))
+            for p in await self._read_profiles()
+            if (tps := p.measured_tokens_per_second)
+        }
+
     def observe(self, record: RoutedRequestRecord) -> None:
         """Feed a finished request into the running averages (failures say nothing of speed)."""
         if not record.success or record.completion_tokens <= 0:
@@ -177,6 +212,7 @@ class CostPerformanceOptimizer:
     async def get_recommendation(
         self, request: LanguageModelRequest, goal: OptimizationGoal
     ) -> OptimizationRecommendation:
+        await self.refresh_profiles()
         input_tokens, output_tokens = estimate_tokens(request)
         options = [
             _Option(
@@ -235,12 +271,20 @@ class CostPerformanceOptimizer:
         seen = self._speeds.get((provider_id, model))
         if seen is not None and seen.electricity_tokens > 0:
             return seen.electricity / seen.electricity_tokens * output_tokens
-        speed = self._local_speed(model)
+        profiled = self._profiles.get(model)
+        speed = self._local_speed(model) or (profiled[0] if profiled else None)
         if not speed:
             return None
         costs = self._prices.costs
         energy_wh = costs.cpu_watts * (output_tokens / speed) / 3600
         return energy_cost(energy_wh, costs.electricity_usd_per_kwh)
+
+
+def _ttft_ms(profile: ModelPerformance) -> float:
+    """The first-token time that goes with ``measured_tokens_per_second``."""
+    if profile.bench_tokens_per_second and profile.bench_ttft_ms is not None:
+        return profile.bench_ttft_ms
+    return profile.average_ttft_ms
 
 
 def _model_for(provider: LanguageModelProvider, model: str | None) -> str | None:
@@ -292,9 +336,9 @@ def _rationale(option: _Option, goal: OptimizationGoal) -> str:
     if cost is None:
         cost_text = "cost unknown"
     elif option.cost.is_local:
-        cost_text = f"cost ~{_money(cost)} in electricity"
+        cost_text = f"cost ~{usd(cost)} in electricity"
     else:
-        cost_text = f"cost ~{_money(cost)}"
+        cost_text = f"cost ~{usd(cost)}"
     latency = option.performance.expected_latency
     if latency is None:
         latency_text = "latency unknown"
@@ -306,8 +350,3 @@ def _rationale(option: _Option, goal: OptimizationGoal) -> str:
         f"{goal.value}: {option.provider.provider_id} ({where}, {option.model}): {cost_text}, "
         f"{latency_text}, quality {option.quality:.2f}"
     )
-
-
-def _money(amount: Decimal) -> str:
-    # Per-request prices are often fractions of a cent: show significant digits, not zeros.
-    return f"${amount:.4f}" if amount >= Decimal("0.01") else f"${amount:.2g}"

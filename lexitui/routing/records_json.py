@@ -26,14 +26,3 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     return value
-
-
-def money(amount: Decimal | None, *, unknown: str = "unknown") -> str:
-    """A price for people: cents for sums, more digits for the tiny per-request amounts."""
-    if amount is None:
-        return unknown
-    if amount == 0:
-        return "$0"
-    if abs(amount) >= Decimal("0.01"):
-        return f"${amount:.2f}"
-    return f"${amount:.6f}".rstrip("0")

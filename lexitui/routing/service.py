@@ -53,6 +53,7 @@ from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.recording import Recorder
 from lexitui.routing.router import LlmRouter, NoRoute, RoutePlan
 from lexitui.routing.settings import RoutingSettings
+from lexitui.routing.task_detect import with_detected_task
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class RoutedRequest:
     model_id: str
     decision: RoutingDecision
     fallbacks: tuple[str, ...] = ()  # the providers tried next, in order, if it fails
+    task: TaskType = TaskType.CHAT  # the task it was routed as (read from the prompt if unsaid)
 
 
 class RoutingService:
@@ -132,6 +134,7 @@ class RoutingService:
     ) -> RoutedRequest:
         """Decide without sending (``lexitui route --dry-run``)."""
         await self.start()
+        await self._refresh_profiles()
         request, options, source = self._options(request, options)
         plan = self._plan(request, options, source)
         return RoutedRequest(
@@ -139,6 +142,7 @@ class RoutingService:
             plan.decision.model_id,
             plan.decision,
             tuple(p.provider_id for p, _ in plan.chain[1:]),
+            task=request.task,
         )
 
     # --- sending --------------------------------------------------------------------------
@@ -167,6 +171,7 @@ class RoutingService:
         source: str = "api",
     ) -> AsyncGenerator[LanguageModelChunk]:
         await self.start()
+        await self._refresh_profiles()
         request_id = uuid.uuid4().hex
         request, options, override = self._options(request, options)
         started = time.perf_counter()
@@ -299,10 +304,17 @@ class RoutingService:
 
     # --- helpers --------------------------------------------------------------------------
 
+    async def _refresh_profiles(self) -> None:
+        """The profiler's measured speeds, so a benchmarked local model's latency is known."""
+        if self.optimizer is not None:
+            await self.optimizer.refresh_profiles()
+
     def _options(
         self, request: LanguageModelRequest, options: RoutingOptions | None
     ) -> tuple[LanguageModelRequest, RoutingOptions, str]:
         options = options or RoutingOptions()
+        # Before the overrides: ``[orchestration.tasks.T]`` and ``[routing.tasks]`` key on it.
+        request = with_detected_task(request)
         wanted = request.parameters.get("strategy")
         if wanted and options.strategy is None:
             options = replace(options, strategy=RoutingStrategy(str(wanted)))

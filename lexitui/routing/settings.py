@@ -55,6 +55,7 @@ strategy = "cloud_only"
 host = "127.0.0.1"
 port = 8788
 api_key_env = "LEXITUI_GATEWAY_KEY"  # required when host is not loopback
+max_connections = 256  # open connections at once (lowered to fit the open-file limit)
 ```
 """
 
@@ -65,7 +66,14 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lexitui.config import ConfigError
+from lexitui.config import (
+    ConfigError,
+    Paths,
+    finite_number,
+    load_config,
+    naming_file,
+    save_config_section,
+)
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import (
     FallbackConfig,
@@ -87,6 +95,9 @@ DEFAULT_BASE_URL = {
 }
 DEFAULT_QUALITY = 0.8  # cloud models, unless rated in config
 LOCAL_QUALITY = 0.5  # the local provider, unless [routing] local_quality says otherwise
+MAX_SECONDS = 7 * 24 * 3600  # longer timeouts or cooldowns are typos, not intentions
+MAX_COUNT = 1e12  # token limits and counts: large, yet far from overflowing anything
+MAX_USD = Decimal(10) ** 12
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,7 @@ class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 8788
     api_key_env: str = "LEXITUI_GATEWAY_KEY"
+    max_connections: int = 256
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,12 @@ class RoutingSettings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RoutingSettings:
+        """The routing settings; a bad value is a ``ConfigError`` naming the file and the key."""
+        with naming_file(config):
+            return cls._from_tables(config)
+
+    @classmethod
+    def _from_tables(cls, config: dict[str, Any]) -> RoutingSettings:
         routing = _table(config, "routing")
         providers = tuple(
             _provider(name, _table(_table(config, "providers"), name))
@@ -143,32 +161,36 @@ class RoutingSettings:
             raise ConfigError("[providers.local] is reserved for the local runtime")
         orchestration = _table(config, "orchestration")
         routing_config = RoutingConfig(
-            default_strategy=strategy(routing.get("strategy", "prefer_local"), "strategy"),
-            enable_fallback=bool(routing.get("fallback", True)),
+            default_strategy=strategy(
+                routing.get("strategy", "prefer_local"), "[routing] strategy"
+            ),
+            enable_fallback=_flag(routing, "fallback", True),
             preferred_local_model=_text(routing.get("local_model")),
-            local_timeout_seconds=int(_positive(routing.get("local_timeout_s", 120), "routing")),
-            local_max_concurrent=int(_positive(routing.get("local_max_concurrent", 2), "routing")),
+            local_timeout_seconds=int(_seconds(routing, "local_timeout_s", 120)),
+            local_max_concurrent=int(_count(routing, "local_max_concurrent", 2)),
             preferred_cloud_provider=_text(routing.get("cloud_provider")),
             preferred_cloud_model=_text(routing.get("cloud_model")),
             task_routing={
-                task(k): strategy(v, f"tasks.{k}")
+                task(k): strategy(v, f"[routing.tasks] {k}")
                 for k, v in _table(routing, "tasks", "routing").items()
             },
-            daily_cloud_budget=_money(routing.get("daily_budget_usd"), "daily_budget_usd"),
-            monthly_cloud_budget=_money(routing.get("monthly_budget_usd"), "monthly_budget_usd"),
-            min_tokens_for_local=_optional_int(routing.get("min_tokens_for_local")),
-            max_tokens_for_local=_optional_int(routing.get("max_tokens_for_local")),
+            daily_cloud_budget=_money(
+                routing.get("daily_budget_usd"), "[routing] daily_budget_usd"
+            ),
+            monthly_cloud_budget=_money(
+                routing.get("monthly_budget_usd"), "[routing] monthly_budget_usd"
+            ),
+            min_tokens_for_local=_optional_count(routing, "min_tokens_for_local"),
+            max_tokens_for_local=_optional_count(routing, "max_tokens_for_local"),
         )
         fallback = FallbackConfig(
             chains={
-                task(k): tuple(str(p) for p in _list(v, f"chains.{k}"))
+                task(k): tuple(str(p) for p in _list(v, f"[routing.chains] {k}"))
                 for k, v in _table(routing, "chains", "routing").items()
             },
-            allowed_fails=int(_positive(routing.get("allowed_fails", 3), "routing")),
-            cooldown=timedelta(seconds=_positive(routing.get("cooldown_s", 30), "routing")),
-            max_cooldown=timedelta(
-                seconds=_positive(routing.get("max_cooldown_s", 600), "routing")
-            ),
+            allowed_fails=int(_count(routing, "allowed_fails", 3)),
+            cooldown=timedelta(seconds=_seconds(routing, "cooldown_s", 30)),
+            max_cooldown=timedelta(seconds=_seconds(routing, "max_cooldown_s", 600)),
         )
         return cls(
             routing=routing_config,
@@ -194,8 +216,8 @@ class RoutingSettings:
                 for k, v in _table(orchestration, "workflows", "orchestration").items()
             },
             gateway=_gateway(_table(config, "gateway")),
-            local_quality=float(_positive(routing.get("local_quality", LOCAL_QUALITY), "routing")),
-            record_prompts=bool(routing.get("record_prompts", False)),
+            local_quality=_quality(routing, "local_quality", LOCAL_QUALITY, "[routing]"),
+            record_prompts=_flag(routing, "record_prompts", False),
         )
 
     def provider(self, provider_id: str) -> ProviderSettings:
@@ -203,6 +225,21 @@ class RoutingSettings:
             if p.id == provider_id:
                 return p
         raise ConfigError(f"no provider {provider_id!r} in [providers]")
+
+
+def save_routing_choices(paths: Paths, config: RoutingConfig) -> None:
+    """Write what the Routing screen changes (default strategy, fallback, per-task strategies)
+    into ``[routing]`` of config.toml, keeping every other key and table there as it was, so
+    the choices hold at the next start."""
+    routing = dict(_table(load_config(paths), "routing"))
+    routing["strategy"] = config.default_strategy.value
+    routing["fallback"] = config.enable_fallback
+    tasks = {t.value: s.value for t, s in config.task_routing.items()}
+    if tasks:
+        routing["tasks"] = tasks
+    else:
+        routing.pop("tasks", None)
+    save_config_section(paths, "routing", routing)
 
 
 def strategy(value: object, where: str) -> RoutingStrategy:
@@ -230,23 +267,21 @@ def _provider(name: str, table: dict[str, Any]) -> ProviderSettings:
         raise ConfigError(f"[providers.{name}] needs base_url")
     if kind == "azure" and not table.get("api_version"):
         raise ConfigError(f"[providers.{name}] (azure) needs api_version")
-    quality = float(_positive(table.get("quality", DEFAULT_QUALITY), f"providers.{name}"))
-    if quality > 1:
-        raise ConfigError(f"[providers.{name}] quality must be between 0 and 1")
+    quality = _quality(table, "quality", DEFAULT_QUALITY, f"[providers.{name}]")
     return ProviderSettings(
         id=name,
         kind=kind,
         base_url=base_url.rstrip("/"),
         model=_text(table.get("model")),
-        models=tuple(str(m) for m in _list(table.get("models", []), f"providers.{name}.models")),
+        models=tuple(str(m) for m in _list(table.get("models", []), f"[providers.{name}] models")),
         api_key_env=_text(table.get("api_key_env")) or DEFAULT_KEY_ENV.get(kind),
         api_version=_text(table.get("api_version")),
         deployments={str(k): str(v) for k, v in _table(table, "deployments", name).items()},
         quality=quality,
-        timeout_s=_positive(table.get("timeout_s", 60), f"providers.{name}"),
+        timeout_s=_seconds(table, "timeout_s", 60, f"[providers.{name}]"),
         price_provider=_text(table.get("price_provider"))
         or ({"azure": "azure", "anthropic": "anthropic", "openai": "openai"}.get(kind)),
-        context_length=_optional_int(table.get("context_length")),
+        context_length=_optional_count(table, "context_length", f"[providers.{name}]"),
     )
 
 
@@ -256,26 +291,36 @@ def _costs(table: dict[str, Any]) -> CostSettings:
         if not isinstance(row, dict):
             raise ConfigError(f"[costs.prices.{model}] must be a table")
         prices[str(model)] = (
-            _money(row.get("input_per_mtok", 0), "input_per_mtok") or Decimal(0),
-            _money(row.get("output_per_mtok", 0), "output_per_mtok") or Decimal(0),
+            _money(row.get("input_per_mtok", 0), f"[costs.prices.{model}] input_per_mtok")
+            or Decimal(0),
+            _money(row.get("output_per_mtok", 0), f"[costs.prices.{model}] output_per_mtok")
+            or Decimal(0),
         )
     return CostSettings(
-        electricity_usd_per_kwh=_money(table.get("electricity_usd_per_kwh", "0.15"), "costs")
+        electricity_usd_per_kwh=_money(
+            table.get("electricity_usd_per_kwh", "0.15"), "[costs] electricity_usd_per_kwh"
+        )
         or Decimal(0),
-        cpu_watts=_positive(table.get("cpu_watts", 65), "costs"),
+        cpu_watts=finite_number(table.get("cpu_watts", 65), "[costs] cpu_watts", high=100_000),
         compare_to=_text(table.get("compare_to")),
         prices=prices,
     )
 
 
 def _gateway(table: dict[str, Any]) -> GatewaySettings:
-    port = int(_positive(table.get("port", 8788), "gateway"))
-    if not 0 < port < 65536:
-        raise ConfigError(f"[gateway] port must be 1-65535, not {port}")
+    port = table.get("port", 8788)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"[gateway] port must be a whole number from 1 to 65535, not {port!r}")
+    connections = table.get("max_connections", 256)
+    if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
+        raise ConfigError(
+            f"[gateway] max_connections must be a whole number >= 1, not {connections!r}"
+        )
     return GatewaySettings(
         host=str(table.get("host", "127.0.0.1")),
         port=port,
         api_key_env=str(table.get("api_key_env", "LEXITUI_GATEWAY_KEY")),
+        max_connections=connections,
     )
 
 
@@ -287,7 +332,7 @@ def _override(value: object, where: str) -> LlmOverride:
     return LlmOverride(
         provider_id=_text(value.get("provider")),
         model_id=_text(value.get("model")),
-        strategy=None if raw is None else strategy(raw, where),
+        strategy=None if raw is None else strategy(raw, f"[orchestration.{where}] strategy"),
         parameters=dict(params) if isinstance(params, dict) else None,
     )
 
@@ -301,7 +346,7 @@ def _table(parent: dict[str, Any], name: str, where: str = "") -> dict[str, Any]
 
 def _list(value: object, where: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ConfigError(f"{where} must be a list")
+        raise ConfigError(f"{where} must be a list, not {value!r}")
     return value
 
 
@@ -309,23 +354,40 @@ def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _positive(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"[{where}] expects a positive number, not {value!r}")
-    return float(value)
+def _flag(table: dict[str, Any], key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"[routing] {key} must be true or false, not {value!r}")
+    return value
 
 
-def _optional_int(value: object) -> int | None:
-    return None if value is None else int(_positive(value, "routing"))
+def _seconds(table: dict[str, Any], key: str, default: float, where: str = "[routing]") -> float:
+    return finite_number(table.get(key, default), f"{where} {key}", high=MAX_SECONDS)
+
+
+def _count(table: dict[str, Any], key: str, default: int, where: str = "[routing]") -> float:
+    return finite_number(table.get(key, default), f"{where} {key}", high=MAX_COUNT)
+
+
+def _optional_count(table: dict[str, Any], key: str, where: str = "[routing]") -> int | None:
+    return None if table.get(key) is None else int(_count(table, key, 0, where))
+
+
+def _quality(table: dict[str, Any], key: str, default: float, where: str) -> float:
+    return finite_number(table.get(key, default), f"{where} {key}", high=1)
 
 
 def _money(value: object, where: str) -> Decimal | None:
+    """An amount in USD: a number or a decimal string, finite and not negative."""
     if value is None:
         return None
+    accepted = f"{where} must be an amount in USD (a number, 0 or more), not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(accepted)
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ConfigError(f"{where} must be an amount in USD, not {value!r}") from None
-    if amount < 0:
-        raise ConfigError(f"{where} must not be negative")
+        raise ConfigError(accepted) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_USD:
+        raise ConfigError(accepted)
     return amount

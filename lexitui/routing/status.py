@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from lexitui.routing.cloud_factory import key_status
+from lexitui.routing.keys import redact_url
 
 if TYPE_CHECKING:
     from lexitui.routing.service import RoutingService
@@ -26,7 +27,7 @@ class ProviderRow:
     key_source: str  # "env NAME", "stored", "none"; "-" for the local runtime
     cooling: str | None  # why the cooldown skips it now, if it does
     quality: float
-    base_url: str = ""
+    base_url: str = ""  # with any secret in it masked (``redact_url``): rows are shown
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def provider_rows(service: RoutingService) -> list[ProviderRow]:
                 key_source=keys,
                 cooling=cooling.get(settings.id),
                 quality=settings.quality,
-                base_url=settings.base_url,
+                base_url=redact_url(settings.base_url),
             )
         )
     return rows

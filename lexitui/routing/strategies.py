@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from lexitui.domain.routing import RoutingStrategy
+from lexitui.routing.money import usd
 from lexitui.routing.provider import LanguageModelProvider
 
 _UNKNOWN_COST = Decimal("Infinity")
@@ -51,7 +52,7 @@ def order_candidates(
         case RoutingStrategy.COST_OPTIMIZED:
             ordered = sorted(candidates, key=lambda c: _cost(c))
             for c in ordered:
-                c.why = f"lowest estimated cost ({_money(c.cost)})"
+                c.why = f"lowest estimated cost ({usd(c.cost)})"
         case RoutingStrategy.PERFORMANCE_OPTIMIZED:
             ordered = sorted(candidates, key=lambda c: c.latency or _UNKNOWN_LATENCY)
             for c in ordered:
@@ -80,10 +81,6 @@ def _say(ordered: list[Candidate], local_why: str, cloud_why: str) -> None:
 
 def _cost(c: Candidate) -> Decimal:
     return _UNKNOWN_COST if c.cost is None else c.cost
-
-
-def _money(cost: Decimal | None) -> str:
-    return "unknown" if cost is None else f"${cost:.6f}"
 
 
 def _ms(latency: timedelta | None) -> str:

@@ -71,7 +71,13 @@ def build_routing(services: Services) -> RoutingService:
         return engine.tps_sum / engine.requests if engine.requests else None
 
     optimizer = CostPerformanceOptimizer(
-        lambda: holder[0].providers(), prices, rows, price_provider_of, quality_of, local_speed
+        lambda: holder[0].providers(),
+        prices,
+        rows,
+        price_provider_of,
+        quality_of,
+        local_speed,
+        profiles=lambda: services.profiler.all_stats(),
     )
     recorder = Recorder(
         rows,

@@ -236,7 +236,7 @@ async def cmd_ps(args: argparse.Namespace) -> int:
             rss = psutil.Process(state.engine_pid).memory_info().rss
         except psutil.Error:
             continue
-        rows.append({**state.__dict__, "ram_bytes": rss})
+        rows.append({**state.public(), "ram_bytes": rss})
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
@@ -252,15 +252,19 @@ async def cmd_ps(args: argparse.Namespace) -> int:
     return 0
 
 
+def not_loaded(model: str | None) -> str:
+    """``X is not loaded``, or ``no model is loaded`` when none was named (``--all``)."""
+    subject = "no model is loaded" if model is None else f"{model} is not loaded"
+    return f"{subject} (see `lexitui ps`)"
+
+
 async def cmd_unload(args: argparse.Namespace) -> int:
     if not args.all and not args.model:
         print("lexitui: name a model (see `lexitui ps`) or give --all", file=sys.stderr)
         return 1
     engines = [s for s in live_engines(Paths.from_env()) if args.all or s.model_id == args.model]
     if not engines:
-        print(
-            f"lexitui: {args.model or 'no model'} is not loaded (see `lexitui ps`)", file=sys.stderr
-        )
+        print(f"lexitui: {not_loaded(None if args.all else args.model)}", file=sys.stderr)
         return 1
     for state in engines:
         # The engine, never its owner: the owner sees the exit and reports the model unloaded.

@@ -7,19 +7,26 @@ Snapshots are llama.cpp slot files written by the engine into the snapshots fold
 a KV cache is meaningless to another model. Truncation keeps the first N tokens of what the
 context holds: the slot is erased and those tokens are evaluated again (``n_predict`` 0), so
 what the engine holds and what we report agree.
+
+A stopped answer leaves its prompt and the text so far in the slot: ``sync`` counts them, so the
+gauge never shows the context as it was before. ``preserved`` keeps the chat's context across
+work that needs the slot (the benchmark) by saving it to a scratch file and restoring it after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lexitui.domain.inference import ContextSnapshot, ContextStatus
-from lexitui.runtime.errors import GenerationError, SnapshotError
+from lexitui.domain.inference import ContextSnapshot, ContextStatus, LocalGenerationRequest
+from lexitui.runtime.errors import GenerationError, NoModelLoaded, SnapshotError
 from lexitui.runtime.generation import error_text
 from lexitui.runtime.request_body import with_system_prompt
 from lexitui.store.snapshots import SnapshotRows
@@ -48,12 +55,70 @@ class ContextManager:
             engine.context_size, engine.context_used, per_token * engine.context_used
         )
 
+    async def sync(self, loaded_id: str | None = None) -> ContextStatus:
+        """The status, once a stopped answer's prompt and text so far are counted."""
+        engine = self._manager.engine(loaded_id)
+        exchange = engine.last_exchange
+        if engine.context_pending and exchange is not None:
+            tokens = await self._context_tokens(engine)
+            if tokens is not None and engine.last_exchange is exchange:  # no newer answer
+                engine.context_used = min(engine.context_size, len(tokens))
+                engine.context_pending = False
+        return self.status(engine.id)
+
+    @contextlib.asynccontextmanager
+    async def preserved(self, loaded_id: str | None = None) -> AsyncIterator[None]:
+        """Run the body (which may use the slot) and put the context back as it was before:
+        restored from a scratch save, or erased again when it was empty."""
+        engine = self._manager.engine(loaded_id)
+        if engine.instance is not None:  # another backend: no slot to save, nothing to keep
+            yield
+            return
+        kept = (engine.context_used, engine.last_exchange, engine.known_tokens)
+        pending = engine.context_pending
+        scratch = f"{uuid.uuid4().hex}.bin" if engine.context_used or pending else None
+        if scratch:
+            await _slot_action(engine, "save", scratch)
+        try:
+            yield
+        finally:
+            try:
+                self._manager.engine(engine.id)  # unloaded or dead: nothing to put back
+            except NoModelLoaded:
+                pass
+            else:
+                await _slot_action(engine, "restore" if scratch else "erase", scratch)
+                engine.context_used, engine.last_exchange, engine.known_tokens = kept
+                engine.context_pending = pending
+            finally:
+                if scratch:
+                    (self.folder / scratch).unlink(missing_ok=True)
+
+    async def messages_within(
+        self, request: LocalGenerationRequest, tokens: int, loaded_id: str | None = None
+    ) -> int:
+        """How many of the request's messages, from the first, fit whole in ``tokens`` tokens as
+        the chat template renders them: after a truncation, the others are out of the context."""
+        engine = self._manager.engine(loaded_id)
+        messages = request.messages or ()
+        low, high = 0, len(messages)
+        while low < high:  # rendered prefixes only grow: a binary search
+            middle = (low + high + 1) // 2
+            prefix = replace(request, messages=messages[:middle], prompt=None)
+            body = {"content": await _rendered(engine, prefix), "add_special": True}
+            if len((await _post(engine, "/tokenize", body))["tokens"]) <= tokens:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
     async def clear(self, loaded_id: str | None = None) -> None:
         engine = self._manager.engine(loaded_id)
         await _slot_action(engine, "erase", None)
         engine.context_used = 0
         engine.last_exchange = None
         engine.known_tokens = []
+        engine.context_pending = False
 
     async def truncate(self, keep_tokens: int, loaded_id: str | None = None) -> ContextStatus:
         if keep_tokens < 0:
@@ -75,6 +140,7 @@ class ContextManager:
             await _post(engine, "/completion", body)
             engine.context_used = len(kept)
         engine.known_tokens = kept
+        engine.context_pending = False
         return self.status(engine.id)
 
     async def _context_tokens(self, engine: LoadedEngine) -> list[int] | None:
@@ -85,12 +151,7 @@ class ContextManager:
         if engine.last_exchange is None:
             return None
         request, answer = engine.last_exchange
-        if request.messages:
-            messages = [m.as_json() for m in with_system_prompt(request)]
-            prompt = str((await _post(engine, "/apply-template", {"messages": messages}))["prompt"])
-        else:
-            prompt = request.prompt or ""
-        body = {"content": prompt + answer, "add_special": True}
+        body = {"content": await _rendered(engine, request) + answer, "add_special": True}
         return [int(t) for t in (await _post(engine, "/tokenize", body))["tokens"]]
 
     async def save_snapshot(self, loaded_id: str | None = None, label: str = "") -> ContextSnapshot:
@@ -128,6 +189,7 @@ class ContextManager:
         engine.context_used = int(answer.get("n_restored", snapshot.token_count))
         engine.last_exchange = None  # the restored tokens are not the last exchange's
         engine.known_tokens = await asyncio.to_thread(self._saved_tokens, snapshot)
+        engine.context_pending = False
         return self.status(engine.id)
 
     def _saved_tokens(self, snapshot: ContextSnapshot) -> list[int] | None:
@@ -159,6 +221,14 @@ class ContextManager:
         if not SNAPSHOT_FILE.match(snapshot.file_name):
             raise SnapshotError(f"refusing snapshot file name {snapshot.file_name!r}")
         return self.folder / snapshot.file_name
+
+
+async def _rendered(engine: LoadedEngine, request: LocalGenerationRequest) -> str:
+    """The prompt text the engine evaluates for ``request`` (its chat template applied)."""
+    if not request.messages:
+        return request.prompt or ""
+    messages = [m.as_json() for m in with_system_prompt(request)]
+    return str((await _post(engine, "/apply-template", {"messages": messages}))["prompt"])
 
 
 async def _slot_action(engine: LoadedEngine, action: str, file_name: str | None) -> dict[str, Any]:

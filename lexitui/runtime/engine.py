@@ -4,6 +4,9 @@ The engine runs ``lexitui.runtime.engine_main`` in its own process on 127.0.0.1 
 Its stderr (llama.cpp's log) goes to a file the app can show. Failures — a missing or corrupt
 model, a crash, a hang at start — become an ``EngineError`` with the engine's own first error line,
 never an exception that takes the caller down and never an unbounded wait.
+
+Each start gets a fresh random secret (``api_key``) that the engine requires on every request;
+lexitui's clients send it (``auth_headers``), so only lexitui reaches the engine's port.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import secrets
 import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from lexitui.runtime.engine_main import KEY_ENV
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
@@ -40,6 +47,9 @@ class EngineOptions:
     rope_freq_base: float | None = None
     rope_freq_scale: float | None = None
     slot_save_path: str | None = None  # enables saving and restoring the KV cache
+    # True: the engine answers only requests carrying its secret. False serves anyone, as a
+    # llama-server started by hand would (tests use it to stand in for one).
+    private: bool = True
 
     def as_args(self) -> list[str]:
         args = [
@@ -77,7 +87,16 @@ class EngineProcess:
         self.log_path = log_path
         self.options = options or EngineOptions()
         self.base_url = ""
+        self.api_key: str | None = None  # the secret of the running engine; never logged
         self._proc: asyncio.subprocess.Process | None = None
+
+    def __repr__(self) -> str:  # never the secret
+        return f"EngineProcess({str(self.model_path)!r}, base_url={self.base_url!r})"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """What every request to this engine carries (empty for a public one)."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     @property
     def running(self) -> bool:
@@ -93,6 +112,10 @@ class EngineProcess:
             raise EngineError(f"model file not found: {self.model_path}")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
+        self.api_key = secrets.token_urlsafe(32) if self.options.private else None
+        env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+        if self.api_key:
+            env[KEY_ENV] = self.api_key
         # A fresh log per start, so the error we quote is from this run, not an older one.
         with self.log_path.open("wb") as log:
             self._proc = await asyncio.create_subprocess_exec(
@@ -106,6 +129,7 @@ class EngineProcess:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
+                env=env,
             )
         try:
             url = await asyncio.wait_for(self._await_ready(), timeout)
@@ -139,7 +163,9 @@ class EngineProcess:
     async def _await_health(self) -> None:
         import httpx  # imported here: httpx costs ~60 ms, and the TUI must paint fast
 
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=2.0, headers=self.auth_headers
+        ) as client:
             for _ in range(100):
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get("/health")).status_code == 200:

@@ -4,6 +4,11 @@ Run as ``python -m lexitui.runtime.engine_main --model PATH --port N``. It lives
 process so a crash inside llama.cpp (a bad file, an out-of-memory abort) can never take the TUI
 down. It prints one JSON line on stdout — ``{"ready": url}`` or ``{"error": text}`` — then serves
 until SIGTERM/SIGINT or until its parent goes away.
+
+The parent hands it a secret in ``LEXITUI_ENGINE_KEY`` (the environment, not the command line:
+another user can read a process's arguments but not its environment); llama.cpp then refuses
+every request without ``Authorization: Bearer SECRET`` (401), so other programs and users on
+the machine cannot use the engine's port behind the gateway's back.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import signal
 import sys
 import threading
 from typing import Any
+
+KEY_ENV = "LEXITUI_ENGINE_KEY"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,6 +83,7 @@ def apply_tuning(params: Any, args: argparse.Namespace, xllamacpp: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    key = os.environ.pop(KEY_ENV, "")  # not passed on to anything this process starts
     if not os.path.isfile(args.model):
         _say({"error": f"model file not found: {args.model}"})
         return 2
@@ -88,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     params.n_ctx = args.ctx
     params.n_gpu_layers = args.gpu_layers
     params.n_parallel = args.parallel
+    if key:
+        params.api_keys = [key]
     if args.threads > 0:
         params.cpuparams.n_threads = args.threads
         params.cpuparams_batch.n_threads = args.threads

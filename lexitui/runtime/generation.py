@@ -58,40 +58,40 @@ async def stream_generation(
 
     body = request_body(request, model, stream=True)
     tally = _Tally()
+    # The deadline runs from sending the request to the first event, and so covers the
+    # connection and the answer's head too: a frozen engine (stopped, wedged) still accepts
+    # connections in the kernel and then never answers, not even a status line.
+    first_event = asyncio.timeout(first_token_timeout)
     try:
-        async with client.stream(
-            "POST", endpoint_path(request), json=body, headers=CLOSE, timeout=None
-        ) as resp:
+        async with (
+            first_event,
+            client.stream(
+                "POST", endpoint_path(request), json=body, headers=CLOSE, timeout=None
+            ) as resp,
+        ):
             if resp.status_code != 200:
                 text = (await resp.aread()).decode("utf-8", "replace")
                 raise GenerationError(
                     error_text(resp.status_code, text),
                     retryable=resp.status_code in RETRYABLE_STATUS,
                 )
-            events = _sse_events(resp)
-            async for event in _first_within(events, first_token_timeout):
+            async for event in _sse_events(resp):
+                # Lifted before anything is yielded: a deadline must never fire while
+                # the caller, not this generator, is running.
+                first_event.reschedule(None)
                 for chunk in _read_event(event, tally):
                     yield chunk
+    except TimeoutError:
+        if not first_event.expired():
+            raise
+        raise GenerationError(
+            f"no answer within {first_token_timeout:.0f} s", retryable=False
+        ) from None
     except httpx.TransportError as exc:
         # Before the first token nothing was shown: the caller may send it again.
         what = "the engine stopped answering" if tally.first else "could not reach the engine"
         raise GenerationError(f"{what}: {exc!r}", retryable=not tally.first) from exc
     yield _final_chunk(tally, model)
-
-
-async def _first_within(
-    events: AsyncIterator[dict[str, Any]], timeout: float | None
-) -> AsyncIterator[dict[str, Any]]:
-    """The events, failing if the first one takes longer than ``timeout`` (a stuck engine)."""
-    try:
-        first = await asyncio.wait_for(anext(events), timeout)
-    except StopAsyncIteration:
-        return
-    except TimeoutError:
-        raise GenerationError(f"no answer within {timeout:.0f} s", retryable=False) from None
-    yield first
-    async for event in events:
-        yield event
 
 
 def _read_event(event: dict[str, Any], tally: _Tally) -> list[LocalGenerationChunk]:

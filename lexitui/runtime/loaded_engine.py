@@ -60,6 +60,9 @@ class LoadedEngine:
     # The context's tokens when they are known without the last exchange: after a truncation
     # or a restore (from the snapshot's token list). A new exchange supersedes them.
     known_tokens: list[int] | None = None
+    # An answer was stopped: the slot holds its prompt and the text so far (``last_exchange``),
+    # which ``ContextManager.sync`` counts; ``context_used`` is stale until then.
+    context_pending: bool = False
     slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:

@@ -106,6 +106,10 @@ class InferenceManager:
         self._engines: dict[str, LoadedEngine] = {}
         self._active: str | None = None
         self._load_lock = asyncio.Lock()
+        # Told of each engine that died without being asked to (``EngineReloader`` listens),
+        # which says here what it does about it: the reason callers get meanwhile.
+        self.on_engine_exit: list[Callable[[LoadedEngine, str], None]] = []
+        self.crash_notice: str | None = None
 
     # --- what is loaded -------------------------------------------------------------------
 
@@ -254,7 +258,9 @@ class InferenceManager:
             parallel=self.settings.max_concurrent,
         )
         engine.endpoint = url
-        engine.client = httpx.AsyncClient(base_url=url, timeout=30.0)
+        engine.client = httpx.AsyncClient(
+            base_url=url, timeout=30.0, headers=supervisor.auth_headers
+        )
         engine.status = LoadedModelStatus.READY
         self._engines[loaded_id] = engine
         self._active = loaded_id
@@ -343,6 +349,8 @@ class InferenceManager:
         if engine.client is not None:
             asyncio.get_running_loop().create_task(engine.client.aclose())
         self._bus.publish(ModelUnloaded(engine.model.id, reason, loaded_model_id=engine.id))
+        for observer in list(self.on_engine_exit):
+            observer(engine, reason)
 
     async def close(self) -> None:
         await self.unload_all(reason="lexitui closed")
@@ -364,8 +372,11 @@ class InferenceManager:
     ) -> AsyncGenerator[LocalGenerationChunk]:
         """Stream an answer from ``model`` (load id or model id; default the active model)."""
         request.validate()
-        async for chunk in self._line.stream(self.engine(model), request):
-            yield chunk
+        # Closed with this stream, at once: the request line then frees the slot and notes a
+        # stopped answer before the caller goes on (not whenever the generator is collected).
+        async with contextlib.aclosing(self._line.stream(self.engine(model), request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def embed(
         self, request: LocalEmbeddingRequest, *, model: str | None = None

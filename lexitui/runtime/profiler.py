@@ -5,7 +5,8 @@ tokens, decode speed (sum and peak) and time to first token. ``bench()`` runs a 
 prompts at temperature 0 with a fixed seed, so its medians compare models and machines; they are
 stored beside the running figures and, through ``measured_speeds()``, replace the bandwidth
 estimate the Discover area shows for the same file. Bench runs are real generations, so they
-also count in the running figures.
+also count in the running figures. They use the model's slot: a caller with a chat going on
+wraps the run in ``ContextManager.preserved`` to keep that chat's context.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from lexitui.store.performance import ModelPerformance, PerformanceRows
 __all__ = ["BenchReport", "BenchRun", "ModelPerformance", "PerformanceProfiler", "machine_summary"]
 
 log = logging.getLogger(__name__)
+# Before each step of a bench: steps done, steps in all, what runs now ("warm-up" or the prompt).
+BenchProgress = Callable[[int, int, str], None]
 GIB = 1024**3
 BENCH_PROMPTS = (
     "Explain in two sentences why the sky is blue.",
@@ -165,15 +168,22 @@ class PerformanceProfiler:
             for row in await self._rows.measured_files()
         ]
 
-    async def bench(self, model: str | None = None) -> BenchReport:
+    async def bench(
+        self, model: str | None = None, progress: BenchProgress | None = None
+    ) -> BenchReport:
         """Run the fixed prompts on a loaded model (load id or model id; default the active
-        one), after one short warm-up run, and store the medians in its row."""
+        one), after one short warm-up run, and store the medians in its row. ``progress`` hears
+        of each step before it runs, and of the end."""
         import statistics  # deferred: decimal and fractions stay off the start-up path
 
+        said = progress or (lambda _done, _total, _what: None)
+        steps = len(BENCH_PROMPTS) + 1
         engine = self._manager.engine(model)
+        said(0, steps, "warm-up")
         await self._manager.generate(_request(BENCH_PROMPTS[0], WARM_UP_TOKENS), model=engine.id)
         runs = []
-        for prompt in BENCH_PROMPTS:
+        for done, prompt in enumerate(BENCH_PROMPTS, start=1):
+            said(done, steps, prompt)
             result = await self._manager.generate(_request(prompt), model=engine.id)
             metrics = result.metrics
             runs.append(
@@ -202,6 +212,7 @@ class PerformanceProfiler:
         await self._rows.record_bench(
             report.model_id, report.tokens_per_second, report.ttft_ms, report.finished_at
         )
+        said(steps, steps, "done")
         return report
 
     def _on_event(self, event: Event) -> None:

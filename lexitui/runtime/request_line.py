@@ -5,13 +5,15 @@ engine refused before answering (busy, restarting, connection refused) is sent a
 backoff; once text has streamed a failure ends it with ``GenerationError`` (nothing is
 repeated). Each finished answer updates the model's figures and publishes
 ``LocalGenerationCompleted``; each failure publishes ``GenerationFailed`` with the engine's own
-reason when it died ("killed by SIGKILL" rather than "connection reset").
+reason when it died ("killed by SIGKILL" rather than "connection reset"). An answer stopped by
+its reader (the stream closed early) leaves its prompt and the text so far in the slot: the
+model is marked so the context manager counts them again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
 
 from lexitui.domain.inference import (
@@ -46,17 +48,28 @@ class RequestLine:
 
     async def stream(
         self, engine: LoadedEngine, request: LocalGenerationRequest
-    ) -> AsyncIterator[LocalGenerationChunk]:
+    ) -> AsyncGenerator[LocalGenerationChunk]:
         wait = self._settings().queue_timeout_s
         try:
             await asyncio.wait_for(engine.slots.acquire(), wait)
         except TimeoutError:
             raise GenerationError(f"{engine.model.id} stayed busy for {wait:.0f} s") from None
         engine.began()
+        pieces: list[str] = []
+        finished = False
         try:
             self._bus.publish(GenerationStarted(engine.id, engine.model.id, 0))
             async for chunk in self._attempts(engine, request):
+                pieces.append(chunk.text)
+                finished = finished or chunk.result is not None
                 yield chunk
+        except (GeneratorExit, asyncio.CancelledError):
+            # Stopped by the reader (closed or cancelled): what the slot holds is unknown here.
+            if not finished and engine.instance is None and self._still_loaded(engine):
+                engine.last_exchange = (request, "".join(pieces))
+                engine.known_tokens = None
+                engine.context_pending = True
+            raise
         finally:
             engine.ended()
             engine.slots.release()
@@ -118,6 +131,7 @@ class RequestLine:
         )
         engine.last_exchange = (request, result.text)  # what the context holds, for truncation
         engine.known_tokens = None
+        engine.context_pending = False
         return LocalGenerationChunk(
             text="",
             is_complete=True,

@@ -17,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lexitui.config import ConfigError
+from lexitui.config import ConfigError, finite_number, naming_file
 
 GB = 1024**3
+MAX_BUDGET_GB = 1024 * 1024  # a pebibyte: more than any machine holds, far below overflow
+MAX_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -33,28 +35,34 @@ class RuntimeSettings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RuntimeSettings:
-        section = config.get("runtime", {})
+        with naming_file(config):
+            return cls._from_section(config.get("runtime", {}))
+
+    @classmethod
+    def _from_section(cls, section: object) -> RuntimeSettings:
         if not isinstance(section, dict):
             raise ConfigError("[runtime] must be a table")
         budget = section.get("memory_budget_gb")
-        settings = cls(
+        return cls(
             memory_budget_bytes=None
             if budget is None
-            else int(_number(budget, "memory_budget_gb") * GB),
-            auto_evict=bool(section.get("auto_evict", False)),
-            max_concurrent=int(_number(section.get("max_concurrent", 1), "max_concurrent")),
-            queue_timeout_s=_number(section.get("queue_timeout_s", 300), "queue_timeout_s"),
-            first_token_timeout_s=_number(
-                section.get("first_token_timeout_s", 120), "first_token_timeout_s"
-            ),
-            retries=int(_number(section.get("retries", 2), "retries")),
+            else int(_number(section, "memory_budget_gb", None, high=MAX_BUDGET_GB) * GB),
+            auto_evict=_flag(section, "auto_evict", False),
+            max_concurrent=int(_number(section, "max_concurrent", 1, low=1, high=1024)),
+            queue_timeout_s=_number(section, "queue_timeout_s", 300, high=MAX_SECONDS),
+            first_token_timeout_s=_number(section, "first_token_timeout_s", 120, high=MAX_SECONDS),
+            retries=int(_number(section, "retries", 2, high=100)),
         )
-        if settings.max_concurrent < 1 or settings.retries < 0:
-            raise ConfigError("[runtime] max_concurrent must be 1 or more and retries 0 or more")
-        return settings
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"[runtime] {name} must be a positive number, not {value!r}")
-    return float(value)
+def _number(
+    section: dict[str, Any], key: str, default: float | None, *, low: float = 0, high: float
+) -> float:
+    return finite_number(section.get(key, default), f"[runtime] {key}", low=low, high=high)
+
+
+def _flag(section: dict[str, Any], key: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"[runtime] {key} must be true or false, not {value!r}")
+    return value

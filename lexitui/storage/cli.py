@@ -64,7 +64,8 @@ def add_parser(sub: Any) -> None:
 
     exp = sub.add_parser("export", help="copy an installed model's file(s) out")
     exp.add_argument("model")
-    exp.add_argument("destination", type=Path, help="a folder, or a new file name")
+    # Kept as text: a trailing slash ("DIR/") says "a folder", and Path would drop it.
+    exp.add_argument("destination", help="a folder (DIR/), or a new file name")
     exp.add_argument("--json", action="store_true")
     exp.set_defaults(func=cmd_export)
 

@@ -21,10 +21,22 @@ from lexitui.storage.parts import model_parts
 EXPORT_MODE = 0o644  # the user's own file now, like any other they copy
 
 
-def export_targets(first: Path, dest: Path) -> list[tuple[Path, Path]]:
-    """(source, destination) per part; raises StorageError for a destination that will not do."""
+def export_targets(first: Path, dest: Path | str) -> list[tuple[Path, Path]]:
+    """(source, destination) per part; raises StorageError for a destination that will not do.
+
+    A destination written with a trailing slash names a folder (created when missing, inside
+    an existing one), like an existing folder: the parts go inside it under their own names.
+    ``Path`` drops that slash, so it is read from the text as given."""
     parts = model_parts(first)
-    dest = Path(os.path.abspath(dest.expanduser()))
+    as_folder = str(dest).endswith(("/", os.sep))
+    dest = Path(os.path.abspath(Path(dest).expanduser()))
+    if as_folder and not dest.is_dir():
+        if not dest.parent.is_dir():
+            raise StorageError(f"{safe_text(str(dest.parent))} is not a folder")
+        try:
+            dest.mkdir()
+        except FileExistsError:
+            raise StorageError(f"{safe_text(str(dest))} is not a folder") from None
     if dest.is_dir():
         pairs = [(p, dest / p.name) for p in parts]
     elif len(parts) == 1 and dest.parent.is_dir():

@@ -50,8 +50,9 @@ from lexitui.storage.library import LibraryScanner
 from lexitui.storage.library_records import LibraryScan, LibrarySync
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.library_sync import sync_library
+from lexitui.storage.loaded_elsewhere import loaded_elsewhere
 from lexitui.storage.location import Location, read_location, write_location
-from lexitui.storage.move import MoveProgress, check_target, copy_store, remove_old
+from lexitui.storage.move import MoveProgress, check_target, copy_store, mark_live, remove_old
 from lexitui.storage.parts import model_parts
 from lexitui.storage.reconcile import GRACE_S, reconcile
 from lexitui.storage.registry import ModelRegistry
@@ -202,6 +203,13 @@ class StorageManager:
         model = await self.rows.get(model_id)
         if model.id in self.usage.loaded:
             raise StorageError(f"{model.id} is loaded; unload it before deleting it")
+        elsewhere = await asyncio.to_thread(loaded_elsewhere, self.data_dir, model.id)
+        if elsewhere is not None:
+            # Its engine holds the file open: deleting would free nothing until it stops.
+            raise StorageError(
+                f"{model.id} is loaded by another lexitui process (pid {elsewhere.owner_pid}); "
+                f"unload it there first (lexitui unload {model.id})"
+            )
         if model.model.source.startswith(PACKAGE_SOURCE):
             package = model.model.source.removeprefix(PACKAGE_SOURCE)
             raise StorageError(
@@ -261,8 +269,9 @@ class StorageManager:
         return await self.rows.get(plan.model_id)
 
     async def export_model(
-        self, model_id: str, destination: Path, progress: Progress | None = None
+        self, model_id: str, destination: Path | str, progress: Progress | None = None
     ) -> list[Path]:
+        """``destination``: a folder (an existing one, or text ending in a slash) or a new file."""
         model = await self.rows.get(model_id)
         pairs = await asyncio.to_thread(export_targets, Path(model.model.path), destination)
         return await run_stoppable(
@@ -342,13 +351,15 @@ class StorageManager:
                 self.lock.release()
 
     async def _finish_move(self, old: Path, new: Path, progress: MoveProgress | None) -> None:
-        """Re-point rows, delete the old copy, clear ``previous``; safe to run again."""
+        """Re-point rows, delete the old copy, mark the new one live, clear ``previous``; safe
+        to run again."""
         await self.rows.reroot(str(old), str(new))
         real_old = os.path.realpath(old)
         if real_old != str(old):
             await self.rows.reroot(real_old, str(new))
         _say(progress, MovePhase.REMOVING_OLD)
         await asyncio.to_thread(remove_old, old)
+        await asyncio.to_thread(mark_live, new)
         write_location(self.data_dir, Location(new))
         _say(progress, MovePhase.DONE)
 
@@ -382,4 +393,4 @@ def _freeable(layout: StoreLayout, models: list[StoredModel]) -> dict[str, int]:
 def _write_manifest(layout: StoreLayout, model_id: str, data: bytes) -> None:
     from lexitui.downloads.atomic import write_atomic
 
-    write_atomic(layout.manifest_path(model_id), data)
+    write_atomic(layout.manifest_path(model_id), data, shared=True)

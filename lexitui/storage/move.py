@@ -1,16 +1,18 @@
 """Moving the whole model store to another folder: copy, switch, delete.
 
-1. Copy every file into the new folder, which carries an "incomplete" marker meanwhile. On
+1. Copy every file into the new folder, which carries an "incomplete" marker until the switch
+   has happened (a finished copy that never became live is still a leftover to replace). On
    the same file system the "copy" is a hard link per file (instant, no extra space); files
    that were hard links of each other (a blob and its install link) stay linked; symlinks into
    the old store are re-aimed at the new one.
 2. Switch: one atomic rename of the location file (``location.py``) makes the new copy live
    and records the old one as ``previous``.
-3. Finish: re-point rows, delete the old copy, clear ``previous``. A crash here is finished by
-   the next start.
+3. Finish: re-point rows, delete the old copy, drop the new copy's "incomplete" marker, clear
+   ``previous``. A crash here is finished by the next start.
 
-Interrupted during 1 (an error, a cancel, a kill), the old store is still the live one and
-untouched; the half copy is removed (or, after a kill, replaced by the next move there).
+Interrupted before 2 (an error, a cancel, a kill, even just before the switch), the old store
+is still the live one and untouched; the copy is removed (or, after a kill, replaced by the
+next move there: it still carries its "incomplete" marker).
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ def check_target(old: Path, new: Path) -> Path:
         if not stat.S_ISDIR(os.lstat(new).st_mode):
             raise StorageError(f"{shown} exists and is not a folder")
         names = set(os.listdir(new))
-        if STORE_MARKER in names:
-            raise StorageError(f"{shown} already holds a lexitui model store")
         if INCOMPLETE_MARKER in names:
-            shutil.rmtree(new)  # our own half copy from a move that was killed
+            # Our own copy from a move killed before its switch (half or wholly copied): the
+            # live store is the old one, so this copy is replaced by a fresh one.
+            shutil.rmtree(new)
+        elif STORE_MARKER in names:
+            raise StorageError(f"{shown} already holds a lexitui model store")
         elif names:
             raise StorageError(f"{shown} is not empty; choose an empty or new folder")
     return new
@@ -124,11 +128,17 @@ def copy_store(
                 copied[key] = target
                 done += info.st_size
                 report(str(relative))
+        # The "incomplete" marker stays until the switch made this copy live (mark_live).
         (new / STORE_MARKER).write_text("lexitui model store\n")
-        os.unlink(new / INCOMPLETE_MARKER)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
+
+
+def mark_live(new: Path) -> None:
+    """After the switch: the copy is the live store, no longer a leftover to replace."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(new / INCOMPLETE_MARKER)
 
 
 def remove_old(old: Path) -> None:

@@ -24,6 +24,7 @@ import aiosqlite
 from lexitui.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
+OPEN_RETRY_S = 0.05
 
 
 class StoreError(RuntimeError):
@@ -39,35 +40,52 @@ class Store:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open, set up and migrate the database, or raise StoreError (never leaving the
+        connection's thread running: it would keep the process from exiting after the error).
+
+        Another instance opening the same fresh database at the same moment may get "database is
+        locked" from steps SQLite does not wait for (setting up WAL, a migration racing one
+        already under way); those are tried again until the busy timeout has passed.
+        """
         try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open database {self.path}: {_reason(exc)}") from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                await self._open_once()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or loop.time() >= deadline:
+                    raise StoreError(_open_failure(self.path, exc)) from exc
+            except (sqlite3.Error, OSError, ValueError) as exc:  # several types for a bad file
+                raise StoreError(_open_failure(self.path, exc)) from exc
+            await asyncio.sleep(OPEN_RETRY_S)
+
+    async def _open_once(self) -> None:
+        conn = await aiosqlite.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
-        except Exception as exc:  # sqlite3 raises several types for a bad file
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        conn.row_factory = aiosqlite.Row
-        self._conn = conn
-        try:
+            conn.row_factory = aiosqlite.Row
+            self._conn = conn
             await self._migrate()
         except BaseException:
-            # A half-opened store must not keep its connection thread alive: that thread would
-            # stop the process from exiting after the error is shown.
-            await self.close()
+            self._conn = None
+            await _close_connection(conn)
             raise
 
     async def close(self) -> None:
         # An unclosed aiosqlite connection keeps its thread alive and blocks interpreter exit.
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
-            # close() returns once the thread took its stop order, a moment before the thread
-            # ends; joining here (microseconds) means a quit never races a still-live thread.
-            thread = getattr(conn, "_thread", None)
-            if isinstance(thread, threading.Thread):
-                thread.join(timeout=1.0)
+            await _close_connection(conn)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -76,18 +94,21 @@ class Store:
         return self._conn
 
     async def user_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self.fetch_all("PRAGMA user_version")
+        return int(rows[0][0]) if rows else 0
 
     async def _migrate(self) -> None:
-        current = await self.user_version()
+        # Read straight from the connection: a busy answer here must reach open()'s retry loop
+        # as SQLite's own error, not as StoreError.
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer lexitui (schema {current} > {SCHEMA_VERSION})"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            async with self.write() as conn:
+            async with self._transaction() as conn:
                 # Re-check inside the lock: another instance may have upgraded meanwhile.
                 async with conn.execute("PRAGMA user_version") as cur:
                     row = await cur.fetchone()
@@ -99,7 +120,18 @@ class Store:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: ``BEGIN IMMEDIATE``, commit on success, roll back on error."""
+        """A write transaction: ``BEGIN IMMEDIATE``, commit on success, roll back on error.
+
+        A database error inside it (locked past the busy timeout, disk full, a read-only or
+        damaged file) comes out as StoreError, so callers handle one type."""
+        try:
+            async with self._transaction() as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise StoreError(_use_failure(self.path, exc)) from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         conn = self.conn
         async with self._write_lock:
             try:
@@ -118,12 +150,15 @@ class Store:
 
     async def _rollback_if_open(self) -> None:
         # Queued behind the BEGIN on the connection's one thread, so it sees its outcome.
-        with contextlib.suppress(sqlite3.OperationalError):  # "no transaction is active"
+        with contextlib.suppress(sqlite3.Error, ValueError):  # "no transaction is active"
             await self.conn.execute("ROLLBACK")
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        try:
+            async with self.conn.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(_use_failure(self.path, exc)) from exc
 
     async def record_event(self, kind: str, details: dict[str, Any], ts: datetime) -> None:
         await self.record_events([(kind, details, ts)])
@@ -145,3 +180,44 @@ class Store:
 def _split(script: str) -> Iterable[str]:
     """Split a migration into statements (ours hold no semicolons inside strings)."""
     return (s.strip() for s in script.split(";") if s.strip())
+
+
+async def _close_connection(conn: aiosqlite.Connection) -> None:
+    # Closing a connection to a broken file may fail; its thread is told to stop regardless.
+    with contextlib.suppress(sqlite3.Error, ValueError):
+        await conn.close()
+    # close() returns once the thread took its stop order, a moment before the thread ends;
+    # joining here (microseconds) means a quit never races a still-live thread.
+    thread = getattr(conn, "_thread", None)
+    if isinstance(thread, threading.Thread) and thread.is_alive():
+        thread.join(timeout=1.0)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _open_failure(path: Path, exc: BaseException) -> str:
+    return f"cannot open database {path}: {_explain(exc)}"
+
+
+def _use_failure(path: Path, exc: BaseException) -> str:
+    return f"database {path}: {_explain(exc)}"
+
+
+def _explain(exc: BaseException) -> str:
+    """The error with what it means for a person, where SQLite's words say too little."""
+    reason = _reason(exc)
+    if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+        seconds = BUSY_TIMEOUT_MS // 1000
+        return f"{reason} (another lexitui process kept it busy for over {seconds} s)"
+    return reason

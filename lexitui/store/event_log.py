@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from reactivex.abc import DisposableBase
 
 from lexitui.events import PERSISTED_EVENTS, Event, EventBus
-from lexitui.store.database import Store
+from lexitui.store.database import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 
 class EventRecorder:
@@ -46,7 +49,11 @@ class EventRecorder:
                     done = True
                     break
                 batch.append(more)
-            await self._store.record_events([(e.kind, e.details(), e.timestamp) for e in batch])
+            try:
+                await self._store.record_events([(e.kind, e.details(), e.timestamp) for e in batch])
+            except StoreError as exc:
+                # A full disk or a lock held too long loses this batch, not every later one.
+                log.warning("could not record %d event(s): %s", len(batch), exc)
             if done:
                 return
 

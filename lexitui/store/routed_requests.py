@@ -35,6 +35,9 @@ _COLUMNS = (
     "cost_usd, avoided_usd, electricity_usd, energy_wh, agent_id, workflow_id, source, prompt_text"
 )
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
+# The provider of a request that no provider would take (a refusal): failed, neither local nor
+# cloud, and no provider of the usage tables.
+NO_PROVIDER = "none"
 
 
 class RoutedRequestRows:
@@ -74,8 +77,9 @@ class RoutedRequestRows:
         return sum((Decimal(r[0]) for r in rows), Decimal(0))
 
     async def stats(self, period: timedelta, now: datetime | None = None) -> RoutingStats:
-        """The period ``now - period .. now``; savings are net of electricity, latencies are
-        of answered requests only."""
+        """The period ``now - period .. now``. Local, cloud and failed requests are three
+        separate counts that add up to the total; savings are net of electricity (unknown when
+        no local request had a reference price); latencies are of answered requests only."""
         t = await self._totals(period, now)
         return RoutingStats(
             period=period,
@@ -85,7 +89,7 @@ class RoutedRequestRows:
             fallback_requests=t.fallbacks,
             failed_requests=t.failed,
             total_cloud_cost=t.cloud_cost,
-            estimated_local_savings=t.avoided - t.electricity,
+            estimated_local_savings=_less(t.avoided, t.electricity),
             average_local_latency=_average(t.local_latency),
             average_cloud_latency=_average(t.cloud_latency),
             requests_by_model=dict(t.by_model),
@@ -114,29 +118,35 @@ class RoutedRequestRows:
         self, period: timedelta, compared_to: str | None, now: datetime | None = None
     ) -> SavingsReport:
         """What running locally saved: the reference cloud price of the local requests' tokens
-        (``avoided_usd``, priced when each ran) less the electricity they used."""
+        (``avoided_usd``, priced when each ran) less the electricity they used.
+
+        With no reference model (``compared_to`` None), or local requests none of which was
+        priced, the cost avoided is unknown, and so are the net savings and their share.
+        """
         t = await self._totals(period, now)
-        net = t.avoided - t.electricity
+        avoided = None if compared_to is None else t.avoided
+        net = _less(avoided, t.electricity)
         by_model = tuple(
             ModelSavings(
                 model_id=model,
                 model_name=model,
                 requests=m.requests,
                 tokens_generated=m.tokens,
-                estimated_savings=m.avoided - m.electricity,
+                estimated_savings=_less(None if compared_to is None else m.avoided, m.electricity),
                 compared_to_cloud_model=compared_to,
             )
             for model, m in sorted(t.local_models.items())
+            if m.requests
         )
         return SavingsReport(
             period=period,
             local_requests=t.local,
             local_tokens_generated=t.local_tokens,
-            estimated_cloud_cost_avoided=t.avoided,
+            estimated_cloud_cost_avoided=avoided,
             actual_cloud_cost=t.cloud_cost,
             estimated_local_electricity_cost=t.electricity,
             net_savings=net,
-            savings_percent=float(net / t.avoided * 100) if t.avoided > 0 else 0.0,
+            savings_percent=None if net is None or not avoided else float(net / avoided * 100),
             by_model=by_model,
             compared_to_cloud_model=compared_to,
             unpriced_cloud_requests=t.unpriced_cloud,
@@ -160,8 +170,14 @@ class RoutedRequestRows:
 class _ModelTotals:
     requests: int = 0
     tokens: int = 0
-    avoided: Decimal = Decimal(0)
+    priced: int = 0  # requests with a reference price
+    known_avoided: Decimal = Decimal(0)
     electricity: Decimal = Decimal(0)
+
+    @property
+    def avoided(self) -> Decimal | None:
+        """The reference cost of these requests; unknown when none of them had a price."""
+        return self.known_avoided if self.priced or not self.requests else None
 
 
 @dataclass
@@ -178,7 +194,8 @@ class _Totals:
     completion_tokens: int = 0
     local_tokens: int = 0
     cloud_cost: Decimal = Decimal(0)
-    avoided: Decimal = Decimal(0)
+    local_priced: int = 0  # answered local requests with a reference price
+    known_avoided: Decimal = Decimal(0)
     electricity: Decimal = Decimal(0)
     local_latency: list[float] = field(default_factory=list)
     cloud_latency: list[float] = field(default_factory=list)
@@ -194,45 +211,59 @@ class _Totals:
         default_factory=lambda: defaultdict(_ModelTotals)
     )
 
+    @property
+    def avoided(self) -> Decimal | None:
+        return self.known_avoided if self.local_priced or not self.local else None
+
     def add(self, row: aiosqlite.Row) -> None:
         provider, model = str(row["provider_id"]), str(row["model_id"])
         success, local = bool(row["success"]), bool(row["is_local"])
         prompt, completion = int(row["prompt_tokens"]), int(row["completion_tokens"])
         self.requests += 1
         self.fallbacks += bool(row["was_fallback"])
-        self.failed += not success
+        self.by_task[str(row["task"])] += 1
+        if provider == NO_PROVIDER:  # refused before any provider: a failure, nothing else
+            self.failed += 1
+            return
         self.prompt_tokens += prompt
         self.completion_tokens += completion
         self.by_model[model] += 1
         self.by_provider[provider] += 1
-        self.by_task[str(row["task"])] += 1
         self.tokens_by_provider[provider] += prompt + completion
         # Latency of failures is mostly time spent waiting for a timeout: not the provider's speed.
         if success:
             self.latency_by_provider[provider].append(float(row["latency_ms"]))
             (self.local_latency if local else self.cloud_latency).append(float(row["latency_ms"]))
+        # Local, cloud and failed partition the requests: a failure is counted once, as failed.
+        self.failed += not success
         if local:
-            self._add_local(provider, model, completion, row)
+            self._add_local(provider, model, success, completion, row)
         else:
             self._add_cloud(provider, success, _amount(row["cost_usd"]))
 
-    def _add_local(self, provider: str, model: str, completion: int, row: aiosqlite.Row) -> None:
-        self.local += 1
-        self.local_tokens += completion
-        avoided = _amount(row["avoided_usd"]) or Decimal(0)  # no reference: nothing avoided
+    def _add_local(
+        self, provider: str, model: str, success: bool, completion: int, row: aiosqlite.Row
+    ) -> None:
         electricity = _amount(row["electricity_usd"])
-        self.avoided += avoided
         per_model = self.local_models[model]
-        per_model.requests += 1
-        per_model.tokens += completion
-        per_model.avoided += avoided
+        if success:
+            avoided = _amount(row["avoided_usd"])  # None: no reference price when it ran
+            self.local += 1
+            self.local_tokens += completion
+            per_model.requests += 1
+            per_model.tokens += completion
+            if avoided is not None:
+                self.local_priced += 1
+                self.known_avoided += avoided
+                per_model.priced += 1
+                per_model.known_avoided += avoided
         if electricity is not None:
             self.electricity += electricity
             per_model.electricity += electricity
             self._add_cost(provider, electricity)
 
     def _add_cloud(self, provider: str, success: bool, cost: Decimal | None) -> None:
-        self.cloud += 1
+        self.cloud += success
         if cost is None:
             # A failed request with no price was most likely never billed; an answered one
             # with no price is money spent that nobody can put a number on.
@@ -252,6 +283,11 @@ def iso(at: datetime) -> str:
 
 def _money(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)
+
+
+def _less(amount: Decimal | None, minus: Decimal) -> Decimal | None:
+    """``amount - minus``; unknown stays unknown."""
+    return None if amount is None else amount - minus
 
 
 def _amount(value: Any) -> Decimal | None:

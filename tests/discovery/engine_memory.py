@@ -71,7 +71,9 @@ async def measure_engine_memory(
     await engine.start()
     try:
         assert engine.pid is not None
-        async with httpx.AsyncClient(base_url=engine.base_url, timeout=900) as client:
+        async with httpx.AsyncClient(
+            base_url=engine.base_url, timeout=900, headers=engine.auth_headers
+        ) as client:
             speed = None
             if decode_tokens:
                 reply = await client.post(

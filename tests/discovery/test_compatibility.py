@@ -255,11 +255,12 @@ async def test_header_facts_are_used_and_said(
         raise ValueError("bad magic")
 
     model = llama(1.35e8, variant)
-    fallback = (
-        await CompatibilityAnalyzer(laptop, unreadable).analyze(model)
-    ).variant_compatibilities[0]
-    assert fallback.breakdown is not None and fallback.breakdown.source == "estimated"
-    assert "header unreadable: bad magic" in (fallback.reason or "")
+    analysis = await CompatibilityAnalyzer(laptop, unreadable).analyze(model)
+    unknown = analysis.variant_compatibilities[0]  # no header, no verdict: not a size guess
+    assert (unknown.level, unknown.recommended_mode, unknown.performance) == (None, None, None)
+    assert unknown.reason == "its GGUF header could not be read (bad magic)"
+    assert (analysis.overall_level, analysis.recommended_variant) == (None, None)
+    assert analysis.summary == f"No verdict for {model.id}: no file's GGUF header could be read."
 
 
 async def test_a_pinned_config_is_rated_as_given(h100: HardwareCapabilities) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 import pytest
 
 from lexitui.domain.discovery import ModelVariant, RemoteModel
@@ -12,8 +15,9 @@ from lexitui.domain.enums import (
     QuantizationType,
 )
 from lexitui.downloads.queue import DownloadQueue, DownloadRequestError
-from lexitui.events import Event, ModelDownloadQueued
+from lexitui.events import Event, EventBus, ModelDownloadQueued
 from lexitui.services import Services
+from lexitui.store import Store
 
 
 def _variant(filename: str = "tiny-Q4_K_M.gguf", size: int = 1234) -> ModelVariant:
@@ -91,3 +95,24 @@ async def test_a_variant_without_a_size_is_refused(services: Services) -> None:
     variant = _variant(size=0)
     with pytest.raises(DownloadRequestError, match="no size"):
         await DownloadQueue(services.store, services.bus).enqueue(_model(variant), variant)
+
+
+async def test_two_instances_asking_at_once_get_one_download(services: Services) -> None:
+    """Two processes on one database (two connections here) ask for the same variant in the
+    same instant: whether it is already queued is decided inside the write, so one row."""
+    other = Store(services.store.path)
+    await other.open()
+    try:
+        variant = _variant()
+        mine = DownloadQueue(services.store, services.bus)
+        theirs = DownloadQueue(other, EventBus())
+        for _ in range(5):
+            first, second = await asyncio.gather(
+                mine.enqueue(_model(variant), variant), theirs.enqueue(_model(variant), variant)
+            )
+            assert first.id == second.id
+            queued = [d for d in await mine.list() if d.status is DownloadStatus.QUEUED]
+            assert [d.id for d in queued] == [first.id]
+            await mine.save(replace(first, status=DownloadStatus.COMPLETED))
+    finally:
+        await other.close()

@@ -39,6 +39,7 @@ class TmuxSession:
             f"LEXITUI_HOME={home}",
             "-e",
             "TERM=xterm-256color",
+            *(arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")),
             command,
         )
 
@@ -59,6 +60,13 @@ class TmuxSession:
 
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", self.name, "-l", text)
+
+    def tmux(self, *args: str) -> str:
+        """Any tmux command against this session's server (options, titles, buffers)."""
+        return self._tmux(*args)
+
+    def pane_title(self) -> str:
+        return self._tmux("display-message", "-p", "-t", self.name, "#{pane_title}").strip()
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)

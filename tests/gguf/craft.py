@@ -106,6 +106,51 @@ def small_model() -> Crafted:
     )
 
 
+def shaped_model(
+    blocks: int = 2, *, extra: list[bytes] | None = None, tensors: list[bytes] | None = None
+) -> Crafted:
+    """A small llama whose shape keys agree with its tensors (``blocks`` is only what the
+    header claims): 32 wide, 4 heads of 8 sharing 2 KV heads, two blocks."""
+    return Crafted(
+        kvs=[
+            kv("general.architecture", STRING, "llama"),
+            kv("llama.block_count", U32, blocks),
+            kv("llama.embedding_length", U32, 32),
+            kv("llama.attention.head_count", U32, 4),
+            kv("llama.attention.head_count_kv", U32, 2),
+            *(extra or []),
+        ],
+        tensors=tensors
+        or [
+            tensor_info("token_embd.weight", (32, 2), offset=0),
+            tensor_info("blk.0.attn_k.weight", (32, 16), offset=256),
+            tensor_info("blk.0.attn_v.weight", (32, 16), offset=256 + 2048),
+            tensor_info("blk.1.attn_norm.weight", (32,), offset=256 + 2 * 2048),
+        ],
+        data_bytes=256 + 2 * 2048 + 128,
+    )
+
+
+def block_count_bomb() -> bytes:
+    """A few hundred bytes, structurally sound, declaring 4,294,967,295 blocks."""
+    head = Crafted(
+        kvs=[
+            kv("general.architecture", STRING, "llama"),
+            kv("general.name", STRING, "bomb"),
+            kv("llama.block_count", U32, 0xFFFFFFFF),
+            kv("llama.embedding_length", U32, 8),
+            kv("llama.attention.head_count", U32, 1),
+            kv("llama.context_length", U32, 2048),
+        ],
+        tensors=[
+            tensor_info("token_embd.weight", (8, 2), offset=0),
+            tensor_info("blk.0.attn_norm.weight", (8,), offset=64),
+        ],
+        data_bytes=96,
+    )
+    return bytes(head)
+
+
 class BytesSource:
     """A ``ByteSource`` over bytes in memory; ``known_size=False`` hides the size (like a
     server that sends no total), and ``reads`` records each (offset, size) asked for."""

@@ -107,7 +107,8 @@ async def test_stats_analytics_and_savings_over_a_period(tmp_path: Path) -> None
         week = await rows.stats(timedelta(days=8), now=NOON)
         before = await rows.stats(DAY, now=NOON - timedelta(days=3))
 
-    assert (stats.total_requests, stats.local_requests, stats.cloud_requests) == (5, 3, 2)
+    # Local, cloud and failed are separate counts: each failure is counted once, as failed.
+    assert (stats.total_requests, stats.local_requests, stats.cloud_requests) == (5, 2, 1)
     assert (stats.fallback_requests, stats.failed_requests) == (1, 2)
     assert stats.total_cloud_cost == Decimal("0.01")
     assert stats.estimated_local_savings == Decimal("0.0045")
@@ -125,7 +126,7 @@ async def test_stats_analytics_and_savings_over_a_period(tmp_path: Path) -> None
     assert analytics.requests_by_task == {"chat": 4, "summarization": 1}
     assert analytics.average_latency_ms_by_provider == {"local": 2000.0, "openai": 500.0}
 
-    assert savings.local_requests == 3
+    assert savings.local_requests == 2  # the failed local request saved nothing
     assert savings.local_tokens_generated == 140
     assert savings.estimated_cloud_cost_avoided == Decimal("0.006")
     assert savings.actual_cloud_cost == Decimal("0.01")
@@ -138,13 +139,44 @@ async def test_stats_analytics_and_savings_over_a_period(tmp_path: Path) -> None
     assert by_model["smollm2"].requests == 2
     assert by_model["smollm2"].tokens_generated == 140
     assert by_model["smollm2"].estimated_savings == Decimal("0.0045")
-    assert by_model["qwen"].estimated_savings == Decimal(0)
+    assert "qwen" not in by_model  # its only request failed
 
 
 async def test_empty_period_reports_zero_without_dividing(tmp_path: Path) -> None:
     async with open_rows(tmp_path) as rows:
-        savings = await rows.savings(DAY, None, now=NOON)
+        savings = await rows.savings(DAY, "openai:gpt-4o-mini", now=NOON)
         stats = await rows.stats(DAY, now=NOON)
-    assert savings.savings_percent == 0.0
-    assert savings.compared_to_cloud_model is None
+    assert savings.net_savings == Decimal(0)
+    assert savings.savings_percent is None  # a share of nothing is no number
     assert stats.average_local_latency == timedelta(0)
+
+
+async def test_without_a_reference_price_savings_stay_unknown_all_the_way_down(
+    tmp_path: Path,
+) -> None:
+    local = record("local", "smollm2", local=True, avoided=None, electricity=Decimal("0.0000001"))
+    async with open_rows(tmp_path) as rows:
+        await rows.add(local)
+        unreferenced = await rows.savings(DAY, None, now=NOON)
+        unpriced = await rows.savings(DAY, "openai:gpt-4o-mini", now=NOON)
+        stats = await rows.stats(DAY, now=NOON)
+    for report in (unreferenced, unpriced):
+        assert report.estimated_cloud_cost_avoided is None
+        assert report.net_savings is None and report.savings_percent is None
+        assert [m.estimated_savings for m in report.by_model] == [None]
+        assert report.estimated_local_electricity_cost == Decimal("0.0000001")  # still known
+    assert stats.estimated_local_savings is None  # not "-$0.0000001"
+
+
+async def test_failed_requests_are_neither_local_nor_cloud(tmp_path: Path) -> None:
+    async with open_rows(tmp_path) as rows:
+        await rows.add(record("local", "smollm2", local=True, avoided=None))
+        for _ in range(3):  # refused: no provider would take them
+            await rows.add(record("none", "", cost=None, success=False, latency_ms=1.0))
+        stats = await rows.stats(DAY, now=NOON)
+        analytics = await rows.analytics(DAY, now=NOON)
+    assert (stats.local_requests, stats.cloud_requests, stats.failed_requests) == (1, 0, 3)
+    assert stats.total_requests == 4
+    assert "none" not in analytics.requests_by_provider
+    assert "" not in stats.requests_by_model
+    assert analytics.requests_by_task == {"chat": 4}

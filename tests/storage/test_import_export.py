@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,36 @@ async def test_verify_catches_a_changed_byte(
     assert quick.ok and quick.computed_sha256 is None  # the header alone still parses
     assert not full.ok and full.header_ok
     assert full.error is not None and "does not match" in full.error
+
+
+async def test_export_to_a_path_ending_in_a_slash_writes_into_that_folder(
+    manager: StorageManager, tmp_path: Path, tiny: Path
+) -> None:
+    model = await manager.import_model(tiny)
+    folder = tmp_path / "out"
+
+    (written,) = await manager.export_model(model.id, f"{folder}/")
+
+    assert folder.is_dir() and written == folder / tiny.name
+    assert written.read_bytes() == tiny.read_bytes()
+    (again,) = await manager.export_model(model.id, f"{tmp_path / 'existing'}/")
+    assert again == tmp_path / "existing" / tiny.name
+    with pytest.raises(StorageError, match="not a folder"):
+        await manager.export_model(model.id, f"{tmp_path / 'no' / 'such'}/")
+
+
+def test_lexitui_export_to_dir_slash_keeps_the_model_file_name(tmp_path: Path) -> None:
+    """The command line hands the destination over as typed: ``DIR/`` is a folder."""
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    folder = tmp_path / "exported"
+    done = subprocess.run(
+        [sys.executable, "-m", "lexitui", "export", STARTER_ID, f"{folder}/", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    (written,) = json.loads(done.stdout)["files"]
+    assert Path(written).parent == folder and Path(written).name.endswith(".gguf")
+    assert Path(written).name != "exported"

@@ -129,3 +129,30 @@ async def test_unsuitable_targets_are_refused(manager: StorageManager, tmp_path:
         await manager.move_storage(old.parent)
     assert (busy / "photo.jpg").exists() and old.exists()
     assert sorted(os.listdir(busy)) == ["photo.jpg"]
+
+
+async def test_a_move_killed_just_before_the_switch_is_redone_by_a_rerun(
+    manager: StorageManager, tmp_path: Path, tiny: Path
+) -> None:
+    """The copy finished but the location never switched: the old store is live, and running
+    the same move again replaces the leftover copy instead of refusing it for ever."""
+    model_id = (await manager.import_model(tiny)).id
+    old = manager.layout.root
+    target = tmp_path / "big-disk" / "models"
+    move.copy_store(old, target)  # step 1 done; then a kill, before the switch
+
+    assert read_location(manager.data_dir).live == old
+    assert await manager.move_storage(target) == target
+
+    assert read_location(manager.data_dir) == Location(target)
+    assert not old.exists()
+    assert sorted(os.listdir(target)).count(".lexitui-incomplete") == 0  # it is live now
+    assert Path((await manager.installed_model(model_id)).model.path).is_relative_to(target)
+    assert (await manager.verify_model(model_id)).ok
+    # A complete store without the marker (live elsewhere, or another home's) is never
+    # replaced: only a copy still marked incomplete is.
+    another = tmp_path / "another-store"
+    move.copy_store(target, another)
+    move.mark_live(another)
+    with pytest.raises(StorageError, match="already holds"):
+        await manager.move_storage(another)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 from lexitui.events import ModelDownloadProgress, ModelInstalled, ModelLoaded
 from lexitui.services import Services
+from lexitui.store import StoreError
 
 
 async def test_persisted_events_reach_the_store_in_order(services: Services) -> None:
@@ -18,3 +21,29 @@ async def test_persisted_events_reach_the_store_in_order(services: Services) -> 
     kinds = [r[0] for r in rows]
     assert kinds == ["ModelInstalled", "ModelLoaded"]
     assert json.loads(rows[0][1]) == {"model_id": "m1", "path": "/models/m1.gguf", "size_bytes": 10}
+
+
+async def test_a_batch_the_store_refuses_does_not_stop_later_events(services: Services) -> None:
+    """A write lock held past the busy timeout (or a full disk) loses that batch only: the
+    recorder keeps running and records what comes after."""
+    real = services.store.record_events
+    calls = 0
+
+    async def refuse_first(events: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise StoreError("database is locked")
+        await real(events)
+
+    services.store.record_events = refuse_first  # type: ignore[method-assign]
+    services.bus.publish(ModelLoaded(model_id="lost", backend="embedded", load_seconds=0.5))
+    for _ in range(50):
+        if calls:
+            break
+        await asyncio.sleep(0.01)
+    services.bus.publish(ModelLoaded(model_id="kept", backend="embedded", load_seconds=0.5))
+    await services.recorder.stop()
+
+    rows = await services.store.fetch_all("SELECT details FROM events WHERE kind = 'ModelLoaded'")
+    assert [json.loads(r[0])["model_id"] for r in rows] == ["kept"]

@@ -54,16 +54,16 @@ async def test_savings_mix_and_live_requests_come_from_the_records(
         assert "Local 2 · Cloud 1" in mix and "Fallback 1 · Failed 0" in mix
         savings = text(screen, "#dash-savings")  # the last 7 days: the three-day-old one too
         assert "vs openai:gpt-4o-mini" in savings
-        assert "Cloud cost avoided: $0.0500" in savings
-        assert "Actual cloud cost:  $0.0300" in savings
-        assert "Electricity:        $0.0110" in savings
-        assert "Net saved:          $0.0390 (78%)" in savings
-        assert "$0.0300 / $1.00" in text(screen, "#dash-budgets")
+        assert "Cloud cost avoided: $0.05" in savings
+        assert "Actual cloud cost:  $0.03" in savings
+        assert "Electricity:        $0.011" in savings
+        assert "Net saved:          $0.039 (78%)" in savings
+        assert "$0.03 / $1.00" in text(screen, "#dash-budgets")
 
         table = screen.query_one("#dash-requests", DataTable)
         assert table.display and table.row_count == 4
         newest = " ".join(str(c) for c in table.get_row_at(0))
-        assert "local smollm2-135m-instruct-q4_1 120 812 local, saved $0.0200" in newest
+        assert "local smollm2-135m-instruct-q4_1 120 812 local, saved $0.02" in newest
         assert "not ready" in text(screen, "#dash-local")
         assert "Loaded: none" in text(screen, "#dash-local")
 

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from lexitui.app import LexituiApp
+from lexitui.config import Paths, load_config
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
 from lexitui.ui.screens.routing import RoutingScreen
@@ -56,7 +57,7 @@ async def test_providers_and_strategy_changes_apply_to_the_running_service(
         assert local.startswith("local local") and "no: local model unavailable" in local
         assert "openai openai gpt-4o-mini env OPENAI_API_KEY yes: ready" in openai
         assert "Default:  prefer local" in text(screen, "#routing-strategy")
-        assert "for this session" in text(screen, "#routing-strategy")
+        assert "saved to config.toml" in text(screen, "#routing-strategy")
 
         router = app.services.routing.router
         await pilot.press("s")  # prefer_local is highlighted; cloud_only is three below
@@ -81,6 +82,42 @@ async def test_providers_and_strategy_changes_apply_to_the_running_service(
         assert router.config.task_routing == {}
 
 
+async def test_strategy_and_task_changes_are_saved_and_read_back_at_the_next_start(
+    lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_cloud(lexitui_home, monkeypatch)
+    app = LexituiApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_routing(app, pilot)
+        await pilot.press("s")  # prefer local -> prefer cloud
+        await pick(app, pilot, "down")
+        await pilot.press("f")
+        await until(lambda: not app.services.routing.router.config.enable_fallback)
+        await pilot.press("down", "down", "down", "t")  # code generation -> local only
+        await pick(app, pilot, "down", "down", "down")
+        await pilot.press("q")
+
+    config = load_config(Paths.from_env())
+    assert config["routing"]["strategy"] == "prefer_cloud"
+    assert config["routing"]["tasks"] == {"code_generation": "local_only"}
+    # What the screen did not change stays as the user wrote it.
+    assert config["routing"]["daily_budget_usd"] == 1.0
+    assert config["providers"]["openai"]["model"] == "gpt-4o-mini"
+
+    again = LexituiApp()
+    async with again.run_test(size=(160, 48)) as pilot:
+        screen = await open_routing(again, pilot)
+        router = again.services.routing.router
+        assert router.config.default_strategy == RoutingStrategy.PREFER_CLOUD
+        assert not router.config.enable_fallback
+        assert router.config.task_routing == {TaskType.CODE_GENERATION: RoutingStrategy.LOCAL_ONLY}
+        assert "code generation local only" in rows(screen, "#routing-tasks")[3]
+        await pilot.press("down", "down", "down", "t")  # back to the default: no [routing.tasks]
+        await pick(again, pilot, "home")
+        await pilot.press("q")
+    assert "tasks" not in load_config(Paths.from_env())["routing"]
+
+
 async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
     lexitui_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,7 +134,7 @@ async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
         said = text(screen, "#routing-decision")
         assert "→ openai · gpt-4o-mini" in said
         assert "local model unavailable: no model is loaded" in said
-        assert "strategy prefer local, task chat" in said
+        assert "strategy prefer local, task creative writing" in said  # read from the prompt
         assert "Estimated cost: $" in said
         await pilot.press("escape")  # leaves the input: number keys switch areas again
         assert not prompt.has_focus
@@ -136,17 +173,17 @@ async def test_the_decision_log_is_live_and_budgets_show_spend(
         await service.recorder.rows.add(first)
         service.records.on_next(first)
         await until(lambda: len(rows(screen, "#routing-log")) == 1, 2)
-        assert "local, saved $0.0200" in rows(screen, "#routing-log")[0]
+        assert "local, saved $0.02" in rows(screen, "#routing-log")[0]
 
         # Rows another process (lexitui serve) wrote: the poll finds them.
         await service.recorder.rows.add(cloud_record(now, cost="0.25"))
         await service.recorder.rows.add(cloud_record(now - timedelta(seconds=1), cost=None))
         await until(lambda: len(rows(screen, "#routing-log")) == 3, 5)
         newest, unpriced, oldest = rows(screen, "#routing-log")
-        assert "code generation openai gpt-4o-mini yes 430 1430 $0.2500 Used cloud" in newest
-        assert "$0.2500" in newest and "unknown" in unpriced and "local" in oldest
-        assert "$0.2500 / $1.00" in text(screen, "#routing-budgets")
-        assert "$0.2500 / $50.00" in text(screen, "#routing-budgets")
+        assert "code generation openai gpt-4o-mini yes 430 1430 $0.25 Used cloud" in newest
+        assert "$0.25" in newest and "unknown" in unpriced and "local" in oldest
+        assert "$0.25 / $1.00" in text(screen, "#routing-budgets")
+        assert "$0.25 / $50.00" in text(screen, "#routing-budgets")
 
 
 async def test_a_failed_request_says_why(

@@ -1,25 +1,43 @@
 """Backends: every inference server lexitui knows, its status, and the keys to manage them.
 
-A thin view over ``BackendManager``: the table is rebuilt from ``reports()`` (one health probe per
-backend) and refreshed whenever the status stream reports a transition. Text from a backend is
-escaped by the backend layer and again by Rich markup escaping here, so it can never style or
-move the terminal.
+A thin view over ``BackendManager``: the table is built from ``reports()`` (one health probe per
+backend) when the screen is shown and on ``r``; after that it follows the status stream live.
+A transition updates its own row at once from the event, then that row is described again from
+the last known health (no new probe, so a check never triggers another); each health check
+refreshes its row's latency; a model loaded or unloaded in the Runtime area updates the managed
+engine's row; an endpoint added here gets its row at once. Text from a backend is escaped by the
+backend layer and shown through ``lexitui.ui.text`` here, so it can never style or move the
+terminal.
 """
 
 from __future__ import annotations
 
-from rich.markup import escape
+import contextlib
+from dataclasses import replace
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.backends.errors import BackendError, InvalidBackendConfig, UnknownBackend
-from lexitui.domain.backends import BackendReport
+from lexitui.backends.health import HealthCheck
+from lexitui.domain.backends import BackendHealth, BackendReport
 from lexitui.domain.enums import BackendStatus
-from lexitui.events import Event
+from lexitui.events import (
+    BackendStatusChanged,
+    Event,
+    ModelLoaded,
+    ModelLoadFailed,
+    ModelLoadStarted,
+    ModelUnloaded,
+)
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
+
+RUNTIME_EVENTS = (ModelLoaded, ModelUnloaded, ModelLoadStarted, ModelLoadFailed)
+COLUMNS = ("Name", "Status", "Endpoint", "Latency", "Models", "Reason")
 
 STATUS_STYLE = {
     BackendStatus.RUNNING: "green",
@@ -34,6 +52,22 @@ STATUS_STYLE = {
 def status_cell(report: BackendReport) -> str:
     status = report.health.status
     return f"[{STATUS_STYLE[status]}]{status.value}[/]"
+
+
+def latency_cell(health: BackendHealth) -> str:
+    return "" if health.latency_ms is None else f"{health.latency_ms:.0f} ms"
+
+
+def row_cells(report: BackendReport, serving: str | None) -> tuple[str, ...]:
+    models = "" if report.model_count is None else str(report.model_count)
+    name = f"{markup_safe(report.name)}{' ★' if report.preferred else ''}"
+    reason = report.health.message
+    if serving and report.managed and report.health.up and serving not in reason:
+        reason = f"serving {serving}; {reason}"
+    return (
+        name, status_cell(report), markup_safe(report.endpoint or "-"), latency_cell(report.health),
+        models, markup_safe(reason, 600),
+    )  # fmt: skip
 
 
 class BackendsScreen(AreaScreen):
@@ -65,39 +99,88 @@ class BackendsScreen(AreaScreen):
 
     def on_mount(self) -> None:
         self.title = "lexitui · Backends"
-        self.query_one(DataTable).add_columns(
-            "Name", "Status", "Endpoint", "Latency", "Models", "Reason"
-        )
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
         self.watch_stream(services.bus.backends, self._on_status)
+        self.watch_stream(services.backends.monitor.checks, self._on_check)
+        self.watch_stream(services.bus.inference, self._on_runtime)
         self.query_one(DataTable).focus()
         self.action_refresh()
 
-    def _on_status(self, _event: Event) -> None:
-        self.action_refresh()
+    def _on_status(self, event: Event) -> None:
+        if not isinstance(event, BackendStatusChanged):
+            return
+        at = self._index(event.name)
+        if at is not None:  # say it at once; versions and model counts follow
+            old = self.reports[at]
+            health = BackendHealth(event.new, old.health.latency_ms, event.message)
+            with contextlib.suppress(UnknownBackend):
+                endpoint = self.services.backends.get(event.name).endpoint
+                self._put(replace(old, health=health, endpoint=endpoint))
+        self.refresh_row(event.name)
+
+    def _on_check(self, check: HealthCheck) -> None:
+        table = self.query_one(DataTable)
+        if check.name in table.rows and check.health.latency_ms is not None:
+            table.update_cell(check.name, "Latency", latency_cell(check.health))
+
+    def _on_runtime(self, event: Event) -> None:
+        if isinstance(event, RUNTIME_EVENTS):
+            self.refresh_row(self.services.backends.managed.name)
+
+    def _serving(self) -> str | None:
+        """The managed engine's own model (kept after a stop, so asked only while it runs)."""
+        managed = self.services.backends.managed
+        return managed.model_id if managed.running else None
+
+    def _index(self, name: str) -> int | None:
+        return next((i for i, r in enumerate(self.reports) if r.name == name), None)
+
+    def _put(self, report: BackendReport) -> None:
+        """Show ``report`` in its row, or in a new row at the end for a backend not shown yet."""
+        table = self.query_one(DataTable)
+        cells = row_cells(report, self._serving())
+        at = self._index(report.name)
+        if at is None:
+            self.reports.append(report)
+            table.add_row(*cells, key=report.name)
+        elif report.name not in table.rows:  # the table is being rebuilt: that shows it
+            self.reports[at] = report
+        else:
+            self.reports[at] = report
+            for column, value in zip(COLUMNS, cells, strict=True):
+                table.update_cell(report.name, column, value)
+        chosen = self.selected()
+        if chosen is not None and chosen.name == report.name:
+            self._show_detail(chosen)
+
+    def refresh_row(self, name: str) -> None:
+        """Describe one backend again from what is known (no new probe)."""
+        self.run_worker(self._refresh_row(name), group=f"backend-row-{name}", exclusive=True)
+
+    async def _refresh_row(self, name: str) -> None:
+        services = await self.ready()
+        try:
+            backend = services.backends.get(name)
+        except UnknownBackend:
+            return  # removed meanwhile
+        report = await services.backends.report(backend, check=False)
+        if self.is_mounted and self.is_attached:
+            self._put(report)
 
     @work(exclusive=True, group="backends-refresh")
     async def action_refresh(self) -> None:
         services = await self.ready()
         self.reports = await services.backends.reports()
-        managed = services.backends.managed
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
         for r in self.reports:
-            latency = "" if r.health.latency_ms is None else f"{r.health.latency_ms:.0f} ms"
-            models = "" if r.model_count is None else str(r.model_count)
-            name = f"{escape(r.name)}{' ★' if r.preferred else ''}"
-            reason = r.health.message
-            if r.managed and r.health.up and managed.model_id:
-                reason = f"serving {managed.model_id}; {reason}"
-            table.add_row(
-                name, status_cell(r), escape(r.endpoint or "-"), latency, models,
-                escape(reason),
-                key=r.name,
-            )  # fmt: skip
+            table.add_row(*row_cells(r, self._serving()), key=r.name)
         if self.reports:
             table.move_cursor(row=min(row, len(self.reports) - 1))
 
@@ -110,14 +193,17 @@ class BackendsScreen(AreaScreen):
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         report = self.selected()
         if report is not None:
-            self.query_one("#backends-detail", Static).update(
-                f"[b]{escape(report.name)}[/b] ({report.type.value}"
-                f"{', ' + escape(report.version) if report.version else ''}) "
-                f"{status_cell(report)}: {escape(report.health.message or 'no message')}"
-            )
+            self._show_detail(report)
+
+    def _show_detail(self, report: BackendReport) -> None:
+        self.query_one("#backends-detail", Static).update(
+            f"[b]{markup_safe(report.name)}[/b] ({report.type.value}"
+            f"{', ' + markup_safe(report.version) if report.version else ''}) "
+            f"{status_cell(report)}: {markup_safe(report.health.message or 'no message', 600)}"
+        )
 
     def _say(self, message: str, error: bool = False) -> None:
-        self.notify(escape(message), severity="error" if error else "information")
+        self.notify(markup_safe(message, 600), severity="error" if error else "information")
 
     @work(exclusive=True, group="backends-managed")
     async def action_start_managed(self) -> None:
@@ -163,12 +249,15 @@ class BackendsScreen(AreaScreen):
                 return
             name, url, kind, key_env = result
             try:
-                self.services.backends.add_custom(name, url, kind, key_env or None)
+                backend = self.services.backends.add_custom(name, url, kind, key_env or None)
             except (InvalidBackendConfig, ValueError) as exc:
                 self._say(str(exc), error=True)
                 return
             self._say(f"Added {name} at {url}.")
-            self.action_refresh()
+            # Its row now; its status follows from the first check, which starts at once.
+            checking = BackendHealth(BackendStatus.UNKNOWN, message="checking…")
+            self._put(BackendReport(backend.name, backend.type, backend.endpoint, checking))
+            self.refresh_row(name)
 
         self.app.push_screen(BackendForm(), added)
 

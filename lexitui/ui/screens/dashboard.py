@@ -9,7 +9,6 @@ requests served by ``lexitui serve`` in another process appear here too.
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,11 +18,11 @@ from lexitui.areas import AREAS
 from lexitui.config import ConfigError
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import Event, HardwareDetected
-from lexitui.gguf.text import safe_text
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.dashboard_routing import LIVE_ROWS, LocalLlmPanels
 from lexitui.ui.screens.routing_format import POLL_S
 from lexitui.ui.screens.runtime_format import shown
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
 GIB = 1024**3
@@ -127,14 +126,14 @@ class DashboardScreen(AreaScreen):
     def _show_machine(self, hw: HardwareCapabilities) -> None:
         cpu = hw.cpu
         if hw.gpus:
-            names = sorted({g.name for g in hw.gpus})
+            names = sorted({markup_safe(g.name, 60) for g in hw.gpus})
             gpus = f"{len(hw.gpus)} x {', '.join(names)} ({hw.total_vram_bytes / GIB:.0f} GiB)"
         else:
             gpus = "none — CPU-only mode"
         best = hw.recommendation
         self.query_one("#dash-machine", Static).update(
             "[b]Machine[/b]\n"
-            f"{hw.operating_system} {hw.architecture} · {cpu.name}\n"
+            f"{markup_safe(f'{hw.operating_system} {hw.architecture} · {cpu.name}')}\n"
             f"CPU: {cpu.physical_cores} cores / {cpu.logical_cores} threads\n"
             f"RAM: {hw.available_ram_bytes / GIB:.1f} of {hw.total_ram_bytes / GIB:.1f} GiB free\n"
             f"GPUs: {gpus}\n"
@@ -152,8 +151,8 @@ class DashboardScreen(AreaScreen):
             lines.append("Loaded: none — press 7 to chat")
         else:
             others = f" (+{len(loaded) - 1} more)" if len(loaded) > 1 else ""
-            lines.append(f"Loaded: {escape(safe_text(active.model.name))}{others}")
-        lines += [f"  • {m.id}" for m in models[:4]]
+            lines.append(f"Loaded: {markup_safe(active.model.name)}{others}")
+        lines += [f"  • {markup_safe(m.id, 120)}" for m in models[:4]]
         self.query_one("#dash-models", Static).update("\n".join(lines))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

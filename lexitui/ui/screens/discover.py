@@ -3,13 +3,14 @@
 A thin view over ``DiscoveryService``: the search box and filter panel build a
 ``ModelSearchQuery``; the results table shows each model with its fit badge; the details pane
 shows the card summary, the license and every variant with its own fit, memory and speed. ``d``
-hands the highlighted variant to the Downloads area. Every text that came from a registry is
-escaped before it reaches Rich markup, so a model card can never style or move the terminal.
+hands the highlighted variant to the Downloads area, after saying what would go wrong: a gated
+model without a token is not queued (it would only fail), a variant that does not fit is queued
+only once the user confirms. Every text that came from a registry is shown through
+``lexitui.ui.text``, so a model card can never style or move the terminal.
 """
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, RemoteModel
 from lexitui.domain.enums import (
+    CompatibilityLevel,
     ModelCategory,
     ModelRegistryType,
     ModelSizeCategory,
@@ -28,6 +30,10 @@ from lexitui.domain.enums import (
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.queue import DownloadRequestError
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.screens.discover_checks import does_not_fit_text, gated_without_token
+from lexitui.ui.screens.download_hub_token import hub_token_set
+from lexitui.ui.text import markup_safe, plain
+from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
 from lexitui.ui.widgets.fitted_table import FittedTable
 
@@ -136,7 +142,7 @@ class DiscoverScreen(AreaScreen):
             self.run_search(self.build_query())
 
     def run_search(self, query: ModelSearchQuery) -> None:
-        self._search(query, f"Searching for {escape(query.query or 'everything')}…")
+        self._search(query, f"Searching for {markup_safe(query.query or 'everything')}…")
 
     def action_trending(self) -> None:
         self._search(ModelSearchQuery(only_gguf=True), "Loading trending models…", trending=True)
@@ -148,12 +154,12 @@ class DiscoverScreen(AreaScreen):
         try:
             result = await services.discovery.search(query, self.registry)
         except RegistryError as exc:
-            self._status(f"[red]{escape(str(exc))}[/]")
+            self._status(f"[red]{markup_safe(str(exc), 600)}[/]")
             return
         headline = f"{len(result.models)} models"
         if self.registry is not ModelRegistryType.HUGGING_FACE:
             limits = " ".join(services.discovery.limitations(self.registry))
-            headline = escape(f"{len(result.models)} known names. {limits}")
+            headline = markup_safe(f"{len(result.models)} known names. {limits}", 600)
         elif trending:
             headline = f"Trending: {len(result.models)} GGUF models"
         await self._show_results(result, headline)
@@ -170,8 +176,9 @@ class DiscoverScreen(AreaScreen):
         table.clear()
         for m in self.models:
             table.add_row(
-                badge_cell(self.badges[m.id]), escape(m.id), escape(m.parameter_count or "?"),
-                f"{m.downloads:,}", f"{m.likes:,}", escape(m.license or "?"), key=m.id,
+                badge_cell(self.badges[m.id]), plain(m.id, 100),
+                plain(m.parameter_count or "?", 12), f"{m.downloads:,}", f"{m.likes:,}",
+                plain(m.license or "?", 40), key=m.id,
             )  # fmt: skip
 
     # -- details ---------------------------------------------------------------------------
@@ -192,11 +199,11 @@ class DiscoverScreen(AreaScreen):
     async def load_details(self, model_id: str) -> None:
         services = await self.ready()
         card = self.query_one("#discover-card", Static)
-        card.update(f"Loading {escape(model_id)}…")
+        card.update(f"Loading {markup_safe(model_id)}…")
         try:
             details = await services.discovery.details(model_id, self.registry)
         except RegistryError as exc:
-            card.update(f"[red]{escape(str(exc))}[/]")
+            card.update(f"[red]{markup_safe(str(exc), 600)}[/]")
             return
         self.details = details
         card.update(details_text(details))
@@ -242,13 +249,22 @@ class DiscoverScreen(AreaScreen):
         table = self.query_one("#discover-variants", DataTable)
         fit = details.variants[min(table.cursor_row, len(details.variants) - 1)]
         services = await self.ready()
+        refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
+        if refusal:
+            self.notify(markup_safe(refusal, 600), severity="error", timeout=12)
+            return
+        if fit.level is CompatibilityLevel.INCOMPATIBLE:
+            question = ConfirmDialog("It does not fit", does_not_fit_text(fit), "Download anyway")
+            if not await self.app.push_screen_wait(question):
+                self.notify(f"{markup_safe(fit.variant.filename)} was not queued.")
+                return
         try:
             queued = await services.discovery.download(details.model, fit.variant)
         except (DownloadRequestError, RegistryError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(markup_safe(str(exc), 600), severity="error")
             return
         self.notify(
-            f"Queued {escape(fit.variant.filename)} ({format_bytes(queued.total_bytes)}) "
+            f"Queued {markup_safe(fit.variant.filename)} ({format_bytes(queued.total_bytes)}) "
             "in Downloads (5)."
         )
 

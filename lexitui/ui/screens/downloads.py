@@ -2,14 +2,17 @@
 
 A thin view over ``DownloadManager``: rows come from ``get_downloads()`` and ``get_history()``;
 progress events (at most a few per second per download, never one per network read) update the
-row of their download in place; a status change rebuilds the table.
+row of their download in place, never reloading the store; only a change of status (a start, a
+pause, a failure) rebuilds the table. The status column holds the status word alone: the full
+reason, the source and what to do are shown for the highlighted download below the table (and
+in a dialog on Enter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,10 +22,15 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.records import DownloadProgressEvent
-from lexitui.events import Event
+from lexitui.events import Event, ModelDownloadProgress
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.screens.download_details import DownloadDetailsScreen, describe, needs_token
+from lexitui.ui.screens.download_hub_token import hub_token_set
+from lexitui.ui.text import escape_markup, markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
+# A running download's job reports these steps on the progress stream only.
+RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 # Lowest first: "+" moves a download one step right, "-" one step left.
 PRIORITIES = (DownloadPriority.LOW, DownloadPriority.NORMAL, DownloadPriority.HIGH)
 COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
@@ -56,10 +64,21 @@ def eta_cell(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def status_cell(status: DownloadStatus, error: str | None = None) -> str:
-    text = status.value + (f": {escape(error)}" if error else "")
+def status_cell(status: DownloadStatus) -> str:
+    """The status word alone: a reason cut to the column's width says nothing (the detail
+    pane below the table has the whole of it)."""
     style = STATUS_STYLE.get(status)
-    return f"[{style}]{text}[/]" if style else text
+    return f"[{style}]{status.value}[/]" if style else status.value
+
+
+def describe_needs_token(download: ModelDownload) -> bool:
+    return download.status is DownloadStatus.FAILED and needs_token(download.error or "")
+
+
+def speed_cell(live: DownloadProgressEvent | None) -> str:
+    if live is None or not live.bytes_per_second:
+        return ""
+    return f"{size_cell(live.bytes_per_second)}/s"
 
 
 class DownloadsScreen(AreaScreen):
@@ -76,6 +95,8 @@ class DownloadsScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__("downloads")
         self.rows: list[ModelDownload] = []
+        # The latest progress of each running download: speed and ETA survive a rebuild.
+        self.live: dict[str, DownloadProgressEvent] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,6 +104,7 @@ class DownloadsScreen(AreaScreen):
         yield FittedTable(
             flexible=FLEXIBLE, id="downloads-table", cursor_type="row", zebra_stripes=True
         )
+        yield Static("", id="downloads-detail")
         yield Static("", id="downloads-note")
         yield Footer()
 
@@ -98,22 +120,37 @@ class DownloadsScreen(AreaScreen):
         self.watch_stream(services.download_manager.progress, self._on_progress)
         self.action_refresh()
 
-    def _on_event(self, _event: Event) -> None:
-        self.action_refresh()
+    def _on_event(self, event: Event) -> None:
+        # Progress also reaches the bus, for other listeners; here the manager's own progress
+        # stream updates the one row it is about, so it must not reload the whole store.
+        if not isinstance(event, ModelDownloadProgress):
+            self.action_refresh()
 
     def _on_progress(self, event: DownloadProgressEvent) -> None:
         table = self.query_one(DataTable)
-        if event.download_id not in table.rows:
-            self.action_refresh()
+        at = next((i for i, d in enumerate(self.rows) if d.id == event.download_id), None)
+        self.live[event.download_id] = event
+        if at is None or event.download_id not in table.rows:
+            self.action_refresh()  # a download this table has not shown yet
             return
+        # A pause or a job's own step (verifying, installing) changes the row in place; a
+        # start, an end or a failure also comes as a bus event, which rebuilds the table.
+        known = self.rows[at]
+        if known.status is not event.status:
+            self.rows[at] = replace(
+                known, status=event.status, downloaded_bytes=event.downloaded_bytes
+            )
         cells = {
             "Progress": progress_cell(event.downloaded_bytes, event.total_bytes),
-            "Speed": f"{size_cell(event.bytes_per_second)}/s" if event.bytes_per_second else "",
+            "Speed": speed_cell(event),
             "ETA": eta_cell(event.eta_seconds),
             "Status": status_cell(event.status),
         }
         for column, value in cells.items():
             table.update_cell(event.download_id, column, value)
+        chosen = self.selected()
+        if chosen is not None and chosen.id == event.download_id:
+            self._show_detail(chosen)
 
     @work(exclusive=True, group="downloads-refresh")
     async def action_refresh(self) -> None:
@@ -126,13 +163,20 @@ class DownloadsScreen(AreaScreen):
         row = table.cursor_row
         table.clear()
         for d in self.rows:
+            live = self.live.get(d.id) if d.status is DownloadStatus.DOWNLOADING else None
+            if live is not None and live.status not in RUNNING:
+                live = None  # from before a pause or a retry: its speed is no longer true
+            done = live.downloaded_bytes if live is not None else d.downloaded_bytes
             table.add_row(
-                escape(d.model.id), escape(d.variant.filename),
-                progress_cell(d.downloaded_bytes, d.total_bytes), "", "",
-                status_cell(d.status, d.error), key=d.id,
+                markup_safe(d.model.id), markup_safe(d.variant.filename),
+                progress_cell(done, d.total_bytes), speed_cell(live),
+                eta_cell(live.eta_seconds if live is not None else None),
+                status_cell(live.status if live is not None else d.status), key=d.id,
             )  # fmt: skip
         if self.rows:
             table.move_cursor(row=min(row, len(self.rows) - 1))
+        chosen = self.selected()
+        self._show_detail(chosen)
         self.query_one("#downloads-note", Static).update(
             ""
             if self.rows
@@ -146,24 +190,63 @@ class DownloadsScreen(AreaScreen):
             return None
         return self.rows[table.cursor_row]
 
-    def _steer(self, verb: str) -> None:
+    def describe(self, download: ModelDownload) -> str:
+        live = self.live.get(download.id)
+        # Only a failure's advice depends on the token: no lookup per progress event.
+        failed = download.status is DownloadStatus.FAILED
+        return describe(download, live, has_token=failed and hub_token_set(self.services.config))
+
+    def _show_detail(self, download: ModelDownload | None) -> None:
+        detail = self.query_one("#downloads-detail", Static)
+        detail.update(self.describe(download) if download is not None else "")
+        detail.display = download is not None
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail(self.selected())
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         download = self.selected()
         if download is not None:
-            self._run_steer(verb, download.id)
+            self.app.push_screen(DownloadDetailsScreen(self.describe(download)))
+
+    def _steer(self, verb: str) -> None:
+        download = self.selected()
+        if download is None:
+            self.notify("No download is highlighted.", severity="warning")
+            return
+        self._run_steer(verb, download)
 
     @work(group="downloads-steer")
-    async def _run_steer(self, verb: str, download_id: str) -> None:
-        manager = (await self.ready()).download_manager
-        actions: dict[str, Callable[[str], Awaitable[ModelDownload]]] = {
-            "pause": manager.pause_download,
-            "resume": manager.resume_download,
-            "cancel": manager.cancel_download,
-            "retry": manager.retry_download,
+    async def _run_steer(self, verb: str, download: ModelDownload) -> None:
+        services = await self.ready()
+        manager = services.download_manager
+        actions: dict[str, tuple[Callable[[str], Awaitable[ModelDownload]], str]] = {
+            "pause": (manager.pause_download, "Paused"),
+            "resume": (manager.resume_download, "Resuming"),
+            "cancel": (manager.cancel_download, "Cancelled"),
+            "retry": (manager.retry_download, "Retrying"),
         }
+        action, done = actions[verb]
+        name = markup_safe(download.variant.filename)
         try:
-            await actions[verb](download_id)
+            await action(download.id)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(f"Cannot {verb} {name}: {markup_safe(str(exc), 600)}", severity="error")
+        else:
+            self.notify(f"{done} {name}.")
+            retried_without_token = (
+                verb == "retry"
+                and describe_needs_token(download)
+                and not hub_token_set(services.config)
+            )
+            if retried_without_token:
+                self.notify(
+                    escape_markup(
+                        "It failed for want of a Hugging Face token and none is set: set HF_TOKEN "
+                        "(or `token` under [huggingface]) or it will fail again."
+                    ),
+                    severity="warning",
+                )
         self.action_refresh()
 
     def action_pause(self) -> None:
@@ -191,7 +274,7 @@ class DownloadsScreen(AreaScreen):
         try:
             changed = await manager.set_priority(download_id, priority)
         except (ValueError, LookupError, RuntimeError, OSError) as exc:
-            self.notify(escape(str(exc)), severity="error")
+            self.notify(markup_safe(str(exc), 600), severity="error")
             return
-        self.notify(f"{escape(changed.variant.filename)}: {priority.value} priority")
+        self.notify(f"{markup_safe(changed.variant.filename)}: {priority.value} priority")
         self.action_refresh()

@@ -10,18 +10,20 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
+from lexitui.domain.text import safe_lines
 from lexitui.runtime.engine import read_log_tail
+from lexitui.ui.text import markup_safe
 
 TAIL_BYTES = 256 * 1024
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
-    """The end of the log; escape sequences are dropped so they never reach the terminal raw."""
+    """The end of the log, every control character but line breaks and tabs shown as an escape."""
     try:
         raw = read_log_tail(path, limit)
     except FileNotFoundError:
         return f"No engine log yet ({path.name}): load a model first."
-    return "".join(ch for ch in raw if ch in "\n\t" or ch.isprintable())
+    return safe_lines(raw)
 
 
 class EngineLogScreen(ModalScreen[None]):
@@ -33,7 +35,7 @@ class EngineLogScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="log-box"):
-            yield Static(f"[b]Engine log[/b]  {self.path.name}  (Esc closes)")
+            yield Static(f"[b]Engine log[/b]  {markup_safe(self.path.name)}  (Esc closes)")
             yield Log(id="engine-log", highlight=False)
 
     def on_mount(self) -> None:

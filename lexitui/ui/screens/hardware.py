@@ -21,11 +21,13 @@ from textual.widgets import Footer, Header, Static
 
 from lexitui.domain.enums import InferenceMode
 from lexitui.domain.hardware import HardwareCapabilities, ModelSizeRecommendation
+from lexitui.domain.text import safe_text
 from lexitui.events import Event, HardwareChanged, HardwareDetected
 from lexitui.hardware.memory_estimate import REPRESENTATIVE
 from lexitui.hardware.monitor import HardwareSample
 from lexitui.hardware.settings import HardwareSettings, save_hardware_settings
 from lexitui.ui.screens.base import AreaScreen
+from lexitui.ui.text import plain, plain_lines
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.recommendation_table import RecommendationTable, legend
 from lexitui.ui.widgets.system_panel import SystemPanel
@@ -46,10 +48,10 @@ def gpu_summary(caps: HardwareCapabilities) -> Text:
         counts[gpu.name] = counts.get(gpu.name, 0) + 1
     if len(caps.gpus) == 1:
         text = Text("GPU: ", style="bold")
-        text.append(caps.gpus[0].name)
+        text.append(safe_text(caps.gpus[0].name, 120))
     else:
         text = Text("GPUs: ", style="bold")
-        text.append(", ".join(f"{n}x {name}" for name, n in counts.items()))
+        text.append(", ".join(f"{n}x {safe_text(name, 60)}" for name, n in counts.items()))
     if caps.recommendation.recommended_mode is InferenceMode.CPU_ONLY:
         text.append("  CPU-only mode: ", style="bold yellow")
         text.append("the GPU-layers setting keeps models on the CPU (s changes it).")
@@ -131,7 +133,7 @@ class HardwareScreen(AreaScreen):
             self._show_notes(caps.probe_notes)
             rec = caps.recommendation
             self.query_one("#hw-rec-summary", Static).update(recommendation_summary(rec))
-            self.query_one("#hw-explanation", Static).update(Text(rec.explanation or ""))
+            self.query_one("#hw-explanation", Static).update(plain_lines(rec.explanation or ""))
             self.query_one(RecommendationTable).show(rec)
             self.query_one("#hw-status", Static).update(gpu_summary(caps))
             self.query_one("#hw-details").display = True
@@ -143,7 +145,7 @@ class HardwareScreen(AreaScreen):
     def _show_notes(self, notes: tuple[str, ...]) -> None:
         panel = self.query_one("#hw-notes", Static)
         panel.display = bool(notes)
-        panel.update(Text("\n".join(f"• {note}" for note in notes)))
+        panel.update(Text("\n".join(f"• {safe_text(note, 600)}" for note in notes)))
 
     def _on_sample(self, sample: HardwareSample) -> None:
         if self.shown is None:
@@ -164,7 +166,10 @@ class HardwareScreen(AreaScreen):
         elif isinstance(event, HardwareChanged):
             severity: SeverityLevel = "warning" if event.change in WARNINGS else "information"
             self.notify(
-                event.message, title=event.change.replace("_", " "), severity=severity, markup=False
+                safe_text(event.message, 600),
+                title=event.change.replace("_", " "),
+                severity=severity,
+                markup=False,
             )
             if event.change in ("gpu_added", "gpu_removed"):
                 self.action_refresh()  # the cards follow the GPUs that are there now
@@ -182,7 +187,7 @@ class HardwareScreen(AreaScreen):
         try:
             await services.hardware.detect()  # HardwareDetected then redraws the screen
         except Exception as exc:  # probes fail soft; anything else is shown, not raised
-            status.update(Text(f"Detection failed: {exc}", style="red"))
+            status.update(plain(f"Detection failed: {exc}", 600, style="red"))
 
     @work(exclusive=True, group="hw-settings")
     async def action_settings(self) -> None:

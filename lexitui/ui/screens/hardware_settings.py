@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from lexitui.domain.hardware import GpuInfo
 from lexitui.hardware.settings import SECTION, HardwareSettings, HardwareSettingsError
+from lexitui.ui.text import markup_safe
 
 Kind = Literal["integer", "number", "text"]
 # (settings key, label, Input type); gpu_layers_policy is text: a word or a layer count.
@@ -100,11 +101,12 @@ class HardwareSettingsScreen(ModalScreen[HardwareSettings | None]):
 
     def _gpu_choices(self) -> list[tuple[str, str, bool]]:
         choices = [
-            (f"{g.id} · {g.name}", g.id, self.settings.allows(g.id, g.uuid)) for g in self.gpus
+            (markup_safe(f"{g.id} · {g.name}", 80), g.id, self.settings.allows(g.id, g.uuid))
+            for g in self.gpus
         ]
         known = {g.id for g in self.gpus} | {g.uuid for g in self.gpus if g.uuid}
         choices += [
-            (f"{entry} (not found now)", entry, True)
+            (f"{markup_safe(entry, 80)} (not found now)", entry, True)
             for entry in self.settings.allowed_gpus
             if entry not in known
         ]

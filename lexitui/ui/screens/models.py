@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -264,7 +263,7 @@ class ModelsScreen(AreaScreen):
             return
         self._status(f"Exporting {shown(model.id)}…")
         try:
-            written = await manager.export_model(model.id, Path(answer))
+            written = await manager.export_model(model.id, answer)  # "DIR/" means a folder
         except ACTION_ERRORS as exc:
             self._status("")
             self.notify(shown(str(exc)), severity="error", title="export")

@@ -1,16 +1,17 @@
 """Routing: where requests go (local or cloud), why, what they cost, and what you can change.
 
 A thin view over ``RoutingService`` (``services.routing``): the strategy panel and the task table
-show the router's config and change it with ``set_config`` (for this session: config.toml holds
-the defaults); the providers table and the budgets come from ``routing.status``; the decision
-log is the store's newest requests. ``lexitui serve`` runs in another process and writes to the
-same store, so the screen reads it again every ``POLL_S`` while shown, and at once when a
-request routed by this process finishes (``service.records``). The prompt field asks the router
-for a dry run: nothing is sent.
+show the router's config and change it with ``set_config``, saving each change to config.toml's
+``[routing]`` table so it holds at the next start; the providers table and the budgets come
+from ``routing.status``; the decision log is the store's newest requests. ``lexitui serve``
+runs in another process and writes to the same store, so the screen reads it again every
+``POLL_S`` while shown, and at once when a request routed by this process finishes
+(``service.records``). The prompt field asks the router for a dry run: nothing is sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from rich.text import Text
@@ -23,7 +24,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from lexitui.config import ConfigError
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import RoutedRequestRecord, RoutingConfig, RoutingStrategy
+from lexitui.gguf.text import safe_text
 from lexitui.routing.errors import RoutingError
+from lexitui.routing.settings import save_routing_choices
 from lexitui.routing.tokens import estimate_tokens
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.routing_data import POLL_S, RoutingView, read_view, routing_service
@@ -44,7 +47,7 @@ from lexitui.ui.widgets.fitted_table import FittedTable
 
 WIDE = 120  # from this many columns the panels sit side by side
 LOG_ROWS = 20
-SESSION_NOTE = r"Changes last for this session; config.toml \[routing] holds the defaults."
+SAVED_NOTE = r"Changes are saved to config.toml \[routing]."
 TRY_PLACEHOLDER = "Try a prompt: Enter shows where it would go (nothing is sent)"
 
 
@@ -189,7 +192,7 @@ class RoutingScreen(AreaScreen):
             f"Default:  {label(config.default_strategy.value)}  [dim](s changes)[/]\n"
             f"Fallback: {fallback}  [dim](f toggles)[/]\n"
             f"Local: {shown(local, 40)} · cloud: {shown(cloud, 40)}\n"
-            f"[dim]{SESSION_NOTE}[/]"
+            f"[dim]{SAVED_NOTE}[/]"
         )
         table = self.query_one("#routing-tasks", DataTable)
         row = table.cursor_row
@@ -217,7 +220,13 @@ class RoutingScreen(AreaScreen):
     async def _apply(self, config: RoutingConfig, said: str) -> None:
         await self.services.routing.set_config(config)
         self.show_config()
-        self.notify(f"{said} (for this session)")
+        try:
+            await asyncio.to_thread(save_routing_choices, self.services.paths, config)
+        except (ConfigError, OSError) as exc:  # applied all the same; say why it will not last
+            text = f"{said}, for this session only: config.toml could not be saved ({exc})"
+            self.notify(safe_text(text, 300), severity="error", markup=False)
+            return
+        self.notify(f"{said} (saved to config.toml)")
 
     def action_strategy(self) -> None:
         if not self._built():
@@ -306,4 +315,4 @@ class RoutingScreen(AreaScreen):
             shown_in.update(f"[red]No route:[/] {shown(str(exc), 400)}")
             return
         tokens, _answer = estimate_tokens(request)
-        shown_in.update(decision_text(routed.decision, routed.fallbacks, task.value, tokens))
+        shown_in.update(decision_text(routed.decision, routed.fallbacks, routed.task.value, tokens))

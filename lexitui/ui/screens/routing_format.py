@@ -8,12 +8,13 @@ say so instead of showing $0.
 from __future__ import annotations
 
 from datetime import UTC, date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from lexitui.routing.money import share_of, usd
 from lexitui.ui.screens.runtime_format import measured, shown
+from lexitui.ui.text import plain
 from lexitui.ui.widgets.usage_bar import usage_bar
 
 if TYPE_CHECKING:  # records only: the dashboard imports this module before its first paint
@@ -33,17 +34,6 @@ NO_REQUESTS = "No routed requests yet: run `lexitui serve` or `lexitui route`."
 LOG_COLUMNS = ("Time UTC", "Task", "Provider", "Model", "FB", "Tokens", "ms", "Cost", "Reason")
 LIVE_COLUMNS = ("Time UTC", "Provider", "Model", "Tokens", "ms", "Cost")
 PROVIDER_COLUMNS = ("Id", "Kind", "Model", "Key", "Available", "Cooldown")
-
-
-def usd(amount: Decimal | None) -> str:
-    """``$1.23``, ``$0.0123``, ``$0.000123``: enough digits that a cheap request is not $0."""
-    if amount is None:
-        return "unknown"
-    if amount == 0:
-        return "$0"
-    size = abs(amount)
-    places = 2 if size >= 1 else 4 if size >= Decimal("0.01") else 6
-    return f"${amount:.{places}f}"
 
 
 def label(value: str) -> str:
@@ -74,7 +64,7 @@ def log_row(
 ) -> tuple[str | Text, ...]:
     """One decision-log row: when, what, where, how it went and why."""
     reason = f"failed: {record.error}" if not record.success and record.error else record.reason
-    provider = Text(record.provider_id, style="red" if not record.success else "")
+    provider = plain(record.provider_id, 40, style="red" if not record.success else "")
     return (
         clock(record, today),
         label(record.task.value),
@@ -95,17 +85,17 @@ def live_row(record: RoutedRequestRecord, today: date | None = None) -> tuple[st
 
 def provider_row(row: ProviderRow) -> tuple[str | Text, ...]:
     available = (
-        Text(f"yes: {row.reason}", style="green")
+        plain(f"yes: {row.reason}", 300, style="green")
         if row.available
-        else Text(f"no: {row.reason}", style="yellow")
+        else plain(f"no: {row.reason}", 300, style="yellow")
     )
     return (
-        row.id,
-        row.kind,
+        shown(row.id, 40),
+        shown(row.kind, 40),
         shown(row.model or "-", 32),
         row.key_source,
         available,
-        Text(row.cooling, style="yellow") if row.cooling else "-",
+        plain(row.cooling, 300, style="yellow") if row.cooling else "-",
     )
 
 
@@ -184,7 +174,7 @@ def savings_text(report: SavingsReport) -> str:
         f"Cloud cost avoided: {usd(report.estimated_cloud_cost_avoided)}\n"
         f"Actual cloud cost:  {usd(report.actual_cloud_cost)}\n"
         f"Electricity:        {usd(report.estimated_local_electricity_cost)}\n"
-        f"Net saved:          {usd(report.net_savings)} ({report.savings_percent:.0f}%)"
+        f"Net saved:          {usd(report.net_savings)}{share_of(report.savings_percent)}"
         f"{unpriced}"
     )
 

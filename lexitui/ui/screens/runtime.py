@@ -8,7 +8,8 @@ workers, and every failure lands in the status line: an engine that dies mid-ans
 there and in the chat's stats line, and the screen stays usable for the next load.
 
 Number keys switch areas whenever the chat input is not focused: the screen opens on the table
-when nothing is loaded, and Esc leaves the input.
+when nothing is loaded, and Esc leaves the input. Snapshots, truncation, the benchmark, copying
+and exporting live in ``RuntimeTools``, this screen's base.
 """
 
 from __future__ import annotations
@@ -19,17 +20,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Select, Static, TextArea
 
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.domain.inference import ContextSnapshot, LocalChatMessage, LocalGenerationRequest
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
 from lexitui.events import Event, ModelLoadStarted, ModelUnloaded
 from lexitui.runtime.errors import ModelDoesNotFit, NoModelLoaded
-from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.runtime_chat import ChatPane
+from lexitui.ui.screens.runtime_commands import RuntimeCommands
 from lexitui.ui.screens.runtime_format import (
-    bench_text,
     context_gauge,
     event_text,
     profile_text,
@@ -37,14 +36,16 @@ from lexitui.ui.screens.runtime_format import (
 )
 from lexitui.ui.screens.runtime_models import LoadedModelsTable
 from lexitui.ui.screens.runtime_params import ParamsPanel
+from lexitui.ui.screens.runtime_tools import RuntimeTools
 from lexitui.ui.style_paths import style
 
 REFRESH_S = 2.0  # the table's RAM column follows the engines' resident memory this often
 PROFILE_AFTER_S = 0.3
 
 
-class RuntimeScreen(AreaScreen):
+class RuntimeScreen(RuntimeTools):
     CSS_PATH = style("runtime.tcss")
+    COMMANDS = {RuntimeCommands}
     BINDINGS = [
         Binding("L", "load", "Load model", id="runtime.load"),
         Binding("u", "unload", "Unload", id="runtime.unload"),
@@ -63,6 +64,8 @@ class RuntimeScreen(AreaScreen):
         Binding("t", "truncate", "Truncate context", id="runtime.truncate", show=False),
         Binding("e", "embeddings", "Embeddings", id="runtime.embeddings", show=False),
         Binding("f2", "engine_log", "Engine log", id="runtime.engine_log", show=False),
+        Binding("c", "copy_message", "Copy message", id="runtime.copy", show=False),
+        Binding("x", "export", "Export chat", id="runtime.export", show=False),
     ]
 
     def __init__(self) -> None:
@@ -74,6 +77,7 @@ class RuntimeScreen(AreaScreen):
         yield Header()
         yield LoadedModelsTable(id="runtime-models")
         yield Static("Nothing loaded: L loads a model.", id="runtime-state")
+        yield ProgressBar(show_eta=False, id="runtime-bench")
         yield Static(context_gauge(None), id="runtime-context")
         yield Static(profile_text(None, None), id="runtime-profile")
         with Horizontal(id="runtime-body"):
@@ -84,6 +88,7 @@ class RuntimeScreen(AreaScreen):
     def on_mount(self) -> None:
         self.title = "lexitui · Runtime"
         self.query_one(ParamsPanel).display = False
+        self.query_one("#runtime-bench").display = False
         self.set_interval(REFRESH_S, self._tick)
 
     async def on_screen_resume(self) -> None:
@@ -297,93 +302,3 @@ class RuntimeScreen(AreaScreen):
             panel.query_one("#param-system", Input).focus()
         elif self.focused is None or panel in self.focused.ancestors:
             self.table.focus()
-
-    # --- context -----------------------------------------------------------------------------
-
-    def action_save_snapshot(self) -> None:
-        self._context_job("save")
-
-    def action_restore_snapshot(self) -> None:
-        from lexitui.ui.screens.runtime_snapshots import SnapshotPicker
-
-        active = self.services.runtime.active_model
-        if active is None:
-            self._state("Load a model first: a snapshot restores into the model that saved it.")
-            return
-
-        def picked(snapshot: ContextSnapshot | None) -> None:
-            if snapshot is not None:
-                self._context_job("restore", snapshot=snapshot)
-
-        self.app.push_screen(SnapshotPicker(active.model.id, active.model.name), picked)
-
-    def action_truncate(self) -> None:
-        from lexitui.ui.screens.runtime_dialogs import TruncateDialog
-
-        active = self.services.runtime.active_model
-        if active is None:
-            self._state("Load a model first: there is no context to truncate.")
-            return
-        used = self.services.context.status(active.id).used_tokens
-
-        def keep(tokens: int | None) -> None:
-            if tokens is not None:
-                self._context_job("truncate", keep=tokens)
-
-        self.app.push_screen(TruncateDialog(used), keep)
-
-    @work(exclusive=True, group="runtime-context")
-    async def _context_job(
-        self, what: str, *, snapshot: ContextSnapshot | None = None, keep: int = 0
-    ) -> None:
-        context = (await self.ready()).context
-        try:
-            if what == "save":
-                label = self.chat.conversation.title if self.chat.conversation else ""
-                saved = await context.save_snapshot(label=label)
-                size = human_bytes(saved.size_bytes)
-                self.notify(f"Saved the context: {saved.token_count} tokens, {size}.")
-            elif what == "restore" and snapshot is not None:
-                status = await context.restore_snapshot(snapshot)
-                self.notify(f"Restored the context: {status.used_tokens} tokens.")
-            elif what == "truncate":
-                status = await context.truncate(keep)
-                self.notify(f"Truncated the context to {status.used_tokens} tokens.")
-            elif what == "clear":
-                await context.clear()
-        except Exception as exc:  # engine gone, snapshot missing, store error: say which
-            self._state(f"[red]Context {what} failed:[/] {shown(str(exc))}", error=True)
-        self.refresh_models()
-
-    # --- measuring and tools -------------------------------------------------------------------
-
-    @work(exclusive=True, group="runtime-bench")
-    async def action_bench(self) -> None:
-        services = await self.ready()
-        active = services.runtime.active_model
-        if active is None:
-            self._state("Load a model first: the benchmark runs on the active model.")
-            return
-        self._state(f"Benchmarking {shown(active.model.id)}…")
-        try:
-            report = await services.profiler.bench()
-        except Exception as exc:  # the engine can die or be unloaded meanwhile
-            self._state(f"[red]Benchmark failed:[/] {shown(str(exc))}", error=True)
-            return
-        self._state(bench_text(report))
-        self.refresh_profile()
-
-    def action_embeddings(self) -> None:
-        from lexitui.ui.screens.runtime_embed import EmbeddingsTester
-
-        self.app.push_screen(EmbeddingsTester())
-
-    def action_engine_log(self) -> None:
-        from lexitui.ui.screens.engine_log import EngineLogScreen
-
-        loaded = self.table.highlighted or self.services.runtime.active_model
-        model_id = loaded.model.id if loaded else self._last_model
-        if model_id is None:
-            self.notify("Load a model first: each model has its own engine log.")
-            return
-        self.app.push_screen(EngineLogScreen(self.services.runtime.log_path(model_id)))

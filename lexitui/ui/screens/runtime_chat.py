@@ -4,8 +4,9 @@ Answers stream into ``Markdown.get_stream`` (batched re-renders) rather than a r
 token. Esc cancels the generation worker; the stream is closed with ``aclosing``, which closes the
 HTTP stream at once and makes the engine stop decoding. Each message is saved to the store as
 soon as it is complete (a stopped answer too: it is what the user saw), so a chat can be reopened
-after a restart. The pane reports finished answers with ``Answered`` so the screen refreshes the
-context gauge, the table and the profile.
+after a restart. The pane reports finished answers with ``Answered`` and stopped ones with
+``Stopped`` so the screen refreshes the context gauge, the table and the profile. Each message is
+a ``ChatTurn`` under its speaker's name; ``transcript()`` is the chat as exported.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
@@ -30,10 +30,12 @@ from lexitui.domain.inference import (
     LocalGenerationRequest,
     LocalGenerationResult,
 )
+from lexitui.runtime.chat_export import ChatExport, ExportedMessage
 from lexitui.runtime.errors import GenerationError, NoModelLoaded
 from lexitui.store import StoreError
 from lexitui.store.conversations import Conversation, ConversationNotFound, ConversationRows
 from lexitui.ui.screens.runtime_format import finished_stats, model_text, shown, streaming_stats
+from lexitui.ui.screens.runtime_turns import ChatLog, ChatTurn
 
 if TYPE_CHECKING:
     from lexitui.services import Services
@@ -51,6 +53,9 @@ class ChatPane(Vertical):
             super().__init__()
             self.result = result
 
+    class Stopped(Message):
+        """An answer was stopped before its end: the context holds what was said so far."""
+
     class Reopened(Message):
         def __init__(self, conversation: Conversation) -> None:
             super().__init__()
@@ -64,9 +69,11 @@ class ChatPane(Vertical):
         # Counts clears: an answer stopped by a clear must not land in the next chat.
         self._chat = 0
         self._rows: ConversationRows | None = None
+        # Set while something else uses the model's slot (the benchmark): why the chat waits.
+        self.busy: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(id="chat-log", can_focus=True)
+        yield ChatLog(id="chat-log")
         yield Static("", id="chat-stats")
         yield Input(placeholder="Load a model (L), then type here and press Enter", id="chat-input")
 
@@ -83,6 +90,10 @@ class ChatPane(Vertical):
         if self._rows is None:
             self._rows = ConversationRows(self.services.store)
         return self._rows
+
+    @property
+    def chat_log(self) -> ChatLog:
+        return self.query_one(ChatLog)
 
     @property
     def generating(self) -> bool:
@@ -105,6 +116,9 @@ class ChatPane(Vertical):
         if self.generating:
             self.say("[yellow]An answer is still streaming: Esc stops it.[/]")
             return
+        if self.busy:
+            self.say(f"[yellow]{self.busy}[/]")
+            return
         active = self.services.runtime.active_model
         if active is None:
             self.say("[yellow]Load a model first: L opens the load dialog.[/]", error=True)
@@ -115,7 +129,7 @@ class ChatPane(Vertical):
             return  # the input keeps the text, so the user can fix the parameters and resend
         event.input.value = ""
         self.history.append(message)
-        await self._show(message)
+        await self._show(message, active.model.id)
         await self._save(message, active.model.id, request.system_prompt)
         self._answer(request, active.model.id)
 
@@ -126,30 +140,26 @@ class ChatPane(Vertical):
             self.say(f"[red]Not sent:[/] {shown(str(exc))}", error=True)
             return None
 
-    async def _show(self, message: LocalChatMessage) -> Markdown | None:
-        log = self.query_one("#chat-log", VerticalScroll)
-        if message.role is ChatRole.USER:
-            text = escape(model_text(message.content))
-            await log.mount(Static(f"[b]You:[/b] {text}", classes="user-message"))
-            log.scroll_end(animate=False)
-            return None
-        answer = Markdown(model_text(message.content), classes="assistant-message")
-        await log.mount(answer)
-        log.scroll_end(animate=False)
-        return answer
+    async def _show(self, message: LocalChatMessage, speaker: str) -> ChatTurn:
+        turn = ChatTurn(message, speaker)
+        await self.chat_log.mount(turn)
+        self.chat_log.scroll_end(animate=False)
+        return turn
 
     @work(exclusive=True, group=GENERATION)
     async def _answer(self, request: LocalGenerationRequest, model_id: str) -> None:
         chat = self._chat
-        answer = await self._show(LocalChatMessage(ChatRole.ASSISTANT, ""))
-        assert answer is not None
-        log = self.query_one("#chat-log", VerticalScroll)
+        turn = await self._show(LocalChatMessage(ChatRole.ASSISTANT, ""), model_id)
+        answer = turn.body
+        assert isinstance(answer, Markdown)
+        log = self.chat_log
         stream = Markdown.get_stream(answer)
         parts: list[str] = []
         started = time.perf_counter()
         first: float | None = None
         shown_at = 0.0
         result: LocalGenerationResult | None = None
+        failed = False
         self.say(streaming_stats(0, 0.0, None))
         try:
             # Closing the manager's stream (an async generator) closes the HTTP stream.
@@ -169,11 +179,14 @@ class ChatPane(Vertical):
                         shown_at = now
                         self.say(streaming_stats(len(parts), now - first, (first - started) * 1000))
         except (GenerationError, NoModelLoaded, InvalidRequest) as exc:
+            failed = True
             self.say(f"[red]Generation failed:[/] {shown(str(exc))}", error=True)
         finally:
             await stream.stop()
             if chat == self._chat:  # not cleared meanwhile: the answer belongs to this chat
-                await self._keep("".join(parts), answer, model_id, request, result)
+                await self._keep("".join(parts), turn, model_id, request, result)
+            if result is None and not failed:  # stopped: the context changed all the same
+                self.post_message(self.Stopped())
         if result is not None and chat == self._chat:
             self.say(finished_stats(result))
             self.post_message(self.Answered(result))
@@ -181,17 +194,18 @@ class ChatPane(Vertical):
     async def _keep(
         self,
         text: str,
-        answer: Markdown,
+        turn: ChatTurn,
         model_id: str,
         request: LocalGenerationRequest,
         result: LocalGenerationResult | None,
     ) -> None:
         """Add a finished (or stopped) answer to the history and the store."""
         if not text:
-            if answer.is_mounted:
-                await answer.remove()
+            if turn.is_mounted:
+                await turn.remove()
             return
         message = LocalChatMessage(ChatRole.ASSISTANT, text)
+        turn.message = message
         self.history.append(message)
         metrics = result.metrics if result else None
         await self._save(
@@ -224,7 +238,7 @@ class ChatPane(Vertical):
             if request is None:
                 return
             self.history.pop()
-            answers = self.query(".assistant-message")
+            answers = self.query(".assistant-turn")
             if answers:
                 await answers.last().remove()
             if self.conversation is not None:
@@ -246,7 +260,8 @@ class ChatPane(Vertical):
         self._chat += 1
         self.history.clear()
         self.conversation = None
-        await self.query_one("#chat-log", VerticalScroll).remove_children()
+        self.chat_log.select(None)
+        await self.chat_log.remove_children()
         self.say("")
 
     async def reopen(self, conversation_id: int) -> None:
@@ -261,11 +276,45 @@ class ChatPane(Vertical):
             if row.role in (ChatRole.USER, ChatRole.ASSISTANT):
                 message = LocalChatMessage(row.role, row.content)
                 self.history.append(message)
-                await self._show(message)
+                await self._show(message, conversation.model_id)
         title = shown(conversation.title or "untitled", 60)
         model = shown(conversation.model_id, 60)
         self.say(f"Reopened “{title}” ({len(self.history)} messages, {model})")
         self.post_message(self.Reopened(conversation))
+
+    async def drop_after(self, kept: int, tokens: int) -> int:
+        """A truncation kept the first ``kept`` messages of the history: mark the others as out
+        of the context (they are no longer sent) and say so; returns how many were dropped."""
+        live = [turn for turn in self.chat_log.turns if not turn.dropped]
+        gone = live[kept:]
+        for turn in gone:
+            turn.drop()
+        del self.history[kept:]
+        if gone:
+            many = "message was" if len(gone) == 1 else "messages were"
+            note = (
+                f"{len(gone)} {many} dropped from the context (it keeps its first {tokens} "
+                "tokens): shown dimmed above, no longer sent to the model."
+            )
+            await self.chat_log.mount(Static(note, classes="dropped-note"))
+            self.chat_log.scroll_end(animate=False)
+        return len(gone)
+
+    def transcript(self, model_id: str, system_prompt: str) -> ChatExport:
+        """The chat as shown, dropped messages included, for an export."""
+        conversation = self.conversation
+        messages = tuple(
+            ExportedMessage(t.message.role, t.message.content, t.speaker, not t.dropped)
+            for t in self.chat_log.turns
+            if t.message.content
+        )
+        title = conversation.title if conversation and conversation.title else ""
+        return ChatExport(
+            title=title or (messages[0].content[:60] if messages else "Chat"),
+            model_id=conversation.model_id if conversation else model_id,
+            messages=messages,
+            system_prompt=conversation.system_prompt if conversation else system_prompt,
+        )
 
     async def _save(
         self,
@@ -297,5 +346,5 @@ class ChatPane(Vertical):
         try:
             return await write
         except SAVE_ERRORS as exc:
-            self.notify(f"The chat could not be saved: {exc}", severity="error")
+            self.notify(f"The chat could not be saved: {shown(str(exc), 600)}", severity="error")
             return None

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from lexitui.domain.inference import LocalEmbeddingRequest, LocalEmbeddingResult
-from lexitui.gguf.text import safe_text
+from lexitui.domain.text import safe_text
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.ui.screens.runtime_load import app_services
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.text import Text
 
 from lexitui.domain.inference import ContextStatus, LoadedModel, LocalGenerationResult
+from lexitui.domain.text import safe_lines
 from lexitui.downloads.space import human_bytes
 from lexitui.events import (
     Event,
@@ -24,7 +24,7 @@ from lexitui.events import (
     ModelUnloaded,
     ResourceAlert,
 )
-from lexitui.gguf.text import safe_text
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.usage_bar import usage_bar
 
 if TYPE_CHECKING:
@@ -41,21 +41,12 @@ def measured(text: str) -> str:
 
 def shown(text: str, limit: int = 200) -> str:
     """Text from a model file or the engine, safe for the terminal and for Rich markup."""
-    return escape(safe_text(text, limit))
-
-
-# Model output keeps its line breaks and tabs (Markdown needs them); every other control
-# character (ESC, C1, bidi overrides) is shown as an escape instead of acting on the terminal.
-_CONTROLS = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
-_CONTROLS.update({ord("\n"): "\n", ord("\t"): "\t", ord("\r"): ""})
-_CONTROLS.update(
-    {code: f"\\u{code:04x}" for code in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029)}
-    | {code: f"\\u{code:04x}" for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
-)
+    return markup_safe(text, limit)
 
 
 def model_text(text: str) -> str:
-    return text.translate(_CONTROLS)
+    """Model output: line breaks and tabs kept (Markdown needs them), other controls visible."""
+    return safe_lines(text)
 
 
 def model_row(model: LoadedModel, active: bool) -> tuple[str, ...]:

@@ -24,10 +24,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.text import safe_text
 from lexitui.domain.units import format_bytes
-from lexitui.gguf.text import safe_text
 from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
+from lexitui.ui.text import plain
 
 if TYPE_CHECKING:
     from lexitui.services import Services
@@ -264,7 +265,7 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
         for spec in NUMBER_FIELDS:
             note = self.query_one(f"#load-note-{spec.key}", Static)
             message = errors.get(spec.key)
-            note.update(message or HINTS[spec.key])
+            note.update(plain(message) if message else HINTS[spec.key])  # echoes what was typed
             note.set_class(message is not None, "error")
         model_id = self.model_id()
         if model_id is None:

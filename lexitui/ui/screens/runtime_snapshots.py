@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from lexitui.domain.inference import ContextSnapshot
+from lexitui.domain.text import safe_text
 from lexitui.downloads.space import human_bytes
-from lexitui.gguf.text import safe_text
 from lexitui.ui.screens.runtime_load import app_services
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fitted_table import FittedTable

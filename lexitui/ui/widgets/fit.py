@@ -1,17 +1,16 @@
 """How a fit verdict reads on screen: a badge per model, a row per variant, the card summary.
 
-Every text that came from a registry goes through Rich's ``escape`` here; the colours also carry
+Every text that came from a registry goes through ``markup_safe`` here; the colours also carry
 a word ("fits", "tight", "no"), so the verdict survives ``NO_COLOR`` and 16-colour terminals.
 """
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import SearchFacet, VariantCompatibility
 from lexitui.domain.enums import CompatibilityLevel
 from lexitui.domain.units import format_bytes
+from lexitui.ui.text import markup_safe
 
 LEVEL_STYLE = {
     CompatibilityLevel.OPTIMAL: ("green", "fits"),
@@ -44,6 +43,9 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     )
     if len(variant.files) > 1:
         label += f" ({len(variant.files)} parts)"
+    size = short_size(variant.size_bytes)
+    if fit.level is None:  # its header could not be read: no memory or speed to show either
+        return (markup_safe(label), size, "[dim]unknown[/]", "?", "?")
     perf = fit.performance
     speed = "?" if perf is None else f"{perf.tokens_per_second_expected:.0f}"
     if perf is not None and perf.measured:  # the profiler's figure for this very file
@@ -51,24 +53,24 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     memory = short_size(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
     if perf is not None and perf.estimated_vram_usage:
         memory = f"{short_size(perf.estimated_vram_usage)} GPU"
-    return (escape(label), short_size(variant.size_bytes), level_cell(fit.level), memory, speed)
+    return (markup_safe(label), size, level_cell(fit.level), memory, speed)
 
 
 def details_text(details: ModelDetails) -> str:
     model = details.model
-    lines = [f"[b]{escape(model.id)}[/b]"]
+    lines = [f"[b]{markup_safe(model.id)}[/b]"]
     if model.description:
-        lines.append(escape(model.description[:300]))
+        lines.append(markup_safe(model.description, 300))
     facts = [model.architecture, model.parameter_count, model.pipeline_tag]
-    known = " · ".join(escape(f) for f in facts if f)
+    known = " · ".join(markup_safe(f) for f in facts if f)
     if known:
         lines.append(known)
-    licence = escape(model.license or "no license stated")
+    licence = markup_safe(model.license or "no license stated")
     use = "commercial use allowed" if model.commercial_use_allowed else "no commercial use"
     lines.append(f"License: {licence} ({use})")
-    lines.extend(f"[yellow]{escape(note)}[/]" for note in details.notes)
+    lines.extend(f"[yellow]{markup_safe(note, 600)}[/]" for note in details.notes)
     if details.summary:
-        lines.append(escape(details.summary))
+        lines.append(markup_safe(details.summary, 1000))
     return "\n".join(lines)
 
 
@@ -82,6 +84,6 @@ def facets_text(facets: tuple[SearchFacet, ...], per_facet: int = 3) -> str:
     for name in SHOWN_FACETS:
         facet = by_name.get(name)
         if facet is not None and facet.values:
-            top = ", ".join(f"{escape(v.value)} {v.count}" for v in facet.values[:per_facet])
+            top = ", ".join(f"{markup_safe(v.value)} {v.count}" for v in facet.values[:per_facet])
             parts.append(f"{name}: {top}")
     return " · ".join(parts)

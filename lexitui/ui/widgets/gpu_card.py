@@ -14,8 +14,10 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from lexitui.domain.hardware import GpuInfo, GpuProcess
+from lexitui.domain.text import safe_text
 from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.monitor import GpuSample, gpu_metric
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.metric_row import MetricRow
 from lexitui.ui.widgets.usage_bar import ALERT_AT
 
@@ -28,7 +30,7 @@ def describe_gpu(gpu: GpuInfo) -> str:
     if gpu.compute_capability:
         parts.append(f"compute {gpu.compute_capability}")
     if gpu.driver_version:
-        parts.append(f"driver {gpu.driver_version}")
+        parts.append(f"driver {safe_text(gpu.driver_version, 40)}")
     parts.append(f"{gpu.vram_bytes / GIB:.1f} GiB")
     if gpu.is_mig:
         parts.append("MIG slice")
@@ -46,7 +48,7 @@ def describe_processes(processes: tuple[GpuProcess, ...]) -> Text:
     for p in processes[:MAX_PROCESSES]:
         name = p.name.rsplit("/", 1)[-1] or p.name
         memory = "" if p.used_memory_bytes is None else f" {p.used_memory_bytes / GIB:.1f} GiB"
-        shown.append(f"{p.pid} {name}{memory}")
+        shown.append(f"{p.pid} {safe_text(name, 60)}{memory}")
     line.append(" · ".join(shown))
     if len(processes) > MAX_PROCESSES:
         line.append(f" · +{len(processes) - MAX_PROCESSES} more", style="dim")
@@ -57,7 +59,7 @@ class GpuCard(Vertical):
     def __init__(self, gpu: GpuInfo) -> None:
         super().__init__(classes="gpu-card")
         self.gpu = gpu
-        self.border_title = f"{gpu.id} · {gpu.name}"
+        self.border_title = markup_safe(f"{gpu.id} · {gpu.name}", 80)
 
     def compose(self) -> ComposeResult:
         yield Static(describe_gpu(self.gpu), classes="gpu-info", markup=False)

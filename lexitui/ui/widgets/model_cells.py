@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.markup import escape
-
 from lexitui.domain.storage import StoredModel, VerifyReport
+from lexitui.domain.text import safe_text
 from lexitui.downloads.space import human_bytes
-from lexitui.gguf.text import safe_text
 from lexitui.storage.paths import contract_home
+from lexitui.ui.text import markup_safe
 
 WIDE = 100  # columns from which the table shows every column and long names
 
 
 def shown(text: str, limit: int = 200) -> str:
     """File text made safe for the terminal and for Rich markup."""
-    return escape(safe_text(text, limit))
+    return markup_safe(text, limit)
 
 
 def ago(when: datetime | None, now: datetime) -> str:
@@ -60,10 +59,10 @@ def columns(width: int) -> tuple[str, ...]:
 
 def row_cells(model: StoredModel, now: datetime, width: int) -> tuple[str, ...]:
     cells = (
-        escape(safe_text(model.model.name)),  # the table cuts it to the width it has
-        escape(model.facts.quantization or "?"),
+        markup_safe(safe_text(model.model.name)),  # the table cuts it to the width it has
+        shown(model.facts.quantization or "?"),
         human_bytes(model.size_bytes),
-        escape(model.model.source),
+        shown(model.model.source),
         ago(model.last_used_at, now),
     )
     return (*cells, str(model.use_count)) if width >= WIDE else cells

@@ -12,8 +12,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from lexitui.domain.storage import StorageInfo
+from lexitui.domain.text import safe_text
 from lexitui.downloads.space import human_bytes
-from lexitui.gguf.text import safe_text
 from lexitui.storage.paths import contract_home
 from lexitui.ui.widgets.usage_bar import usage_bar
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from lexitui.domain.hardware import CpuInfo, HardwareCapabilities
+from lexitui.domain.text import safe_text
 from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.monitor import HardwareSample
 from lexitui.ui.widgets.metric_row import MetricRow
@@ -34,10 +35,10 @@ def describe_cpu(caps: HardwareCapabilities) -> Text:
     cpu = caps.cpu
     l3 = f"{cpu.l3_cache_bytes // MIB} MiB" if cpu.l3_cache_bytes else "unknown"
     line = Text("CPU   ", style="bold")
-    line.append(cpu.name)
+    line.append(safe_text(cpu.name, 120))
     line.append(
         f" · {cpu.physical_cores} cores / {cpu.logical_cores} threads · SIMD {simd_flags(cpu)}"
-        f" · L3 {l3} · {caps.operating_system} {caps.architecture}"
+        f" · L3 {l3} · {safe_text(f'{caps.operating_system} {caps.architecture}', 80)}"
     )
     return line
 
@@ -45,7 +46,7 @@ def describe_cpu(caps: HardwareCapabilities) -> Text:
 def describe_disk(caps: HardwareCapabilities) -> Text:
     line = Text("Disk  ", style="bold")
     line.append(f"{caps.available_disk_bytes / GIB:.1f} GiB free for models in ")
-    line.append(caps.model_storage_path)
+    line.append(safe_text(caps.model_storage_path, 400))
     return line
 
 

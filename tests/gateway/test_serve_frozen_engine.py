@@ -1,0 +1,74 @@
+"""``lexitui serve`` honours ``[runtime] first_token_timeout_s``: with its engine frozen
+(SIGSTOP: connections are still accepted, nothing answers), a request fails with 504 after
+that deadline (and the router's one retry on a timeout), not after the router's 120 s."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from lexitui.config import Paths
+from lexitui.storage.starter import STARTER_ID
+
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(240)]
+ASK = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4}
+
+
+@pytest.fixture
+def serve(paths: Paths) -> Iterator[str]:
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text("[runtime]\nfirst_token_timeout_s = 3\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("lexitui gateway on "), proc.stderr.read() if proc.stderr else line
+        yield line.split()[-1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def engine_pid() -> int:
+    result = subprocess.run(
+        [sys.executable, "-m", "lexitui", "ps", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    [pid] = [r["engine_pid"] for r in json.loads(result.stdout) if r["model_id"] == STARTER_ID]
+    return int(pid)
+
+
+def test_a_frozen_engine_fails_after_the_configured_first_token_timeout(serve: str) -> None:
+    with httpx.Client(base_url=serve, timeout=200) as http:
+        http.post("/chat/completions", json=ASK)  # warm: the first answer may be slow here
+        pid = engine_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            frozen = http.post("/chat/completions", json=ASK)
+            waited = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    assert frozen.status_code == 504, frozen.text
+    assert "no answer within 3 s" in frozen.json()["error"]["message"]
+    assert waited < 60  # 3 s, then a retry; the router's own limit would be 120 s

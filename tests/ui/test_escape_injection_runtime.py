@@ -1,0 +1,64 @@
+"""Runtime: a saved chat (its model, title and both sides' messages) and the engine log are
+shown as text, whatever the model wrote or the engine printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lexitui.app import LexituiApp
+from lexitui.domain.enums import ChatRole
+from lexitui.store.conversations import ConversationRows
+from lexitui.ui.screens.engine_log import EngineLogScreen
+from lexitui.ui.screens.runtime import RuntimeScreen
+from lexitui.ui.screens.runtime_dialogs import ConversationPicker
+from tests.ui.hardware_machine import until
+from tests.ui.hostile_text import (
+    assert_shown_as_text,
+    assert_terminal_safe,
+    hostile,
+    hostile_file_name,
+    screen_text,
+    shown_file_name,
+)
+
+
+async def test_chat_and_engine_log_are_shown_as_text(tmp_path: Path) -> None:
+    app = LexituiApp()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await app.services_ready.wait()
+        await pilot.press("7")
+        await until(lambda: isinstance(app.screen, RuntimeScreen))
+        screen = app.screen
+        assert isinstance(screen, RuntimeScreen)
+        rows = ConversationRows(app.services.store)
+        chat = await rows.create(hostile("CHATMODEL"))
+        await rows.append(chat.id, ChatRole.USER, hostile("ASKED"))
+        await rows.append(chat.id, ChatRole.ASSISTANT, f"{hostile('ANSWER')}\n\n**fine** text")
+
+        # The saved chats: title (the first question) and model.
+        await pilot.press("escape", "o")
+        await until(lambda: isinstance(app.screen, ConversationPicker))
+        picker = app.screen
+        assert isinstance(picker, ConversationPicker)
+        await until(lambda: len(picker.conversations) == 1)
+        await pilot.pause()
+        assert_shown_as_text(app, "ASKED", "CHATMODEL")
+        assert_terminal_safe(app)
+
+        # Reopened: the question, the answer (Markdown) and the line that names the chat.
+        await pilot.press("enter")
+        await until(lambda: len(screen.chat.history) == 2)
+        await pilot.pause()
+        assert_shown_as_text(app, "ASKED", "ANSWER", "CHATMODEL")
+        assert_terminal_safe(app)
+        assert "fine text" in screen_text(app)  # the model's own Markdown still renders
+
+        # The engine log: lines the engine printed, in a file with a hostile name.
+        log = tmp_path / f"{hostile_file_name('LOGFILE')}.log"
+        log.write_text(f"loading model\n{hostile('LOGLINE')}\nprogress 10%\rprogress 99%\n")
+        await app.push_screen(EngineLogScreen(log))
+        await pilot.pause()
+        assert_shown_as_text(app, "LOGLINE")
+        assert shown_file_name("LOGFILE") in screen_text(app)
+        assert "progress 10%progress 99%" in screen_text(app)  # a bare CR cannot hide a line
+        assert_terminal_safe(app)
