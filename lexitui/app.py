@@ -24,8 +24,9 @@ from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.services import Services
 from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
-from lexitui.ui.screens.dashboard import DashboardScreen
+from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
 from lexitui.ui.screens.not_built import NotBuiltScreen
+from lexitui.ui.screens.registry import SCREENS, new_screen
 from lexitui.ui.style_paths import style
 from lexitui.ui.text import ControlCharacterFilter
 
@@ -33,58 +34,8 @@ from lexitui.ui.text import ControlCharacterFilter
 USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
 
 
-def _models_screen() -> Screen[None]:
-    from lexitui.ui.screens.models import ModelsScreen
-
-    return ModelsScreen()
-
-
-def _backends_screen() -> Screen[None]:
-    from lexitui.ui.screens.backends import BackendsScreen
-
-    return BackendsScreen()
-
-
-def _hardware_screen() -> Screen[None]:
-    from lexitui.ui.screens.hardware import HardwareScreen
-
-    return HardwareScreen()
-
-
-def _runtime_screen() -> Screen[None]:
-    # Imported on first use: the chat's Markdown stack costs ~50 ms the dashboard does not need.
-    from lexitui.ui.screens.runtime import RuntimeScreen
-
-    return RuntimeScreen()
-
-
-def _discover_screen() -> Screen[None]:
-    from lexitui.ui.screens.discover import DiscoverScreen
-
-    return DiscoverScreen()
-
-
-def _downloads_screen() -> Screen[None]:
-    from lexitui.ui.screens.downloads import DownloadsScreen
-
-    return DownloadsScreen()
-
-
-def _routing_screen() -> Screen[None]:
-    from lexitui.ui.screens.routing import RoutingScreen
-
-    return RoutingScreen()
-
-
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
-    "dashboard": DashboardScreen,
-    "hardware": _hardware_screen,
-    "backends": _backends_screen,
-    "discover": _discover_screen,
-    "downloads": _downloads_screen,
-    "models": _models_screen,
-    "runtime": _runtime_screen,
-    "routing": _routing_screen,
+    mode: partial(new_screen, mode) for mode in SCREENS
 }
 
 
@@ -104,7 +55,14 @@ class LexituiApp(App[None]):
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = _modes()  # type: ignore[assignment]
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(item.key, f"switch_mode('{item.mode}')", item.title, id=f"area.{item.mode}")
+            # Listed in the help and the palette; the footer keeps its room for each area's keys.
+            Binding(
+                item.key,
+                f"switch_mode('{item.mode}')",
+                item.title,
+                id=f"area.{item.mode}",
+                show=False,
+            )
             for item in AREAS
         ),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
@@ -112,6 +70,8 @@ class LexituiApp(App[None]):
     ]
 
     def __init__(self, services: Services | None = None) -> None:
+        # Decided before Textual reads the style sheets (``get_css_variables`` runs in __init__).
+        self.ascii_frames = console_lacks_box_glyphs()
         super().__init__()
         self.services = services or Services.build()
         self.services_ready = asyncio.Event()
@@ -126,7 +86,12 @@ class LexituiApp(App[None]):
         # screen forgot to sanitise still cannot send a control sequence.
         return [self._control_filter, *super().get_line_filters()]
 
+    def get_css_variables(self) -> dict[str, str]:
+        return {**super().get_css_variables(), **frame_variables(self.ascii_frames)}
+
     def on_mount(self) -> None:
+        # Textual's own fields (inputs, lists, buttons) get ASCII frames from app.tcss too.
+        self.set_class(self.ascii_frames, "-ascii-frames")
         self._keymap = {str(k): str(v) for k, v in self.services.config.get("keys", {}).items()}
         self.set_keymap(self._keymap)
         # Started in a worker so the first paint does not wait for the database; screens
@@ -157,6 +122,11 @@ class LexituiApp(App[None]):
             await asyncio.gather(self._starting, return_exceptions=True)
         await self.services.stop()
 
+    @property
+    def user_keymap(self) -> dict[str, str]:
+        """The config's ``[keys]`` table (binding id -> keys), as help and the palette show it."""
+        return dict(self._keymap)
+
     async def open_chat(self, model_id: str) -> None:
         """Switch to the Runtime area and chat with ``model_id`` (loading it if needed)."""
         from lexitui.ui.screens.runtime import RuntimeScreen
@@ -166,25 +136,10 @@ class LexituiApp(App[None]):
             self.screen.pick_model(model_id)
 
     def action_help(self) -> None:
-        from lexitui.ui.screens.backends import BackendsScreen
-        from lexitui.ui.screens.hardware import HardwareScreen
-        from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
-        from lexitui.ui.screens.help import HelpScreen, describe
-        from lexitui.ui.screens.models import ModelsScreen
-        from lexitui.ui.screens.routing import RoutingScreen
-        from lexitui.ui.screens.runtime import RuntimeScreen
+        from lexitui.ui.screens.help import HelpScreen, help_sections
 
-        sections = {"Everywhere": describe(self.BINDINGS, self._keymap)}
-        for where, screen_type in (
-            ("Hardware", HardwareScreen),
-            ("HW settings", HardwareSettingsScreen),
-            ("Backends", BackendsScreen),
-            ("Models", ModelsScreen),
-            ("Runtime", RuntimeScreen),
-            ("Routing", RoutingScreen),
-        ):
-            sections[where] = describe(screen_type.BINDINGS, self._keymap)
-        self.push_screen(HelpScreen(sections))
+        here = self.screen.name if self.screen.name in SCREENS else None
+        self.push_screen(HelpScreen(help_sections(self.BINDINGS, self.user_keymap), here))
 
 
 def run_app() -> int:

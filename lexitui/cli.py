@@ -21,6 +21,7 @@ from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.fit_cli import add_parser as add_fit_parser
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.cli import add_parser as add_pull_parser
 from lexitui.gateway.cli import add_parser as add_serve_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
@@ -125,7 +126,7 @@ async def cmd_ls(args: argparse.Namespace) -> int:
         width = max(len(m.id) for m in models)
         for m in models:
             invalid = f"  invalid GGUF: {refused[m.id]}" if m.id in refused else ""
-            print(f"{m.id:<{width}}  {m.size_bytes / 1e6:8.1f} MB  {m.name}{invalid}")
+            print(f"{m.id:<{width}}  {format_bytes(m.size_bytes):>10}  {m.name}{invalid}")
     return 0
 
 

@@ -20,6 +20,7 @@ from lexitui.domain.enums import (
     ModelSortOrder,
     QuantizationType,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
@@ -148,7 +149,7 @@ def details_lines(details: ModelDetails) -> str:
         speed = f"{perf.tokens_per_second_expected:.0f} tok/s" if perf else "?"
         mode = fit.recommended_mode.value if fit.recommended_mode else "?"
         lines.append(
-            f"    {safe_text(label, 14):<14} {v.size_bytes / 1e9:7.2f} GB  "
+            f"    {safe_text(label, 14):<14} {format_bytes(v.size_bytes):>10}  "
             f"{level_word(fit.level):<12} {mode:<14} {speed}"
         )
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from lexitui.domain.enums import (
     WarningSeverity,
 )
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.units import format_bytes
 
 if TYPE_CHECKING:
     from lexitui.discovery.compatibility import CompatibilityAnalyzer, Plan
@@ -56,7 +57,7 @@ EXPERIMENTAL_QUANTS = {
 
 
 def _gib(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
+    return format_bytes(n)
 
 
 def speed_words(perf: PerformanceEstimate) -> str:

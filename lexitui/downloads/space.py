@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.errors import InsufficientSpaceError
 
 MARGIN = 0.2
@@ -26,9 +27,5 @@ def check_space(folder: Path, needed: int, margin: float = MARGIN) -> None:
         )
 
 
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(count) < 1000 or unit == "TB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    raise AssertionError("unreachable")
+# The one way sizes are written (binary units), under the name its many callers use.
+human_bytes = format_bytes

@@ -12,6 +12,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
 from lexitui.gguf.remote import DEFAULT_DEADLINE_S, RemoteHeader, read_remote_header
@@ -75,7 +76,7 @@ def _count(n: int | None) -> str:
 def _size(n: int | None) -> str:
     if n is None:
         return "?"
-    return f"{n / 1e6:,.1f} MB ({n:,} bytes)" if n >= 1_000_000 else f"{n:,} bytes"
+    return f"{format_bytes(n)} ({n:,} bytes)" if n >= 1024 else f"{n:,} bytes"
 
 
 def render_text(header: GgufHeader) -> str:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from lexitui.domain.enums import GpuVendor
 from lexitui.domain.hardware import CpuInfo, GpuInfo
+from lexitui.domain.units import format_bytes
 from lexitui.hardware.apple import METAL_WORKING_SET_SHARE
-from lexitui.hardware.memory_estimate import GIB, MIB, OVERHEAD_FIXED_BYTES
+from lexitui.hardware.memory_estimate import MIB, OVERHEAD_FIXED_BYTES
 from lexitui.hardware.settings import HardwareSettings
 
 GB = 1e9
@@ -155,4 +156,4 @@ def describe_gpus(gpus: tuple[GpuInfo, ...]) -> str:
 
 
 def gib(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
+    return format_bytes(n)

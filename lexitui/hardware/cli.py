@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from lexitui.config import ConfigError, Paths
 from lexitui.domain.enums import CompatibilityLevel, InferenceBackendType, QuantizationType
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.units import format_bytes
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.detector import HardwareDetector
-from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.settings import load_hardware_settings
 
 TABLE_QUANTS = (
@@ -46,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _gib(n: int | None) -> str:
-    return "?" if n is None else f"{n / GIB:.1f} GiB"
+    return format_bytes(n)
 
 
 def _opt(value: float | None, unit: str) -> str:

@@ -30,6 +30,7 @@ from lexitui.domain.inference import (
     LocalGenerationResult,
     LocalResponseFormat,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.runtime.cli_options import add_generation_options, add_load_options
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
@@ -245,7 +246,7 @@ async def cmd_ps(args: argparse.Namespace) -> int:
         print(f"{'MODEL':<{width}}  {'RAM':>9}  {'ENGINE PID':>10}  {'OWNER PID':>9}  ENDPOINT")
         for r in rows:
             print(
-                f"{r['model_id']:<{width}}  {r['ram_bytes'] / 2**20:6.0f} MB  "
+                f"{r['model_id']:<{width}}  {format_bytes(r['ram_bytes']):>9}  "
                 f"{r['engine_pid']:>10}  {r['owner_pid']:>9}  {r['endpoint']}"
             )
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.units import format_bytes
 
 DEFAULT_CONTEXT = 4096
 
@@ -67,4 +68,4 @@ async def estimate_footprint(
 
 
 def _gib(n: int) -> str:
-    return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
+    return format_bytes(n)

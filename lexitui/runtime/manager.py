@@ -38,6 +38,7 @@ from lexitui.domain.inference import (
     LocalGenerationRequest,
     LocalGenerationResult,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.events import (
     EventBus,
     ModelLoaded,
@@ -308,8 +309,8 @@ class InferenceManager:
         held = sum(e.footprint.total_bytes for e in self._engines.values() if e.footprint)
         if budget is not None and held + footprint.total_bytes > budget:
             return (
-                f"needs {footprint.total_bytes / 2**20:.0f} MiB and loaded models hold "
-                f"{held / 2**20:.0f} MiB of the {budget / 2**20:.0f} MiB budget"
+                f"needs {format_bytes(footprint.total_bytes)} and loaded models hold "
+                f"{format_bytes(held)} of the {format_bytes(budget)} budget"
             )
         return "" if footprint.fits_machine else footprint.verdict
 

@@ -34,6 +34,7 @@ from lexitui.domain.resources import (
     ResourceRequirements,
     ResourceType,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.runtime.manager import InferenceManager
@@ -54,7 +55,7 @@ def _now() -> datetime:
 
 
 def _gib(n: float) -> str:
-    return f"{n / GIB:.1f} GiB"
+    return format_bytes(n)
 
 
 class CpuMeter:

@@ -65,6 +65,13 @@ async def test_show_reads_the_header_and_rates_every_variant(hub: FakeHub) -> No
     assert "GGUF header" in q4_1["reason"]
 
 
+async def test_show_text_writes_sizes_as_every_other_command_does(hub: FakeHub) -> None:
+    result = lexitui("show", STARTER_REPO)
+    assert result.returncode == 0, result.stderr
+    q4_1 = next(line for line in result.stdout.splitlines() if line.strip().startswith("Q4_1"))
+    assert "93.8 MiB" in q4_1 and " GB" not in q4_1
+
+
 async def test_show_of_a_missing_repo_is_one_line(hub: FakeHub) -> None:
     line = _one_line_error(lexitui("show", "nobody/no-such-model"))
     assert "nobody/no-such-model" in line

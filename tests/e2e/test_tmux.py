@@ -76,9 +76,13 @@ def test_a_16_colour_console_without_colour(lexitui_home: Path) -> None:
     session = TmuxSession(80, 24, lexitui_home, {"TERM": "linux", "NO_COLOR": "1"})
     try:
         session.wait_for("lexitui · Dashboard")
+        # The console font has no rounded corners: the panels are framed in ASCII.
+        shown = session.wait_for("Machine")
+        assert "+-" in shown and not set("╭╮╰╯") & set(shown)
         for area in AREAS:
             session.send(area.key)
-            session.wait_for(f"lexitui · {area.title}")
+            shown = session.wait_for(f"lexitui · {area.title}")
+            assert not set("╭╮╰╯") & set(shown), area.title
         session.send("q")
         assert session.wait_exit() == 0
     finally:

@@ -18,8 +18,11 @@ class TmuxSession:
         self.name = f"lexitui-{uuid.uuid4().hex[:8]}"
         self.socket = f"lexitui-test-{self.name}"
         self.exit_file = home / "exit-code"
+        # Set on the command line: tmux gives the pane its own TERM whatever ``-e`` says, and a
+        # test of the Linux console needs TERM=linux to reach lexitui.
+        settings = " ".join(shlex.quote(f"{k}={v}") for k, v in (env or {}).items())
         command = (
-            f"{shlex.quote(sys.executable)} -m lexitui;"
+            f"env {settings} {shlex.quote(sys.executable)} -m lexitui;"
             f" echo $? > {shlex.quote(str(self.exit_file))}"
             "; sleep 30"
         )

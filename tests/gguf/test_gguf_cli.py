@@ -39,7 +39,7 @@ async def test_the_starter_model_prints_its_fields(
     assert fields["Context length"] == "8,192"
     assert fields["File type"] == "Q4_1 (3)"
     assert fields["Tensors"] == "272"
-    assert fields["Header bytes"] == "1.8 MB (1,785,664 bytes)"
+    assert fields["Header bytes"] == "1.7 MiB (1,785,664 bytes)"
 
 
 async def test_json_output(starter_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@ live requests, budgets, and what they say before anything was routed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from lexitui.app import LexituiApp
+from lexitui.domain.resources import InferenceResourceUsage
+from lexitui.routing.local_provider import LocalProviderStatus
 from lexitui.ui.screens.dashboard import DashboardScreen
+from lexitui.ui.screens.routing_format import local_text
 from tests.ui.hardware_machine import until
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
 
@@ -78,6 +82,21 @@ async def test_before_any_request_the_panels_say_what_to_do() -> None:
         assert "run `lexitui serve` or `lexitui route`" in text(screen, "#dash-live-title")
         assert not screen.query_one("#dash-requests", DataTable).display
         assert "spent, no limit" in text(screen, "#dash-budgets")
+        # No model loaded: the RAM and CPU figures are said to be the machine's.
+        await until(lambda: "RAM" in text(screen, "#dash-local"))
+        assert "Machine: RAM" in text(screen, "#dash-local")
+
+
+def test_local_llm_tells_the_engines_use_from_the_machines() -> None:
+    gib = 1024**3
+    machine = InferenceResourceUsage(
+        system_ram_bytes=16 * gib, system_ram_used_bytes=8 * gib, cpu_usage_percent=50
+    )
+    idle = local_text(LocalProviderStatus(is_ready=False, resource_usage=machine))
+    assert "Machine: RAM 8.0/16.0 GiB · CPU 50%" in idle and "Engines" not in idle
+    serving = replace(machine, models_ram_bytes=2 * gib, active_models=1)
+    busy = local_text(LocalProviderStatus(is_ready=True, resource_usage=serving))
+    assert "Engines: RAM 2.0 GiB" in busy and "Machine: RAM 8.0/16.0 GiB" in busy
 
 
 @pytest.mark.engine

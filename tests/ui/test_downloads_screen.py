@@ -124,7 +124,7 @@ async def test_paused_mid_download_snapshot(
         await until(lambda: table.row_count == 1 and "paused" in row_texts(table)[0])
         row = table.get_row_at(0)
         assert STARTER_REPO in str(row[0]) and STARTER_FILE in str(row[1])
-        assert "45% of 94M" in str(row[2]) and "████░░░░░░" in str(row[2])
+        assert "45% of 93.8 MiB" in str(row[2]) and "████░░░░░░" in str(row[2])
         assert str(row[3]) == "" and str(row[4]) == ""  # no speed or ETA while paused
         await pilot.pause(0.2)
         assert svg_snapshot == without_ports(app.export_screenshot())
@@ -156,7 +156,7 @@ async def test_history_snapshot(
 
         await until(shown)
         rows = row_texts(table)
-        assert STARTER_FILE in rows[0] and "30% of 94M" in rows[0]
+        assert STARTER_FILE in rows[0] and "30% of 93.8 MiB" in rows[0]
         assert TINY_FILE in rows[1] and "100%" in rows[1]
         await pilot.pause(0.2)
         assert svg_snapshot == without_ports(app.export_screenshot())

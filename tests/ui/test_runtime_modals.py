@@ -24,6 +24,7 @@ from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.inference import ContextSnapshot
+from lexitui.domain.units import format_bytes
 from lexitui.runtime.manager import DEFAULT_LOAD
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.snapshots import SnapshotRows
@@ -171,7 +172,7 @@ async def test_the_fit_verdict_for_the_starter_follows_the_options(app: LexituiA
         shown = fit(dialog)
         footprint = await app.services.runtime.estimate(STARTER_ID, DEFAULT_LOAD)
         assert f"Layers: 0 on GPU, {footprint.n_layers} on CPU (of {footprint.n_layers})" in shown
-        assert f"RAM {footprint.ram_bytes / 1024**2:.0f} MiB · VRAM none" in shown
+        assert f"RAM {format_bytes(footprint.ram_bytes)} · VRAM none" in shown
         # A bigger context needs more RAM: the verdict follows once typing pauses.
         calls: list[ModelLoadOptions | None] = []
         estimate = app.services.runtime.estimate
@@ -293,9 +294,9 @@ async def test_picker_lists_newest_first_and_enter_returns_one(app: LexituiApp, 
         table = picker.query_one(DataTable)
         rows = [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows == [
-            ["2026-11-30 14:15", "system prompt + 3 turns", "1,400", "21.0 MB"],
-            ["2026-11-30 11:15", "—", "1,100", "16.5 MB"],
-            ["2026-11-30 09:15", "before the long answer", "900", "13.5 MB"],
+            ["2026-11-30 14:15", "system prompt + 3 turns", "1,400", "20.0 MiB"],
+            ["2026-11-30 11:15", "—", "1,100", "15.7 MiB"],
+            ["2026-11-30 09:15", "before the long answer", "900", "12.9 MiB"],
         ]
         await pilot.press("down", "enter")
         await until(lambda: bool(results))

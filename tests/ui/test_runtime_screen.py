@@ -114,7 +114,7 @@ def test_engine_text_and_figures_are_written_safely() -> None:
         False,
     )
     gauge = runtime_format.context_gauge(ContextStatus(1024, 256, 6_000_000)).plain
-    assert "256/1024 tokens (25%) · KV 6.0 MB" in gauge
+    assert "256/1024 tokens (25%) · KV 5.7 MiB" in gauge
 
 
 async def test_the_parameter_panel_builds_requests_and_names_bad_values() -> None:

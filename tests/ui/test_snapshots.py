@@ -30,8 +30,7 @@ ROUTING_SIZES = [(80, 24), (160, 48)]
 STATIC_AREAS = [
     a.mode
     for a in AREAS
-    if a.mode
-    not in ("dashboard", "runtime", "hardware", "backends", "discover", "models", "routing")
+    if a.mode not in ("dashboard", "runtime", "hardware", "discover", "models", "routing")
 ]
 
 
@@ -45,7 +44,14 @@ def shoot(size: tuple[int, int], run_before: object) -> str:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("mode", STATIC_AREAS)
-def test_area_screens(mode: str, size: tuple[int, int], svg_snapshot: SnapshotAssertion) -> None:
+def test_area_screens(
+    mode: str,
+    size: tuple[int, int],
+    svg_snapshot: SnapshotAssertion,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)  # Backends: Ollama's default address
+
     async def go(pilot: Pilot[None]) -> None:
         await pilot.press(next(a.key for a in AREAS if a.mode == mode))
         await pilot.pause()
@@ -79,13 +85,29 @@ def test_runtime_with_the_starter_loaded(
     assert svg_snapshot == shoot(size, go)
 
 
-def test_help_lists_every_binding_with_its_id(svg_snapshot: SnapshotAssertion) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_lists_every_binding_with_its_id(
+    size: tuple[int, int], svg_snapshot: SnapshotAssertion
+) -> None:
     async def go(pilot: Pilot[None]) -> None:
-        # Over an area with no live readings, so the picture is the same on every machine.
+        # Over an area with no live readings, so the picture is the same on every machine; the
+        # help opens at that area's keys.
         await pilot.press("5", "question_mark")
         await pilot.pause()
 
-    assert svg_snapshot == shoot((120, 40), go)
+    assert svg_snapshot == shoot(size, go)
+
+
+def test_the_linux_console_draws_ascii_frames(
+    monkeypatch: pytest.MonkeyPatch, svg_snapshot: SnapshotAssertion
+) -> None:
+    monkeypatch.setenv("TERM", "linux")
+
+    async def go(pilot: Pilot[None]) -> None:
+        await pilot.press("5", "question_mark")
+        await pilot.pause()
+
+    assert svg_snapshot == shoot((80, 24), go)
 
 
 @pytest.fixture

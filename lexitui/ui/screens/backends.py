@@ -34,6 +34,7 @@ from lexitui.events import (
 )
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.text import markup_safe
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 RUNTIME_EVENTS = (ModelLoaded, ModelUnloaded, ModelLoadStarted, ModelLoadFailed)
 COLUMNS = ("Name", "Status", "Endpoint", "Latency", "Models", "Reason")
@@ -87,7 +88,12 @@ class BackendsScreen(AreaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Inference backends", classes="area-title")
-        yield DataTable(id="backends-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(
+            flexible={"Endpoint", "Reason"},
+            id="backends-table",
+            cursor_type="row",
+            zebra_stripes=True,
+        )
         yield Static("", id="backends-detail")
         yield Footer()
 

@@ -8,10 +8,12 @@ and says so), so a handler never runs once the screen's widgets are gone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from reactivex import Observable
 from reactivex.abc import DisposableBase
+from textual.binding import ActiveBinding
 from textual.screen import Screen
 
 from lexitui.ui.streams import subscribe_on_loop
@@ -21,13 +23,42 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Shown first in every area's footer: the footer cuts what does not fit at its right end, and a
+# user must always see how to get help and how to leave, whatever the width. While a text input
+# has the focus, ``?`` and ``q`` are letters: the footer then shows F1 and Ctrl+Q instead.
+FOOTER_FIRST = ("help", "quit")
+
 
 class AreaScreen(Screen[None]):
+    # The number keys of the areas are in the help and the palette; a screen whose own keys
+    # leave the footer room (the dashboard) lists them there too.
+    FOOTER_AREA_KEYS = False
+
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
         # Keyed by (stream, handler): Textual can deliver ScreenResume twice for one showing, and
         # a second subscription would deliver every event twice.
         self._subscriptions: dict[tuple[int, object], DisposableBase] = {}
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The bindings the footer shows, in its order: Help and Quit, then the area's keys."""
+        found = super().active_bindings
+        if self.FOOTER_AREA_KEYS:
+            found = {
+                key: active._replace(binding=replace(active.binding, show=True))
+                if (active.binding.id or "").startswith("area.")
+                and active.binding.id != f"area.{self.name}"
+                else active
+                for key, active in found.items()
+            }
+        first: dict[str, ActiveBinding] = {}
+        for action in FOOTER_FIRST:
+            keys = [key for key, active in found.items() if active.binding.action == action]
+            for key in [k for k in keys if found[k].binding.show] or keys[:1]:
+                active = found[key]
+                first[key] = active._replace(binding=replace(active.binding, show=True))
+        return first | {key: active for key, active in found.items() if key not in first}
 
     @property
     def services(self) -> Services:

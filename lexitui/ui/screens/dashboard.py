@@ -23,6 +23,7 @@ from lexitui.ui.screens.dashboard_routing import LIVE_ROWS, LocalLlmPanels
 from lexitui.ui.screens.routing_format import POLL_S
 from lexitui.ui.screens.runtime_format import shown
 from lexitui.ui.text import markup_safe
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 GIB = 1024**3
 WIDE = 150  # from this many columns the four Local LLM panels sit in one row
@@ -30,6 +31,7 @@ WIDE = 150  # from this many columns the four Local LLM panels sit in one row
 
 class DashboardScreen(AreaScreen):
     AUTO_FOCUS = "#dash-body"
+    FOOTER_AREA_KEYS = True
 
     def __init__(self) -> None:
         super().__init__(name="dashboard")
@@ -42,7 +44,9 @@ class DashboardScreen(AreaScreen):
                 yield Static(id="dash-models", classes="panel")
             yield LocalLlmPanels(id="dash-routing")
             with Vertical(id="dash-areas", classes="panel"):
-                yield DataTable(id="areas-table", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(
+                    flexible={"Status"}, id="areas-table", cursor_type="row", zebra_stripes=True
+                )
         yield Footer()
 
     def on_mount(self) -> None:

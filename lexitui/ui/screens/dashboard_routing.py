@@ -23,6 +23,7 @@ from lexitui.ui.screens.routing_format import (
     mix_text,
     savings_text,
 )
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 if TYPE_CHECKING:
     from lexitui.routing.local_provider import LocalProviderStatus
@@ -44,7 +45,9 @@ class LocalLlmPanels(Container):
             yield Static("[b]Cloud budgets (UTC)[/b]", id="dash-budgets", classes="panel")
         with Vertical(id="dash-live", classes="panel"):
             yield Static("[b]Live requests[/b]", id="dash-live-title")
-            yield DataTable(id="dash-requests", zebra_stripes=True, cursor_type="none")
+            yield FittedTable(
+                flexible={"Model"}, id="dash-requests", zebra_stripes=True, cursor_type="none"
+            )
 
     def on_mount(self) -> None:
         table = self.query_one("#dash-requests", DataTable)

@@ -27,6 +27,7 @@ from lexitui.domain.enums import (
     ModelSizeCategory,
     ModelSortOrder,
 )
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.queue import DownloadRequestError
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.discover_checks import does_not_fit_text, gated_without_token
@@ -34,6 +35,7 @@ from lexitui.ui.screens.download_hub_token import hub_token_set
 from lexitui.ui.text import markup_safe, plain
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 SORTS = [(s.value.capitalize(), s) for s in ModelSortOrder]
 CATEGORIES = [(c.value.replace("_", " "), c) for c in ModelCategory]
@@ -80,10 +82,15 @@ class DiscoverScreen(AreaScreen):
             with Vertical(id="discover-main"):
                 yield Static("", id="discover-status")
                 yield Static("", id="discover-facets")
-                yield DataTable(id="discover-results", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(
+                    flexible={"Model", "License"},
+                    id="discover-results",
+                    cursor_type="row",
+                    zebra_stripes=True,
+                )
                 with Horizontal(id="discover-details"):
                     yield Static("", id="discover-card")
-                    yield DataTable(id="discover-variants", cursor_type="row")
+                    yield FittedTable(flexible={"Quant"}, id="discover-variants", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -257,7 +264,7 @@ class DiscoverScreen(AreaScreen):
             self.notify(markup_safe(str(exc), 600), severity="error")
             return
         self.notify(
-            f"Queued {markup_safe(fit.variant.filename)} ({queued.total_bytes / 1e9:.2f} GB) "
+            f"Queued {markup_safe(fit.variant.filename)} ({format_bytes(queued.total_bytes)}) "
             "in Downloads (5)."
         )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lexitui.domain.discovery import RemoteModel, VariantCompatibility
 from lexitui.domain.enums import ModelRegistryType
+from lexitui.domain.units import format_bytes
 from lexitui.ui.text import markup_safe
-from lexitui.ui.widgets.fit import short_size
 
 LEAD = "does not fit"
 
@@ -30,6 +30,6 @@ def does_not_fit_text(fit: VariantCompatibility) -> str:
         reason = reason[len(LEAD) :].lstrip(" :;,")
     reason = reason or "the compatibility check says it cannot run here"
     return (
-        f"{markup_safe(variant.filename)} ({short_size(variant.size_bytes)}) does not fit this "
+        f"{markup_safe(variant.filename)} ({format_bytes(variant.size_bytes)}) does not fit this "
         f"machine: {markup_safe(reason, 600)}.\n\nDownload it anyway?"
     )

@@ -112,7 +112,7 @@ class DownloadDetailsScreen(ModalScreen[None]):
         max-width: 110;
         height: auto;
         max-height: 90%;
-        border: round $primary;
+        border: $frame $primary;
         background: $surface;
         padding: 0 1;
     }

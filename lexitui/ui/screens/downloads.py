@@ -20,23 +20,23 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.events import Event, ModelDownloadProgress
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.download_details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.screens.download_hub_token import hub_token_set
 from lexitui.ui.text import escape_markup, markup_safe
-from lexitui.ui.widgets.fit import short_size
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 # A running download's job reports these steps on the progress stream only.
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 # Lowest first: "+" moves a download one step right, "-" one step left.
 PRIORITIES = (DownloadPriority.LOW, DownloadPriority.NORMAL, DownloadPriority.HIGH)
 COLUMNS = ("Model", "File", "Progress", "Speed", "ETA", "Status")
-# Widths of the columns whose text has a known length ("██████████ 100% of 94M", "12M/s",
-# "12m34s", "downloading"); Model and File share what is left, so Progress and Status stay on
-# screen at 80 columns instead of behind a horizontal scrollbar.
-FIXED_WIDTHS = {"Progress": 22, "Speed": 7, "ETA": 6, "Status": 11}
+# Columns of text of any length: they share what the others leave, so Progress stays on screen
+# at 80 columns and a long name or error shows whole where there is room.
+FLEXIBLE = {"Model", "File", "Status"}
 STATUS_STYLE = {
     DownloadStatus.COMPLETED: "green",
     DownloadStatus.FAILED: "red",
@@ -46,10 +46,7 @@ STATUS_STYLE = {
 
 
 def size_cell(n: int) -> str:
-    """``short_size``, but a file under a megabyte is not "0M"."""
-    if n < 1024:
-        return f"{n}B"
-    return f"{n / 1024:.0f}K" if n < 1024**2 else short_size(n)
+    return format_bytes(n)
 
 
 def progress_cell(done: int, total: int) -> str:
@@ -104,27 +101,18 @@ class DownloadsScreen(AreaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Downloads", classes="area-title")
-        yield DataTable(id="downloads-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(
+            flexible=FLEXIBLE, id="downloads-table", cursor_type="row", zebra_stripes=True
+        )
         yield Static("", id="downloads-detail")
         yield Static("", id="downloads-note")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "lexitui · Downloads"
-        self._add_columns()
-
-    def _add_columns(self) -> None:
         table = self.query_one(DataTable)
-        padding = 2 * table.cell_padding * len(COLUMNS)
-        share = max(16, self.size.width - sum(FIXED_WIDTHS.values()) - padding - 2)
-        widths = {"Model": share // 2, "File": share - share // 2, **FIXED_WIDTHS}
         for name in COLUMNS:
-            table.add_column(name, key=name, width=widths[name])
-
-    def on_resize(self) -> None:
-        self.query_one(DataTable).clear(columns=True)
-        self._add_columns()
-        self.action_refresh()
+            table.add_column(name, key=name)
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()

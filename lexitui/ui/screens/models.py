@@ -26,6 +26,7 @@ from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.style_paths import style
 from lexitui.ui.widgets.cleanup_panel import suggestions_text
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
+from lexitui.ui.widgets.fitted_table import FittedTable
 from lexitui.ui.widgets.model_cells import columns, detail_lines, row_cells, shown, verify_text
 from lexitui.ui.widgets.path_dialog import PathDialog
 from lexitui.ui.widgets.storage_gauge import StorageGauge
@@ -62,7 +63,9 @@ class ModelsScreen(AreaScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield StorageGauge(id="models-gauge")
-        yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(
+            flexible={"Name", "Source"}, id="models-table", cursor_type="row", zebra_stripes=True
+        )
         yield Static("", id="models-status")
         yield Static("", id="models-detail")
         yield Static("", id="models-suggestions")

@@ -43,6 +43,7 @@ from lexitui.ui.screens.routing_format import (
 )
 from lexitui.ui.screens.runtime_format import shown
 from lexitui.ui.style_paths import style
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 WIDE = 120  # from this many columns the panels sit side by side
 LOG_ROWS = 20
@@ -73,12 +74,24 @@ class RoutingScreen(AreaScreen):
                 yield Static("[b]Strategy[/b]\nReading the router…", id="routing-strategy")
                 yield Static("[b]Cloud budgets[/b]", id="routing-budgets")
             with Container(id="routing-tables"):
-                yield DataTable(id="routing-tasks", cursor_type="row", zebra_stripes=True)
-                yield DataTable(id="routing-providers", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(
+                    flexible={"Strategy"}, id="routing-tasks", cursor_type="row", zebra_stripes=True
+                )
+                yield FittedTable(
+                    flexible={"Model"},
+                    id="routing-providers",
+                    cursor_type="row",
+                    zebra_stripes=True,
+                )
             yield Input(placeholder=TRY_PLACEHOLDER, id="routing-try")
             yield Static("", id="routing-decision")
             yield Static("[b]Decision log[/b], newest first", id="routing-log-title")
-            yield DataTable(id="routing-log", cursor_type="row", zebra_stripes=True)
+            yield FittedTable(
+                flexible={"Model", "Reason"},
+                id="routing-log",
+                cursor_type="row",
+                zebra_stripes=True,
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,7 +169,7 @@ class RoutingScreen(AreaScreen):
         table = self.query_one("#routing-log", DataTable)
         row = table.cursor_row
         table.clear()
-        reason_width = max(24, self.size.width - 118)
+        reason_width = 200  # the table cuts the reason to the width it has
         for record in records:
             table.add_row(*log_row(record, reason_width, view.at.date()), key=record.request_id)
         if 0 <= row < table.row_count:

@@ -34,7 +34,7 @@ class StrategyPicker(ModalScreen[str | None]):
     StrategyPicker { align: center middle; }
     StrategyPicker > Vertical {
         width: 64; max-width: 95%; height: auto; max-height: 90%;
-        border: round $primary; background: $surface; padding: 0 1;
+        border: $frame $primary; background: $surface; padding: 0 1;
     }
     StrategyPicker OptionList { height: auto; max-height: 14; }
     """

@@ -197,9 +197,13 @@ def local_text(status: LocalProviderStatus | None) -> str:
     else:
         lines.append("Loaded: none (press 7 to load)")
     usage = status.resource_usage
+    if usage is not None and usage.models_ram_bytes:
+        lines.append("Engines: " + measured(f"RAM {usage.models_ram_bytes / GIB:.1f} GiB"))
     if usage is not None and usage.system_ram_bytes:
+        # The whole machine's figures, said so: they are not the model's own use.
         used, total = usage.system_ram_used_bytes / GIB, usage.system_ram_bytes / GIB
         lines.append(
-            measured(f"RAM {used:.1f}/{total:.1f} GiB · CPU {usage.cpu_usage_percent:.0f}%")
+            "Machine: "
+            + measured(f"RAM {used:.1f}/{total:.1f} GiB · CPU {usage.cpu_usage_percent:.0f}%")
         )
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Static
 from lexitui.store import StoreError
 from lexitui.store.conversations import Conversation, ConversationNotFound, ConversationRows
 from lexitui.ui.screens.runtime_format import shown
+from lexitui.ui.widgets.fitted_table import FittedTable
 from lexitui.ui.widgets.model_cells import ago
 
 DIALOG_CSS = """
@@ -25,7 +26,7 @@ DIALOG_CSS = """
     max-width: 95%;
     height: auto;
     max-height: 90%;
-    border: round $primary;
+    border: $frame $primary;
     background: $surface;
     padding: 0 1;
 }}
@@ -54,7 +55,12 @@ class ConversationPicker(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]Saved conversations[/b]  Enter reopens · d deletes · Esc closes")
-            yield DataTable(id="conversations-table", cursor_type="row", zebra_stripes=True)
+            yield FittedTable(
+                flexible={"Title", "Model"},
+                id="conversations-table",
+                cursor_type="row",
+                zebra_stripes=True,
+            )
             yield Static("", id="conversations-note", classes="dim")
 
     def on_mount(self) -> None:

@@ -58,7 +58,7 @@ class EmbeddingsTester(ModalScreen[None]):
     EmbeddingsTester { align: center middle; }
     #embed-box {
         width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: $frame $accent; background: $surface; padding: 0 1;
     }
     #embed-model { color: $text-muted; }
     #embed-result { height: auto; min-height: 4; margin-top: 1; }

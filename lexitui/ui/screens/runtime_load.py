@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.text import safe_text
+from lexitui.domain.units import format_bytes
 from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
 from lexitui.ui.text import plain
@@ -118,7 +119,7 @@ def options_from_form(
 
 
 def memory(n: int) -> str:
-    return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MiB"
+    return format_bytes(n)
 
 
 def fit_text(footprint: Footprint) -> Text:
@@ -156,7 +157,7 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
     LoadModelDialog { align: center middle; }
     #load-box {
         width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: $frame $accent; background: $surface; padding: 0 1;
     }
     .load-row { height: 1; }
     .load-row Label { width: 16; }
@@ -339,7 +340,7 @@ class ConfirmEvictDialog(ModalScreen[bool]):
     ConfirmEvictDialog { align: center middle; }
     #evict-box {
         width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: round $warning; background: $surface; padding: 0 1;
+        border: $frame $warning; background: $surface; padding: 0 1;
     }
     #evict-list { height: auto; max-height: 10; margin: 1 0; }
     #evict-buttons { height: 1; align-horizontal: right; }

@@ -7,15 +7,14 @@ under the user's hands.
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from lexitui.domain.inference import LoadedModel
 from lexitui.ui.screens.runtime_format import MODEL_COLUMNS, model_row
+from lexitui.ui.widgets.fitted_table import FittedTable
 
 
-class LoadedModelsTable(DataTable[str]):
+class LoadedModelsTable(FittedTable):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(flexible={"Model"}, id=id, cursor_type="row", zebra_stripes=True)
         self.models: list[LoadedModel] = []
 
     def on_mount(self) -> None:

@@ -23,6 +23,7 @@ from lexitui.domain.text import safe_text
 from lexitui.downloads.space import human_bytes
 from lexitui.ui.screens.runtime_load import app_services
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
+from lexitui.ui.widgets.fitted_table import FittedTable
 from lexitui.ui.widgets.model_cells import shown
 
 COLUMNS = ("Saved", "Label", "Tokens", "Size")
@@ -49,7 +50,7 @@ class SnapshotPicker(ModalScreen[ContextSnapshot | None]):
     SnapshotPicker { align: center middle; }
     #snap-box {
         width: 84; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
+        border: $frame $accent; background: $surface; padding: 0 1;
     }
     #snap-table { height: auto; max-height: 16; }
     #snap-empty { padding: 1 0; }
@@ -71,8 +72,8 @@ class SnapshotPicker(ModalScreen[ContextSnapshot | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="snap-box"):
-            table: DataTable[Text] = DataTable(
-                cursor_type="row", zebra_stripes=True, id="snap-table"
+            table = FittedTable(
+                flexible={"label"}, cursor_type="row", zebra_stripes=True, id="snap-table"
             )
             yield table
             yield Static("", id="snap-empty")
@@ -84,7 +85,7 @@ class SnapshotPicker(ModalScreen[ContextSnapshot | None]):
         box.border_subtitle = "Enter restores · d deletes · Esc closes"
         table = self.query_one("#snap-table", DataTable)
         table.add_column(COLUMNS[0], key="saved")
-        table.add_column(COLUMNS[1], key="label", width=30)
+        table.add_column(COLUMNS[1], key="label")
         table.add_column(f"{COLUMNS[2]:>{NUMBER_WIDTH}}", key="tokens")
         table.add_column(f"{COLUMNS[3]:>{NUMBER_WIDTH}}", key="size")
         self.query_one("#snap-empty").display = False

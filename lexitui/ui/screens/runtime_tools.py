@@ -18,7 +18,7 @@ from textual import work
 from textual.widgets import ProgressBar
 
 from lexitui.domain.inference import ContextSnapshot, LocalGenerationRequest
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.runtime.chat_export import (
     ChatExport,
     ExportError,
@@ -101,7 +101,7 @@ class RuntimeTools(AreaScreen):
             if what == "save":
                 label = self.chat.conversation.title if self.chat.conversation else ""
                 saved = await context.save_snapshot(label=label)
-                size = human_bytes(saved.size_bytes)
+                size = format_bytes(saved.size_bytes)
                 self.notify(f"Saved the context: {saved.token_count} tokens, {size}.")
             elif what == "restore" and snapshot is not None:
                 status = await context.restore_snapshot(snapshot)

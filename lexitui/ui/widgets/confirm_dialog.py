@@ -20,7 +20,7 @@ class ConfirmDialog(ModalScreen[bool]):
         width: 70;
         max-width: 95%;
         height: auto;
-        border: round $warning;
+        border: $frame $warning;
         background: $surface;
         padding: 0 1;
     }

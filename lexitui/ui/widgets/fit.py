@@ -9,6 +9,7 @@ from __future__ import annotations
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import SearchFacet, VariantCompatibility
 from lexitui.domain.enums import CompatibilityLevel
+from lexitui.domain.units import format_bytes
 from lexitui.ui.text import markup_safe
 
 LEVEL_STYLE = {
@@ -31,13 +32,8 @@ def badge_cell(badge: FitBadge) -> str:
     return level_cell(badge.level)
 
 
-def short_size(n: int | None) -> str:
-    """Binary units, short enough for a narrow column: "98M", "4.9G"."""
-    if n is None:
-        return "?"
-    if n < 1024**3:
-        return f"{n / 1024**2:.0f}M"
-    return f"{n / 1024**3:.1f}G"
+# Sizes in a table cell are written as everywhere else ("93.9 MiB"); the table fits the column.
+short_size = format_bytes
 
 
 def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:

@@ -59,7 +59,7 @@ def columns(width: int) -> tuple[str, ...]:
 
 def row_cells(model: StoredModel, now: datetime, width: int) -> tuple[str, ...]:
     cells = (
-        markup_safe(fit(safe_text(model.model.name), 34 if width >= WIDE else 27)),
+        markup_safe(safe_text(model.model.name)),  # the table cuts it to the width it has
         shown(model.facts.quantization or "?"),
         human_bytes(model.size_bytes),
         shown(model.model.source),
@@ -90,11 +90,6 @@ def detail_lines(
     if verified is not None:
         lines.append(verify_text(verified))
     return lines
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` in at most ``width`` characters, a cut marked with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def tail(path: str, width: int) -> str:

@@ -18,7 +18,7 @@ class PathDialog(ModalScreen[str | None]):
         width: 70;
         max-width: 95%;
         height: auto;
-        border: round $primary;
+        border: $frame $primary;
         background: $surface;
         padding: 0 1;
     }
