@@ -1,5 +1,5 @@
 """Persistence: one aiosqlite connection, migrations, and the tables each area needs."""
 
-from lexitui.store.database import Store, StoreError
+from lexitui.store.database import Store, StoreBusy, StoreError
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreBusy", "StoreError"]

@@ -31,6 +31,10 @@ class StoreError(RuntimeError):
     """The database cannot be opened or used; the message says which file and why."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the write lock past the busy timeout: trying again later can work."""
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -127,6 +131,9 @@ class Store:
         try:
             async with self._transaction() as conn:
                 yield conn
+        except sqlite3.OperationalError as exc:
+            kind = StoreBusy if _is_busy(exc) else StoreError
+            raise kind(_use_failure(self.path, exc)) from exc
         except sqlite3.Error as exc:
             raise StoreError(_use_failure(self.path, exc)) from exc
 

@@ -14,9 +14,14 @@ import logging
 from reactivex.abc import DisposableBase
 
 from lexitui.events import PERSISTED_EVENTS, Event, EventBus
-from lexitui.store.database import Store, StoreError
+from lexitui.store.database import Store, StoreBusy, StoreError
 
 log = logging.getLogger(__name__)
+
+# Pauses before a batch refused for a busy database is tried again: another lexitui process
+# writing many small transactions can keep this one waiting past the busy timeout once, and a
+# later try then goes through; only a lock held through all of them loses the batch.
+BUSY_RETRY_PAUSES_S = (0.25, 1.0, 2.0)
 
 
 class EventRecorder:
@@ -50,12 +55,22 @@ class EventRecorder:
                     break
                 batch.append(more)
             try:
-                await self._store.record_events([(e.kind, e.details(), e.timestamp) for e in batch])
+                await self._write(batch)
             except StoreError as exc:
                 # A full disk or a lock held too long loses this batch, not every later one.
                 log.warning("could not record %d event(s): %s", len(batch), exc)
             if done:
                 return
+
+    async def _write(self, batch: list[Event]) -> None:
+        rows = [(e.kind, e.details(), e.timestamp) for e in batch]
+        for pause in BUSY_RETRY_PAUSES_S:
+            try:
+                await self._store.record_events(rows)
+                return
+            except StoreBusy:
+                await asyncio.sleep(pause)
+        await self._store.record_events(rows)
 
     async def stop(self) -> None:
         if self._subscription is not None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from typing import Any
 
+import pytest
+
+from lexitui.config import Paths
 from lexitui.events import ModelDownloadProgress, ModelInstalled, ModelLoaded
 from lexitui.services import Services
-from lexitui.store import StoreError
+from lexitui.store import StoreError, database
 
 
 async def test_persisted_events_reach_the_store_in_order(services: Services) -> None:
@@ -47,3 +51,28 @@ async def test_a_batch_the_store_refuses_does_not_stop_later_events(services: Se
 
     rows = await services.store.fetch_all("SELECT details FROM events WHERE kind = 'ModelLoaded'")
     assert [json.loads(r[0])["model_id"] for r in rows] == ["kept"]
+
+
+async def test_a_batch_refused_for_a_busy_database_is_written_once_the_lock_is_free(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holding the write lock past the busy timeout delays an event; it is
+    written once the lock is free, not lost with a warning."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    services = Services.build(paths)
+    await services.start()
+    holder = sqlite3.connect(paths.database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        services.bus.publish(ModelLoaded(model_id="late", backend="embedded", load_seconds=0.5))
+        await asyncio.sleep(0.6)  # past the busy timeout: the first try was refused
+        holder.execute("COMMIT")
+        await services.recorder.stop()
+        rows = await services.store.fetch_all(
+            "SELECT details FROM events WHERE kind = 'ModelLoaded'"
+        )
+    finally:
+        holder.close()
+        await services.stop()
+    assert [json.loads(r[0])["model_id"] for r in rows] == ["late"]
+    assert "could not record" not in caplog.text
