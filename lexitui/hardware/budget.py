@@ -14,6 +14,7 @@ from lexitui.domain.enums import GpuVendor
 from lexitui.domain.hardware import CpuInfo, GpuInfo
 from lexitui.domain.units import format_bytes
 from lexitui.hardware.apple import METAL_WORKING_SET_SHARE
+from lexitui.hardware.engine_devices import can_drive
 from lexitui.hardware.memory_estimate import MIB, OVERHEAD_FIXED_BYTES
 from lexitui.hardware.settings import HardwareSettings
 
@@ -131,7 +132,11 @@ def budget_for(
     memory at load time)."""
     ram = max(0, total_ram_bytes - settings.ram_headroom_mb * MIB)
     usable = (
-        tuple(g for g in gpus if is_offload_target(g) and settings.allows(g.id, g.uuid))
+        tuple(
+            g
+            for g in gpus
+            if is_offload_target(g) and settings.allows(g.id, g.uuid) and can_drive(g)
+        )
         if not settings.cpu_only
         else ()
     )
