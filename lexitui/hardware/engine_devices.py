@@ -235,7 +235,10 @@ def unused_gpu_note(gpus: Iterable[GpuInfo]) -> str | None:
     if not engines:
         return f"no llama.cpp engine is installed: {what} not used; {GPU_ENGINE_FIX}"
     drives = sorted({b.value for e in engines for b in e.gpu_backends})
-    if drives:
+    unread = next((e.error for e in engines if e.error), None)
+    if unread and not drives:
+        engine = f"the llama.cpp engine's devices could not be read ({unread})"
+    elif drives:
         engine = f"the installed llama.cpp engine drives {'/'.join(drives)} GPUs only"
     else:
         engine = "the installed llama.cpp engine runs on the CPU only"

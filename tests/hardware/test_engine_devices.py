@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from lexitui.domain.enums import GpuBackend, GpuVendor
 from lexitui.domain.hardware import GpuInfo
 from lexitui.hardware import engine_devices
@@ -83,3 +85,14 @@ def test_the_real_embedded_engine_reports_its_cpu(probed_engines: None) -> None:
     embedded = next(e for e in engines if e.kind == EMBEDDED)
     assert embedded.error is None and embedded.version
     assert any(d.type == "cpu" and d.backend == "CPU" for d in embedded.devices)
+
+
+def test_a_probe_that_fails_is_said_not_guessed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_devices, "_PROBE", "import sys; sys.exit('no backend loaded')")
+    engine = engine_devices.probe_embedded()
+    assert engine is not None and engine.devices == ()
+    assert engine.error == "device probe failed: no backend loaded"
+    assert "devices unknown (device probe failed: no backend loaded)" in engine.summary()
+    engine_devices.use_recorded((engine,))
+    note = unused_gpu_note((gpu(),))
+    assert note is not None and note.startswith("the llama.cpp engine's devices could not be read")

@@ -101,6 +101,7 @@ async def test_a_gpu_the_engine_cannot_use_is_said_and_not_planned(
     assert "Engine   embedded llama.cpp 1.0: CPU only: CPU (AMD EPYC, 23.5 GiB)" in out
     assert out.count("the installed llama.cpp engine runs on the CPU only") == 1
     assert "cpu_only (0 GPU layers)" in out  # the recommendation plans with the real engine
+    assert "The installed llama.cpp engine cannot use this machine's GPU, so inference" in out
     assert await cli.run_hw(argparse.Namespace(json=True)) == 0
     (listed,) = json.loads(capsys.readouterr().out)["engines"]
     assert listed["kind"] == "embedded" and listed["devices"][0]["type"] == "cpu"

@@ -222,3 +222,4 @@ async def test_an_engine_without_gpu_support_is_said_not_hidden(
         assert "Engine: embedded llama.cpp recorded: CPU only: CPU (AMD EPYC" in status
         assert status.count("this machine's GPU is not used") == 1
         assert "on the CPU" in text_of(screen, "#hw-rec-summary")
+        assert "engine cannot use this machine's GPU" in text_of(screen, "#hw-explanation")
