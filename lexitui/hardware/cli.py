@@ -119,7 +119,7 @@ def render_text(caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()
             )
             cells.append(f"{_MARK[option.compatibility] + speed:>12}")
         lines.append(f"{size.value:<9}" + "".join(cells))
-    lines += ["", "Backends:"]
+    lines += ["", "Backends (as built for this hardware; the Engine line says what is installed):"]
     for backend in InferenceBackendType:
         support = backend_support(backend, caps)
         lines.append(
