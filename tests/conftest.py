@@ -7,7 +7,7 @@ offline, and ``huggingface_hub``'s saved-login path pointed at an empty folder, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest_asyncio
 from huggingface_hub import constants as hf_constants
 
 from lexitui.config import HOME_ENV, Paths
+from lexitui.hardware import engine_devices
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
@@ -41,6 +42,35 @@ def lexitui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(HOME_ENV, str(home))
     monkeypatch.delenv("LEXITUI_CONFIG", raising=False)
     return home
+
+
+# An engine built for every GPU kind the recorded NVML/sysfs readings describe, so tests of GPU
+# plans see the plans a GPU build of llama.cpp gives. Tests of the installed engine's own answer
+# use ``probed_engines``; tests of a CPU-only engine inject one.
+GPU_ENGINE = engine_devices.EngineInfo(
+    engine_devices.EMBEDDED,
+    "recorded",
+    None,
+    (
+        engine_devices.EngineDevice("CPU", "", "cpu", "CPU"),
+        engine_devices.EngineDevice("CUDA0", "", "gpu", "CUDA"),
+        engine_devices.EngineDevice("ROCm0", "", "gpu", "ROCm"),
+        engine_devices.EngineDevice("Metal", "", "gpu", "Metal"),
+    ),
+)
+
+
+@pytest.fixture(autouse=True)
+def gpu_capable_engine() -> Iterator[None]:
+    engine_devices.use_recorded((GPU_ENGINE,))
+    yield
+    engine_devices.use_recorded(None)
+
+
+@pytest.fixture
+def probed_engines() -> None:
+    """The engines really installed here, probed afresh."""
+    engine_devices.use_recorded(None)
 
 
 @pytest.fixture

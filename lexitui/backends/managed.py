@@ -31,6 +31,7 @@ from lexitui.domain.backends import (
 )
 from lexitui.domain.enums import BackendStatus
 from lexitui.domain.models import model_id_from_filename
+from lexitui.hardware.engine_devices import EMBEDDED, available_engines
 from lexitui.runtime.engine import START_TIMEOUT_S, EngineError
 
 ModelResolver = Callable[[str], Awaitable[Path]]
@@ -266,13 +267,19 @@ class ManagedLlamaCpp(LlamaCppBackend):
         return engine_version()
 
     async def get_info(self) -> BackendInfo:
+        # The GPU kinds this build can drive, from its own device list, not what llama.cpp
+        # supports in general: the bundled wheel may be a CPU build.
+        engines = await asyncio.to_thread(available_engines)
+        gpus = sorted({b for e in engines if e.kind == EMBEDDED for b in e.gpu_backends})
         if self.running or self._look_for_external():
-            return replace(await super().get_info(), version=engine_version())
+            info = await super().get_info()
+            return replace(info, version=engine_version(), gpu_backends=tuple(gpus))
         return BackendInfo(
             type=self.type,
             name=self.name,
             version=engine_version(),
             endpoint="",
+            gpu_backends=tuple(gpus),
             model_formats=self.model_formats,
             supports_embeddings=self.options.embedding,
             max_concurrency=1,

@@ -56,6 +56,7 @@ from lexitui.domain.enums import CompatibilityLevel, GpuVendor, InferenceMode, M
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.memory import MemoryBreakdown
 from lexitui.hardware.budget import is_offload_target
+from lexitui.hardware.engine_devices import EngineInfo, can_drive
 
 GIB = 1024**3
 DEVICE_MARGIN_BYTES = 1 * GIB  # llama.cpp's fit step keeps this much free on every device
@@ -95,8 +96,14 @@ class CompatibilityAnalyzer:
         hardware: HardwareCapabilities,
         facts_for: FactsFor | None = None,
         measured: MeasuredLookup | None = None,
+        engines: tuple[EngineInfo, ...] | None = None,
     ) -> None:
-        """``measured``: decode speed measured here by GGUF file name (see ``measured.py``)."""
+        """``measured``: decode speed measured here by GGUF file name (see ``measured.py``).
+        ``engines``: the llama.cpp engines installed here (probed when None); a GPU none of
+        them can drive gets no layers, so the plan is the one that will really run."""
+        # Every verdict, warning and speed below sees only the GPUs an engine can drive.
+        drivable = tuple(g for g in hardware.gpus if can_drive(g, engines))
+        hardware = replace(hardware, gpus=drivable) if drivable != hardware.gpus else hardware
         self.hardware = hardware
         self.facts_for = facts_for
         self.measured = measured

@@ -23,9 +23,10 @@ from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.llama_buffers import KV_BYTES_PER_ELEMENT
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompatibility
-from lexitui.domain.enums import ModelFormat
+from lexitui.domain.enums import CompatibilityWarningType, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities, to_json_dict
 from lexitui.gguf.errors import GgufError
+from lexitui.hardware.engine_devices import unused_gpu_note
 
 Detect = Callable[[], Awaitable[HardwareCapabilities]]
 MIB = 1024**2
@@ -78,7 +79,9 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
     except (GgufError, FitTargetError, ValueError) as exc:
         print(f"lexitui: {exc}", file=sys.stderr)
         return 1
-    analyzer = CompatibilityAnalyzer(await detect())
+    hardware = await detect()
+    analyzer = CompatibilityAnalyzer(hardware)  # plans with the GPUs an engine can drive
+    note = unused_gpu_note(hardware.gpus)
     pinned = args.ctx is not None or args.gpu_layers is not None or args.kv_type != "f16"
     config = (
         InferenceConfig(
@@ -93,9 +96,9 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
         target.variant, target.facts, config, choose_gpu_layers=args.gpu_layers is None
     )
     if args.json:
-        print(json.dumps(report_json(target, fit), indent=2))
+        print(json.dumps(report_json(target, fit, note), indent=2))
     else:
-        print(render_text(target, fit))
+        print(render_text(target, fit, note))
     return 0
 
 
@@ -174,7 +177,8 @@ def _target(facts: ModelFacts, name: str, size: int, where: str) -> Target:
 # --- output ----------------------------------------------------------------------------------
 
 
-def render_text(target: Target, fit: VariantCompatibility) -> str:
+def render_text(target: Target, fit: VariantCompatibility, engine_note: str | None = None) -> str:
+    """``engine_note``: why the machine's GPU goes unused; it replaces the generic no-GPU line."""
     facts = target.facts
     lines = [
         f"Model    {target.where}",
@@ -206,14 +210,21 @@ def render_text(target: Target, fit: VariantCompatibility) -> str:
             f"{perf.confidence_level:.2f}); load ~{perf.estimated_load_seconds:.1f} s"
         )
     lines.append(f"Why      {fit.reason}")
+    if engine_note:
+        lines.append(f"{'WARNING':<8} {engine_note}")
     for warning in fit.warnings:
+        if engine_note and warning.type is CompatibilityWarningType.NO_GPU_ACCELERATION:
+            continue
         tip = f" — {warning.suggestion}" if warning.suggestion else ""
         lines.append(f"{warning.severity.value.upper():<8} {warning.message}{tip}")
     return "\n".join(lines)
 
 
-def report_json(target: Target, fit: VariantCompatibility) -> dict[str, Any]:
+def report_json(
+    target: Target, fit: VariantCompatibility, engine_note: str | None = None
+) -> dict[str, Any]:
     data = fit.to_json_dict()
+    data["engine_note"] = engine_note
     data["target"] = target.where
     data["facts"] = {
         k: v

@@ -14,6 +14,7 @@ from lexitui.domain.enums import GpuVendor
 from lexitui.domain.hardware import CpuInfo, GpuInfo
 from lexitui.domain.units import format_bytes
 from lexitui.hardware.apple import METAL_WORKING_SET_SHARE
+from lexitui.hardware.engine_devices import can_drive
 from lexitui.hardware.memory_estimate import MIB, OVERHEAD_FIXED_BYTES
 from lexitui.hardware.settings import HardwareSettings
 
@@ -114,6 +115,7 @@ class Budget:
     gpus: tuple[GpuInfo, ...]
     unified: bool  # Apple: GPU and CPU share one pool, so there is no hybrid split
     cpu: CpuInfo
+    undriven_gpus: int = 0  # GPUs here that no installed engine can drive
 
     @property
     def has_gpu(self) -> bool:
@@ -130,11 +132,12 @@ def budget_for(
     (a model already loaded would otherwise shrink every recommendation; loading checks free
     memory at load time)."""
     ram = max(0, total_ram_bytes - settings.ram_headroom_mb * MIB)
-    usable = (
+    allowed = (
         tuple(g for g in gpus if is_offload_target(g) and settings.allows(g.id, g.uuid))
         if not settings.cpu_only
         else ()
     )
+    usable = tuple(g for g in allowed if can_drive(g))  # a CPU build of llama.cpp drives none
     unified = any(g.vendor is GpuVendor.APPLE for g in usable)
     if unified:
         gpu_bytes = min(int(total_ram_bytes * METAL_WORKING_SET_SHARE), ram)
@@ -145,7 +148,8 @@ def budget_for(
         gpu_bytes = max(0, gpu_bytes - OVERHEAD_FIXED_BYTES * max(0, len(usable) - 1))
     # Split across GPUs, layers run one GPU after another: the slowest sets the pace.
     bandwidth = min((gpu_bandwidth(g) for g in usable), default=0.0)
-    return Budget(gpu_bytes, ram, bandwidth, cpu_bandwidth(cpu), usable, unified, cpu)
+    undriven = len(allowed) - len(usable)
+    return Budget(gpu_bytes, ram, bandwidth, cpu_bandwidth(cpu), usable, unified, cpu, undriven)
 
 
 def describe_gpus(gpus: tuple[GpuInfo, ...]) -> str:

@@ -19,6 +19,7 @@ from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.units import format_bytes
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.detector import HardwareDetector
+from lexitui.hardware.engine_devices import EngineInfo, available_engines, unused_gpu_note
 from lexitui.hardware.settings import load_hardware_settings
 
 TABLE_QUANTS = (
@@ -53,7 +54,7 @@ def _opt(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.0f}{unit}"
 
 
-def render_text(caps: HardwareCapabilities) -> str:
+def render_text(caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()) -> str:
     cpu = caps.cpu
     simd = [
         n
@@ -88,6 +89,10 @@ def render_text(caps: HardwareCapabilities) -> str:
             )
     else:
         lines.append("GPU      none usable")
+    lines += [f"Engine   {e.summary()}" for e in engines] or ["Engine   no llama.cpp engine"]
+    note = unused_gpu_note(caps.gpus)
+    if note:
+        lines.append(f"WARNING  {note}")
     rec = caps.recommendation
     lines += [
         "",
@@ -114,7 +119,7 @@ def render_text(caps: HardwareCapabilities) -> str:
             )
             cells.append(f"{_MARK[option.compatibility] + speed:>12}")
         lines.append(f"{size.value:<9}" + "".join(cells))
-    lines += ["", "Backends:"]
+    lines += ["", "Backends (as built for this hardware; the Engine line says what is installed):"]
     for backend in InferenceBackendType:
         support = backend_support(backend, caps)
         lines.append(
@@ -125,8 +130,11 @@ def render_text(caps: HardwareCapabilities) -> str:
     return "\n".join(lines)
 
 
-def report_json(caps: HardwareCapabilities) -> dict[str, object]:
+def report_json(
+    caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()
+) -> dict[str, object]:
     data = caps.to_json_dict()
+    data["engines"] = [e.to_json_dict() for e in engines]
     data["backend_support"] = [
         backend_support(b, caps).to_json_dict() for b in InferenceBackendType
     ]
@@ -144,10 +152,11 @@ async def run_hw(args: argparse.Namespace) -> int:
         caps = await detector.detect()
     finally:
         detector.close()
+    engines = await asyncio.to_thread(available_engines)
     if getattr(args, "json", False):
-        print(json.dumps(report_json(caps), indent=2))
+        print(json.dumps(report_json(caps, engines), indent=2))
     else:
-        print(render_text(caps))
+        print(render_text(caps, engines))
     return 0
 
 

@@ -29,6 +29,7 @@ from lexitui.hardware.amd import scan_drm
 from lexitui.hardware.apple import apple_gpu, is_apple_silicon
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.cpu import CommandRunner, probe_cpu, run_command
+from lexitui.hardware.engine_devices import available_engines
 from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.nvidia import VISIBLE_ENV, gpu_infos
 from lexitui.hardware.nvml_snapshot import NvmlReader, NvmlUnavailable
@@ -210,11 +211,14 @@ class HardwareDetector:
         gpu_notes: list[str] = []
         mem_notes: list[str] = []
         disk_notes: list[str] = []
-        cpu, gpus, (total, available), disk = await asyncio.gather(
+        # The engines are probed alongside (once per process): the plans made from this
+        # detection ask which GPUs they can drive, and must not wait for the answer.
+        cpu, gpus, (total, available), disk, _ = await asyncio.gather(
             asyncio.to_thread(self._probe_cpu, cpu_notes),
             asyncio.to_thread(self._probe_gpus_soft, gpu_notes),
             asyncio.to_thread(self._probe_memory, mem_notes),
             asyncio.to_thread(self._probe_disk, disk_notes),
+            asyncio.to_thread(available_engines),
         )
         notes = cpu_notes + gpu_notes + mem_notes + disk_notes
         gpus = self._allowed(gpus, notes)

@@ -239,6 +239,8 @@ def _where(budget: Budget, settings: HardwareSettings) -> str:
     reason = (
         'GPU use is off (gpu_layers_policy = "none")'
         if settings.cpu_only
+        else "The installed llama.cpp engine cannot use this machine's GPU"
+        if budget.undriven_gpus
         else "No GPU that can hold model weights was found"
     )
     simd = (

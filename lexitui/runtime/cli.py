@@ -134,6 +134,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     await services.start()
     try:
         await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        _warn_unused_gpu(services)
         if args.prompt is not None:
             result = await _answer(services, request, quiet=args.json)
             _report(result, args.json)
@@ -142,6 +143,16 @@ async def cmd_run(args: argparse.Namespace) -> int:
     finally:
         await services.stop()
     return 0
+
+
+def _warn_unused_gpu(services: Services) -> None:
+    """One line on stderr when the engine that loaded the model cannot use this machine's GPU."""
+    from lexitui.hardware.engine_devices import unused_gpu_note
+
+    hardware = services.hardware.last  # detected by the load's fit check
+    note = unused_gpu_note(hardware.gpus) if hardware is not None else None
+    if note:
+        print(f"lexitui: {note}", file=sys.stderr, flush=True)
 
 
 async def _answer(

@@ -26,6 +26,7 @@ class Footprint:
     fits_machine: bool  # the analyzer's verdict against the memory free right now
     verdict: str  # one line for the load dialog
     kv_bytes_per_token: int = 0  # all layers, f16 cache
+    engine_note: str | None = None  # why this machine's GPU goes unused, and what fixes it
 
     @property
     def total_bytes(self) -> int:
@@ -44,6 +45,7 @@ async def estimate_footprint(
     from lexitui.discovery.model_facts import ModelFacts
     from lexitui.domain.discovery import InferenceConfig
     from lexitui.gguf.local import read_local_header
+    from lexitui.hardware.engine_devices import unused_gpu_note
 
     header = await asyncio.to_thread(read_local_header, path)
     facts = ModelFacts.from_gguf_header(header)
@@ -52,7 +54,7 @@ async def estimate_footprint(
         context_length=options.context_length or DEFAULT_CONTEXT,
         batch_size=options.batch_size or 2048,
     )
-    plan = CompatibilityAnalyzer(hardware).plan(facts, config)
+    plan = CompatibilityAnalyzer(hardware).plan(facts, config)  # the GPUs an engine can drive
     breakdown = plan.breakdown
     gpu_layers = sum(g.layers for g in breakdown.gpus)
     ram, vram = breakdown.required_ram_bytes, breakdown.total_vram_bytes
@@ -64,7 +66,10 @@ async def estimate_footprint(
         + (f" + {_gib(vram)} VRAM" if vram else "")
     )
     kv_per_token = int(facts.kv_bytes_per_token_per_layer(2.0) * breakdown.n_layers)
-    return Footprint(ram, vram, breakdown.n_layers, gpu_layers, plan.fits, verdict, kv_per_token)
+    note = unused_gpu_note(hardware.gpus)
+    return Footprint(
+        ram, vram, breakdown.n_layers, gpu_layers, plan.fits, verdict, kv_per_token, note
+    )
 
 
 def _gib(n: int) -> str:

@@ -20,7 +20,9 @@ from lexitui.backends.managed import ManagedLlamaCpp
 from lexitui.backends.openai_instance import OpenAIModelInstance
 from lexitui.domain.backends import BackendStartResult, GenerationRequest, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, ModelInstanceStatus
+from lexitui.hardware import engine_devices
 from lexitui.storage.starter import STARTER_ID, starter_model_path
+from tests.hardware.test_engine_devices import recorded
 
 pytestmark = [pytest.mark.engine, pytest.mark.asyncio(loop_scope="module")]
 OPTIONS = ModelLoadOptions(context_length=1024, embedding=True)
@@ -75,6 +77,8 @@ async def test_native_endpoints(started: Started) -> None:
     assert info.version.startswith("xllamacpp ")
     assert info.max_concurrency == 1 and info.supports_embeddings
     assert info.endpoint == backend.endpoint
+    engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"),))
+    assert (await backend.get_info()).gpu_backends == ()  # a CPU build claims no GPU
 
 
 async def test_lists_the_served_model_as_loaded(started: Started) -> None:

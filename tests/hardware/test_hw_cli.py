@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from lexitui.domain.enums import ModelSizeCategory, QuantizationType
-from lexitui.hardware import cli
+from lexitui.hardware import cli, engine_devices
 from lexitui.hardware.detector import HardwareDetector
+from lexitui.hardware.engine_devices import EMBEDDED, EngineInfo, devices_from_device_info
 
 Make = Callable[..., HardwareDetector]
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"
 
 
 @pytest.fixture
@@ -87,6 +89,24 @@ async def test_text_report_lists_gpus(
     assert "no MIG instances" in out
 
 
+async def test_a_gpu_the_engine_cannot_use_is_said_and_not_planned(
+    home: Path, fake_machine: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = json.loads((FIXTURES / "xllamacpp_devices_cpu.json").read_text())
+    engine = EngineInfo(EMBEDDED, "1.0", None, devices_from_device_info(rows))
+    engine_devices.use_recorded((engine,))
+    fake_machine("nvml_8x_h100.json")
+    assert await cli.run_hw(argparse.Namespace(json=False)) == 0
+    out = capsys.readouterr().out
+    assert "Engine   embedded llama.cpp 1.0: CPU only: CPU (AMD EPYC, 23.5 GiB)" in out
+    assert out.count("the installed llama.cpp engine runs on the CPU only") == 1
+    assert "cpu_only (0 GPU layers)" in out  # the recommendation plans with the real engine
+    assert "The installed llama.cpp engine cannot use this machine's GPU, so inference" in out
+    assert await cli.run_hw(argparse.Namespace(json=True)) == 0
+    (listed,) = json.loads(capsys.readouterr().out)["engines"]
+    assert listed["kind"] == "embedded" and listed["devices"][0]["type"] == "cpu"
+
+
 async def test_bad_config_exits_2(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -115,6 +135,10 @@ def test_module_entry_point_real_machine(tmp_path: Path) -> None:
     assert data["model_storage_path"] == str(tmp_path / "data" / "models")
     if not data["gpus"]:
         assert data["recommendation"]["recommended_mode"] == "cpu_only"
+    # The embedded engine answers for itself (xllamacpp's own device list).
+    embedded = next(e for e in data["engines"] if e["kind"] == "embedded")
+    assert embedded["version"] and embedded["error"] is None
+    assert any(d["type"] == "cpu" and d["backend"] == "CPU" for d in embedded["devices"])
 
 
 def test_hardware_layer_never_loads_ui_packages() -> None:

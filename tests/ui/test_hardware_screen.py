@@ -14,6 +14,7 @@ from textual.widgets import Static
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.events import HardwareChanged
+from lexitui.hardware import engine_devices
 from lexitui.hardware.monitor import gpu_metric
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlSnapshot
@@ -21,6 +22,7 @@ from lexitui.hardware.settings import HardwareSettings
 from lexitui.ui.screens.hardware import DETECTING, HardwareScreen
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.metric_row import MetricRow
+from tests.hardware.test_engine_devices import recorded
 from tests.ui.hardware_machine import FIXTURES, Machine, hardware_app, until
 
 MACHINES = {
@@ -205,3 +207,19 @@ async def test_a_vanished_gpu_is_announced_and_its_card_goes(paths: Paths, tmp_p
         screen = await listening(pilot, nvml)
         await until(lambda: any("GPU removed" in t for t in toasts(app)))
         await until(lambda: [c.gpu.id for c in screen.query(GpuCard)] == ["nvidia:0"])
+
+
+async def test_an_engine_without_gpu_support_is_said_not_hidden(
+    paths: Paths, tmp_path: Path
+) -> None:
+    """One GPU, a CPU build of llama.cpp: the engine line says CPU only, one line says the GPU
+    goes unused, and the recommendation plans on the CPU."""
+    engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"),))
+    app = hardware_app(paths, tmp_path / "root", MACHINES["one_gpu"])
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_hardware(pilot)
+        status = text_of(screen, "#hw-status")
+        assert "Engine: embedded llama.cpp recorded: CPU only: CPU (AMD EPYC" in status
+        assert status.count("this machine's GPU is not used") == 1
+        assert "on the CPU" in text_of(screen, "#hw-rec-summary")
+        assert "engine cannot use this machine's GPU" in text_of(screen, "#hw-explanation")

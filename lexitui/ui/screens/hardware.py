@@ -23,6 +23,7 @@ from lexitui.domain.enums import InferenceMode
 from lexitui.domain.hardware import HardwareCapabilities, ModelSizeRecommendation
 from lexitui.domain.text import safe_text
 from lexitui.events import Event, HardwareChanged, HardwareDetected
+from lexitui.hardware.engine_devices import EngineInfo, available_engines, unused_gpu_note
 from lexitui.hardware.memory_estimate import REPRESENTATIVE
 from lexitui.hardware.monitor import HardwareSample
 from lexitui.hardware.settings import HardwareSettings, save_hardware_settings
@@ -36,7 +37,19 @@ DETECTING = "Detecting hardware…"
 WARNINGS = ("ram_low", "vram_low", "temp_alert", "gpu_removed")
 
 
-def gpu_summary(caps: HardwareCapabilities) -> Text:
+def gpu_summary(caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()) -> Text:
+    text = _gpus_line(caps)
+    for engine in engines:
+        text.append("\nEngine: ", style="bold")
+        text.append(safe_text(engine.summary(), 300))
+    note = unused_gpu_note(caps.gpus)
+    if note:
+        text.append("\nCPU-only engine: ", style="bold yellow")
+        text.append(note)
+    return text
+
+
+def _gpus_line(caps: HardwareCapabilities) -> Text:
     if not caps.gpus:
         text = Text("CPU-only mode: ", style="bold yellow")
         text.append("no usable GPU was found, so models run on the CPU from RAM.")
@@ -122,6 +135,7 @@ class HardwareScreen(AreaScreen):
     # --- drawing ----------------------------------------------------------------------------
 
     async def _show(self, caps: HardwareCapabilities) -> None:
+        engines = await asyncio.to_thread(available_engines)  # probed once, during detection
         async with self._render_lock:
             container = self.query_one("#hw-gpus", Vertical)
             await container.remove_children()
@@ -135,7 +149,7 @@ class HardwareScreen(AreaScreen):
             self.query_one("#hw-rec-summary", Static).update(recommendation_summary(rec))
             self.query_one("#hw-explanation", Static).update(plain_lines(rec.explanation or ""))
             self.query_one(RecommendationTable).show(rec)
-            self.query_one("#hw-status", Static).update(gpu_summary(caps))
+            self.query_one("#hw-status", Static).update(gpu_summary(caps, engines))
             self.query_one("#hw-details").display = True
             self.shown = caps
             latest = self.services.monitor.latest

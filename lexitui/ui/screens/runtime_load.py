@@ -135,6 +135,8 @@ def fit_text(footprint: Footprint) -> Text:
         f"\nLayers: {footprint.gpu_layers} on GPU, {footprint.cpu_layers} on CPU"
         f" (of {footprint.n_layers})"
     )
+    if footprint.engine_note:
+        text.append(f"\n{footprint.engine_note}", style="yellow")
     return text
 
 
