@@ -104,6 +104,7 @@ class InferenceManager:
         self._backends = backends
         self._line = RequestLine(bus, lambda: self.settings, lambda e: e.id in self._engines)
         self._engines: dict[str, LoadedEngine] = {}
+        self._closing_clients: set[asyncio.Task[None]] = set()  # awaited by close()
         self._active: str | None = None
         self._load_lock = asyncio.Lock()
         # Told of each engine that died without being asked to (``EngineReloader`` listens),
@@ -347,13 +348,18 @@ class InferenceManager:
         engine.status, engine.error = LoadedModelStatus.ERROR, reason
         self._forget(engine)
         if engine.client is not None:
-            asyncio.get_running_loop().create_task(engine.client.aclose())
+            closing = asyncio.get_running_loop().create_task(engine.client.aclose())
+            self._closing_clients.add(closing)
+            closing.add_done_callback(self._closing_clients.discard)
         self._bus.publish(ModelUnloaded(engine.model.id, reason, loaded_model_id=engine.id))
         for observer in list(self.on_engine_exit):
             observer(engine, reason)
 
     async def close(self) -> None:
         await self.unload_all(reason="lexitui closed")
+        # An engine that exited during the quit left its client closing: finish that before the
+        # loop ends, or the close runs on a closed loop and fails.
+        await asyncio.gather(*self._closing_clients, return_exceptions=True)
 
     # --- generation -----------------------------------------------------------------------
 
