@@ -121,14 +121,11 @@ class CompatibilityAnalyzer:
         fits = [await self._verdict(model, v) for v in model.variants]
         ranked = self._rank(fits)
         best = ranked[0] if ranked else None
+        # No variant: incompatible. Variants but no header read: no verdict (None).
         levels = [f.level for f in fits if f.level is not None]
-        overall = (
-            min(levels, key=LEVEL_RANK.__getitem__)
-            if levels
-            else None
-            if fits
-            else CompatibilityLevel.INCOMPATIBLE
-        )
+        overall = min(levels, key=LEVEL_RANK.__getitem__) if levels else None
+        if not fits:
+            overall = CompatibilityLevel.INCOMPATIBLE
         return ModelCompatibility(
             model_id=model.id,
             overall_level=overall,
