@@ -23,6 +23,7 @@ from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.cli import add_parser as add_pull_parser
+from lexitui.engine.process import EngineError
 from lexitui.gateway.cli import add_parser as add_serve_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError
@@ -32,7 +33,6 @@ from lexitui.routing.cli import add_parser as add_routing_parser
 from lexitui.routing.cli_reports import add_parser as add_reports_parser
 from lexitui.routing.errors import ProviderError, RoutingError
 from lexitui.runtime.cli import add_parser as add_runtime_parser
-from lexitui.runtime.engine import EngineError
 from lexitui.runtime.errors import RuntimeErrorBase
 from lexitui.services import Services
 from lexitui.storage.cli import add_parser as add_storage_parser

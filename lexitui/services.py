@@ -17,9 +17,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lexitui.backends.managed_state import run_dir
 from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
+from lexitui.engine.state import run_dir
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.monitor import HardwareMonitor

@@ -15,7 +15,7 @@ import pytest_asyncio
 from huggingface_hub import constants as hf_constants
 
 from lexitui.config import HOME_ENV, Paths
-from lexitui.hardware import engine_devices
+from lexitui.engine import devices as engine_devices
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub

@@ -21,11 +21,11 @@ import psutil
 
 from lexitui.backends.errors import BackendError, InvalidBackendConfig
 from lexitui.backends.factory import MANAGED_NAME
-from lexitui.backends.managed_state import read_live_state, run_dir, state_path
 from lexitui.backends.manager import BackendManager
 from lexitui.config import ConfigError, Paths
 from lexitui.domain.backends import BackendReport, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
+from lexitui.engine.state import read_live_state, run_dir, state_path
 from lexitui.events import BackendStatusChanged
 
 USER_ERRORS = (InvalidBackendConfig, ConfigError, BackendError, LookupError)

@@ -16,10 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from lexitui.backends.base import ModelInstance
-from lexitui.backends.engine_supervisor import EngineSupervisor
 from lexitui.backends.errors import BackendError, BackendUnavailable, clean_text
 from lexitui.backends.llamacpp import LlamaCppBackend, LlamaCppProps, SlotState
-from lexitui.backends.managed_state import ManagedState, read_live_state, state_path
 from lexitui.backends.openai_instance import OpenAIModelInstance
 from lexitui.backends.transport import DEFAULT_TIMEOUT
 from lexitui.domain.backends import (
@@ -31,8 +29,10 @@ from lexitui.domain.backends import (
 )
 from lexitui.domain.enums import BackendStatus
 from lexitui.domain.models import model_id_from_filename
-from lexitui.hardware.engine_devices import EMBEDDED, available_engines
-from lexitui.runtime.engine import START_TIMEOUT_S, EngineError
+from lexitui.engine.devices import EMBEDDED, available_engines
+from lexitui.engine.process import START_TIMEOUT_S, EngineError
+from lexitui.engine.state import ManagedState, read_live_state, state_path
+from lexitui.engine.supervisor import EngineSupervisor
 
 ModelResolver = Callable[[str], Awaitable[Path]]
 ModelCatalog = Callable[[], Awaitable[list[BackendModel]]]

@@ -37,7 +37,6 @@ from lexitui.backends.errors import (
 from lexitui.backends.factory import BUILTIN_NAMES, MANAGED_NAME, builtin_backends, make_backend
 from lexitui.backends.health import DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF, HealthMonitor
 from lexitui.backends.managed import ManagedLlamaCpp, ModelCatalog, ModelResolver
-from lexitui.backends.managed_state import run_dir
 from lexitui.backends.settings import (
     BackendSettings,
     CustomBackendSpec,
@@ -59,6 +58,7 @@ from lexitui.domain.backends import (
 )
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
 from lexitui.domain.inference import LoadedModel
+from lexitui.engine.state import run_dir
 from lexitui.events import BackendStatusChanged, EventBus
 
 LoadedModels = Callable[[], Sequence[LoadedModel]]

@@ -26,7 +26,7 @@ from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompa
 from lexitui.domain.enums import CompatibilityWarningType, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities, to_json_dict
 from lexitui.gguf.errors import GgufError
-from lexitui.hardware.engine_devices import unused_gpu_note
+from lexitui.hardware.unused_gpu import unused_gpu_note
 
 Detect = Callable[[], Awaitable[HardwareCapabilities]]
 MIB = 1024**2

@@ -16,7 +16,7 @@ from lexitui.domain.enums import BackendStatus, GpuBackend, InferenceBackendType
 from lexitui.domain.text import clean_text
 
 if TYPE_CHECKING:
-    from lexitui.runtime.chat import ChatMessage
+    from lexitui.domain.chat import ChatMessage
 
 
 def _now() -> datetime:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from lexitui.domain.enums import GpuVendor
 from lexitui.domain.hardware import CpuInfo, GpuInfo
 from lexitui.domain.units import format_bytes
+from lexitui.engine.devices import can_drive
 from lexitui.hardware.apple import METAL_WORKING_SET_SHARE
-from lexitui.hardware.engine_devices import can_drive
 from lexitui.hardware.memory_estimate import MIB, OVERHEAD_FIXED_BYTES
 from lexitui.hardware.settings import HardwareSettings
 

@@ -17,10 +17,11 @@ from lexitui.config import ConfigError, Paths
 from lexitui.domain.enums import CompatibilityLevel, InferenceBackendType, QuantizationType
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.units import format_bytes
+from lexitui.engine.devices import EngineInfo, available_engines
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.detector import HardwareDetector
-from lexitui.hardware.engine_devices import EngineInfo, available_engines, unused_gpu_note
 from lexitui.hardware.settings import load_hardware_settings
+from lexitui.hardware.unused_gpu import unused_gpu_note
 
 TABLE_QUANTS = (
     QuantizationType.Q8_0,

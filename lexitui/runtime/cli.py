@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lexitui.backends.managed_state import ManagedState, read_live_state, run_dir
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.enums import ChatRole
@@ -31,6 +30,7 @@ from lexitui.domain.inference import (
     LocalResponseFormat,
 )
 from lexitui.domain.units import format_bytes
+from lexitui.engine.state import ManagedState, read_live_state, run_dir
 from lexitui.runtime.cli_options import add_generation_options, add_load_options
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
@@ -147,7 +147,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 def _warn_unused_gpu(services: Services) -> None:
     """One line on stderr when the engine that loaded the model cannot use this machine's GPU."""
-    from lexitui.hardware.engine_devices import unused_gpu_note
+    from lexitui.hardware.unused_gpu import unused_gpu_note
 
     hardware = services.hardware.last  # detected by the load's fit check
     note = unused_gpu_note(hardware.gpus) if hardware is not None else None

@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lexitui.backends.engine_supervisor import STOPPED_FROM_OUTSIDE
+from lexitui.engine.supervisor import STOPPED_FROM_OUTSIDE
 
 if TYPE_CHECKING:
     from lexitui.runtime.loaded_engine import LoadedEngine

@@ -45,7 +45,7 @@ async def estimate_footprint(
     from lexitui.discovery.model_facts import ModelFacts
     from lexitui.domain.discovery import InferenceConfig
     from lexitui.gguf.local import read_local_header
-    from lexitui.hardware.engine_devices import unused_gpu_note
+    from lexitui.hardware.unused_gpu import unused_gpu_note
 
     header = await asyncio.to_thread(read_local_header, path)
     facts = ModelFacts.from_gguf_header(header)

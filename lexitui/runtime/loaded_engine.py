@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import httpx
 
     from lexitui.backends.base import ModelInstance
-    from lexitui.backends.engine_supervisor import EngineSupervisor
+    from lexitui.engine.supervisor import EngineSupervisor
 
 
 @dataclass

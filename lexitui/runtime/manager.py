@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lexitui.backends.base import InferenceBackend
-from lexitui.backends.engine_supervisor import EngineSupervisor
 from lexitui.backends.errors import BackendError
-from lexitui.backends.managed_state import state_path
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.inference import (
@@ -39,6 +37,9 @@ from lexitui.domain.inference import (
     LocalGenerationResult,
 )
 from lexitui.domain.units import format_bytes
+from lexitui.engine.process import START_TIMEOUT_S, EngineError
+from lexitui.engine.state import state_path
+from lexitui.engine.supervisor import EngineSupervisor
 from lexitui.events import (
     EventBus,
     ModelLoaded,
@@ -46,7 +47,6 @@ from lexitui.events import (
     ModelLoadStarted,
     ModelUnloaded,
 )
-from lexitui.runtime.engine import START_TIMEOUT_S, EngineError
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.footprint import DEFAULT_CONTEXT, Footprint, estimate_footprint
 from lexitui.runtime.loaded_engine import LoadedEngine

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from lexitui.backends.base import InferenceBackend, ModelInstance
 from lexitui.backends.errors import BackendError, BackendUnavailable
 from lexitui.domain.backends import GenerationRequest
+from lexitui.domain.chat import ChatMessage
 from lexitui.domain.enums import ModelFormat
 from lexitui.domain.inference import (
     InvalidRequest,
@@ -29,7 +30,6 @@ from lexitui.domain.inference import (
     LocalGenerationUsage,
 )
 from lexitui.domain.models import InstalledModel
-from lexitui.runtime.chat import ChatMessage
 from lexitui.runtime.embeddings import unit
 from lexitui.runtime.errors import GenerationError
 

@@ -2,7 +2,7 @@
 foreground ``backend start``).
 
 Each of them leaves a small state file in the data folder's ``run`` folder while its engine
-runs (``backends.managed_state``). Deleting a model such an engine holds open would free no
+runs (``engine.state``). Deleting a model such an engine holds open would free no
 space until that engine stops, and pull the model from under whoever is using it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lexitui.backends.managed_state import ManagedState, read_live_state
+from lexitui.engine.state import ManagedState, read_live_state
 
 RUN_FOLDER = "run"  # ``managed_state.run_dir``: the same folder, reached from the data folder
 

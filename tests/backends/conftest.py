@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from lexitui.runtime.engine import EngineOptions, EngineProcess
+from lexitui.engine.process import EngineOptions, EngineProcess
 from lexitui.storage.starter import starter_model_path
 
 

@@ -20,8 +20,8 @@ from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths
 from lexitui.domain.backends import GenerationRequest, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, ModelInstanceStatus
+from lexitui.engine import process as engine_module
 from lexitui.events import BackendStatusChanged
-from lexitui.runtime import engine as engine_module
 
 pytestmark = pytest.mark.engine
 SMALL = ModelLoadOptions(context_length=1024)
@@ -143,7 +143,7 @@ async def test_stop_reports_stopping_then_stopped(
 
 
 def test_an_exit_is_described_by_its_cause() -> None:
-    from lexitui.backends.engine_supervisor import STOPPED_FROM_OUTSIDE, describe_exit
+    from lexitui.engine.supervisor import STOPPED_FROM_OUTSIDE, describe_exit
 
     # The engine ends cleanly on SIGTERM: an exit nobody here asked for came from outside.
     assert describe_exit(0) == describe_exit(-signal.SIGTERM) == STOPPED_FROM_OUTSIDE

@@ -20,7 +20,7 @@ from lexitui.backends.managed import ManagedLlamaCpp
 from lexitui.backends.openai_instance import OpenAIModelInstance
 from lexitui.domain.backends import BackendStartResult, GenerationRequest, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, ModelInstanceStatus
-from lexitui.hardware import engine_devices
+from lexitui.engine import devices as engine_devices
 from lexitui.storage.starter import STARTER_ID, starter_model_path
 from tests.hardware.test_engine_devices import recorded
 

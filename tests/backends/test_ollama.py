@@ -19,8 +19,8 @@ from lexitui.backends.ollama import OllamaBackend
 from lexitui.backends.ollama_instance import OllamaModelInstance
 from lexitui.backends.ollama_records import context_length_from_show
 from lexitui.domain.backends import GenerationRequest, ModelLoadOptions, ModelPullProgress
+from lexitui.domain.chat import ChatMessage
 from lexitui.domain.enums import BackendStatus, ChatRole, ModelInstanceStatus
-from lexitui.runtime.chat import ChatMessage
 from tests.backends.servers import Request, ScriptedServer, chunk, end_chunked, start_chunked
 from tests.fakes import FakeOllama, fake_ollama
 

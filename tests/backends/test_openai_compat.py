@@ -21,8 +21,8 @@ from lexitui.backends.openai_compat import (
     VllmBackend,
 )
 from lexitui.domain.backends import GenerationRequest
+from lexitui.domain.chat import ChatMessage
 from lexitui.domain.enums import BackendStatus, ChatRole, InferenceBackendType
-from lexitui.runtime.chat import ChatMessage
 from tests.backends.servers import Request, ScriptedServer, send
 
 pytestmark = [pytest.mark.engine, pytest.mark.asyncio(loop_scope="module")]

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from lexitui.runtime.engine import EngineOptions, EngineProcess
+from lexitui.engine.process import EngineOptions, EngineProcess
 
 PROMPT_TEXT = " ".join(f"word{i % 97} item{i % 89}" for i in range(600))
 

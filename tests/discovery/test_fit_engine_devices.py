@@ -19,9 +19,10 @@ from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import InferenceMode, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.engine import devices as engine_devices
 from lexitui.events import EventBus
 from lexitui.gguf import read_local_header
-from lexitui.hardware import engine_devices
+from lexitui.hardware.unused_gpu import unused_gpu_note
 from tests.discovery.test_compatibility import fit_args, recorded_machine
 from tests.hardware.test_engine_devices import recorded
 
@@ -56,7 +57,7 @@ def test_a_gpu_and_a_cuda_engine_plan_on_the_gpu(
     use("xllamacpp_devices_cuda.json")
     mode, layers = plan_mode(rtx4090, starter_path)
     assert mode is InferenceMode.FULL_GPU and layers > 0
-    assert engine_devices.unused_gpu_note(rtx4090.gpus) is None
+    assert unused_gpu_note(rtx4090.gpus) is None
 
 
 def test_a_gpu_and_a_cpu_engine_plan_on_the_cpu(
@@ -65,7 +66,7 @@ def test_a_gpu_and_a_cpu_engine_plan_on_the_cpu(
     use("xllamacpp_devices_cpu.json")
     mode, layers = plan_mode(rtx4090, starter_path)
     assert (mode, layers) == (InferenceMode.CPU_ONLY, 0)
-    note = engine_devices.unused_gpu_note(rtx4090.gpus)
+    note = unused_gpu_note(rtx4090.gpus)
     assert note is not None and note.startswith(NOTE)
 
 
@@ -74,7 +75,7 @@ def test_no_gpu_plans_on_the_cpu_without_a_note(
 ) -> None:
     use("xllamacpp_devices_cpu.json")
     assert plan_mode(no_gpu, starter_path) == (InferenceMode.CPU_ONLY, 0)
-    assert engine_devices.unused_gpu_note(no_gpu.gpus) is None
+    assert unused_gpu_note(no_gpu.gpus) is None
 
 
 async def test_fit_says_once_that_the_gpu_goes_unused(

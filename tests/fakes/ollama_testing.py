@@ -12,7 +12,7 @@ import gguf
 import httpx
 import numpy as np
 
-from lexitui.runtime.engine import EngineOptions, EngineProcess
+from lexitui.engine.process import EngineOptions, EngineProcess
 from lexitui.storage.starter import starter_model_path
 
 

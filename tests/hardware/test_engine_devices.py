@@ -10,15 +10,15 @@ import pytest
 
 from lexitui.domain.enums import GpuBackend, GpuVendor
 from lexitui.domain.hardware import GpuInfo
-from lexitui.hardware import engine_devices
-from lexitui.hardware.engine_devices import (
+from lexitui.engine import devices as engine_devices
+from lexitui.engine.devices import (
     EMBEDDED,
     EngineInfo,
     can_drive,
     devices_from_device_info,
     parse_list_devices,
-    unused_gpu_note,
 )
+from lexitui.hardware.unused_gpu import unused_gpu_note
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"
 MIB = 1024**2

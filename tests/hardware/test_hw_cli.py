@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from lexitui.domain.enums import ModelSizeCategory, QuantizationType
-from lexitui.hardware import cli, engine_devices
+from lexitui.engine import devices as engine_devices
+from lexitui.engine.devices import EMBEDDED, EngineInfo, devices_from_device_info
+from lexitui.hardware import cli
 from lexitui.hardware.detector import HardwareDetector
-from lexitui.hardware.engine_devices import EMBEDDED, EngineInfo, devices_from_device_info
 
 Make = Callable[..., HardwareDetector]
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"

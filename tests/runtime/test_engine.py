@@ -11,7 +11,7 @@ import pytest
 
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationChunk, LocalGenerationRequest
-from lexitui.runtime.engine import EngineError, EngineOptions, EngineProcess
+from lexitui.engine.process import EngineError, EngineOptions, EngineProcess
 from lexitui.runtime.generation import stream_generation
 
 pytestmark = pytest.mark.engine

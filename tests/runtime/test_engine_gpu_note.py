@@ -10,7 +10,7 @@ import pytest
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.hardware import HardwareCapabilities
-from lexitui.hardware import engine_devices
+from lexitui.engine import devices as engine_devices
 from lexitui.runtime.cli import _warn_unused_gpu
 from lexitui.runtime.footprint import estimate_footprint
 from lexitui.ui.screens.runtime_load import fit_text

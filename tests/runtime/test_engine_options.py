@@ -8,9 +8,9 @@ from pathlib import Path
 
 import xllamacpp
 
-from lexitui.backends.engine_supervisor import engine_options
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.runtime.engine_main import apply_tuning, parse_args
+from lexitui.engine.embedded_main import apply_tuning, parse_args
+from lexitui.engine.supervisor import engine_options
 
 
 def started_with(

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lexitui.backends.managed_state import ManagedState, run_dir
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import (
@@ -20,6 +19,7 @@ from lexitui.domain.inference import (
     LocalEmbeddingRequest,
     LocalGenerationRequest,
 )
+from lexitui.engine.state import ManagedState, run_dir
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 

@@ -19,8 +19,8 @@ from lexitui.domain.inference import (
     LocalEmbeddingRequest,
     LocalGenerationRequest,
 )
+from lexitui.engine.process import EngineError
 from lexitui.events import Event, LocalGenerationCompleted, ModelLoaded, ModelUnloaded
-from lexitui.runtime.engine import EngineError
 from lexitui.runtime.errors import GenerationError
 from lexitui.services import Services
 from tests.fakes import FakeOllama, fake_ollama

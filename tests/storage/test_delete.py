@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lexitui.backends.managed_state import read_live_state
 from lexitui.domain.storage import ImportMode, ModelImportOptions
+from lexitui.engine.state import read_live_state
 from lexitui.events import Event, ModelDeleted, ModelLoaded
 from lexitui.storage.errors import StorageError
 from lexitui.storage.manager import StorageManager

@@ -13,8 +13,8 @@ from textual.widgets import Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
+from lexitui.engine import devices as engine_devices
 from lexitui.events import HardwareChanged
-from lexitui.hardware import engine_devices
 from lexitui.hardware.monitor import gpu_metric
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlSnapshot

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Log, Static
 
 from lexitui.domain.text import safe_lines
-from lexitui.runtime.engine import read_log_tail
+from lexitui.engine.process import read_log_tail
 from lexitui.ui.text import markup_safe
 
 TAIL_BYTES = 256 * 1024

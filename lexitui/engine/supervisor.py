@@ -17,11 +17,11 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from lexitui.backends.errors import clean_text
-from lexitui.backends.managed_state import ManagedState, clear_state, write_state
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.runtime.engine import START_TIMEOUT_S, EngineError, EngineOptions, EngineProcess
-from lexitui.runtime.engine import first_error_line as engine_error_line
+from lexitui.domain.text import clean_text
+from lexitui.engine.process import START_TIMEOUT_S, EngineError, EngineOptions, EngineProcess
+from lexitui.engine.process import first_error_line as engine_error_line
+from lexitui.engine.state import ManagedState, clear_state, write_state
 
 log = logging.getLogger(__name__)
 DEFAULT_CONTEXT = 4096

@@ -1,6 +1,6 @@
 """Child-process entry of the embedded engine: llama.cpp's HTTP server via xllamacpp.
 
-Run as ``python -m lexitui.runtime.engine_main --model PATH --port N``. It lives in its own
+Run as ``python -m lexitui.engine.embedded_main --model PATH --port N``. It lives in its own
 process so a crash inside llama.cpp (a bad file, an out-of-memory abort) can never take the TUI
 down. It prints one JSON line on stdout — ``{"ready": url}`` or ``{"error": text}`` — then serves
 until SIGTERM/SIGINT or until its parent goes away.

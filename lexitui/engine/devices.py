@@ -221,25 +221,3 @@ def can_drive(gpu: GpuInfo, engines: tuple[EngineInfo, ...] | None = None) -> bo
     found = available_engines() if engines is None else engines
     backends: frozenset[GpuBackend] = frozenset().union(*(e.gpu_backends for e in found))
     return gpu.supported_backend in backends or GpuBackend.VULKAN in backends
-
-
-def unused_gpu_note(gpus: Iterable[GpuInfo]) -> str | None:
-    """One line when this machine has GPUs no available engine can use, saying what fixes it."""
-    from lexitui.hardware.budget import is_offload_target
-
-    idle = [g for g in gpus if is_offload_target(g) and not can_drive(g)]
-    if not idle:
-        return None
-    engines = available_engines()
-    what = "this machine's GPU is" if len(idle) == 1 else "this machine's GPUs are"
-    if not engines:
-        return f"no llama.cpp engine is installed: {what} not used; {GPU_ENGINE_FIX}"
-    drives = sorted({b.value for e in engines for b in e.gpu_backends})
-    unread = next((e.error for e in engines if e.error), None)
-    if unread and not drives:
-        engine = f"the llama.cpp engine's devices could not be read ({unread})"
-    elif drives:
-        engine = f"the installed llama.cpp engine drives {'/'.join(drives)} GPUs only"
-    else:
-        engine = "the installed llama.cpp engine runs on the CPU only"
-    return f"{engine}: {what} not used; {GPU_ENGINE_FIX}"

@@ -1,6 +1,6 @@
 """One chat message as the backends send it (OpenAI-style ``{"role", "content"}``).
 
-Streaming lives in ``generation.py`` (the embedded engine) and in each backend's model instance.
+Streaming lives in the runtime (the embedded engine) and in each backend's model instance.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Starts, watches and stops the embedded llama.cpp engine child process.
 
-The engine runs ``lexitui.runtime.engine_main`` in its own process on 127.0.0.1 and a free port.
+The engine runs ``lexitui.engine.embedded_main`` in its own process on 127.0.0.1 and a free port.
 Its stderr (llama.cpp's log) goes to a file the app can show. Failures — a missing or corrupt
 model, a crash, a hang at start — become an ``EngineError`` with the engine's own first error line,
 never an exception that takes the caller down and never an unbounded wait.
@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lexitui.runtime.engine_main import KEY_ENV
+from lexitui.engine.embedded_main import KEY_ENV
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
@@ -121,7 +121,7 @@ class EngineProcess:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "lexitui.runtime.engine_main",
+                "lexitui.engine.embedded_main",
                 "--model",
                 str(self.model_path),
                 f"--port={port}",
