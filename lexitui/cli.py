@@ -23,7 +23,7 @@ from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.cli import add_parser as add_pull_parser
-from lexitui.engine.process import EngineError
+from lexitui.engine.errors import EngineError
 from lexitui.gateway.cli import add_parser as add_serve_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError

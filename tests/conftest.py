@@ -16,6 +16,7 @@ from huggingface_hub import constants as hf_constants
 
 from lexitui.config import HOME_ENV, Paths
 from lexitui.engine import devices as engine_devices
+from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, SERVER_ENV
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
@@ -41,6 +42,8 @@ def lexitui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "lexitui-home"
     monkeypatch.setenv(HOME_ENV, str(home))
     monkeypatch.delenv("LEXITUI_CONFIG", raising=False)
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.delenv(SERVER_ENV, raising=False)
     return home
 
 
@@ -48,7 +51,7 @@ def lexitui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # plans see the plans a GPU build of llama.cpp gives. Tests of the installed engine's own answer
 # use ``probed_engines``; tests of a CPU-only engine inject one.
 GPU_ENGINE = engine_devices.EngineInfo(
-    engine_devices.EMBEDDED,
+    EMBEDDED,
     "recorded",
     None,
     (

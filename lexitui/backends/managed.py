@@ -29,8 +29,9 @@ from lexitui.domain.backends import (
 )
 from lexitui.domain.enums import BackendStatus
 from lexitui.domain.models import model_id_from_filename
-from lexitui.engine.devices import EMBEDDED, available_engines
-from lexitui.engine.process import START_TIMEOUT_S, EngineError
+from lexitui.engine.devices import available_engines
+from lexitui.engine.errors import EngineError
+from lexitui.engine.process import START_TIMEOUT_S
 from lexitui.engine.state import ManagedState, read_live_state, state_path
 from lexitui.engine.supervisor import EngineSupervisor
 
@@ -267,10 +268,10 @@ class ManagedLlamaCpp(LlamaCppBackend):
         return engine_version()
 
     async def get_info(self) -> BackendInfo:
-        # The GPU kinds this build can drive, from its own device list, not what llama.cpp
-        # supports in general: the bundled wheel may be a CPU build.
+        # The GPU kinds the installed engines can drive, from their own device lists, not what
+        # llama.cpp supports in general: the bundled wheel may be a CPU build.
         engines = await asyncio.to_thread(available_engines)
-        gpus = sorted({b for e in engines if e.kind == EMBEDDED for b in e.gpu_backends})
+        gpus = sorted({b for e in engines for b in e.gpu_backends})
         if self.running or self._look_for_external():
             info = await super().get_info()
             return replace(info, version=engine_version(), gpu_backends=tuple(gpus))

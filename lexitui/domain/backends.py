@@ -68,6 +68,9 @@ class ModelLoadOptions:
     main_gpu: int | None = None
     rope_freq_base: float | None = None
     rope_freq_scale: float | None = None
+    flash_attention: str | None = None  # llama.cpp: "on", "off" or "auto"
+    kv_cache_type: str | None = None  # llama.cpp: the K and V cache type, e.g. "q8_0"
+    engine: str | None = None  # lexitui's own engines: "embedded", "llama-server" or "auto"
     keep_alive: str | int | None = None  # Ollama: "5m", seconds, 0 unloads, negative forever
     embedding: bool = False  # llama.cpp serves /v1/embeddings only when started with it
 

@@ -7,8 +7,8 @@ available engine can drive, instead of assuming llama.cpp can use every GPU it c
 
 The embedded engine is asked through ``xllamacpp.get_device_info()`` in a short child process:
 initialising a GPU backend can be slow, and a broken driver can crash the process that tries.
-The answer is cached for the life of the process. ``llama-server --list-devices`` text is
-parsed here too, for the day a ``llama-server`` engine kind exists.
+A llama-server is asked with ``--list-devices`` and ``--version``. The answers are cached for
+the life of the process.
 
 Tests inject recorded device lists with ``use_recorded``.
 """
@@ -22,16 +22,19 @@ import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from lexitui.domain.enums import GpuBackend
 from lexitui.domain.hardware import GpuInfo
 from lexitui.domain.units import format_bytes
+from lexitui.engine.errors import EngineNotFound
+from lexitui.engine.kinds import find_llama_server
+from lexitui.engine.llama_server import parse_version, run_probe
+from lexitui.engine.settings import EMBEDDED, LLAMA_SERVER
 
-EMBEDDED = "embedded"
-LLAMA_SERVER = "llama-server"  # not an engine kind yet; its device list parser is below
 PROBE_TIMEOUT_S = 60.0
 MIB = 1024**2
-GPU_ENGINE_FIX = "a GPU build of llama.cpp is needed (see README, GPU engine)"
+GPU_ENGINE_FIX = "build a GPU engine with `make gpu` (or `lexitui engine build --cuda`)"
 
 # ggml backend device names ("CUDA0", "ROCm0", "Metal", "Vulkan1", ...) without the index, mapped
 # to the GPU kinds hardware detection reports.
@@ -70,7 +73,7 @@ class EngineDevice:
 
 @dataclass(frozen=True)
 class EngineInfo:
-    kind: str  # "embedded" today; "llama-server" later
+    kind: str  # EMBEDDED or LLAMA_SERVER
     version: str | None
     path: str | None  # the binary, where the engine is one
     devices: tuple[EngineDevice, ...]
@@ -82,7 +85,9 @@ class EngineInfo:
 
     def summary(self) -> str:
         """One line: the engine and its devices."""
-        head = f"{self.kind} llama.cpp" + (f" {self.version}" if self.version else "")
+        name = "embedded llama.cpp" if self.kind == EMBEDDED else self.kind
+        head = name + (f" {self.version}" if self.version else "")
+        head += f" at {self.path}" if self.path else ""
         if self.error:
             return f"{head}: devices unknown ({self.error})"
         devices = ", ".join(d.summary() for d in self.devices) or "no devices"
@@ -193,6 +198,37 @@ def probe_embedded() -> EngineInfo | None:
     return EngineInfo(EMBEDDED, str(version) if version else None, None, devices)
 
 
+# --- a llama-server --------------------------------------------------------------------------
+
+CPU_DEVICE = EngineDevice("CPU", "the host's cores", "cpu", "CPU")
+
+
+def probe_llama_server(binary: Path) -> EngineInfo:
+    """A llama-server and its devices. ``--list-devices`` names the offload devices only; the
+    CPU is always there besides."""
+    try:
+        version = parse_version(run_probe(binary, "--version"))
+        listed = parse_list_devices(run_probe(binary, "--list-devices"))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return EngineInfo(LLAMA_SERVER, None, str(binary), (), error=f"device probe failed: {exc}")
+    return EngineInfo(LLAMA_SERVER, version, str(binary), (CPU_DEVICE, *listed))
+
+
+def probe_all() -> tuple[EngineInfo, ...]:
+    """Every engine installed here: the embedded one, then a llama-server if there is one."""
+    found = []
+    embedded = probe_embedded()
+    if embedded is not None:
+        found.append(embedded)
+    try:
+        binary = find_llama_server()
+    except EngineNotFound as exc:
+        return (*found, EngineInfo(LLAMA_SERVER, None, None, (), error=str(exc)))
+    if binary is not None:
+        found.append(probe_llama_server(binary))
+    return tuple(found)
+
+
 # --- the cache and the questions plans ask ----------------------------------------------------
 
 _lock = threading.Lock()
@@ -204,8 +240,7 @@ def available_engines() -> tuple[EngineInfo, ...]:
     global _engines
     with _lock:
         if _engines is None:
-            embedded = probe_embedded()
-            _engines = (embedded,) if embedded is not None else ()
+            _engines = probe_all()
         return _engines
 
 

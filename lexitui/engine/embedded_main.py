@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 KEY_ENV = "LEXITUI_ENGINE_KEY"
+_FLASH = {"on": "ENABLED", "off": "DISABLED", "auto": "AUTO"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--main-gpu", type=int)
     parser.add_argument("--rope-freq-base", type=float)
     parser.add_argument("--rope-freq-scale", type=float)
+    parser.add_argument("--flash-attn", choices=("on", "off", "auto"))
+    parser.add_argument("--cache-type")
     parser.add_argument("--slot-save-path")
     return parser.parse_args(argv)
 
@@ -67,6 +70,14 @@ def apply_tuning(params: Any, args: argparse.Namespace, xllamacpp: Any) -> None:
         params.rope_freq_base = args.rope_freq_base
     if args.rope_freq_scale is not None:
         params.rope_freq_scale = args.rope_freq_scale
+    if args.flash_attn is not None:
+        params.flash_attn_type = getattr(
+            xllamacpp.llama_flash_attn_type, f"LLAMA_FLASH_ATTN_TYPE_{_FLASH[args.flash_attn]}"
+        )
+    if args.cache_type is not None:
+        cache_type = getattr(xllamacpp.ggml_type, f"GGML_TYPE_{args.cache_type.upper()}")
+        params.cache_type_k = cache_type
+        params.cache_type_v = cache_type
     if args.slot_save_path:
         # llama.cpp joins folder and file name by plain concatenation.
         params.slot_save_path = os.path.join(args.slot_save_path, "")
@@ -96,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     params.n_ctx = args.ctx
     params.n_gpu_layers = args.gpu_layers
     params.n_parallel = args.parallel
+    params.endpoint_metrics = True  # Prometheus figures at /metrics, as llama-server --metrics
     if key:
         params.api_keys = [key]
     if args.threads > 0:

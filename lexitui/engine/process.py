@@ -1,9 +1,11 @@
-"""Starts, watches and stops the embedded llama.cpp engine child process.
+"""Starts, watches and stops one engine process, of either kind (see ``kinds``).
 
-The engine runs ``lexitui.engine.embedded_main`` in its own process on 127.0.0.1 and a free port.
-Its stderr (llama.cpp's log) goes to a file the app can show. Failures — a missing or corrupt
-model, a crash, a hang at start — become an ``EngineError`` with the engine's own first error line,
-never an exception that takes the caller down and never an unbounded wait.
+The engine runs in its own process on 127.0.0.1 and a free port: the embedded child
+(``lexitui.engine.embedded_main``) says it is ready in one line; a llama-server is polled until
+``/health`` answers. Its log (llama.cpp's own) goes to a file the app can show. Failures — a
+missing or corrupt model, a bad binary, a crash, a hang at start — become an ``EngineError`` with
+the engine's own first error line, never an exception that takes the caller down and never an
+unbounded wait.
 
 Each start gets a fresh random secret (``api_key``) that the engine requires on every request;
 lexitui's clients send it (``auth_headers``), so only lexitui reaches the engine's port.
@@ -17,60 +19,15 @@ import json
 import os
 import secrets
 import socket
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from lexitui.engine.embedded_main import KEY_ENV
+from lexitui.engine.errors import EngineError
+from lexitui.engine.kinds import EMBEDDED_KIND, EngineKind
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.orphan import die_with_parent
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
-
-
-class EngineError(RuntimeError):
-    """The engine could not start or stopped unexpectedly; the message says why."""
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """What the engine is started with; ``None`` keeps llama.cpp's own default."""
-
-    context_length: int = 4096
-    threads: int = 0
-    gpu_layers: int = -1
-    parallel: int = 1
-    embedding: bool = False
-    batch_size: int | None = None
-    use_mmap: bool | None = None
-    use_mlock: bool | None = None
-    main_gpu: int | None = None
-    rope_freq_base: float | None = None
-    rope_freq_scale: float | None = None
-    slot_save_path: str | None = None  # enables saving and restoring the KV cache
-    # True: the engine answers only requests carrying its secret. False serves anyone, as a
-    # llama-server started by hand would (tests use it to stand in for one).
-    private: bool = True
-
-    def as_args(self) -> list[str]:
-        args = [
-            f"--ctx={self.context_length}",
-            f"--threads={self.threads}",
-            f"--gpu-layers={self.gpu_layers}",
-            f"--parallel={self.parallel}",
-        ]
-        optional = {
-            "--batch": self.batch_size,
-            "--main-gpu": self.main_gpu,
-            "--rope-freq-base": self.rope_freq_base,
-            "--rope-freq-scale": self.rope_freq_scale,
-            "--slot-save-path": self.slot_save_path,
-        }
-        args += [f"{flag}={value}" for flag, value in optional.items() if value is not None]
-        if self.use_mmap is not None:
-            args.append("--mmap" if self.use_mmap else "--no-mmap")
-        if self.use_mlock:
-            args.append("--mlock")
-        return [*args, "--embedding"] if self.embedding else args
 
 
 def free_port() -> int:
@@ -82,10 +39,17 @@ def free_port() -> int:
 class EngineProcess:
     """One running engine serving one model."""
 
-    def __init__(self, model_path: Path, log_path: Path, options: EngineOptions | None = None):
+    def __init__(
+        self,
+        model_path: Path,
+        log_path: Path,
+        options: EngineOptions | None = None,
+        kind: EngineKind = EMBEDDED_KIND,
+    ):
         self.model_path = model_path
         self.log_path = log_path
         self.options = options or EngineOptions()
+        self.kind = kind
         self.base_url = ""
         self.api_key: str | None = None  # the secret of the running engine; never logged
         self._proc: asyncio.subprocess.Process | None = None
@@ -113,26 +77,28 @@ class EngineProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
         self.api_key = secrets.token_urlsafe(32) if self.options.private else None
-        env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+        env = {k: v for k, v in os.environ.items() if k != self.kind.key_env}
         if self.api_key:
-            env[KEY_ENV] = self.api_key
+            env[self.kind.key_env] = self.api_key
         # A fresh log per start, so the error we quote is from this run, not an older one.
         with self.log_path.open("wb") as log:
-            self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "lexitui.engine.embedded_main",
-                "--model",
-                str(self.model_path),
-                f"--port={port}",
-                *self.options.as_args(),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-                env=env,
-            )
+            try:
+                self._proc = await asyncio.create_subprocess_exec(
+                    *self.kind.command(self.model_path, port, self.options),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE if self.kind.announces_ready else log,
+                    stderr=log,
+                    env=env,
+                    preexec_fn=die_with_parent(),
+                )
+            except OSError as exc:  # a binary that is not a program, or vanished
+                raise EngineError(
+                    f"cannot start {self.kind.label}: {exc.strerror or exc}"
+                ) from None
         try:
-            url = await asyncio.wait_for(self._await_ready(), timeout)
+            url = await asyncio.wait_for(self._await_ready(port), timeout)
+            self.base_url = url
+            await asyncio.wait_for(self._await_health(), timeout)
         except TimeoutError:
             await self.stop()
             raise EngineError(
@@ -141,12 +107,13 @@ class EngineProcess:
         except EngineError:
             await self.stop()
             raise
-        self.base_url = url
-        await self._await_health()
         return url
 
-    async def _await_ready(self) -> str:
-        assert self._proc is not None and self._proc.stdout is not None
+    async def _await_ready(self, port: int) -> str:
+        assert self._proc is not None
+        if not self.kind.announces_ready:
+            return f"http://127.0.0.1:{port}"
+        assert self._proc.stdout is not None
         line = await self._proc.stdout.readline()
         if not line:
             code = await self._proc.wait()
@@ -163,17 +130,20 @@ class EngineProcess:
     async def _await_health(self) -> None:
         import httpx  # imported here: httpx costs ~60 ms, and the TUI must paint fast
 
+        # Until the caller's deadline: llama-server answers 503 while it loads the model.
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=2.0, headers=self.auth_headers
         ) as client:
-            for _ in range(100):
+            while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get("/health")).status_code == 200:
                         return
                 if not self.running:
-                    raise EngineError(self._explain("engine exited while starting"))
+                    code = await self.wait()
+                    raise EngineError(
+                        self._explain(f"engine exited with code {code} while starting")
+                    )
                 await asyncio.sleep(0.05)
-        raise EngineError(f"engine at {self.base_url} never reported healthy")
 
     def _explain(self, message: str) -> str:
         """Add llama.cpp's first error line, which names the real cause (bad magic, OOM...)."""

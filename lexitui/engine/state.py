@@ -1,9 +1,10 @@
-"""A small file saying which lexitui process runs the managed engine, and where.
+"""A small file per running engine saying which lexitui process owns it, and where it serves.
 
-The embedded engine lives only as long as the process that started it (it exits when orphaned),
-so ``lexitui backend start llamacpp`` runs in the foreground. This file lets *other* lexitui
-processes see that engine (``lexitui backends``) and ask its owner to stop it
-(``lexitui backend stop llamacpp``). A stale file, from a process that is gone, is ignored.
+An engine lives only as long as the process that started it (it exits when orphaned), so
+``lexitui backend start llamacpp`` runs in the foreground. These files let *other* lexitui
+processes see every engine (``lexitui ps``, ``lexitui backends``) and ask it or its owner to stop
+(``lexitui unload``, ``lexitui backend stop llamacpp``). A stale file, from a process that is
+gone, is ignored.
 It carries the engine's secret, so it is written readable by its owner alone (0600).
 """
 
@@ -31,6 +32,7 @@ class ManagedState:
     # "app": the TUI, which must never be sent a signal by another command.
     owner: str = "app"
     api_key: str = field(default="", repr=False)  # the engine's secret: never shown
+    engine: str = "embedded"  # the engine kind: "embedded" or "llama-server"
 
     def public(self) -> dict[str, Any]:
         """The fields that may be shown (``lexitui ps``): all but the secret."""
@@ -80,6 +82,7 @@ def read_live_state(path: Path) -> ManagedState | None:
             model_id=str(data["model_id"]),
             owner=str(data.get("owner", "app")),
             api_key=str(data.get("api_key", "")),
+            engine=str(data.get("engine", "embedded")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

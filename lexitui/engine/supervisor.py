@@ -1,4 +1,7 @@
-"""Runs one embedded engine process at a time for the managed backend, and watches it.
+"""Runs one engine process at a time, of the kind the load asks for, and watches it.
+
+Both the runtime (one supervisor per loaded model) and the managed llama.cpp backend start their
+engines here, so every engine lexitui runs writes the same state file and shows in ``lexitui ps``.
 
 Start: ``EngineProcess`` picks a free port and the child binds it; another program can take the
 port in between, which llama.cpp reports as "couldn't bind", so a start is retried on a fresh
@@ -19,8 +22,12 @@ from pathlib import Path
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.text import clean_text
-from lexitui.engine.process import START_TIMEOUT_S, EngineError, EngineOptions, EngineProcess
+from lexitui.engine.errors import EngineError
+from lexitui.engine.kinds import EngineKind
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.process import START_TIMEOUT_S, EngineProcess
 from lexitui.engine.process import first_error_line as engine_error_line
+from lexitui.engine.select import resolve_engine
 from lexitui.engine.state import ManagedState, clear_state, write_state
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,8 @@ def engine_options(
         main_gpu=options.main_gpu,
         rope_freq_base=options.rope_freq_base,
         rope_freq_scale=options.rope_freq_scale,
+        flash_attention=options.flash_attention,
+        kv_cache_type=options.kv_cache_type,
         slot_save_path=str(slot_save_path) if slot_save_path else None,
     )
 
@@ -82,6 +91,7 @@ class EngineSupervisor:
         self._watch: asyncio.Task[None] | None = None
         self.log_path: Path | None = None  # kept after a crash: that is when it is wanted most
         self.owner = "app"  # written to the state file; see ManagedState.owner
+        self.kind: EngineKind | None = None  # what the last start ran on
 
     @property
     def running(self) -> bool:
@@ -112,9 +122,14 @@ class EngineSupervisor:
         """Start the engine and return its URL; raises ``EngineError`` with the reason."""
         await self.stop()
         self.log_path = self.logs_dir / f"llamacpp-{model_id.replace(':', '_')}.log"
-        started_with = engine_options(options, slot_save_path=slot_save_path, parallel=parallel)
+        try:
+            started_with = engine_options(options, slot_save_path=slot_save_path, parallel=parallel)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
+        # Off the event loop: the first choice may probe the installed engines' devices.
+        self.kind = await asyncio.to_thread(resolve_engine, options.engine)
         for attempt in range(BIND_ATTEMPTS):
-            engine = EngineProcess(path, self.log_path, started_with)
+            engine = EngineProcess(path, self.log_path, started_with, self.kind)
             try:
                 url = await engine.start(timeout=self.start_timeout)
             except EngineError as exc:
@@ -126,7 +141,13 @@ class EngineSupervisor:
             self._watch = asyncio.get_running_loop().create_task(self._watch_exit(engine))
             if self._state_file is not None and engine.pid is not None:
                 state = ManagedState(
-                    os.getpid(), engine.pid, url, model_id, self.owner, engine.api_key or ""
+                    os.getpid(),
+                    engine.pid,
+                    url,
+                    model_id,
+                    self.owner,
+                    engine.api_key or "",
+                    engine=self.kind.name,
                 )
                 write_state(self._state_file, state)
             return url

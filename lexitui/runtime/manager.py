@@ -37,7 +37,8 @@ from lexitui.domain.inference import (
     LocalGenerationResult,
 )
 from lexitui.domain.units import format_bytes
-from lexitui.engine.process import START_TIMEOUT_S, EngineError
+from lexitui.engine.errors import EngineError
+from lexitui.engine.process import START_TIMEOUT_S
 from lexitui.engine.state import state_path
 from lexitui.engine.supervisor import EngineSupervisor
 from lexitui.events import (

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from lexitui.engine.process import EngineOptions, EngineProcess
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.process import EngineProcess
 from lexitui.storage.starter import starter_model_path
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from lexitui.engine.process import EngineOptions, EngineProcess
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.process import EngineProcess
 
 PROMPT_TEXT = " ".join(f"word{i % 97} item{i % 89}" for i in range(600))
 

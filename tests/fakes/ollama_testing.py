@@ -12,7 +12,8 @@ import gguf
 import httpx
 import numpy as np
 
-from lexitui.engine.process import EngineOptions, EngineProcess
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.process import EngineProcess
 from lexitui.storage.starter import starter_model_path
 
 

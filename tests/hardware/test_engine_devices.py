@@ -62,7 +62,8 @@ def test_a_cpu_device_list_drives_no_gpu() -> None:
 def test_the_note_speaks_only_when_a_gpu_goes_unused() -> None:
     engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"),))
     note = unused_gpu_note((gpu(),))
-    assert note is not None and "CPU only" in note and "GPU build of llama.cpp" in note
+    assert note is not None and "CPU only" in note and "`make gpu`" in note
+    assert "`lexitui engine build --cuda`" in note
     assert unused_gpu_note(()) is None  # no GPU: nothing to say
     engine_devices.use_recorded((recorded("xllamacpp_devices_cuda.json"),))
     assert unused_gpu_note((gpu(),)) is None

@@ -15,7 +15,8 @@ import pytest
 
 from lexitui.domain.enums import ModelSizeCategory, QuantizationType
 from lexitui.engine import devices as engine_devices
-from lexitui.engine.devices import EMBEDDED, EngineInfo, devices_from_device_info
+from lexitui.engine.devices import EngineInfo, devices_from_device_info
+from lexitui.engine.settings import EMBEDDED
 from lexitui.hardware import cli
 from lexitui.hardware.detector import HardwareDetector
 

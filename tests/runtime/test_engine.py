@@ -11,7 +11,9 @@ import pytest
 
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationChunk, LocalGenerationRequest
-from lexitui.engine.process import EngineError, EngineOptions, EngineProcess
+from lexitui.engine.errors import EngineError
+from lexitui.engine.options import EngineOptions
+from lexitui.engine.process import EngineProcess
 from lexitui.runtime.generation import stream_generation
 
 pytestmark = pytest.mark.engine

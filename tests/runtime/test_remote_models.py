@@ -19,7 +19,7 @@ from lexitui.domain.inference import (
     LocalEmbeddingRequest,
     LocalGenerationRequest,
 )
-from lexitui.engine.process import EngineError
+from lexitui.engine.errors import EngineError
 from lexitui.events import Event, LocalGenerationCompleted, ModelLoaded, ModelUnloaded
 from lexitui.runtime.errors import GenerationError
 from lexitui.services import Services
