@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck contracts unit bench clean
+.PHONY: run test lint typecheck contracts unit bench clean engine-cache gpu
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/lexitui
@@ -25,8 +25,20 @@ typecheck: $(DEV_STAMP)
 contracts: $(DEV_STAMP)
 	$(VENV)/bin/lint-imports
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) engine-cache
 	$(VENV)/bin/pytest -q
+
+# The engine tests run on a real llama-server too: one built for this CPU from the pinned
+# llama.cpp source, kept in the user's cache folder, so it is built once per machine (about
+# 8 minutes on 2 cores) and every later checkout reuses it.
+engine-cache: $(RUN_STAMP)
+	$(VENV)/bin/lexitui engine build --cpu --no-install
+
+# llama-server with a GPU backend, installed into the venv where loads find it.
+# GPU=cuda (default), rocm or vulkan; CUDA_ARCH=90 builds for a GPU that is not in this machine.
+GPU ?= cuda
+gpu: $(RUN_STAMP)
+	$(VENV)/bin/lexitui engine build --$(GPU) $(if $(CUDA_ARCH),--cuda-arch $(CUDA_ARCH))
 
 bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py

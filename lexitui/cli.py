@@ -23,6 +23,7 @@ from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.cli import add_parser as add_pull_parser
+from lexitui.engine.cli import add_parser as add_engine_parser
 from lexitui.engine.errors import EngineError
 from lexitui.gateway.cli import add_parser as add_serve_parser
 from lexitui.gguf.cli import add_parser as add_gguf_parser
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_ls)
 
     add_hardware_parser(sub)
+    add_engine_parser(sub)
     add_backends_parser(sub)
     add_gguf_parser(sub)
     add_discovery_parser(sub)

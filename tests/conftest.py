@@ -7,6 +7,7 @@ offline, and ``huggingface_hub``'s saved-login path pointed at an empty folder, 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from huggingface_hub import constants as hf_constants
 
 from lexitui.config import HOME_ENV, Paths
 from lexitui.engine import devices as engine_devices
-from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, SERVER_ENV
+from lexitui.engine.build import BuildPlan, build, cached_binary
+from lexitui.engine.kinds import EMBEDDED_KIND, EngineKind
+from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_ENV
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
@@ -74,6 +77,25 @@ def gpu_capable_engine() -> Iterator[None]:
 def probed_engines() -> None:
     """The engines really installed here, probed afresh."""
     engine_devices.use_recorded(None)
+
+
+@pytest.fixture(scope="session")
+def llama_server_binary() -> Path:
+    """A real llama-server built for the CPU from the pinned llama.cpp source, once per machine
+    (``make test`` builds it before the tests; kept in the user's cache folder by version)."""
+    plan = BuildPlan("cpu")
+    return cached_binary(plan) or build(plan, lambda line: print(line, file=sys.stderr))
+
+
+@pytest.fixture(params=[EMBEDDED, LLAMA_SERVER])
+def engine_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> EngineKind:
+    """Each engine kind in turn. Loads that choose their engine from the settings get it too."""
+    monkeypatch.setenv(ENGINE_ENV, request.param)
+    if request.param == EMBEDDED:
+        return EMBEDDED_KIND
+    binary: Path = request.getfixturevalue("llama_server_binary")
+    monkeypatch.setenv(SERVER_ENV, str(binary))
+    return EngineKind(LLAMA_SERVER, binary)
 
 
 @pytest.fixture

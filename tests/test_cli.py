@@ -145,7 +145,7 @@ def test_interactive_run_is_listed_by_ps_and_stopped_by_unload() -> None:
 
 
 def test_ps_and_unload_with_nothing_loaded() -> None:
-    assert lexitui("ps").stdout.startswith("No models loaded")
+    assert lexitui("ps").stdout.startswith("No engines running")
     missing = lexitui("unload", STARTER_ID)
     assert missing.returncode == 1 and "is not loaded" in missing.stderr
     assert lexitui("unload").returncode == 1

@@ -25,14 +25,16 @@ from lexitui.backends.manager import BackendManager
 from lexitui.config import ConfigError, Paths
 from lexitui.domain.backends import BackendReport, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
+from lexitui.engine.cli import add_engine_options
 from lexitui.engine.state import read_live_state, run_dir, state_path
 from lexitui.events import BackendStatusChanged
 
 USER_ERRORS = (InvalidBackendConfig, ConfigError, BackendError, LookupError)
 START_HELP = (
-    "Start the embedded llama.cpp engine with a model and keep it running in the foreground "
-    "until Ctrl+C. The engine belongs to this command: it stops when this process ends. "
-    "Other lexitui commands see it (`lexitui backends`) and can stop it "
+    "Start a llama.cpp engine (the embedded one, or a llama-server with --engine) with a model "
+    "and keep it running in the foreground until Ctrl+C. The engine belongs to this command: "
+    "it stops when this process ends. Other lexitui commands see it (`lexitui backends`, "
+    "`lexitui ps`) and can stop it "
     "(`lexitui backend stop llamacpp`)."
 )
 
@@ -65,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prefer.set_defaults(func=run_prefer)
 
     start = actions.add_parser(
-        "start", help="run the embedded llama.cpp engine (foreground)", description=START_HELP
+        "start", help="run a llama.cpp engine (foreground)", description=START_HELP
     )
     start.add_argument("backend", choices=[MANAGED_NAME])
     start.add_argument("--model", required=True, help="installed model id or .gguf path")
@@ -73,6 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     start.add_argument("--gpu-layers", type=int, default=None, help="-1 all (default), 0 none")
     start.add_argument("--threads", type=int, default=None)
     start.add_argument("--embedding", action="store_true", help="also serve /v1/embeddings")
+    add_engine_options(start.add_argument_group("engine"))
     start.set_defaults(func=run_start)
 
     stop = actions.add_parser("stop", help="stop the engine a `backend start` is running")
@@ -202,6 +205,9 @@ async def _serve(manager: BackendManager, args: argparse.Namespace) -> int:
         gpu_layers=args.gpu_layers,
         threads=args.threads,
         embedding=args.embedding,
+        flash_attention=args.flash_attn,
+        kv_cache_type=args.kv_cache_type,
+        engine=args.engine,
     )
     result = await manager.start_managed(args.model, options)
     if not result.success:

@@ -31,6 +31,7 @@ from lexitui.domain.enums import BackendStatus
 from lexitui.domain.models import model_id_from_filename
 from lexitui.engine.devices import available_engines
 from lexitui.engine.errors import EngineError
+from lexitui.engine.kinds import EngineKind
 from lexitui.engine.process import START_TIMEOUT_S
 from lexitui.engine.state import ManagedState, read_live_state, state_path
 from lexitui.engine.supervisor import EngineSupervisor
@@ -104,6 +105,11 @@ class ManagedLlamaCpp(LlamaCppBackend):
     @owner.setter
     def owner(self, value: str) -> None:
         self._engine.owner = value
+
+    @property
+    def engine_kind(self) -> EngineKind | None:
+        """What the latest start ran on (embedded or a llama-server)."""
+        return self._engine.kind
 
     @property
     def log_path(self) -> Path | None:
@@ -228,15 +234,23 @@ class ManagedLlamaCpp(LlamaCppBackend):
         if self.starting is not None:
             return BackendHealth(BackendStatus.STARTING, message=f"loading {self.starting}")
         if self.running:
-            return await super().check_health()
+            return self._with_engine(await super().check_health(), self._engine.kind)
         if self.crash_reason:
             return BackendHealth(BackendStatus.ERROR, message=self.crash_reason)
         external = self._look_for_external()
         if external is None:
             return BackendHealth(BackendStatus.STOPPED, message="not started")
         health = await super().check_health()
-        owner = f"started by lexitui process {external.owner_pid}"
+        owner = f"started by lexitui process {external.owner_pid} on {external.engine}"
         return replace(health, message=f"{owner}; {health.message}" if health.message else owner)
+
+    @staticmethod
+    def _with_engine(health: BackendHealth, kind: EngineKind | None) -> BackendHealth:
+        """The health, saying which engine runs (the Backends area shows this line)."""
+        if kind is None:
+            return health
+        words = f"on {kind.label}"
+        return replace(health, message=f"{words}; {health.message}" if health.message else words)
 
     async def load_model(
         self, model_id: str, options: ModelLoadOptions | None = None

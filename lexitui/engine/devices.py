@@ -200,7 +200,7 @@ def probe_embedded() -> EngineInfo | None:
 
 # --- a llama-server --------------------------------------------------------------------------
 
-CPU_DEVICE = EngineDevice("CPU", "the host's cores", "cpu", "CPU")
+CPU_DEVICE = EngineDevice("CPU", "", "cpu", "CPU")
 
 
 def probe_llama_server(binary: Path) -> EngineInfo:

@@ -73,7 +73,8 @@ def parse_version(text: str) -> str | None:
     match = _VERSION.search(text)
     if match is None:
         return None
-    return f"b{match[1]}" + (f" ({match[2]})" if match[2] else "")
+    commit = match[2] if match[2] and match[2] != "unknown" else None  # a source package's
+    return f"b{match[1]}" + (f" ({commit})" if commit else "")
 
 
 def run_probe(binary: Path, flag: str) -> str:

@@ -28,6 +28,7 @@ from lexitui.engine.orphan import die_with_parent
 
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
+LOAD_FAILURE = "failed to load model"  # llama.cpp's words when it rejects a model file
 
 
 def free_port() -> int:
@@ -140,10 +141,15 @@ class EngineProcess:
                         return
                 if not self.running:
                     code = await self.wait()
-                    raise EngineError(
-                        self._explain(f"engine exited with code {code} while starting")
-                    )
+                    raise EngineError(self._explain(self._start_failure(code)))
                 await asyncio.sleep(0.05)
+
+    def _start_failure(self, code: int) -> str:
+        """What an engine that exited while starting failed at: loading the model, or else."""
+        with contextlib.suppress(OSError):
+            if LOAD_FAILURE in read_log_tail(self.log_path):
+                return "engine could not load the model"
+        return f"engine exited with code {code} while starting"
 
     def _explain(self, message: str) -> str:
         """Add llama.cpp's first error line, which names the real cause (bad magic, OOM...)."""
@@ -185,7 +191,7 @@ def first_error_line(log_path: Path) -> str:
     except OSError:
         return ""
     for line in text.splitlines():
-        _, sep, rest = line.partition(" E ")
+        _, sep, rest = f" {line}".partition(" E ")  # after a timestamp, or first on the line
         if sep:
             return rest.strip()
     return ""

@@ -93,3 +93,12 @@ def read_live_state(path: Path) -> ManagedState | None:
     if not state.endpoint.startswith("http://127.0.0.1:"):
         return None  # we only ever write loopback endpoints; anything else was not us
     return state
+
+
+def live_engines(paths: Paths) -> list[ManagedState]:
+    """Every engine another live lexitui process runs: loaded models and ``backend start``."""
+    folder = run_dir(paths)
+    if not folder.is_dir():
+        return []
+    states = (read_live_state(p) for p in sorted(folder.glob("*.json")))
+    return [s for s in states if s is not None]

@@ -30,12 +30,10 @@ from lexitui.domain.inference import (
     LocalResponseFormat,
 )
 from lexitui.domain.units import format_bytes
-from lexitui.engine.state import ManagedState, read_live_state, run_dir
+from lexitui.engine.state import live_engines
 from lexitui.runtime.cli_options import add_generation_options, add_load_options
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
-
-RUNTIME_STATE_PREFIX = "runtime-"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -123,6 +121,9 @@ def load_options(args: argparse.Namespace, *, embedding: bool = True) -> ModelLo
         main_gpu=args.main_gpu,
         rope_freq_base=args.rope_freq_base,
         rope_freq_scale=args.rope_freq_scale,
+        flash_attention=args.flash_attn,
+        kv_cache_type=args.kv_cache_type,
+        engine=args.engine,
         embedding=embedding,
     )
 
@@ -133,11 +134,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
     services = Services.build()
     await services.start()
     try:
-        await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
         _warn_unused_gpu(services)
         if args.prompt is not None:
             result = await _answer(services, request, quiet=args.json)
-            _report(result, args.json)
+            _report(result, args.json, engine=loaded.backend)
         else:
             await _interactive(services, request)
     finally:
@@ -201,7 +202,7 @@ async def _interactive(services: Services, template: LocalGenerationRequest) -> 
         _report(result, False)
 
 
-def _report(result: LocalGenerationResult, as_json: bool) -> None:
+def _report(result: LocalGenerationResult, as_json: bool, *, engine: str = "") -> None:
     m = result.metrics
     if as_json:
         print(
@@ -215,6 +216,7 @@ def _report(result: LocalGenerationResult, as_json: bool) -> None:
                     "prompt_eval_tokens_per_second": round(m.prompt_eval_tokens_per_second, 1),
                     "total_ms": round(m.total_ms, 1),
                     "finish_reason": result.finish_reason,
+                    "engine": engine,  # what answered: "embedded llama.cpp", "llama-server (…)"
                 }
             )
         )
@@ -230,14 +232,6 @@ def _report(result: LocalGenerationResult, as_json: bool) -> None:
 # --- ps / unload ----------------------------------------------------------------------------
 
 
-def live_engines(paths: Paths) -> list[ManagedState]:
-    folder = run_dir(paths)
-    if not folder.is_dir():
-        return []
-    states = (read_live_state(p) for p in sorted(folder.glob(f"{RUNTIME_STATE_PREFIX}*.json")))
-    return [s for s in states if s is not None]
-
-
 async def cmd_ps(args: argparse.Namespace) -> int:
     import psutil
 
@@ -251,14 +245,18 @@ async def cmd_ps(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
-        print("No models loaded (models stay loaded while the lexitui that loaded them runs).")
+        print("No engines running (an engine stays up while the lexitui that started it runs).")
     else:
         width = max(len(r["model_id"]) for r in rows)
-        print(f"{'MODEL':<{width}}  {'RAM':>9}  {'ENGINE PID':>10}  {'OWNER PID':>9}  ENDPOINT")
+        print(
+            f"{'MODEL':<{width}}  {'RAM':>9}  {'ENGINE':<12}  {'ENGINE PID':>10}  "
+            f"{'OWNER PID':>9}  {'OWNER':<13}  ENDPOINT"
+        )
         for r in rows:
+            owner = "backend start" if r["owner"] == "cli" else "lexitui"
             print(
-                f"{r['model_id']:<{width}}  {format_bytes(r['ram_bytes']):>9}  "
-                f"{r['engine_pid']:>10}  {r['owner_pid']:>9}  {r['endpoint']}"
+                f"{r['model_id']:<{width}}  {format_bytes(r['ram_bytes']):>9}  {r['engine']:<12}  "
+                f"{r['engine_pid']:>10}  {r['owner_pid']:>9}  {owner:<13}  {r['endpoint']}"
             )
     return 0
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from lexitui.engine.cli import add_engine_options
+
 
 def add_generation_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("generation")
@@ -46,3 +48,4 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--main-gpu", type=int, help="GPU index to pin the model to")
     g.add_argument("--rope-freq-base", type=float)
     g.add_argument("--rope-freq-scale", type=float)
+    add_engine_options(g)

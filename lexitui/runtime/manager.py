@@ -1,5 +1,5 @@
 """The local inference manager (roadmap ``ILocalInferenceManager``): several models loaded at once,
-each in its own embedded llama.cpp engine process, one of them active.
+each in its own engine process (embedded llama.cpp or a llama-server), one of them active.
 
 Loading checks memory first with the compatibility analyzer's numbers (the same answer Discover
 and ``lexitui fit`` give): with a memory budget set, the loaded models' estimates plus the new one
@@ -260,6 +260,8 @@ class InferenceManager:
             parallel=self.settings.max_concurrent,
         )
         engine.endpoint = url
+        if supervisor.kind is not None:
+            engine.backend = supervisor.kind.label
         engine.client = httpx.AsyncClient(
             base_url=url, timeout=30.0, headers=supervisor.auth_headers
         )
@@ -270,7 +272,7 @@ class InferenceManager:
         self._bus.publish(
             ModelLoaded(
                 model_id=model.id,
-                backend=f"embedded llama.cpp (pid {supervisor.pid})",
+                backend=f"{engine.backend} (pid {supervisor.pid})",
                 load_seconds=time.perf_counter() - started,
                 loaded_model_id=loaded_id,
             )

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from lexitui.backends.cli import main
+from lexitui.cli import main as lexitui_main
 from lexitui.config import Paths
+from lexitui.engine.kinds import EngineKind
 from lexitui.storage.starter import STARTER_ID
 
 
@@ -108,7 +110,7 @@ def read_line(proc: subprocess.Popen[str], limit: float) -> str:
 
 @pytest.mark.engine
 def test_foreground_start_is_seen_and_stopped_by_other_commands(
-    capsys: pytest.CaptureFixture[str], starter_path: Path
+    capsys: pytest.CaptureFixture[str], starter_path: Path, engine_kind: EngineKind
 ) -> None:
     # By installed model id: the command resolves it through the registry (the starter model
     # is registered on start; ``starter_path`` only makes sure its package is installed).
@@ -128,8 +130,16 @@ def test_foreground_start_is_seen_and_stopped_by_other_commands(
         code, out, _ = run(capsys, "backends", "--json")
         row = {r["name"]: r for r in json.loads(out)}["llamacpp"]
         assert row["status"] == "running" and row["model_count"] == 1
-        assert row["reason"].startswith(f"started by lexitui process {proc.pid}")
+        assert row["reason"].startswith(
+            f"started by lexitui process {proc.pid} on {engine_kind.name}"
+        )
         assert row["endpoint"] in first
+        # One owner for every engine: `lexitui ps` in another process shows this one too.
+        assert lexitui_main(["ps", "--json"]) == 0
+        [engine] = json.loads(capsys.readouterr().out)
+        assert (engine["model_id"], engine["engine"]) == (STARTER_ID, engine_kind.name)
+        assert engine["owner_pid"] == proc.pid and engine["endpoint"] in first
+        assert engine["ram_bytes"] > 0 and "api_key" not in engine
 
         started = time.monotonic()
         code, out, err = run(capsys, "backend", "stop", "llamacpp")

@@ -21,6 +21,7 @@ from lexitui.config import Paths
 from lexitui.domain.backends import GenerationRequest, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, ModelInstanceStatus
 from lexitui.engine import process as engine_module
+from lexitui.engine.kinds import EngineKind
 from lexitui.events import BackendStatusChanged
 
 pytestmark = pytest.mark.engine
@@ -49,11 +50,12 @@ async def wait_for(events: list[BackendStatusChanged], status: BackendStatus) ->
 
 
 async def test_kill_9_is_an_error_event_with_the_reason_then_restart_works(
-    manager: BackendManager, starter_path: Path
+    manager: BackendManager, starter_path: Path, engine_kind: EngineKind
 ) -> None:
     events = managed_events(manager)
     result = await manager.start_managed(starter_path, SMALL)
     assert result.success and result.pid
+    assert manager.managed.engine_kind == engine_kind
     instance = await manager.managed.load_model(str(starter_path))
     assert [e.new for e in events] == [BackendStatus.STARTING, BackendStatus.RUNNING]
 
@@ -77,7 +79,10 @@ async def test_kill_9_is_an_error_event_with_the_reason_then_restart_works(
 
 
 async def test_a_port_taken_between_pick_and_bind_is_retried(
-    manager: BackendManager, starter_path: Path, monkeypatch: pytest.MonkeyPatch
+    manager: BackendManager,
+    starter_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine_kind: EngineKind,
 ) -> None:
     # Another program grabs the port the engine picked (a real listening socket): the engine
     # fails to bind, and the backend starts again on a fresh port.
@@ -105,7 +110,7 @@ async def test_a_port_taken_between_pick_and_bind_is_retried(
 
 
 async def test_a_bad_model_file_fails_with_the_engine_reason(
-    manager: BackendManager, tmp_path: Path
+    manager: BackendManager, tmp_path: Path, engine_kind: EngineKind
 ) -> None:
     events = managed_events(manager)
     bad = tmp_path / "broken.gguf"

@@ -20,6 +20,9 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import InferenceMode, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.engine import devices as engine_devices
+from lexitui.engine.kinds import EMBEDDED_KIND, EngineKind
+from lexitui.engine.select import resolve_engine
+from lexitui.engine.settings import LLAMA_SERVER
 from lexitui.events import EventBus
 from lexitui.gguf import read_local_header
 from lexitui.hardware.unused_gpu import unused_gpu_note
@@ -27,6 +30,7 @@ from tests.discovery.test_compatibility import fit_args, recorded_machine
 from tests.hardware.test_engine_devices import recorded
 
 NOTE = "the installed llama.cpp engine runs on the CPU only"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"
 
 
 @pytest.fixture
@@ -129,3 +133,47 @@ async def test_discover_badges_plan_with_the_engine_that_will_run(
         await service.close()
     assert "All 32 layers on nvidia:0" in on_gpu.detail
     assert "nvidia:0" not in on_cpu.detail and "CPU only" in on_cpu.detail, on_cpu
+
+
+def recorded_llama_server(tmp_path: Path, fixture: str | None) -> engine_devices.EngineInfo:
+    """A llama-server that lists the recorded devices (None: a CPU build, which lists none)."""
+    text = (FIXTURES / fixture).read_text() if fixture else "Available devices:\n"
+    listed = engine_devices.parse_list_devices(text)
+    binary = tmp_path / "llama-server"
+    return engine_devices.EngineInfo(
+        LLAMA_SERVER, "b9993", str(binary), (engine_devices.CPU_DEVICE, *listed)
+    )
+
+
+def test_a_gpu_and_a_gpu_llama_server_load_on_it_by_default(
+    rtx4090: HardwareCapabilities, starter_path: Path, tmp_path: Path
+) -> None:
+    server = recorded_llama_server(tmp_path, "llama_server_list_devices_cuda.txt")
+    engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"), server))
+    assert resolve_engine() == EngineKind(LLAMA_SERVER, tmp_path / "llama-server")
+    mode, layers = plan_mode(rtx4090, starter_path)
+    assert mode is InferenceMode.FULL_GPU and layers > 0
+    assert unused_gpu_note(rtx4090.gpus) is None
+
+
+def test_a_gpu_and_only_cpu_engines_load_on_the_cpu_with_the_fix_said(
+    rtx4090: HardwareCapabilities, starter_path: Path, tmp_path: Path
+) -> None:
+    cpu_server = recorded_llama_server(tmp_path, None)
+    engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"), cpu_server))
+    assert resolve_engine() == EMBEDDED_KIND
+    assert plan_mode(rtx4090, starter_path) == (InferenceMode.CPU_ONLY, 0)
+    note = unused_gpu_note(rtx4090.gpus)
+    assert note is not None and note.startswith(NOTE)
+    assert note.endswith("build a GPU engine with `make gpu` (or `lexitui engine build --cuda`)")
+
+
+def test_no_gpu_loads_on_the_embedded_engine_without_a_note(
+    no_gpu: HardwareCapabilities, starter_path: Path, tmp_path: Path
+) -> None:
+    engine_devices.use_recorded(
+        (recorded("xllamacpp_devices_cpu.json"), recorded_llama_server(tmp_path, None))
+    )
+    assert resolve_engine() == EMBEDDED_KIND
+    assert plan_mode(no_gpu, starter_path) == (InferenceMode.CPU_ONLY, 0)
+    assert unused_gpu_note(no_gpu.gpus) is None

@@ -24,6 +24,7 @@ def turn(history: list[LocalChatMessage], text: str) -> LocalGenerationRequest:
     return LocalGenerationRequest(messages=tuple(history), max_tokens=12, temperature=0, seed=1)
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_context_use_grows_with_the_conversation(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     empty = services.context.status()
@@ -42,6 +43,7 @@ async def test_context_use_grows_with_the_conversation(services: Services) -> No
     assert after_two.available_tokens == 1024 - after_two.used_tokens
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_snapshot_save_clear_restore_round_trip(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     history: list[LocalChatMessage] = []

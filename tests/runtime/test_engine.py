@@ -1,4 +1,4 @@
-"""The embedded llama.cpp engine, for real: start, health, generate, stream, stop, bad files."""
+"""Each engine kind, for real: start, health, generate, stream, stop, bad files, the secret."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationChunk, LocalGenerationRequest
 from lexitui.engine.errors import EngineError
+from lexitui.engine.kinds import EngineKind
 from lexitui.engine.options import EngineOptions
 from lexitui.engine.process import EngineProcess
 from lexitui.runtime.generation import stream_generation
@@ -22,8 +23,10 @@ SMALL = EngineOptions(context_length=1024)
 
 
 @pytest.fixture
-async def engine(starter_path: Path, tmp_path: Path) -> AsyncIterator[EngineProcess]:
-    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL)
+async def engine(
+    starter_path: Path, tmp_path: Path, engine_kind: EngineKind
+) -> AsyncIterator[EngineProcess]:
+    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL, engine_kind)
     await process.start()
     try:
         yield process
@@ -81,20 +84,24 @@ async def test_stop_ends_the_process_and_frees_the_port(engine: EngineProcess) -
             await client.get("/health")
 
 
-async def test_corrupt_gguf_fails_fast_with_the_engine_reason(tmp_path: Path) -> None:
+async def test_corrupt_gguf_fails_fast_with_the_engine_reason(
+    tmp_path: Path, engine_kind: EngineKind
+) -> None:
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"NOTAGGUF" + b"\0" * 4096)
     started = time.monotonic()
     with pytest.raises(EngineError, match="invalid magic"):
-        await EngineProcess(bad, tmp_path / "bad.log", SMALL).start(timeout=60)
+        await EngineProcess(bad, tmp_path / "bad.log", SMALL, engine_kind).start(timeout=60)
     assert time.monotonic() - started < 30
 
 
-async def test_truncated_gguf_fails_with_a_clear_error(starter_path: Path, tmp_path: Path) -> None:
+async def test_truncated_gguf_fails_with_a_clear_error(
+    starter_path: Path, tmp_path: Path, engine_kind: EngineKind
+) -> None:
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(starter_path.read_bytes()[:200_000])
     with pytest.raises(EngineError, match="could not load the model"):
-        await EngineProcess(cut, tmp_path / "cut.log", SMALL).start(timeout=60)
+        await EngineProcess(cut, tmp_path / "cut.log", SMALL, engine_kind).start(timeout=60)
 
 
 async def test_missing_model_file_is_reported(tmp_path: Path) -> None:
@@ -104,8 +111,10 @@ async def test_missing_model_file_is_reported(tmp_path: Path) -> None:
 
 async def test_the_engine_answers_only_requests_with_its_secret(engine: EngineProcess) -> None:
     assert engine.api_key and len(engine.api_key) >= 32
+    # llama-server lists its model's name to anyone, by design; the embedded engine does not.
+    listing = [] if engine.kind.binary else [("GET", "/v1/models", None)]
     calls = [
-        ("GET", "/v1/models", None),
+        *listing,
         ("GET", "/props", None),
         ("GET", "/slots", None),
         ("POST", "/completion", {"prompt": "hi", "n_predict": 1}),
@@ -121,6 +130,7 @@ async def test_the_engine_answers_only_requests_with_its_secret(engine: EnginePr
             assert wrong.status_code == 401, (path, wrong.status_code)
         models = await client.get("/v1/models", headers=engine.auth_headers)
         assert models.status_code == 200
+        assert engine.api_key not in models.text
     # The secret reaches the engine through its environment: never its command line (which
     # every user can read) nor its log.
     assert engine.pid is not None
@@ -130,11 +140,44 @@ async def test_the_engine_answers_only_requests_with_its_secret(engine: EnginePr
     assert engine.api_key not in repr(engine)
 
 
-async def test_each_start_gets_a_new_secret(starter_path: Path, tmp_path: Path) -> None:
-    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL)
+async def test_each_start_gets_a_new_secret(
+    starter_path: Path, tmp_path: Path, engine_kind: EngineKind
+) -> None:
+    process = EngineProcess(starter_path, tmp_path / "engine.log", SMALL, engine_kind)
     keys = []
     for _ in range(2):
         await process.start()
         keys.append(process.api_key)
         await process.stop()
     assert keys[0] and keys[1] and keys[0] != keys[1]
+
+
+async def test_load_options_reach_the_engine(
+    starter_path: Path, tmp_path: Path, engine_kind: EngineKind
+) -> None:
+    options = EngineOptions(
+        context_length=1536,
+        parallel=2,
+        threads=2,
+        batch_size=256,
+        use_mmap=False,
+        flash_attention="on",
+        kv_cache_type="q8_0",
+        embedding=True,
+    )
+    process = EngineProcess(starter_path, tmp_path / "engine.log", options, engine_kind)
+    await process.start()
+    try:
+        async with httpx.AsyncClient(
+            base_url=process.base_url, headers=process.auth_headers, timeout=60
+        ) as client:
+            assert (await client.get("/props")).json()["total_slots"] == 2
+            slots = (await client.get("/slots")).json()
+            assert [s["n_ctx"] for s in slots] == [768, 768]  # the context, shared by 2 slots
+            embedded = await client.post("/v1/embeddings", json={"input": "a cat"})
+            assert embedded.status_code == 200
+            assert len(embedded.json()["data"][0]["embedding"]) == 576
+            metrics = await client.get("/metrics")
+            assert metrics.status_code == 200 and "llamacpp:prompt_tokens_total" in metrics.text
+    finally:
+        await process.stop()

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import xllamacpp
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.engine.embedded_main import apply_tuning, parse_args
+from lexitui.engine.llama_server import server_args
 from lexitui.engine.supervisor import engine_options
 
 
@@ -39,6 +41,8 @@ def test_every_load_option_reaches_the_engine_params(tmp_path: Path) -> None:
         main_gpu=1,
         rope_freq_base=20000.0,
         rope_freq_scale=0.5,
+        flash_attention="on",
+        kv_cache_type="q8_0",
     )
     args, params = started_with(options, tmp_path)
     assert (args.ctx, args.gpu_layers, args.threads) == (2048, 7, 3)
@@ -47,6 +51,8 @@ def test_every_load_option_reaches_the_engine_params(tmp_path: Path) -> None:
     assert params.rope_freq_base == 20000.0 and params.rope_freq_scale == 0.5
     assert params.load_mode == xllamacpp.llama_load_mode.LLAMA_LOAD_MODE_MLOCK
     assert params.slot_save_path == f"{tmp_path}/"
+    assert params.flash_attn_type == xllamacpp.llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_ENABLED
+    assert params.cache_type_k == params.cache_type_v == xllamacpp.ggml_type.GGML_TYPE_Q8_0
 
 
 def test_mmap_alone_and_defaults() -> None:
@@ -60,3 +66,50 @@ def test_mmap_alone_and_defaults() -> None:
     untouched = xllamacpp.CommonParams()
     assert default.load_mode == untouched.load_mode and default.n_batch == untouched.n_batch
     assert default.slot_save_path == ""
+
+
+def test_the_same_options_map_to_llama_server_flags(tmp_path: Path) -> None:
+    options = ModelLoadOptions(
+        context_length=2048,
+        gpu_layers=7,
+        threads=3,
+        batch_size=256,
+        use_mmap=False,
+        use_mlock=True,
+        main_gpu=1,
+        rope_freq_base=20000.0,
+        rope_freq_scale=0.5,
+        flash_attention="auto",
+        kv_cache_type="q4_0",
+        embedding=True,
+    )
+    args = server_args(Path("m.gguf"), 8123, engine_options(options, slot_save_path=tmp_path))
+    pairs = dict(zip(args, [*args[1:], ""], strict=True))
+    expected = {
+        "--model": "m.gguf",
+        "--host": "127.0.0.1",
+        "--port": "8123",
+        "--ctx-size": "2048",
+        "--gpu-layers": "7",
+        "--threads": "3",
+        "--threads-batch": "3",
+        "--batch-size": "256",
+        "--ubatch-size": "256",
+        "--main-gpu": "1",
+        "--rope-freq-base": "20000.0",
+        "--rope-freq-scale": "0.5",
+        "--flash-attn": "auto",
+        "--cache-type-k": "q4_0",
+        "--cache-type-v": "q4_0",
+        "--slot-save-path": f"{tmp_path}/",
+        "--pooling": "mean",
+        "--parallel": "1",
+    }
+    assert {flag: pairs.get(flag) for flag in expected} == expected
+    for flag in ("--no-mmap", "--mlock", "--embeddings", "--metrics"):
+        assert flag in args
+    # Every layer is "all" to llama-server; left-out options stay out (llama.cpp's defaults).
+    bare = server_args(Path("m.gguf"), 1, engine_options(ModelLoadOptions()))
+    assert dict(itertools.pairwise(bare))["--gpu-layers"] == "all"
+    for flag in ("--threads", "--batch-size", "--mmap", "--no-mmap", "--mlock", "--flash-attn"):
+        assert flag not in bare

@@ -31,6 +31,7 @@ def files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_lexitui_sends_the_secret_and_never_shows_it(services: Services) -> None:
     loaded = await services.runtime.load(STARTER_ID, SMALL)
     engine = services.runtime.engine()

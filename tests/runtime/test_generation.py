@@ -38,6 +38,7 @@ async def slot_params(services: Services) -> dict[str, float]:
     return dict(slots[0]["params"])
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_every_sampling_parameter_reaches_the_engine(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     request = LocalGenerationRequest(
@@ -104,6 +105,7 @@ async def test_system_prompt_leads_the_conversation(services: Services) -> None:
     assert led >= len(tokens)
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_json_schema_output_parses_and_matches(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     schema = {
@@ -149,6 +151,7 @@ async def test_gbnf_grammar_constrains_a_bare_prompt(services: Services) -> None
         assert colour in {"red", "green", "blue"} and number.isdigit() and len(number) == 2
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_chunks_count_tokens_and_end_with_the_result(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     chunks = [
@@ -165,6 +168,7 @@ async def test_chunks_count_tokens_and_end_with_the_result(services: Services) -
     assert final.result.usage.total_tokens == final.result.usage.prompt_tokens + 6
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_cancelling_a_stream_frees_the_slot(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     long = LocalGenerationRequest(messages=chat("Write a very long story."), max_tokens=500)
@@ -194,6 +198,7 @@ async def test_cancelling_a_stream_frees_the_slot(services: Services) -> None:
     assert result.usage.completion_tokens == 2
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_embeddings_have_the_model_dimension_and_unit_norm(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     result = await services.runtime.embed(LocalEmbeddingRequest(("a cat", "a dog", "tax law")))

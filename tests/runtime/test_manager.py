@@ -167,6 +167,7 @@ async def test_a_model_that_fails_to_load_says_why(services: Services, tmp_path:
     assert services.runtime.loaded_models() == []
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_engine_killed_mid_stream_fails_the_generation_and_recovers(
     services: Services,
 ) -> None:
