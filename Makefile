@@ -25,8 +25,10 @@ typecheck: $(DEV_STAMP)
 contracts: $(DEV_STAMP)
 	$(VENV)/bin/lint-imports
 
+# Two workers for most tests, then the ones that measure time on their own (see tests/conftest.py).
 unit: $(DEV_STAMP) engine-cache
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 -m "not alone"
+	$(VENV)/bin/pytest -q -m alone
 
 # The engine tests run on a real llama-server too: one built for this CPU from the pinned
 # llama.cpp source, kept in the user's cache folder, so it is built once per machine (about

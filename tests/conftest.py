@@ -24,6 +24,35 @@ from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
 
+# Tests that measure time (a deadline kept, an exit noticed within a second, a refusal as fast
+# as a healthy run) or drive a real terminal. `make test` runs the rest on two workers, then
+# these alone, so a busy neighbour never decides them.
+ALONE = (
+    "tests/e2e/",
+    "tests/backends/test_faults.py",
+    "tests/backends/test_health.py",
+    "tests/backends/test_managed_crash.py",
+    "tests/discovery/test_hub_bomb.py",
+    "tests/discovery/test_hub_bomb_discover.py",
+    "tests/fakes/test_ollama_server.py",
+    "tests/gateway/test_serve_half_open.py",
+    "tests/gguf/test_gguf_shape.py",
+    "tests/gguf/test_gguf_validation.py",
+    "tests/routing/test_cloud_anthropic.py",
+    "tests/routing/test_cloud_openai.py",
+    "tests/store/test_open_failures.py",
+    "tests/ui/test_app_lifecycle.py",
+)
+ROOT = Path(__file__).parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(ROOT).as_posix()
+        if where.startswith(ALONE):
+            item.add_marker(pytest.mark.alone)
+
+
 HF_VARIABLES = (
     "HF_TOKEN",
     "HUGGING_FACE_HUB_TOKEN",

@@ -196,7 +196,7 @@ def _store(plan: BuildPlan, built: Path) -> Path:
     if not built.is_file():
         raise BuildError(f"the build finished without {built}")
     folder = cache_root() / plan.name
-    partial = folder.with_name(folder.name + ".partial")
+    partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     (partial / "bin").mkdir(parents=True)
     shutil.copy2(built, partial / "bin" / BINARY_NAME)
@@ -204,7 +204,12 @@ def _store(plan: BuildPlan, built: Path) -> Path:
     info["cuda_archs"] = ",".join(plan.cuda_archs)
     (partial / "build.json").write_text(json.dumps(info, indent=2))
     shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
+    try:
+        partial.rename(folder)
+    except OSError:  # another build of the same plan finished first: keep the one in place
+        shutil.rmtree(partial, ignore_errors=True)
+        if cached_binary(plan) is None:
+            raise
     return folder / "bin" / BINARY_NAME
 
 

@@ -117,3 +117,19 @@ async def test_a_loaded_model_makes_the_local_llm_ready() -> None:
         assert "not ready" not in local
         assert f"Active: {STARTER_ID}" in local and f"Loaded: {STARTER_ID}" in local
         assert "RAM " in local and "CPU " in local
+
+
+async def test_a_read_that_ends_after_the_panels_are_gone_is_dropped() -> None:
+    # Quitting takes the dashboard's widgets down while a routing read may still be awaited;
+    # its answer then has nowhere to go and must not take the app down with it.
+    app = LexituiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.services_ready.wait()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await until(lambda: loaded(screen))
+        await screen.query_one("#dash-llm").remove()
+        worker = screen.refresh_routing()
+        await worker.wait()
+        await pilot.pause()
+        assert app.is_running and worker.error is None

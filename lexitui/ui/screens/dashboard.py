@@ -9,9 +9,12 @@ requests served by ``lexitui serve`` in another process appear here too.
 
 from __future__ import annotations
 
+import contextlib
+
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.areas import AREAS
@@ -116,8 +119,10 @@ class DashboardScreen(AreaScreen):
         except Exception as exc:  # a store failure leaves the rest of the dashboard working
             panels.show_error(f"[red]{shown(str(exc))}[/]")
             return
-        panels.show(view)
-        panels.show_local(status)
+        # Quitting may have taken the panels down while this read was awaited: drop the answer.
+        with contextlib.suppress(NoMatches):
+            panels.show(view)
+            panels.show_local(status)
 
     def _on_hardware(self, event: Event) -> None:
         if isinstance(event, HardwareDetected) and self.services.hardware.last is not None:
