@@ -45,6 +45,7 @@ gpu: $(RUN_STAMP)
 bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_runtime.py
+	$(PY) bench/bench_engines.py
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_hardware.py
 	$(PY) bench/bench_tui_cpu.py

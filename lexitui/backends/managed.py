@@ -187,7 +187,10 @@ class ManagedLlamaCpp(LlamaCppBackend):
             self._retired.clear()  # the old transport was just closed
         finally:
             self.starting = None  # checks go to the new transport from here on
-        self.push(BackendStatus.RUNNING, f"serving {model_id}")
+        kind = self._engine.kind
+        self.push(
+            BackendStatus.RUNNING, f"serving {model_id}" + (f" on {kind.label}" if kind else "")
+        )
         return BackendStartResult(True, endpoint=url, pid=self._engine.pid)
 
     async def _stop_locked(self, reason: str, *, quiet: bool) -> None:

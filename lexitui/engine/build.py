@@ -13,8 +13,10 @@ keeps the binary small and the build short.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -73,7 +75,19 @@ class BuildPlan:
     @property
     def name(self) -> str:
         archs = f"-sm{'_'.join(self.cuda_archs)}" if self.cuda_archs else ""
-        return f"llama-server-{SOURCE_VERSION}-{self.backend}{archs}"
+        return f"llama-server-{SOURCE_VERSION}-{self.backend}{archs}-{host_tag()}"
+
+
+def host_tag() -> str:
+    """A short name for this CPU's instruction set: builds use every instruction the CPU has
+    (``GGML_NATIVE``), so a cache folder shared with another machine must not hand it one."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    seed = f"{platform.machine()} {' '.join(sorted(flags.split()))}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:8]
 
 
 def cache_root() -> Path:

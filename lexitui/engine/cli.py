@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 
 from lexitui.domain.hardware import GpuInfo
-from lexitui.engine.build import BuildError, BuildPlan, build, install, missing_tools
+from lexitui.engine.build import BuildError, BuildPlan, build, install
 from lexitui.engine.options import FLASH_ATTENTION, KV_CACHE_TYPES
 from lexitui.engine.settings import ENGINE_NAMES
 
@@ -76,9 +76,6 @@ async def run_build(args: argparse.Namespace) -> int:
                 "no NVIDIA GPU found to build for: name the architecture with --cuda-arch "
                 "(e.g. 90 for H100, 89 for RTX 40xx, 86 for RTX 30xx, 80 for A100)"
             )
-    missing = missing_tools(backend)
-    if missing:
-        return _fail(f"cannot build for {backend}: missing {', '.join(missing)}")
     plan = BuildPlan(backend, archs, max(0, args.jobs))
     try:
         binary = await asyncio.to_thread(build, plan, _say)

@@ -27,7 +27,7 @@ async def test_cuda_builds_for_the_gpus_found_here_only(tmp_path: Path) -> None:
     args = configure_args(BuildPlan("cuda", ("90",)), tmp_path / "src", tmp_path / "build")
     assert "-DGGML_CUDA=ON" in args and "-DCMAKE_CUDA_ARCHITECTURES=90" in args
     assert "-DLLAMA_BUILD_TESTS=OFF" in args and "-DBUILD_SHARED_LIBS=OFF" in args
-    assert BuildPlan("cuda", ("90",)).name.endswith("-cuda-sm90")
+    assert "-cuda-sm90-" in BuildPlan("cuda", ("90",)).name
 
 
 def test_a_missing_toolkit_is_named(

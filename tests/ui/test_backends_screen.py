@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths, load_config
@@ -36,7 +36,10 @@ async def test_engine_ollama_and_a_custom_endpoint(monkeypatch: pytest.MonkeyPat
         await until(lambda: "running" in " ".join(row_of(screen, "llamacpp")), 60)
         engine_row = " ".join(row_of(screen, "llamacpp"))
         assert STARTER_ID in engine_row and "127.0.0.1:" in engine_row
+        assert "on embedded llama.cpp" in engine_row  # which engine runs it
         assert app.services.backends.managed.running
+        engines = str(screen.query_one("#backends-engines", Static).render())
+        assert engines.startswith("Engines: embedded llama.cpp recorded: CPU, CUDA0")
 
         await pilot.press("a")
         await pilot.pause()
@@ -66,3 +69,19 @@ async def test_a_bad_endpoint_is_refused_with_its_reason() -> None:
         messages = [str(n.message) for n in app._notifications]
         assert any("name" in m.lower() for m in messages), messages
         assert "backends" not in load_config(Paths.from_env())
+
+
+async def test_a_refresh_that_ends_after_the_table_is_gone_is_dropped() -> None:
+    # Quitting takes the screen's widgets down while the backends may still be being asked.
+    app = LexituiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.services_ready.wait()
+        await pilot.press("3")
+        screen = app.screen
+        assert isinstance(screen, BackendsScreen)
+        await until(lambda: bool(row_of(screen, "ollama")))
+        await screen.query_one(DataTable).remove()
+        worker = screen.action_refresh()
+        await worker.wait()
+        await pilot.pause()
+        assert app.is_running and worker.error is None

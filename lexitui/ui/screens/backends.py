@@ -18,6 +18,7 @@ from dataclasses import replace
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.backends.errors import BackendError, InvalidBackendConfig, UnknownBackend
@@ -95,6 +96,7 @@ class BackendsScreen(AreaScreen):
             zebra_stripes=True,
         )
         yield Static("", id="backends-detail")
+        yield Static("Engines: probing…", id="backends-engines")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -110,6 +112,20 @@ class BackendsScreen(AreaScreen):
         self.watch_stream(services.bus.inference, self._on_runtime)
         self.query_one(DataTable).focus()
         self.action_refresh()
+        self.show_engines()
+
+    @work(exclusive=True, group="backends-engines")
+    async def show_engines(self) -> None:
+        """The llama.cpp engines installed here and the devices each can use (probed once)."""
+        import asyncio
+
+        from lexitui.engine.devices import available_engines
+
+        engines = await asyncio.to_thread(available_engines)
+        lines = [markup_safe(e.summary(), 300) for e in engines] or ["none installed"]
+        self.query_one("#backends-engines", Static).update(
+            "[b]Engines:[/b] " + "\n         ".join(lines)
+        )
 
     def _on_status(self, event: Event) -> None:
         if not isinstance(event, BackendStatusChanged):
@@ -176,7 +192,10 @@ class BackendsScreen(AreaScreen):
     async def action_refresh(self) -> None:
         services = await self.ready()
         self.reports = await services.backends.reports()
-        table = self.query_one(DataTable)
+        with contextlib.suppress(NoMatches):  # the app quit while the backends were asked
+            self._fill(self.query_one(DataTable))
+
+    def _fill(self, table: DataTable[str]) -> None:
         row = table.cursor_row
         table.clear()
         for r in self.reports:
@@ -216,7 +235,7 @@ class BackendsScreen(AreaScreen):
         # The model active in the Runtime area, else the first installed one (the starter, at
         # first). The managed engine is the one other programs reach as an OpenAI endpoint.
         target = active.model.id if active else installed[0].id
-        self._say(f"Starting the embedded engine with {target}…")
+        self._say(f"Starting the engine with {target}…")
         try:
             result = await services.backends.start_managed(target)
         except Exception as exc:  # shown to the user; the screen keeps working
@@ -279,6 +298,6 @@ class BackendsScreen(AreaScreen):
 
         path = self.services.backends.managed.log_path
         if path is None:
-            self._say("The embedded engine has not run yet: no log.", error=True)
+            self._say("The engine has not run yet: no log.", error=True)
             return
         self.app.push_screen(EngineLogScreen(path))
