@@ -24,6 +24,8 @@ def unused_gpu_note(gpus: Iterable[GpuInfo]) -> str | None:
         engine = f"the llama.cpp engine's devices could not be read ({unread})"
     elif drives:
         engine = f"the installed llama.cpp engine drives {'/'.join(drives)} GPUs only"
+    elif len(engines) > 1:
+        engine = "the installed llama.cpp engines run on the CPU only"
     else:
         engine = "the installed llama.cpp engine runs on the CPU only"
     return f"{engine}: {what} not used; {GPU_ENGINE_FIX}"

@@ -164,8 +164,10 @@ def test_a_gpu_and_only_cpu_engines_load_on_the_cpu_with_the_fix_said(
     assert resolve_engine() == EMBEDDED_KIND
     assert plan_mode(rtx4090, starter_path) == (InferenceMode.CPU_ONLY, 0)
     note = unused_gpu_note(rtx4090.gpus)
-    assert note is not None and note.startswith(NOTE)
-    assert note.endswith("build a GPU engine with `make gpu` (or `lexitui engine build --cuda`)")
+    assert note == (
+        "the installed llama.cpp engines run on the CPU only: this machine's GPU is not used; "
+        "build a GPU engine with `make gpu` (or `lexitui engine build --cuda`)"
+    )
 
 
 def test_no_gpu_loads_on_the_embedded_engine_without_a_note(
