@@ -97,9 +97,10 @@ class EngineProcess:
                     f"cannot start {self.kind.label}: {exc.strerror or exc}"
                 ) from None
         try:
-            url = await asyncio.wait_for(self._await_ready(port), timeout)
-            self.base_url = url
-            await asyncio.wait_for(self._await_health(), timeout)
+            async with asyncio.timeout(timeout):  # one deadline for both steps
+                url = await self._await_ready(port)
+                self.base_url = url
+                await self._await_health()
         except TimeoutError:
             await self.stop()
             raise EngineError(
