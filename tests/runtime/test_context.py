@@ -70,6 +70,7 @@ async def test_snapshot_save_clear_restore_round_trip(services: Services) -> Non
     assert not file.exists() and await services.context.list_snapshots() == []
 
 
+@pytest.mark.usefixtures("engine_kind")
 async def test_truncate_keeps_the_first_tokens(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
     await services.runtime.generate(turn([], "Tell me about the moon."))
