@@ -2,10 +2,11 @@
 
 A thin view over ``DownloadManager``: rows come from ``get_downloads()`` and ``get_history()``;
 progress events (at most a few per second per download, never one per network read) update the
-row of their download in place, never reloading the store; only a change of status (a start, a
-pause, a failure) rebuilds the table. The status column holds the status word alone: the full
-reason, the source and what to do are shown for the highlighted download below the table (and
-in a dialog on Enter).
+cells of their download's row in place, never reloading the store nor rebuilding the table; only
+a change of structure (a download queued, started, finished or steered) rebuilds it, and a
+download whose progress comes before its row asks for one reload, not one per tick. The status
+column holds the status word alone: the full reason, the source and what to do are shown for the
+highlighted download below the table (and in a dialog on Enter).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class DownloadsScreen(AreaScreen):
         self.rows: list[ModelDownload] = []
         # The latest progress of each running download: speed and ETA survive a rebuild.
         self.live: dict[str, DownloadProgressEvent] = {}
+        # Downloads whose progress came before their row: one reload was asked for each.
+        self._reload_asked: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -131,7 +134,12 @@ class DownloadsScreen(AreaScreen):
         at = next((i for i, d in enumerate(self.rows) if d.id == event.download_id), None)
         self.live[event.download_id] = event
         if at is None or event.download_id not in table.rows:
-            self.action_refresh()  # a download this table has not shown yet
+            # A download this table has not shown yet: one reload brings it in. Its ticks keep
+            # coming while that reload reads the store, and each new reload would cancel the
+            # one in flight: with a long history none would ever finish.
+            if event.download_id not in self._reload_asked:
+                self._reload_asked.add(event.download_id)
+                self.action_refresh()
             return
         # A pause or a job's own step (verifying, installing) changes the row in place; a
         # start, an end or a failure also comes as a bus event, which rebuilds the table.
@@ -159,6 +167,7 @@ class DownloadsScreen(AreaScreen):
         history = await manager.get_history()
         seen = {d.id for d in active}
         self.rows = active + [d for d in history if d.id not in seen]
+        self._reload_asked -= {d.id for d in self.rows}
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
