@@ -8,12 +8,16 @@ PIP := $(PY) -m pip --disable-pip-version-check
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck contracts unit bench clean engine-cache gpu
+.PHONY: run test test-fast lint typecheck contracts unit bench clean engine-cache gpu
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/lexitui
 
 test: lint typecheck contracts unit
+
+# The quick loop while working: no engine, no terminal, no timing tests, no llama-server build.
+test-fast: lint typecheck contracts $(DEV_STAMP)
+	$(VENV)/bin/pytest -q -n 2 -m "not engine and not e2e and not alone"
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check lexitui tests bench
