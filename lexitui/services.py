@@ -3,8 +3,8 @@
 The TUI, the headless CLI and the tests all go through ``Services``: whatever a screen can do, a
 service method can do. ``start()`` opens the store, reconciles the starter model and starts the
 event recorder; with ``background=True`` (the TUI) it also detects the hardware and starts the
-live monitor. ``stop()`` reverses it and always closes the store (an unclosed aiosqlite
-connection blocks interpreter exit).
+live monitor and the resource alerts (``watch_resources()``). ``stop()`` reverses it and always
+closes the store (an unclosed aiosqlite connection blocks interpreter exit).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
     from lexitui.runtime.profiler import PerformanceProfiler
+    from lexitui.runtime.resource_sampling import ResourceSampling
     from lexitui.runtime.resources import InferenceResourceMonitor
     from lexitui.storage.manager import StorageManager
 
@@ -65,6 +66,7 @@ class Services:
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
     _downloads_start: asyncio.Task[object] | None = field(default=None, init=False)
+    _resource_sampling: ResourceSampling | None = field(default=None, init=False)
 
     @classmethod
     def build(
@@ -132,8 +134,9 @@ class Services:
 
     @cached_property
     def resources(self) -> InferenceResourceMonitor:
-        """What the machine and the loaded models use; its sampler runs while a screen shows it
-        (``resources.start()``), while ``current()`` and ``check_resources()`` work any time."""
+        """What the machine and the loaded models use; its sampler runs while a model is loaded
+        once ``watch_resources()`` was called, while ``current()`` and ``check_resources()`` work
+        any time."""
         from lexitui.runtime.resources import InferenceResourceMonitor
 
         return InferenceResourceMonitor(self.runtime, self.bus, self.hardware)
@@ -231,6 +234,17 @@ class Services:
             self.backends.start()
             self._storage_start = loop.create_task(self._start_storage())
             self._downloads_start = loop.create_task(self._resume_downloads())
+            self.watch_resources()
+
+    def watch_resources(self) -> None:
+        """Sample the resources while a model is loaded, so threshold alerts reach the bus (and
+        the log); ``stop()`` ends it. The TUI and ``lexitui serve`` call it, one-shot commands
+        do not. A second call does nothing."""
+        if self._resource_sampling is None and self.started:
+            from lexitui.runtime.resource_sampling import ResourceSampling
+
+            self._resource_sampling = ResourceSampling(self.resources, self.runtime, self.bus)
+            self._resource_sampling.start()
 
     async def _detect_then_monitor(self) -> object:
         capabilities = await self.hardware.detect()
@@ -269,6 +283,9 @@ class Services:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
             await self.monitor.stop()
+            if self._resource_sampling is not None:
+                await self._resource_sampling.stop()
+                self._resource_sampling = None
             if "resources" in self.__dict__:
                 await self.resources.stop()
             if "routing" in self.__dict__:

@@ -53,6 +53,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     # Nobody watches a server: a model whose engine dies is loaded again (see EngineReloader).
     reloader = EngineReloader(services.runtime)
     try:
+        # Memory running low while serving is logged (see ResourceSampling).
+        services.watch_resources()
         if args.model:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
         gateway = Gateway(services.routing, settings, api_key)

@@ -3,6 +3,8 @@
 Alerts are edge-triggered: one ``ResourceAlert`` when a reading reaches its threshold, and
 another only after the reading has dropped below it again, so a machine that stays busy is not
 reported on every sample. A GPU that disappears is forgotten, so its return starts fresh.
+The alerts still standing (raised, not yet recovered) are kept, so a screen opened later can show
+them. Each message says what is short and what to do about it, in one plain line.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lexitui.domain.resources import InferenceResourceUsage, ResourceAlertConfig, ResourceType
+from lexitui.domain.units import format_bytes
 from lexitui.events import ResourceAlert
-
-GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class Reading:
 class ResourceAlertWatcher:
     def __init__(self, config: ResourceAlertConfig | None = None) -> None:
         self.config = config or ResourceAlertConfig()
-        self._raised: set[str] = set()  # keys whose reading is at or above its threshold
+        # The keys whose reading is at or above its threshold, with the alert that said so.
+        self._raised: dict[str, ResourceAlert] = {}
 
     def set_config(self, config: ResourceAlertConfig) -> None:
         """New thresholds apply from the next sample: a reading now under its new threshold
@@ -38,26 +40,41 @@ class ResourceAlertWatcher:
     def check(self, usage: InferenceResourceUsage) -> list[ResourceAlert]:
         readings = self.readings(usage)
         seen = {r.key for r in readings}
-        self._raised &= seen  # a switched-off alert or a vanished GPU re-arms
+        # A switched-off alert or a vanished GPU re-arms.
+        self._raised = {key: alert for key, alert in self._raised.items() if key in seen}
         alerts: list[ResourceAlert] = []
         for reading in readings:
             over = reading.value >= reading.threshold
             if over and reading.key not in self._raised:
-                self._raised.add(reading.key)
-                alerts.append(
-                    ResourceAlert(reading.resource.value, reading.usage_percent, reading.message)
+                alert = ResourceAlert(
+                    reading.resource.value, reading.usage_percent, reading.message
                 )
+                self._raised[reading.key] = alert
+                alerts.append(alert)
             elif not over:
-                self._raised.discard(reading.key)
+                self._raised.pop(reading.key, None)
         return alerts
+
+    def standing(self) -> list[ResourceAlert]:
+        """The alerts raised and not yet recovered, oldest first."""
+        return list(self._raised.values())
+
+    def reset(self) -> None:
+        """Forget every raised alert: with no samples taken, none can be said to stand, and
+        the next sample that crosses a threshold alerts again."""
+        self._raised.clear()
 
     def readings(self, usage: InferenceResourceUsage) -> list[Reading]:
         config = self.config
         out: list[Reading] = []
         if config.ram_percent is not None and usage.system_ram_bytes > 0:
-            percent = 100.0 * usage.system_ram_used_bytes / usage.system_ram_bytes
-            used = f"{usage.system_ram_used_bytes / GIB:.1f} of {usage.system_ram_bytes / GIB:.1f}"
-            message = f"RAM {percent:.0f}% used ({used} GiB; alert at {config.ram_percent:.0f}%)"
+            total = usage.system_ram_bytes
+            percent = 100.0 * usage.system_ram_used_bytes / total
+            free = format_bytes(max(0, total - usage.system_ram_used_bytes))
+            message = (
+                f"memory low: {free} free of {format_bytes(total)} (RAM {percent:.0f}% used,"
+                f" alert at {config.ram_percent:.0f}%); unload a model or close other programs"
+            )
             out.append(
                 Reading("ram", ResourceType.RAM, percent, config.ram_percent, percent, message)
             )
@@ -68,9 +85,11 @@ class ResourceAlertWatcher:
         for gpu in usage.gpu_usage:
             if config.vram_percent is not None and gpu.vram_total_bytes > 0:
                 percent = 100.0 * gpu.vram_used_bytes / gpu.vram_total_bytes
+                free = format_bytes(max(0, gpu.vram_total_bytes - gpu.vram_used_bytes))
                 message = (
-                    f"{gpu.gpu_name} ({gpu.gpu_id}): VRAM {percent:.0f}% used "
-                    f"(alert at {config.vram_percent:.0f}%)"
+                    f"GPU memory low on {gpu.gpu_name} ({gpu.gpu_id}): {free} free of"
+                    f" {format_bytes(gpu.vram_total_bytes)} (VRAM {percent:.0f}% used, alert at"
+                    f" {config.vram_percent:.0f}%); unload a model or put fewer layers on the GPU"
                 )
                 key = f"vram:{gpu.gpu_id}"
                 out.append(

@@ -35,7 +35,7 @@ from lexitui.domain.resources import (
     ResourceType,
 )
 from lexitui.domain.units import format_bytes
-from lexitui.events import Event, EventBus, LocalGenerationCompleted
+from lexitui.events import Event, EventBus, LocalGenerationCompleted, ResourceAlert
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.runtime.manager import InferenceManager
 from lexitui.runtime.resource_alerts import ResourceAlertWatcher
@@ -101,7 +101,8 @@ def gpu_usage(gpu: GpuInfo, engine_pids: set[int]) -> GpuResourceUsage:
 
 class InferenceResourceMonitor:
     """``current()`` on demand; ``start()`` samples every ``interval_s`` into ``updates`` and
-    ``history``; ``stop()`` ends sampling and listening."""
+    ``history``; ``pause()`` ends sampling until the next ``start()``; ``stop()`` ends sampling
+    and listening."""
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class InferenceResourceMonitor:
         self._last_generation: tuple[float, float] | None = None  # (monotonic time, tokens/s)
         self._subscription: DisposableBase | None = None
         self._task: asyncio.Task[None] | None = None
+        self._paused: set[asyncio.Task[None]] = set()  # cancelled by pause(), awaited by stop()
         self._listen()
 
     # --- reading --------------------------------------------------------------------------
@@ -148,6 +150,10 @@ class InferenceResourceMonitor:
 
     def set_alerts(self, config: ResourceAlertConfig) -> None:
         self._alerts.set_config(config)
+
+    def standing_alerts(self) -> list[ResourceAlert]:
+        """The alerts the sampler raised whose reading has not recovered yet, oldest first."""
+        return self._alerts.standing()
 
     def history(self, period: timedelta) -> list[InferenceResourceUsage]:
         """The samples of the last ``period``, oldest first (at most ``retention`` of them)."""
@@ -297,12 +303,23 @@ class InferenceResourceMonitor:
             next_at = max(next_at + self.interval_s, loop.time())
             await asyncio.sleep(next_at - loop.time())
 
-    async def stop(self) -> None:
+    def pause(self) -> None:
+        """Stop sampling now (from a plain callback too); listening goes on. Raised alerts are
+        forgotten: with no samples nothing can be said to stand, and the next ``start()`` alerts
+        afresh on a reading still over its threshold."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+            self._paused.add(task)
+            task.add_done_callback(self._paused.discard)
+        self._alerts.reset()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        for ending in [*self._paused, *([task] if task is not None else [])]:
+            ending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await ending
         if self._subscription is not None:
             self._subscription.dispose()
             self._subscription = None

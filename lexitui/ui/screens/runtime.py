@@ -3,9 +3,11 @@
 A thin view over ``InferenceManager`` (``services.runtime``), the context manager and the
 profiler: the table lists every load and refreshes on the inference event stream; the chat pane
 streams answers from the active model; the gauge and the profile line are read again after every
-answer, clear, truncate and restore. Loading, unloading, snapshots and the benchmark run in
-workers, and every failure lands in the status line: an engine that dies mid-answer is reported
-there and in the chat's stats line, and the screen stays usable for the next load.
+answer, clear, truncate and restore; the alert line shows the resource monitor's standing alerts
+(memory low), read again on each sample of its stream. Loading, unloading, snapshots and the
+benchmark run in workers, and every failure lands in the status line: an engine that dies
+mid-answer is reported there and in the chat's stats line, and the screen stays usable for the
+next load.
 
 Number keys switch areas whenever the chat input is not focused: the screen opens on the table
 when nothing is loaded, and Esc leaves the input. Snapshots, truncation, the benchmark, copying
@@ -24,8 +26,10 @@ from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Selec
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.events import Event, ModelLoadStarted, ModelUnloaded
 from lexitui.runtime.errors import ModelDoesNotFit, NoModelLoaded
+from lexitui.ui.screens.runtime_alerts import ResourceAlertLine
 from lexitui.ui.screens.runtime_chat import ChatPane
 from lexitui.ui.screens.runtime_commands import RuntimeCommands
 from lexitui.ui.screens.runtime_format import (
@@ -77,6 +81,7 @@ class RuntimeScreen(RuntimeTools):
         yield Header()
         yield LoadedModelsTable(id="runtime-models")
         yield Static("Nothing loaded: L loads a model.", id="runtime-state")
+        yield ResourceAlertLine(id="runtime-alerts")
         yield ProgressBar(show_eta=False, id="runtime-bench")
         yield Static(context_gauge(None), id="runtime-context")
         yield Static(profile_text(None, None), id="runtime-profile")
@@ -94,6 +99,8 @@ class RuntimeScreen(RuntimeTools):
     async def on_screen_resume(self) -> None:
         await self.ready()
         self.watch_stream(self.services.bus.inference, self._on_event)
+        self.watch_stream(self.services.resources.updates, self._on_resources)
+        self.refresh_alerts()
         self.refresh_models()
         self.refresh_profile()
         # Resumed after a dialog or another area, focus stays where the user left it.
@@ -117,6 +124,13 @@ class RuntimeScreen(RuntimeTools):
         state.set_class(error, "error")
 
     # --- what is loaded ----------------------------------------------------------------------
+
+    def _on_resources(self, _usage: InferenceResourceUsage) -> None:
+        self.refresh_alerts()
+
+    def refresh_alerts(self) -> None:
+        """The resource alerts standing now (memory low, a hot GPU), from the monitor."""
+        self.query_one(ResourceAlertLine).show(self.services.resources.standing_alerts())
 
     def _tick(self) -> None:
         if self.is_current and self.services.started:
@@ -162,6 +176,7 @@ class RuntimeScreen(RuntimeTools):
             self._state(text, error=failed)
             if isinstance(event, ModelUnloaded) and failed:  # the engine died
                 self.chat.say(text, error=True)
+        self.refresh_alerts()  # an unload that pauses the sampler clears them
         self.refresh_models()
         self.refresh_profile()
 

@@ -22,7 +22,6 @@ from lexitui.events import (
     ModelLoadFailed,
     ModelLoadStarted,
     ModelUnloaded,
-    ResourceAlert,
 )
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.usage_bar import usage_bar
@@ -159,6 +158,4 @@ def event_text(event: Event) -> tuple[str, bool] | None:
         return f"Unloaded {shown(event.model_id)}: {shown(event.reason)}", False
     if isinstance(event, GenerationFailed):
         return f"[red]{shown(event.model_id)} failed:[/] {shown(event.error)}", True
-    if isinstance(event, ResourceAlert):
-        return f"[yellow]{shown(event.message)}[/]", False
     return None
