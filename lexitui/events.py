@@ -117,6 +117,14 @@ class ModelDeleted(Event):
 
 
 @dataclass(frozen=True)
+class ModelUsageRecorded(Event):
+    """A model's use (count, time, "last used") is in the store: published once the write has
+    committed, so a reader that follows it reads the new figures, however slow the write was."""
+
+    model_id: str
+
+
+@dataclass(frozen=True)
 class ModelLoadStarted(Event):
     model_id: str
     options: str  # the load options in words ("ctx 4096, 8 threads")
@@ -234,6 +242,7 @@ class EventBus:
         self._downloads: Subject[Event] = Subject()
         self._inference: Subject[Event] = Subject()
         self._routing: Subject[Event] = Subject()
+        self._storage: Subject[Event] = Subject()
         self._all: Subject[Event] = Subject()
         self._routes: dict[type[Event], Subject[Event]] = {
             HardwareDetected: self._hardware,
@@ -246,6 +255,7 @@ class EventBus:
             ModelDownloadCompleted: self._downloads,
             ModelInstalled: self._downloads,
             ModelDeleted: self._downloads,
+            ModelUsageRecorded: self._storage,
             ModelLoadStarted: self._inference,
             ModelLoaded: self._inference,
             ModelLoadFailed: self._inference,
@@ -289,6 +299,11 @@ class EventBus:
     @property
     def routing(self) -> Observable[Event]:
         return self._routing
+
+    @property
+    def storage(self) -> Observable[Event]:
+        """What the store has recorded about installed models (their usage)."""
+        return self._storage
 
     @property
     def all(self) -> Observable[Event]:

@@ -81,17 +81,17 @@ class StorageRows:
                 "UPDATE installed_models SET size_bytes = ? WHERE id = ?", (size, model_id)
             )
 
-    async def record_load(self, model_id: str, at: datetime) -> None:
-        await self._record(model_id, "use_count", 1, at)
+    async def record_load(self, model_id: str, at: datetime) -> bool:
+        return await self._record(model_id, "use_count", 1, at)
 
-    async def record_time(self, model_id: str, seconds: float, at: datetime) -> None:
-        await self._record(model_id, "total_seconds", max(0.0, seconds), at)
+    async def record_time(self, model_id: str, seconds: float, at: datetime) -> bool:
+        return await self._record(model_id, "total_seconds", max(0.0, seconds), at)
 
     async def _record(
         self, model_id: str, column: UsageColumn, amount: float, at: datetime
-    ) -> None:
+    ) -> bool:
         """Add ``amount`` to a usage column and stamp "last used"; a model that is not (or no
-        longer) installed is left alone."""
+        longer) installed is left alone. True once a row changed and the change committed."""
         async with self._store.write() as conn:
             cursor = await conn.execute(
                 "UPDATE installed_models SET last_used_at = ? WHERE id = ?",
@@ -103,6 +103,7 @@ class StorageRows:
                     f"ON CONFLICT(model_id) DO UPDATE SET {column} = {column} + excluded.{column}",
                     (model_id, amount),
                 )
+        return bool(cursor.rowcount)
 
     async def reroot(self, old_root: str, new_root: str) -> int:
         """Point rows under ``old_root`` at the same place under ``new_root``; one transaction."""

@@ -3,7 +3,9 @@
 A load counts one use and stamps "last used"; the time until its unload (or until lexitui stops
 with it still loaded) adds to the total. Writes go to the store from a task on the loop the
 tracker started on, whichever thread published the event. Usage is bookkeeping: a failed write
-is dropped rather than disturbing the runtime that published the event.
+is dropped rather than disturbing the runtime that published the event. Each write that changed a
+row is followed by ``ModelUsageRecorded`` once it has committed: a reader waits for that, not for
+a guess at how long the write takes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 
 from reactivex.abc import DisposableBase
 
-from lexitui.events import Event, EventBus, ModelLoaded, ModelUnloaded
+from lexitui.events import Event, EventBus, ModelLoaded, ModelUnloaded, ModelUsageRecorded
 from lexitui.storage.rows import StorageRows
 from lexitui.store.loop_writes import LoopWrites
 
@@ -65,7 +67,7 @@ class UsageTracker:
             self._loaded.clear()
         for model_id, since in still:
             self._writes.submit(
-                self._rows.record_time(model_id, self._monotonic() - since, self._clock())
+                self._record_time(model_id, self._monotonic() - since, self._clock())
             )
         await self._writes.drain()
 
@@ -73,10 +75,20 @@ class UsageTracker:
         if isinstance(event, ModelLoaded):
             with self._mutex:
                 self._loaded[event.model_id] = self._monotonic()
-            self._writes.submit(self._rows.record_load(event.model_id, self._clock()))
+            self._writes.submit(self._record_load(event.model_id, self._clock()))
         elif isinstance(event, ModelUnloaded):
             with self._mutex:
                 since = self._loaded.pop(event.model_id, None)
             if since is not None:
                 elapsed = self._monotonic() - since
-                self._writes.submit(self._rows.record_time(event.model_id, elapsed, self._clock()))
+                self._writes.submit(self._record_time(event.model_id, elapsed, self._clock()))
+
+    # Each write says so on the bus once it has committed and changed a row.
+
+    async def _record_load(self, model_id: str, at: datetime) -> None:
+        if await self._rows.record_load(model_id, at):
+            self._bus.publish(ModelUsageRecorded(model_id=model_id))
+
+    async def _record_time(self, model_id: str, seconds: float, at: datetime) -> None:
+        if await self._rows.record_time(model_id, seconds, at):
+            self._bus.publish(ModelUsageRecorded(model_id=model_id))

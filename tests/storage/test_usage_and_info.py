@@ -6,7 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from lexitui.events import ModelLoaded, ModelUnloaded
+from lexitui.events import Event, ModelLoaded, ModelUnloaded
 from lexitui.services import Services
 from lexitui.storage.disk import DiskUsage
 from lexitui.storage.library_roots import LibraryRoots
@@ -48,6 +48,30 @@ async def test_loads_count_uses_and_time(
     assert used.total_usage_seconds == 120
     assert used.last_used_at is not None
     assert tracker.loaded == set()
+
+
+async def test_each_usage_write_is_announced_once_written(
+    services: Services, roots: LibraryRoots, clock: Clock, tiny: Path
+) -> None:
+    await services.usage.stop()  # the app's own tracker: only this test's tracker counts
+    manager = build_manager(services, roots, clock)
+    model = await manager.import_model(tiny)
+    tracker = UsageTracker(manager.rows, manager.bus, clock=manager.now)
+    tracker.start()
+    announced: list[Event] = []
+    manager.bus.storage.subscribe(announced.append)
+
+    manager.bus.publish(ModelLoaded(model_id=model.id, backend="test", load_seconds=0.4))
+    manager.bus.publish(ModelLoaded(model_id="not-installed", backend="test", load_seconds=0.4))
+    assert announced == []  # the writes run as tasks: nothing is announced before them
+    await tracker.stop()
+
+    # The load, then its time at shutdown; nothing for a model that is not installed.
+    assert [(e.kind, getattr(e, "model_id", "")) for e in announced] == [
+        ("ModelUsageRecorded", model.id),
+        ("ModelUsageRecorded", model.id),
+    ]
+    assert (await manager.installed_model(model.id)).use_count == 1
 
 
 async def test_storage_info_counts_each_file_once(

@@ -9,6 +9,7 @@ HOME points into the test's folder, so paths show as ``~/...`` on every machine.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +23,14 @@ from lexitui.services import Services
 from lexitui.storage.disk import DiskUsage
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
+from lexitui.storage.rows import StorageRows
 from lexitui.ui.screens.models import ModelsScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.storage.layouts import add_to_hf_cache, write_gguf
 from tests.ui.hardware_machine import Machine, build_services, until
 
 HF_ID = "hf:acme.tiny-llama-gguf:q8_0"
+STARTER_ID = "smollm2-135m-instruct-q4_1"
 COPY_ID = "tiny-llama-q8_0"
 # A nearly full 500 GB disk: the gauge shows the low-space flag.
 DISK = DiskUsage(total=500_000_000_000, used=496_000_000_000, free=4_000_000_000)
@@ -42,6 +45,7 @@ def _manager(services: Services) -> StorageManager:
         roots=LibraryRoots.from_env(),
         hardware=services.hardware.detect,
         disk_usage=lambda _path: DISK,
+        usage=services.usage,  # the app's one tracker: a second would count every load twice
     )
 
 
@@ -166,4 +170,31 @@ async def test_enter_still_opens_the_chat(
         await open_models(models_app)
         await pilot.press("down", "enter")
         await until(lambda: bool(opened))
-    assert opened == ["smollm2-135m-instruct-q4_1"]
+    assert opened == [STARTER_ID]
+
+
+@pytest.mark.engine
+async def test_a_load_shows_in_its_row_once_its_use_is_written(
+    models_app: LexituiApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The use count is written after the load is announced; the row shows it however long the
+    write takes (here a busy store holds it back a full second)."""
+    record_load = StorageRows.record_load
+
+    async def slow_record_load(rows: StorageRows, model_id: str, at: datetime) -> bool:
+        await asyncio.sleep(1.0)
+        return await record_load(rows, model_id, at)
+
+    monkeypatch.setattr(StorageRows, "record_load", slow_record_load)
+    async with models_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_models(models_app)
+        table = screen.query_one(DataTable)
+
+        def usage() -> list[str]:  # the starter's "Last used" and "Uses" cells
+            return [str(c) for c in table.get_row(STARTER_ID)[4:]]
+
+        assert usage() == ["never", "0"]
+        table.move_cursor(row=1)  # the starter
+        await pilot.press("l")
+        await until(lambda: usage() == ["just now", "1"], seconds=60)
+        assert "loaded 1 times" in text_of(screen, "#models-detail")

@@ -21,7 +21,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.domain.storage import CleanupSuggestion, StoredModel, VerifyReport
 from lexitui.downloads.space import human_bytes
-from lexitui.events import Event, ModelDeleted, ModelInstalled, ModelLoaded, ModelUnloaded
+from lexitui.events import (
+    Event,
+    ModelDeleted,
+    ModelInstalled,
+    ModelLoaded,
+    ModelUnloaded,
+    ModelUsageRecorded,
+)
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.style_paths import style
 from lexitui.ui.widgets.cleanup_panel import suggestions_text
@@ -79,6 +86,7 @@ class ModelsScreen(AreaScreen):
         services = await self.ready()
         self.watch_stream(services.bus.downloads, self._on_store_event)
         self.watch_stream(services.bus.inference, self._on_store_event)
+        self.watch_stream(services.bus.storage, self._on_store_event)
         if not self._scanned:
             self._scanned = True
             self.action_rescan()
@@ -86,9 +94,17 @@ class ModelsScreen(AreaScreen):
             self.action_refresh()
 
     def _on_store_event(self, event: Event) -> None:
-        if isinstance(event, ModelInstalled | ModelDeleted | ModelLoaded | ModelUnloaded):
-            # Usage is written a moment after the event: read it back once it is there.
-            self.set_timer(0.3, self.action_refresh)
+        # Each of these is published once its write has committed: what is read now is current.
+        if isinstance(event, ModelInstalled | ModelDeleted):
+            self.action_refresh()
+        elif isinstance(event, ModelLoaded | ModelUnloaded | ModelUsageRecorded):
+            # A load stamps "last used" before it is announced; its use count and time follow
+            # as ModelUsageRecorded once written. Either way only that model's row changes.
+            self.run_worker(
+                self._refresh_row(event.model_id),
+                group=f"models-row-{event.model_id}",
+                exclusive=True,
+            )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -106,6 +122,25 @@ class ModelsScreen(AreaScreen):
             self._show_suggestions(await manager.cleanup_suggestions())
         except ACTION_ERRORS as exc:  # the store or the disk failing: say so, keep the screen
             self._status(f"[red]Cannot read the model store:[/red] {shown(str(exc))}")
+
+    async def _refresh_row(self, model_id: str) -> None:
+        """Read one model again and rewrite its row; the suggestions follow (they weigh use)."""
+        manager = (await self.ready()).storage
+        try:
+            model = await manager.installed_model(model_id)
+            suggestions = await manager.cleanup_suggestions()
+        except ACTION_ERRORS:  # gone meanwhile (not listed, or deleted), or the store failed
+            return
+        ids = [m.id for m in self.models]
+        if model_id not in ids:  # not listed yet: the next refresh brings it
+            return
+        self.models[ids.index(model_id)] = model
+        table = self.query_one(DataTable)
+        cells = row_cells(model, self.now(), self.app.size.width)
+        for column, value in zip(table.ordered_columns, cells, strict=False):
+            table.update_cell(model_id, column.key, value, update_width=True)
+        self._show_suggestions(suggestions)
+        self._show_detail()
 
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
