@@ -48,7 +48,13 @@ async def test_choosing_an_action_of_another_area_goes_there_and_runs_it() -> No
         await until(lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"routing: strategy")
         results = app.screen.query_one(CommandList)
-        await until(lambda: results.option_count > 0)
+
+        def chosen() -> str:
+            option = results.highlighted_option
+            return str(option.prompt) if option is not None else ""
+
+        # The list fills as the search runs: wait for the match to be the highlighted one.
+        await until(lambda: "Routing: Strategy" in chosen())
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, StrategyPicker))
         assert isinstance(app.screen_stack[-2], RoutingScreen)
