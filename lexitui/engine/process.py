@@ -29,6 +29,29 @@ from lexitui.engine.orphan import die_with_parent
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
 LOAD_FAILURE = "failed to load model"  # llama.cpp's words when it rejects a model file
+BIND_FAILURE = "couldn't bind"  # llama.cpp's words when its port is taken
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def gguf_problem(path: Path) -> str | None:
+    """Why lexitui's own GGUF reader refuses the file, or None when it reads it."""
+    from lexitui.gguf import GgufError, read_local_header
+
+    try:
+        read_local_header(path)
+    except GgufError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def free_port() -> int:
@@ -100,7 +123,7 @@ class EngineProcess:
             async with asyncio.timeout(timeout):  # one deadline for both steps
                 url = await self._await_ready(port)
                 self.base_url = url
-                await self._await_health()
+                await self._await_health(port)
         except TimeoutError:
             await self.stop()
             raise EngineError(
@@ -129,7 +152,7 @@ class EngineProcess:
             raise EngineError(self._explain(str(message["error"])))
         return str(message["ready"])
 
-    async def _await_health(self) -> None:
+    async def _await_health(self, port: int) -> None:
         import httpx  # imported here: httpx costs ~60 ms, and the TUI must paint fast
 
         # Until the caller's deadline: llama-server answers 503 while it loads the model.
@@ -142,14 +165,22 @@ class EngineProcess:
                         return
                 if not self.running:
                     code = await self.wait()
-                    raise EngineError(self._explain(self._start_failure(code)))
+                    raise EngineError(self._explain(self._start_failure(code, port)))
                 await asyncio.sleep(0.05)
 
-    def _start_failure(self, code: int) -> str:
-        """What an engine that exited while starting failed at: loading the model, or else."""
+    def _start_failure(self, code: int, port: int) -> str:
+        """What an engine that exited while starting failed at. llama-server can exit before
+        its log is written (its log is written by a thread the early exit may not wait for), so
+        when the log names no cause, the two usual ones are checked here: the port, the file."""
         with contextlib.suppress(OSError):
             if LOAD_FAILURE in read_log_tail(self.log_path):
                 return "engine could not load the model"
+        if not first_error_line(self.log_path):
+            if port_in_use(port):
+                return f"{BIND_FAILURE} 127.0.0.1:{port}: another program listens there"
+            problem = gguf_problem(self.model_path)
+            if problem:
+                return f"engine could not load the model: {problem}"
         return f"engine exited with code {code} while starting"
 
     def _explain(self, message: str) -> str:

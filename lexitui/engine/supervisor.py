@@ -25,14 +25,13 @@ from lexitui.domain.text import clean_text
 from lexitui.engine.errors import EngineError
 from lexitui.engine.kinds import EngineKind
 from lexitui.engine.options import EngineOptions
-from lexitui.engine.process import START_TIMEOUT_S, EngineProcess
+from lexitui.engine.process import BIND_FAILURE, START_TIMEOUT_S, EngineProcess
 from lexitui.engine.process import first_error_line as engine_error_line
 from lexitui.engine.select import resolve_engine
 from lexitui.engine.state import ManagedState, clear_state, write_state
 
 log = logging.getLogger(__name__)
 DEFAULT_CONTEXT = 4096
-BIND_FAILURE = "couldn't bind"
 BIND_ATTEMPTS = 3
 
 

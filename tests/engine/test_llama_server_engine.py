@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import psutil
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.engine import process as engine_process
 from lexitui.engine.errors import EngineError, EngineNotFound
 from lexitui.engine.kinds import EngineKind, find_llama_server
 from lexitui.engine.options import EngineOptions
@@ -103,6 +105,31 @@ async def test_a_binary_that_never_answers_is_stopped_at_the_deadline(
         await process.start(timeout=2)
     assert time.monotonic() - started < 10
     assert not process.running
+
+
+async def test_an_exit_with_its_log_lost_is_still_explained(
+    starter_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # llama-server can exit early before its log thread writes anything: the port and the
+    # file are then checked by lexitui itself.
+    silent = EngineKind(LLAMA_SERVER, program(tmp_path, "llama-server", "exit 1\n"))
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = int(squatter.getsockname()[1])
+    monkeypatch.setattr(engine_process, "free_port", lambda: taken)
+    try:
+        with pytest.raises(EngineError, match=f"couldn't bind 127.0.0.1:{taken}: another program"):
+            await EngineProcess(starter_path, tmp_path / "a.log", SMALL, silent).start()
+    finally:
+        squatter.close()
+    monkeypatch.undo()
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"NOTAGGUF" + b"\0" * 4096)
+    with pytest.raises(EngineError, match=r"could not load the model: not a GGUF file \(bad magic"):
+        await EngineProcess(bad, tmp_path / "b.log", SMALL, silent).start()
+    with pytest.raises(EngineError, match=r"exited with code 1 while starting$"):
+        await EngineProcess(starter_path, tmp_path / "c.log", SMALL, silent).start()
 
 
 ORPHAN = """
