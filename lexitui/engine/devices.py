@@ -78,6 +78,9 @@ class EngineInfo:
     path: str | None  # the binary, where the engine is one
     devices: tuple[EngineDevice, ...]
     error: str | None = None  # why the device list could not be read
+    # GPU backends built in that found nothing to use here, with llama.cpp's reason:
+    # ("CUDA: CUDA driver version is insufficient for CUDA runtime version",)
+    unusable: tuple[str, ...] = ()
 
     @property
     def gpu_backends(self) -> frozenset[GpuBackend]:
@@ -91,7 +94,10 @@ class EngineInfo:
         if self.error:
             return f"{head}: devices unknown ({self.error})"
         devices = ", ".join(d.summary() for d in self.devices) or "no devices"
-        return f"{head}: {'' if self.gpu_backends else 'CPU only: '}{devices}"
+        built = "".join(
+            f" ({why.replace(':', ' built in, unusable here:', 1)})" for why in self.unusable
+        )
+        return f"{head}: {'' if self.gpu_backends else 'CPU only: '}{devices}{built}"
 
     def to_json_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -208,10 +214,22 @@ def probe_llama_server(binary: Path) -> EngineInfo:
     CPU is always there besides."""
     try:
         version = parse_version(run_probe(binary, "--version"))
-        listed = parse_list_devices(run_probe(binary, "--list-devices"))
+        text = run_probe(binary, "--list-devices")
     except (OSError, subprocess.SubprocessError) as exc:
         return EngineInfo(LLAMA_SERVER, None, str(binary), (), error=f"device probe failed: {exc}")
-    return EngineInfo(LLAMA_SERVER, version, str(binary), (CPU_DEVICE, *listed))
+    listed = parse_list_devices(text)
+    return EngineInfo(
+        LLAMA_SERVER, version, str(binary), (CPU_DEVICE, *listed), unusable=unusable_backends(text)
+    )
+
+
+# "E ggml_cuda_init: failed to initialize CUDA: CUDA driver version is insufficient ..."
+_INIT_FAILED = re.compile(r"ggml_\w+_init: failed to initialize (\w+): (.+?)\s*$", re.MULTILINE)
+
+
+def unusable_backends(text: str) -> tuple[str, ...]:
+    """The GPU backends a build has that could not start here, as "CUDA: reason"."""
+    return tuple(f"{m[1]}: {m[2]}" for m in _INIT_FAILED.finditer(text))
 
 
 def probe_all() -> tuple[EngineInfo, ...]:

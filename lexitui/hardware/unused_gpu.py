@@ -19,6 +19,13 @@ def unused_gpu_note(gpus: Iterable[GpuInfo]) -> str | None:
     if not engines:
         return f"no llama.cpp engine is installed: {what} not used; {GPU_ENGINE_FIX}"
     drives = sorted({b.value for e in engines for b in e.gpu_backends})
+    broken = next((why for e in engines for why in e.unusable), None)
+    if broken and not drives:  # a GPU build is here, but its backend could not start
+        backend, _, reason = broken.partition(": ")
+        return (
+            f"the GPU engine's {backend} backend cannot start here ({reason}): {what} not used; "
+            "check the GPU driver (`nvidia-smi`), or rebuild with `make gpu`"
+        )
     unread = next((e.error for e in engines if e.error), None)
     if unread and not drives:
         engine = f"the llama.cpp engine's devices could not be read ({unread})"

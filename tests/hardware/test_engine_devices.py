@@ -12,11 +12,13 @@ from lexitui.domain.enums import GpuBackend, GpuVendor
 from lexitui.domain.hardware import GpuInfo
 from lexitui.engine import devices as engine_devices
 from lexitui.engine.devices import (
+    CPU_DEVICE,
     EMBEDDED,
     EngineInfo,
     can_drive,
     devices_from_device_info,
     parse_list_devices,
+    unusable_backends,
 )
 from lexitui.hardware.unused_gpu import unused_gpu_note
 
@@ -97,3 +99,22 @@ def test_a_probe_that_fails_is_said_not_guessed(monkeypatch: pytest.MonkeyPatch)
     engine_devices.use_recorded((engine,))
     note = unused_gpu_note((gpu(),))
     assert note is not None and note.startswith("the llama.cpp engine's devices could not be read")
+
+
+def test_a_gpu_build_that_cannot_start_its_backend_says_why() -> None:
+    # Recorded from a CUDA build of llama-server on a machine without an NVIDIA driver.
+    text = (FIXTURES / "llama_server_list_devices_cuda_no_driver.txt").read_text()
+    assert parse_list_devices(text) == ()
+    reason = "CUDA driver version is insufficient for CUDA runtime version"
+    assert unusable_backends(text) == (f"CUDA: {reason}",)
+    engine = EngineInfo(
+        "llama-server", "b9993", "llama-server", (CPU_DEVICE,), unusable=unusable_backends(text)
+    )
+    assert engine.summary().endswith(f"CPU only: CPU (CUDA built in, unusable here: {reason})")
+    assert not can_drive(gpu(), (engine,))
+    engine_devices.use_recorded((recorded("xllamacpp_devices_cpu.json"), engine))
+    note = unused_gpu_note((gpu(),))
+    assert note == (
+        f"the GPU engine's CUDA backend cannot start here ({reason}): this machine's GPU is not "
+        "used; check the GPU driver (`nvidia-smi`), or rebuild with `make gpu`"
+    )
