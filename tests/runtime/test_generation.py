@@ -157,7 +157,13 @@ async def test_chunks_count_tokens_and_end_with_the_result(services: Services) -
     chunks = [
         c
         async for c in services.runtime.stream(
-            LocalGenerationRequest(messages=chat("Say hello."), max_tokens=6)
+            # A long answer asked for, sampled greedily: it is cut at 6 tokens, never ends first.
+            LocalGenerationRequest(
+                messages=chat("Write a long story about the sea."),
+                max_tokens=6,
+                temperature=0,
+                seed=1,
+            )
         )
     ]
     text_chunks = [c for c in chunks if c.text]
@@ -171,7 +177,10 @@ async def test_chunks_count_tokens_and_end_with_the_result(services: Services) -
 @pytest.mark.usefixtures("engine_kind")
 async def test_cancelling_a_stream_frees_the_slot(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
-    long = LocalGenerationRequest(messages=chat("Write a very long story."), max_tokens=500)
+    # Greedy: the story runs to the 500-token limit, so it is still streaming when cancelled.
+    long = LocalGenerationRequest(
+        messages=chat("Write a very long story."), max_tokens=500, temperature=0, seed=1
+    )
 
     async def consume() -> None:
         async for _ in services.runtime.stream(long):
