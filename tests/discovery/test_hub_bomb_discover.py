@@ -16,8 +16,9 @@ from lexitui.config import Paths
 from tests.discovery.hostile_hub import BOMB_REPO, bomb_repo
 from tests.fakes.hub_repos_served import tiny_fixture_gguf
 from tests.fakes.hub_server import FakeHub
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.test_discover_screen import open_discover, search_for
+from tests.waiting import until
 
 TINY_REPO = tiny_fixture_gguf().id
 

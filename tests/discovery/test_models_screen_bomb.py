@@ -20,7 +20,8 @@ from lexitui.storage.manager import StorageManager
 from lexitui.ui.screens.models import ModelsScreen
 from tests.gguf.craft import block_count_bomb
 from tests.storage.layouts import write_gguf
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
+from tests.waiting import until
 
 REFUSAL = "llama.block_count is 4,294,967,295, outside 1 to 4,096"
 

@@ -4,9 +4,6 @@ machine short of memory raises a ``ResourceAlert``; it sleeps with nothing loade
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
 
 from lexitui.config import Paths
@@ -15,6 +12,7 @@ from lexitui.events import Event, ResourceAlert
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
+from tests.waiting import until
 
 GIB = 1024**3
 SMALL = ModelLoadOptions(context_length=1024, threads=2)
@@ -28,14 +26,6 @@ class Ram:
 
     def __call__(self) -> tuple[int, int]:
         return 16 * GIB, int(self.free_gib * GIB)
-
-
-async def until(check: Callable[[], bool], seconds: float = 30) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("never happened")
 
 
 @pytest.mark.engine
@@ -57,7 +47,7 @@ async def test_started_services_sample_while_a_model_is_loaded_and_stop_with_it(
         assert not services.resources.running  # nothing loaded: nothing to sample
         loaded = await services.runtime.load(STARTER_ID, SMALL)
         ram.free_gib = 1  # then something else takes memory: 94% used
-        await until(lambda: bool(alerts))
+        await until(lambda: bool(alerts), 30)
         assert services.resources.running
         assert [a.resource for a in alerts] == ["ram"]
         assert alerts[0].message.startswith("memory low: 1.0 GiB free of 16.0 GiB (RAM 94% used")
@@ -72,7 +62,7 @@ async def test_started_services_sample_while_a_model_is_loaded_and_stop_with_it(
         ram.free_gib = 12
         await services.runtime.load(STARTER_ID, SMALL)
         ram.free_gib = 1
-        await until(lambda: len(alerts) == 2)
+        await until(lambda: len(alerts) == 2, 30)
         assert services.resources.running
     finally:
         await services.stop()

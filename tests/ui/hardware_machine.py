@@ -7,9 +7,7 @@ made-up path that is never created: only its free space is read, through ``disk_
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,12 +107,3 @@ def hardware_app(
     settings: HardwareSettings = QUIET,
 ) -> LexituiApp:
     return LexituiApp(build_services(paths, root, nvml, machine=machine, settings=settings))
-
-
-async def until(check: Callable[[], bool], seconds: float = 10) -> None:
-    """Wait for what the screen shows, not for a fixed time."""
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the screen never got there")

@@ -11,14 +11,7 @@ import pytest
 from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens.runtime import RuntimeScreen
-
-
-async def wait_until(check: object, seconds: float = 30) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if callable(check) and check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never became true")
+from tests.waiting import until
 
 
 @pytest.mark.engine
@@ -30,7 +23,7 @@ async def test_quit_with_a_loaded_model_stops_the_engine_cleanly() -> None:
         await pilot.press("1")  # the dashboard listens to model events too
         await app.services_ready.wait()
         await app.open_chat(STARTER_ID)
-        await wait_until(lambda: app.services.runtime.active_model is not None)
+        await until(lambda: app.services.runtime.active_model is not None, 30)
         active = app.services.runtime.active_model
         assert active is not None
         pid = active.pid
@@ -59,7 +52,7 @@ async def test_a_bad_model_shows_the_error_and_the_app_keeps_running(tmp_path: P
         screen = app.screen
         assert isinstance(screen, RuntimeScreen)
         state = screen.query_one("#runtime-state")
-        await wait_until(lambda: "Could not load" in str(state.render()))
+        await until(lambda: "Could not load" in str(state.render()), 30)
         assert "broken-model" in str(state.render())
         # The header is refused before any engine starts, so the model has no engine log yet,
         # and f2 says so rather than showing another model's log.

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input
 from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens.backends import BackendsScreen
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 
 def row_of(screen: BackendsScreen, name: str) -> list[str]:

@@ -8,7 +8,7 @@ from textual.screen import Screen
 from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
 from lexitui.ui.frames import ASCII_SAFE
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 
 def border_kinds(screen: Screen[object]) -> dict[str, set[str]]:

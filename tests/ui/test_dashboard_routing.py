@@ -15,8 +15,8 @@ from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.local_provider import LocalProviderStatus
 from lexitui.ui.screens.dashboard import DashboardScreen
 from lexitui.ui.screens.routing_format import local_text
-from tests.ui.hardware_machine import until
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
+from tests.waiting import until
 
 
 def text(screen: DashboardScreen, selector: str) -> str:

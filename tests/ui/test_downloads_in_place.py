@@ -24,7 +24,6 @@ from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.ui.screens.downloads import DownloadsScreen, progress_cell
 from tests.fakes.hub_server import FakeHub
-from tests.ui.hardware_machine import until
 from tests.ui.test_downloads_screen import (
     STARTER_FILE,
     STARTER_REPO,
@@ -36,6 +35,7 @@ from tests.ui.test_downloads_screen import (
     start,
     until_status,
 )
+from tests.waiting import until
 
 HISTORY = 5
 

@@ -21,7 +21,6 @@ from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.ui.screens.download_details import DownloadDetailsScreen
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
-from tests.ui.hardware_machine import until
 from tests.ui.test_downloads_screen import (
     STARTER_FILE,
     STARTER_REPO,
@@ -33,6 +32,7 @@ from tests.ui.test_downloads_screen import (
     start,
     until_status,
 )
+from tests.waiting import until
 
 
 def cell(table: DataTable[str], column: int) -> str:

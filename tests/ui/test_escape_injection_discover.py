@@ -12,12 +12,13 @@ from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.ui.screens.discover import DiscoverScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)
 from tests.ui.hostile_text import (
     assert_shown_as_text,
     assert_terminal_safe,
 )
+from tests.waiting import until
 
 
 def _app(paths: Paths, tmp_path: Path) -> LexituiApp:

@@ -13,9 +13,10 @@ from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe
+from tests.waiting import until
 
 
 @pytest.mark.usefixtures("hostile_hub")

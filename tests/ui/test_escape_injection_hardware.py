@@ -13,7 +13,7 @@ from lexitui.config import Paths
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.ui.screens.hardware import HardwareScreen
 from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
-from tests.ui.hardware_machine import FIXTURES, build_services, until
+from tests.ui.hardware_machine import FIXTURES, build_services
 from tests.ui.hostile_text import (
     ATTACK,
     assert_shown_as_text,
@@ -21,6 +21,7 @@ from tests.ui.hostile_text import (
     hostile,
     screen_text,
 )
+from tests.waiting import until
 
 
 def hostile_machine(paths: Paths, tmp_path: Path) -> LexituiApp:

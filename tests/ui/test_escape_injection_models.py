@@ -16,7 +16,7 @@ from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
 from lexitui.ui.screens.models import ModelsScreen
 from tests.storage.layouts import add_to_hf_cache, write_gguf
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_text import (
     assert_terminal_safe,
     hostile,
@@ -24,6 +24,7 @@ from tests.ui.hostile_text import (
     screen_text,
     shown_file_name,
 )
+from tests.waiting import until
 
 DISK = DiskUsage(total=500_000_000_000, used=100_000_000_000, free=400_000_000_000)
 

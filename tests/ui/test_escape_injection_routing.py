@@ -12,9 +12,9 @@ from textual.widgets import DataTable
 
 from lexitui.app import LexituiApp
 from lexitui.ui.screens.routing import RoutingScreen
-from tests.ui.hardware_machine import until
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe, hostile
 from tests.ui.routing_fixtures import cloud_record, configure_cloud
+from tests.waiting import until
 
 
 async def test_routed_requests_are_shown_as_text(

@@ -11,7 +11,6 @@ from lexitui.store.conversations import ConversationRows
 from lexitui.ui.screens.engine_log import EngineLogScreen
 from lexitui.ui.screens.runtime import RuntimeScreen
 from lexitui.ui.screens.runtime_dialogs import ConversationPicker
-from tests.ui.hardware_machine import until
 from tests.ui.hostile_text import (
     assert_shown_as_text,
     assert_terminal_safe,
@@ -20,6 +19,7 @@ from tests.ui.hostile_text import (
     screen_text,
     shown_file_name,
 )
+from tests.waiting import until
 
 
 async def test_chat_and_engine_log_are_shown_as_text(tmp_path: Path) -> None:

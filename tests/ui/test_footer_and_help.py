@@ -11,7 +11,7 @@ from textual.widgets._footer import FooterKey
 from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
 from lexitui.ui.screens.help import HelpScreen
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 
 def visible_footer_entries(screen: Screen[object]) -> list[str]:

@@ -23,7 +23,8 @@ from lexitui.ui.screens.hardware import DETECTING, HardwareScreen
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.metric_row import MetricRow
 from tests.hardware.test_engine_devices import recorded
-from tests.ui.hardware_machine import FIXTURES, Machine, hardware_app, until
+from tests.ui.hardware_machine import FIXTURES, Machine, hardware_app
+from tests.waiting import until
 
 MACHINES = {
     "no_gpu": "nvml_no_driver.json",

@@ -18,7 +18,8 @@ from lexitui.hardware.settings import (
 from lexitui.ui.screens.hardware import HardwareScreen
 from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen, allowed_from_choice
 from lexitui.ui.widgets.gpu_card import GpuCard
-from tests.ui.hardware_machine import hardware_app, until
+from tests.ui.hardware_machine import hardware_app
+from tests.waiting import until
 
 ONE_GPU = "nvml_1_gpu_rtx4090.json"
 

@@ -15,7 +15,7 @@ from lexitui.services import Services
 from lexitui.ui.screens.models import ModelsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.storage.layouts import add_to_hf_cache, write_gguf
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 TINY = "lexitui-fixtures/tiny-random-llama-GGUF"
 

@@ -27,7 +27,8 @@ from lexitui.storage.rows import StorageRows
 from lexitui.ui.screens.models import ModelsScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.storage.layouts import add_to_hf_cache, write_gguf
-from tests.ui.hardware_machine import Machine, build_services, until
+from tests.ui.hardware_machine import Machine, build_services
+from tests.waiting import until
 
 HF_ID = "hf:acme.tiny-llama-gguf:q8_0"
 STARTER_ID = "smollm2-135m-instruct-q4_1"

@@ -9,7 +9,7 @@ from lexitui.ui.commands import LexituiCommands, area_actions
 from lexitui.ui.screens.registry import screen_class
 from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.routing_dialogs import StrategyPicker
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 
 async def found(app: LexituiApp, query: str) -> list[str]:

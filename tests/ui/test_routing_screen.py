@@ -16,8 +16,8 @@ from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
 from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.routing_dialogs import StrategyPicker
-from tests.ui.hardware_machine import until
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
+from tests.waiting import until
 
 
 def text(screen: RoutingScreen, selector: str) -> str:

@@ -22,7 +22,6 @@ from lexitui.ui.screens.runtime_dialogs import ConversationPicker
 from lexitui.ui.screens.runtime_export import ExportDialog
 from lexitui.ui.screens.runtime_params import ParamsPanel
 from lexitui.ui.screens.runtime_turns import ChatTurn
-from tests.ui.hardware_machine import until
 from tests.ui.test_runtime_screen import (
     deterministic,
     load_through_dialog,
@@ -30,6 +29,7 @@ from tests.ui.test_runtime_screen import (
     send,
     text,
 )
+from tests.waiting import until
 
 
 async def reopen_saved_chat(app: LexituiApp, pilot: Pilot[None], screen: RuntimeScreen) -> None:

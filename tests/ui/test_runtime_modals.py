@@ -33,7 +33,7 @@ from lexitui.ui.screens.runtime_load import ConfirmEvictDialog, LoadChoice, Load
 from lexitui.ui.screens.runtime_snapshots import SnapshotPicker
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.ui.hardware_machine import build_services
-from tests.ui.hardware_machine import until as until_shown
+from tests.waiting import until as until_shown
 
 NO_GPU = "nvml_0_gpus.json"
 MODELS = [(STARTER_ID, "SmolLM2 135M Instruct")]

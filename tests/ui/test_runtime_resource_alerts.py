@@ -13,8 +13,8 @@ from lexitui.hardware.detector import HardwareDetector
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens.runtime_alerts import ResourceAlertLine
-from tests.ui.hardware_machine import until
 from tests.ui.test_runtime_screen import open_runtime
+from tests.waiting import until
 
 GIB = 1024**3
 SMALL = ModelLoadOptions(context_length=1024, threads=2)

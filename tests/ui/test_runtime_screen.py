@@ -28,7 +28,7 @@ from lexitui.ui.screens.runtime_embed import EmbeddingsTester
 from lexitui.ui.screens.runtime_load import ConfirmEvictDialog
 from lexitui.ui.screens.runtime_params import ParamsPanel
 from lexitui.ui.screens.runtime_snapshots import SnapshotPicker
-from tests.ui.hardware_machine import until
+from tests.waiting import until
 
 SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
 

@@ -20,9 +20,9 @@ from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens import routing_data, routing_format, runtime_format
 from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.runtime import RuntimeScreen
-from tests.ui.hardware_machine import until
 from tests.ui.routing_fixtures import NOON, configure_cloud, fixed_records
 from tests.ui.test_dashboard import recorded_services, wait_for_machine
+from tests.waiting import until
 
 SIZES = [(80, 24), (120, 40)]
 ROUTING_SIZES = [(80, 24), (160, 48)]

@@ -1,0 +1,17 @@
+"""Waiting in tests: for what the screen or a service shows, never for a fixed time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def until(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Return once ``check()`` holds; fail after ``seconds`` of wall time (generous: a busy
+    machine is slow, never wrong)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen never got there")
+        await asyncio.sleep(0.02)
