@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 from lexitui.config import Paths
 from lexitui.engine.settings import SERVER_ENV
 from lexitui.storage.starter import STARTER_ID
+from tests.gateway.serve_process import engines_running, running_serve
 
 pytestmark = pytest.mark.engine
 
@@ -84,21 +84,8 @@ def gateway(with_llama_server: Path, paths: Paths) -> Iterator[str]:
         f'[runtime]\nengine = "llama-server"\nllama_server = "{with_llama_server}"\n'
     )
     env = {k: v for k, v in os.environ.items() if k != SERVER_ENV}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("lexitui gateway on "), proc.stderr.read() if proc.stderr else line
-        yield line.split()[-1]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    with running_serve("--model", STARTER_ID, env=env) as (url, _):
+        yield url
 
 
 def test_serve_answers_on_the_llama_server_engine(gateway: str) -> None:
@@ -109,5 +96,5 @@ def test_serve_answers_on_the_llama_server_engine(gateway: str) -> None:
     )
     assert reply.status_code == 200, reply.text
     assert reply.json()["choices"][0]["message"]["content"]
-    ps = json.loads(lexitui("ps", "--json").stdout)
+    ps = engines_running()
     assert [(r["model_id"], r["engine"]) for r in ps] == [(STARTER_ID, "llama-server")]

@@ -24,6 +24,7 @@ from lexitui.store import Store
 from lexitui.store.routed_requests import RoutedRequestRows
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
+from tests.gateway.serve_process import engines_running, running_serve
 
 pytestmark = pytest.mark.engine
 
@@ -53,35 +54,12 @@ compare_to = "openai:gpt-4o-mini"
 
 @pytest.fixture
 def gateway(cloud: FakeOpenAI) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("lexitui gateway on "), proc.stderr.read() if proc.stderr else line
-        yield line.split()[-1], proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+    with running_serve("--model", STARTER_ID) as (url, proc):
+        yield url, proc
 
 
 def engine_pids() -> list[int]:
-    result = subprocess.run(
-        [sys.executable, "-m", "lexitui", "ps", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return [row["engine_pid"] for row in json.loads(result.stdout) if row["model_id"] == STARTER_ID]
+    return [row["engine_pid"] for row in engines_running() if row["model_id"] == STARTER_ID]
 
 
 async def test_serve_answers_the_sdk_then_falls_back_when_the_engine_stops(

@@ -5,11 +5,9 @@ connections that each send part of a request head and then wait: a normal client
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -17,6 +15,7 @@ import httpx
 import pytest
 
 from lexitui.config import Paths
+from tests.gateway.serve_process import running_serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,28 +30,10 @@ def _limit_open_files() -> None:
 
 @pytest.fixture
 def serve(paths: Paths) -> Iterator[tuple[str, int, subprocess.Popen[str]]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-        preexec_fn=_limit_open_files,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("lexitui gateway on "), proc.stderr.read() if proc.stderr else line
-        host_port = line.split()[-1].removeprefix("http://").removesuffix("/v1")
+    with running_serve(preexec_fn=_limit_open_files) as (url, proc):
+        host_port = url.removeprefix("http://").removesuffix("/v1")
         host, _, port = host_port.rpartition(":")
         yield host, int(port), proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
 
 
 @pytest.fixture

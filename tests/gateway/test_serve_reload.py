@@ -4,11 +4,9 @@ within 10 s; the reload is in its log (stderr)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -18,6 +16,7 @@ import pytest
 
 from lexitui.config import Paths
 from lexitui.storage.starter import STARTER_ID
+from tests.gateway.serve_process import engines_running, running_serve
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(240)]
 ASK = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4}
@@ -27,36 +26,12 @@ ASK = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4}
 def serve(paths: Paths) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
     paths.config_file.write_text("[runtime]\nfirst_token_timeout_s = 60\n", encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("lexitui gateway on "), proc.stderr.read() if proc.stderr else line
-        yield line.split()[-1], proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
+    with running_serve("--model", STARTER_ID) as (url, proc):
+        yield url, proc
 
 
 def engine_pid() -> int:
-    result = subprocess.run(
-        [sys.executable, "-m", "lexitui", "ps", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    [pid] = [r["engine_pid"] for r in json.loads(result.stdout) if r["model_id"] == STARTER_ID]
+    [pid] = [r["engine_pid"] for r in engines_running() if r["model_id"] == STARTER_ID]
     return int(pid)
 
 
