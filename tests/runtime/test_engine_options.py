@@ -30,21 +30,25 @@ def started_with(
     return args, params
 
 
+# Every load option set to something other than llama.cpp's default, for both engine kinds.
+EVERY_OPTION = ModelLoadOptions(
+    context_length=2048,
+    gpu_layers=7,
+    threads=3,
+    batch_size=256,
+    use_mmap=False,
+    use_mlock=True,
+    main_gpu=1,
+    rope_freq_base=20000.0,
+    rope_freq_scale=0.5,
+    flash_attention="on",
+    kv_cache_type="q4_0",
+    embedding=True,
+)
+
+
 def test_every_load_option_reaches_the_engine_params(tmp_path: Path) -> None:
-    options = ModelLoadOptions(
-        context_length=2048,
-        gpu_layers=7,
-        threads=3,
-        batch_size=256,
-        use_mmap=False,
-        use_mlock=True,
-        main_gpu=1,
-        rope_freq_base=20000.0,
-        rope_freq_scale=0.5,
-        flash_attention="on",
-        kv_cache_type="q8_0",
-    )
-    args, params = started_with(options, tmp_path)
+    args, params = started_with(EVERY_OPTION, tmp_path)
     assert (args.ctx, args.gpu_layers, args.threads) == (2048, 7, 3)
     assert params.n_batch == 256 and params.n_ubatch == 256
     assert params.main_gpu == 1
@@ -52,7 +56,8 @@ def test_every_load_option_reaches_the_engine_params(tmp_path: Path) -> None:
     assert params.load_mode == xllamacpp.llama_load_mode.LLAMA_LOAD_MODE_MLOCK
     assert params.slot_save_path == f"{tmp_path}/"
     assert params.flash_attn_type == xllamacpp.llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_ENABLED
-    assert params.cache_type_k == params.cache_type_v == xllamacpp.ggml_type.GGML_TYPE_Q8_0
+    assert params.cache_type_k == params.cache_type_v == xllamacpp.ggml_type.GGML_TYPE_Q4_0
+    assert args.embedding
 
 
 def test_mmap_alone_and_defaults() -> None:
@@ -69,21 +74,7 @@ def test_mmap_alone_and_defaults() -> None:
 
 
 def test_the_same_options_map_to_llama_server_flags(tmp_path: Path) -> None:
-    options = ModelLoadOptions(
-        context_length=2048,
-        gpu_layers=7,
-        threads=3,
-        batch_size=256,
-        use_mmap=False,
-        use_mlock=True,
-        main_gpu=1,
-        rope_freq_base=20000.0,
-        rope_freq_scale=0.5,
-        flash_attention="auto",
-        kv_cache_type="q4_0",
-        embedding=True,
-    )
-    args = server_args(Path("m.gguf"), 8123, engine_options(options, slot_save_path=tmp_path))
+    args = server_args(Path("m.gguf"), 8123, engine_options(EVERY_OPTION, slot_save_path=tmp_path))
     pairs = dict(zip(args, [*args[1:], ""], strict=True))
     expected = {
         "--model": "m.gguf",
@@ -98,7 +89,7 @@ def test_the_same_options_map_to_llama_server_flags(tmp_path: Path) -> None:
         "--main-gpu": "1",
         "--rope-freq-base": "20000.0",
         "--rope-freq-scale": "0.5",
-        "--flash-attn": "auto",
+        "--flash-attn": "on",
         "--cache-type-k": "q4_0",
         "--cache-type-v": "q4_0",
         "--slot-save-path": f"{tmp_path}/",

@@ -8,26 +8,13 @@ import pytest
 
 from lexitui.app import LexituiApp
 from lexitui.config import Paths
-from lexitui.domain.backends import ModelLoadOptions
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.screens.runtime_alerts import ResourceAlertLine
+from tests.runtime.test_resource_sampling import SMALL, Ram
 from tests.ui.test_runtime_screen import open_runtime
 from tests.waiting import until
-
-GIB = 1024**3
-SMALL = ModelLoadOptions(context_length=1024, threads=2)
-
-
-class Ram:
-    """16 GiB of RAM, of which a test says how much is free (the rest of the machine is real)."""
-
-    def __init__(self, free_gib: float) -> None:
-        self.free_gib = free_gib
-
-    def __call__(self) -> tuple[int, int]:
-        return 16 * GIB, int(self.free_gib * GIB)
 
 
 def app_with(paths: Paths, ram: Ram) -> LexituiApp:
