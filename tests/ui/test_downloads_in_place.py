@@ -24,6 +24,7 @@ from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.ui.screens.downloads import DownloadsScreen, progress_cell
 from tests.fakes.hub_server import FakeHub
+from tests.ui.test_downloads_live import count_store_reads
 from tests.ui.test_downloads_screen import (
     STARTER_FILE,
     STARTER_REPO,
@@ -79,16 +80,7 @@ async def test_progress_updates_its_cells_without_reading_the_history_or_rebuild
         await pilot.pause(0.3)  # the start's own events have been handled
 
         manager = app.services.download_manager
-        reads: list[str] = []
-        history, active = manager.get_history, manager.get_downloads
-
-        async def counted_history(limit: int = 50) -> list[ModelDownload]:
-            reads.append("history")
-            return await history(limit)
-
-        async def counted_active() -> list[ModelDownload]:
-            reads.append("active")
-            return await active()
+        reads = count_store_reads(manager, monkeypatch)
 
         clears: list[bool] = []
         clear = table.clear
@@ -97,8 +89,6 @@ async def test_progress_updates_its_cells_without_reading_the_history_or_rebuild
             clears.append(columns)
             return clear(columns)
 
-        monkeypatch.setattr(manager, "get_history", counted_history)
-        monkeypatch.setattr(manager, "get_downloads", counted_active)
         monkeypatch.setattr(table, "clear", counted_clear)
         kept = list(table.rows.items())[1:]  # the history rows, keys and row objects
         kept_texts = row_texts(table)[1:]

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from lexitui.config import Paths
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
+from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.ui.screens.download_details import DownloadDetailsScreen
 from lexitui.ui.screens.downloads import DownloadsScreen
@@ -43,6 +44,24 @@ def speed_and_eta_shown(table: DataTable[str]) -> bool:
     return table.row_count == 1 and cell(table, 3).endswith("/s") and cell(table, 4) != ""
 
 
+def count_store_reads(manager: DownloadManager, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of the queue or the history from now on, by name, in order."""
+    reads: list[str] = []
+    history, active = manager.get_history, manager.get_downloads
+
+    async def counted_history(limit: int = 50) -> list[ModelDownload]:
+        reads.append("history")
+        return await history(limit)
+
+    async def counted_active() -> list[ModelDownload]:
+        reads.append("active")
+        return await active()
+
+    monkeypatch.setattr(manager, "get_history", counted_history)
+    monkeypatch.setattr(manager, "get_downloads", counted_active)
+    return reads
+
+
 async def test_progress_updates_its_row_without_reloading_the_store(
     hub: FakeHub, paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,19 +75,7 @@ async def test_progress_updates_its_row_without_reloading_the_store(
         await pilot.pause(0.3)  # the start's own events have been handled
 
         manager = app.services.download_manager
-        reloads: list[str] = []
-        history, active = manager.get_history, manager.get_downloads
-
-        async def counted_history(limit: int = 50) -> list[ModelDownload]:
-            reloads.append("history")
-            return await history(limit)
-
-        async def counted_active() -> list[ModelDownload]:
-            reloads.append("active")
-            return await active()
-
-        monkeypatch.setattr(manager, "get_history", counted_history)
-        monkeypatch.setattr(manager, "get_downloads", counted_active)
+        reloads = count_store_reads(manager, monkeypatch)
         events: list[DownloadProgressEvent] = []
         subscription = manager.progress.subscribe(events.append)
         try:
