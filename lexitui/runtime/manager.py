@@ -50,6 +50,7 @@ from lexitui.events import (
 )
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.footprint import DEFAULT_CONTEXT, Footprint, estimate_footprint
+from lexitui.runtime.load_words import describe_options
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.remote import describe_remote_model
 from lexitui.runtime.request_line import RequestLine
@@ -62,22 +63,6 @@ if TYPE_CHECKING:
 Detect = Callable[[], Awaitable[HardwareCapabilities]]
 # Embeddings on by default: llama.cpp then serves /v1/embeddings beside chat from one process.
 DEFAULT_LOAD = ModelLoadOptions(context_length=DEFAULT_CONTEXT, embedding=True)
-
-
-def describe_options(options: ModelLoadOptions) -> str:
-    words = {
-        "ctx": options.context_length,
-        "gpu layers": options.gpu_layers,
-        "threads": options.threads,
-        "batch": options.batch_size,
-        "main gpu": options.main_gpu,
-        "rope base": options.rope_freq_base,
-        "rope scale": options.rope_freq_scale,
-    }
-    parts = [f"{k} {v}" for k, v in words.items() if v is not None]
-    parts += [f"mmap {'on' if options.use_mmap else 'off'}"] if options.use_mmap is not None else []
-    parts += ["mlock"] if options.use_mlock else []
-    return ", ".join(parts) or "defaults"
 
 
 class InferenceManager:

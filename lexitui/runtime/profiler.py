@@ -28,7 +28,8 @@ from lexitui.discovery.measured import MeasuredSpeed, repository_of
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
-from lexitui.runtime.manager import InferenceManager, describe_options
+from lexitui.runtime.load_words import describe_options
+from lexitui.runtime.manager import InferenceManager
 from lexitui.store import Store
 from lexitui.store.loop_writes import LoopWrites
 from lexitui.store.performance import ModelPerformance, PerformanceRows
