@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.store import Store
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.hub_server import FakeHub
 
 RUNS = 21

@@ -161,8 +161,8 @@ async def ours(url: str, sha: str, home: Path, connections: int) -> float:
     from lexitui.domain.enums import DownloadStatus
     from lexitui.downloads.settings import ManagerSettings
     from lexitui.downloads.target import url_target
-    from lexitui.downloads.wiring import build_download_manager
     from lexitui.services import Services
+    from lexitui.services.downloads import build_download_manager
 
     services = Services.build()
     await services.start()
@@ -229,7 +229,7 @@ async def hub_rows(folder: Path, path: Path, sha: str) -> tuple[float, float]:
 def resume_cost(url: str, folder: Path) -> dict[str, Any]:
     """Kill ``lexitui pull`` half-way with SIGKILL, run it again; what did the kill cost?"""
     env = {**os.environ, HOME_ENV: str(folder / "home-kill"), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "lexitui.downloads.cli", "pull", url, "--json"]
+    command = [sys.executable, "-m", "lexitui.commands.pull", "pull", url, "--json"]
     RangeHandler.sent = 0
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None

@@ -14,33 +14,33 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from lexitui.backends.cli import add_parser as add_backends_parser
+from lexitui.commands.backends import add_parser as add_backends_parser
+from lexitui.commands.discovery import add_parser as add_discovery_parser
+from lexitui.commands.engine import add_parser as add_engine_parser
+from lexitui.commands.fit import add_parser as add_fit_parser
+from lexitui.commands.gguf import add_parser as add_gguf_parser
+from lexitui.commands.hardware import add_parser as add_hardware_parser
+from lexitui.commands.pull import add_parser as add_pull_parser
+from lexitui.commands.reports import add_parser as add_reports_parser
+from lexitui.commands.routing import add_parser as add_routing_parser
+from lexitui.commands.runtime import add_parser as add_runtime_parser
+from lexitui.commands.serve import add_parser as add_serve_parser
+from lexitui.commands.storage import add_parser as add_storage_parser
 from lexitui.config import ConfigError
-from lexitui.discovery.cli import add_parser as add_discovery_parser
 from lexitui.discovery.errors import RegistryError
-from lexitui.discovery.fit_cli import add_parser as add_fit_parser
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.units import format_bytes
-from lexitui.downloads.cli import add_parser as add_pull_parser
-from lexitui.engine.cli import add_parser as add_engine_parser
 from lexitui.engine.errors import EngineError
-from lexitui.gateway.cli import add_parser as add_serve_parser
-from lexitui.gguf.cli import add_parser as add_gguf_parser
 from lexitui.gguf.errors import GgufError
-from lexitui.hardware.cli import add_parser as add_hardware_parser
 from lexitui.hardware.settings import HardwareSettingsError
-from lexitui.routing.cli import add_parser as add_routing_parser
-from lexitui.routing.cli_reports import add_parser as add_reports_parser
 from lexitui.routing.errors import ProviderError, RoutingError
-from lexitui.runtime.cli import add_parser as add_runtime_parser
 from lexitui.runtime.errors import RuntimeErrorBase
 from lexitui.services import Services
-from lexitui.storage.cli import add_parser as add_storage_parser
 from lexitui.storage.errors import StorageError
 from lexitui.storage.fit import refused_headers
-from lexitui.storage.registry import ModelNotFound
 from lexitui.store import StoreError
+from lexitui.store.installed_models import ModelNotFound
 
 # Errors a user can cause or fix; they print one line instead of a traceback.
 USER_ERRORS = (
@@ -158,7 +158,7 @@ def run_command(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            from lexitui.app import run_app
+            from lexitui.ui.app import run_app
 
             return run_app()
         return int(asyncio.run(args.func(args)))

@@ -58,7 +58,7 @@ class Paths:
     def models_dir(self) -> Path:
         """The live model store: the default folder, or where ``lexitui storage --move-to``
         put it (a marker file in the data folder says which)."""
-        from lexitui.storage.location import live_models_dir
+        from lexitui.files.model_location import live_models_dir
 
         return live_models_dir(self.data_dir)
 

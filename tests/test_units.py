@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from lexitui.commands import gguf as gguf_cli
+from lexitui.commands import hardware as hardware_cli
 from lexitui.discovery import compatibility_text
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.space import human_bytes
-from lexitui.gguf import cli as gguf_cli
 from lexitui.hardware import budget
-from lexitui.hardware import cli as hardware_cli
 from lexitui.runtime import footprint, resources
 from lexitui.ui.screens import downloads, runtime_load
 from lexitui.ui.widgets.fit import short_size

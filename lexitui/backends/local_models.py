@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lexitui.backends.managed import ModelCatalog, ModelResolver
 from lexitui.domain.backends import BackendModel
-from lexitui.storage.registry import ModelRegistry
+from lexitui.store.installed_models import ModelRegistry
 
 
 def registry_resolver(registry: ModelRegistry) -> ModelResolver:

@@ -23,13 +23,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from lexitui.discovery.cache import (
-    DETAILS_TTL_S,
-    SEARCH_TTL_S,
-    RegistryCache,
-    cache_key,
-    utc_now,
-)
 from lexitui.discovery.errors import (
     InvalidModelIdError,
     ModelNotFoundError,
@@ -52,6 +45,13 @@ from lexitui.discovery.records_json import dumps, record_from_json
 from lexitui.discovery.variants import RepoFile, group_variants
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, ModelVariant, RemoteModel
 from lexitui.domain.enums import ModelCategory, ModelRegistryType, ModelSortOrder
+from lexitui.store.search_cache import (
+    DETAILS_TTL_S,
+    SEARCH_TTL_S,
+    RegistryCache,
+    cache_key,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lexitui.backends.errors import clean_text
-from lexitui.discovery.cache import DETAILS_TTL_S, RegistryCache, cache_key
 from lexitui.discovery.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
 from lexitui.discovery.ollama_errors import BadRegistryAnswerError, InvalidOllamaNameError
 from lexitui.discovery.ollama_fetch import RegistryFetcher, blob_url
@@ -48,6 +47,7 @@ from lexitui.discovery.ollama_search import search_names
 from lexitui.domain.backends import BackendModel
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, ModelVariant, RemoteModel
 from lexitui.domain.enums import ModelCategory, ModelRegistryType
+from lexitui.store.search_cache import DETAILS_TTL_S, RegistryCache, cache_key
 
 if TYPE_CHECKING:
     import httpx

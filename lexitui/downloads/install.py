@@ -24,11 +24,11 @@ from pathlib import Path
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import ModelRegistryType
 from lexitui.domain.models import InstalledModel, check_model_id, model_id_from_filename
-from lexitui.downloads.atomic import write_atomic
 from lexitui.downloads.errors import TransientError, UnsafePathError
 from lexitui.downloads.layout import StoreLayout, inside
 from lexitui.events import EventBus, ModelInstalled
-from lexitui.storage.registry import ModelRegistry
+from lexitui.files.atomic import write_atomic
+from lexitui.store.installed_models import ModelRegistry
 
 MANIFEST_SCHEMA = 1
 _UNSAFE_ID = re.compile(r"[^a-z0-9._:-]+")

@@ -42,7 +42,7 @@ from lexitui.downloads.space import check_space
 from lexitui.downloads.transfer import Transfer, TransferSettings
 from lexitui.downloads.verify import IntegrityVerifier, check_digest
 from lexitui.events import EventBus
-from lexitui.storage.registry import ModelRegistry
+from lexitui.store.installed_models import ModelRegistry
 
 StatusCallback = Callable[[DownloadStatus, str | None], None]
 

@@ -36,7 +36,6 @@ from lexitui.downloads.http_client import build_client
 from lexitui.downloads.job import DownloadJob, JobContext
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.limiter import RateLimiter
-from lexitui.downloads.queue import ACTIVE, DownloadQueue
 from lexitui.downloads.records import CleanupResult, DownloadProgressEvent
 from lexitui.downloads.reporter import ProgressReporter
 from lexitui.downloads.resolve import Auth, origin_of
@@ -49,8 +48,9 @@ from lexitui.events import (
     ModelDownloadCompleted,
     ModelDownloadStarted,
 )
-from lexitui.storage.registry import ModelRegistry
 from lexitui.store import StoreError
+from lexitui.store.download_queue import ACTIVE, DownloadQueue
+from lexitui.store.installed_models import ModelRegistry
 
 log = logging.getLogger(__name__)
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lexitui.downloads.atomic import write_atomic
 from lexitui.downloads.ranges import RangeSet
+from lexitui.files.atomic import write_atomic
 
 FORMAT = 1
 MAX_META_BYTES = 1 << 20

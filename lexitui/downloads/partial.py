@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from lexitui.downloads import lock
-from lexitui.downloads.atomic import fsync_dir
 from lexitui.downloads.errors import DiskFullError, DownloadError, UnsafePathError
 from lexitui.downloads.io_gate import GateClosed, IoGate
 from lexitui.downloads.layout import StoreLayout
@@ -33,6 +32,7 @@ from lexitui.downloads.meta import (
     save_meta,
 )
 from lexitui.downloads.ranges import RangeSet
+from lexitui.files.atomic import fsync_dir
 
 T = TypeVar("T")
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)

@@ -17,10 +17,10 @@ from pathlib import Path
 from lexitui.domain.enums import QuantizationType
 from lexitui.downloads.layout import EMPTY_SHA256
 from lexitui.downloads.records import GgufMetadata, GgufValidation, IntegrityResult
+from lexitui.files.copying import hash_file
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
-from lexitui.storage.copying import hash_file
 
 
 class IntegrityVerifier:

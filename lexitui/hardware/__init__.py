@@ -1,5 +1,5 @@
 """Hardware detection, live monitoring and model-size recommendations (roadmap v0.16.1e/f/j).
 
 Import from the submodules (``lexitui.hardware.detector``...); this package stays empty so that
-``python -m lexitui.hardware.cli`` and bench scripts load only what they use.
+``python -m lexitui.commands.hardware`` and bench scripts load only what they use.
 """

@@ -13,14 +13,13 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psutil
 from reactivex import Observable
 from reactivex.subject import Subject
 
-from lexitui.domain.hardware import GpuInfo
+from lexitui.domain.samples import GpuSample, HardwareSample, gpu_metric
 from lexitui.events import EventBus, HardwareChanged
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.memory_estimate import GIB
@@ -31,56 +30,7 @@ RECOVERY_MARGIN_PERCENT = 5.0
 TEMP_REARM_C = 5.0
 
 
-@dataclass(frozen=True)
-class GpuSample:
-    id: str
-    name: str
-    vram_total_bytes: int
-    vram_free_bytes: int | None
-    utilization_percent: float | None
-    temperature_c: float | None
-    power_watts: float | None
-
-    @property
-    def vram_free_percent(self) -> float | None:
-        if self.vram_free_bytes is None or self.vram_total_bytes <= 0:
-            return None
-        return 100.0 * self.vram_free_bytes / self.vram_total_bytes
-
-    @classmethod
-    def of(cls, gpu: GpuInfo) -> GpuSample:
-        return cls(
-            gpu.id,
-            gpu.name,
-            gpu.vram_bytes,
-            gpu.available_vram_bytes,
-            gpu.utilization_percent,
-            gpu.temperature_c,
-            gpu.power_watts,
-        )
-
-
-@dataclass(frozen=True)
-class HardwareSample:
-    timestamp: datetime
-    cpu_percent: float
-    ram_total_bytes: int
-    ram_available_bytes: int
-    gpus: tuple[GpuSample, ...]
-
-    @property
-    def ram_available_percent(self) -> float:
-        return (
-            100.0 * self.ram_available_bytes / self.ram_total_bytes if self.ram_total_bytes else 0.0
-        )
-
-
 SampleSink = Callable[[HardwareSample], Awaitable[None]]
-
-
-def gpu_metric(gpu_id: str, name: str) -> str:
-    """History key of one GPU metric, e.g. "gpu:nvidia:0:utilization_percent"."""
-    return f"gpu:{gpu_id}:{name}"
 
 
 class HardwareMonitor:

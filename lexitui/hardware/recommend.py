@@ -31,6 +31,16 @@ from lexitui.hardware.memory_estimate import (
 )
 from lexitui.hardware.settings import HardwareSettings
 
+# The quantisations the size table shows as columns, from the largest to the smallest.
+TABLE_QUANTS = (
+    QuantizationType.Q8_0,
+    QuantizationType.Q6_K,
+    QuantizationType.Q5_K_M,
+    QuantizationType.Q4_K_M,
+    QuantizationType.IQ4_XS,
+    QuantizationType.Q3_K_M,
+    QuantizationType.Q2_K,
+)
 TABLE_CONTEXT = 8192  # the options table compares every cell at one context length
 MIN_CONTEXT = 2048
 CONTEXT_CHOICES = (32768, 16384, 8192, 4096, 2048)

@@ -55,7 +55,7 @@ from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.remote import describe_remote_model
 from lexitui.runtime.request_line import RequestLine
 from lexitui.runtime.settings import RuntimeSettings
-from lexitui.storage.registry import ModelRegistry
+from lexitui.store.installed_models import ModelRegistry
 
 if TYPE_CHECKING:
     from lexitui.domain.models import InstalledModel

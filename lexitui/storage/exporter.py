@@ -13,8 +13,8 @@ import os
 import threading
 from pathlib import Path
 
+from lexitui.files.copying import Progress, copy_file
 from lexitui.gguf.text import safe_text
-from lexitui.storage.copying import Progress, copy_file
 from lexitui.storage.errors import StorageError
 from lexitui.storage.parts import model_parts
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from lexitui.domain.models import InvalidModelId, check_model_id, model_id_from_filename
 from lexitui.domain.storage import HeaderFacts, ImportMode, ModelImportOptions
 from lexitui.downloads.layout import StoreLayout
+from lexitui.files.copying import Progress, copy_file, hash_file, link_into
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.text import safe_text
-from lexitui.storage.copying import Progress, copy_file, hash_file, link_into
 from lexitui.storage.errors import StorageError
 from lexitui.storage.facts import facts_of
 from lexitui.storage.parts import model_parts, whole_name

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from lexitui.domain.storage import LIBRARY_SOURCES, StoredModel
 from lexitui.storage.library_records import LibraryModel, LibraryScan, LibrarySync, SkippedFile
-from lexitui.storage.registry import ModelRegistry
-from lexitui.storage.rows import StorageRows
+from lexitui.store.installed_models import ModelRegistry
+from lexitui.store.model_rows import StorageRows
 
 
 async def sync_library(

@@ -38,9 +38,10 @@ from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.records import CleanupResult
 from lexitui.events import EventBus, ModelDeleted, ModelInstalled
+from lexitui.files.copying import Progress
+from lexitui.files.model_location import Location, read_location, write_location
 from lexitui.gguf.errors import GgufError
 from lexitui.storage import importer, ollama_register
-from lexitui.storage.copying import Progress
 from lexitui.storage.disk import DiskUsageReader, read_disk_usage, store_bytes
 from lexitui.storage.errors import StorageError
 from lexitui.storage.exporter import export_files, export_targets
@@ -51,12 +52,9 @@ from lexitui.storage.library_records import LibraryScan, LibrarySync
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.library_sync import sync_library
 from lexitui.storage.loaded_elsewhere import loaded_elsewhere
-from lexitui.storage.location import Location, read_location, write_location
 from lexitui.storage.move import MoveProgress, check_target, copy_store, mark_live, remove_old
 from lexitui.storage.parts import model_parts
 from lexitui.storage.reconcile import GRACE_S, reconcile
-from lexitui.storage.registry import ModelRegistry
-from lexitui.storage.rows import StorageRows
 from lexitui.storage.store_files import carry_out, freed_by, plan_removal
 from lexitui.storage.store_lock import StoreLock
 from lexitui.storage.suggestions import SuggestionContext, cleanup_suggestions
@@ -65,6 +63,8 @@ from lexitui.storage.threads import run_stoppable
 from lexitui.storage.usage import UsageTracker
 from lexitui.storage.verifier import verify_model
 from lexitui.store import Store
+from lexitui.store.installed_models import ModelRegistry
+from lexitui.store.model_rows import StorageRows
 
 if TYPE_CHECKING:  # only the caller that registers needs the backend
     from lexitui.backends.ollama import OllamaBackend
@@ -391,6 +391,6 @@ def _freeable(layout: StoreLayout, models: list[StoredModel]) -> dict[str, int]:
 
 
 def _write_manifest(layout: StoreLayout, model_id: str, data: bytes) -> None:
-    from lexitui.downloads.atomic import write_atomic
+    from lexitui.files.atomic import write_atomic
 
     write_atomic(layout.manifest_path(model_id), data, shared=True)

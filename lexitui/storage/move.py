@@ -5,8 +5,8 @@
    the same file system the "copy" is a hard link per file (instant, no extra space); files
    that were hard links of each other (a blob and its install link) stay linked; symlinks into
    the old store are re-aimed at the new one.
-2. Switch: one atomic rename of the location file (``location.py``) makes the new copy live
-   and records the old one as ``previous``.
+2. Switch: one atomic rename of the location file (``files/model_location.py``) makes the new
+   copy live and records the old one as ``previous``.
 3. Finish: re-point rows, delete the old copy, drop the new copy's "incomplete" marker, clear
    ``previous``. A crash here is finished by the next start.
 
@@ -26,11 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lexitui.domain.storage import MovePhase, StorageMoveProgress
+from lexitui.files.copying import copy_file
+from lexitui.files.model_location import INCOMPLETE_MARKER, STORE_MARKER
 from lexitui.gguf.text import safe_text
-from lexitui.storage.copying import copy_file
 from lexitui.storage.disk import read_disk_usage
 from lexitui.storage.errors import StorageError
-from lexitui.storage.location import INCOMPLETE_MARKER, STORE_MARKER
 from lexitui.storage.paths import is_within
 
 MoveProgress = Callable[[StorageMoveProgress], None]

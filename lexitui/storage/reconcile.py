@@ -20,7 +20,6 @@ from pathlib import Path
 
 from lexitui.domain.storage import ReconcileReport
 from lexitui.downloads.layout import StoreLayout
-from lexitui.storage.rows import StorageRows
 from lexitui.storage.store_files import (
     Removal,
     blob_digests,
@@ -29,6 +28,7 @@ from lexitui.storage.store_files import (
     plan_removal,
     referenced_digests,
 )
+from lexitui.store.model_rows import StorageRows
 
 GRACE_S = 600.0
 

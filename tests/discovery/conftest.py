@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry, StaleNotice
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.store import Store
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.hub_server import FakeHub
 from tests.fakes.ollama_registry import FakeRegistry, add_sample_models
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lexitui.commands.fit import cmd_fit, looks_like_hub_file
 from lexitui.discovery.compatibility import CompatibilityAnalyzer, parameter_count
-from lexitui.discovery.fit_cli import cmd_fit, looks_like_hub_file
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import (
     InferenceConfig,

@@ -10,8 +10,8 @@ from typing import cast
 
 import pytest
 
+from lexitui.commands.fit import cmd_fit
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
-from lexitui.discovery.fit_cli import cmd_fit
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.registry import ModelRegistry
 from lexitui.discovery.service import DiscoveryService

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
+from lexitui.ui.app import LexituiApp
 from tests.discovery.hostile_hub import BOMB_REPO, bomb_repo
 from tests.fakes.hub_repos_served import tiny_fixture_gguf
 from tests.fakes.hub_server import FakeHub

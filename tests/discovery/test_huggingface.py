@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.errors import (
     GatedModelError,
     InvalidModelIdError,
@@ -26,6 +25,7 @@ from lexitui.domain.enums import (
     QuantizationType,
 )
 from lexitui.store import Store
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.hub_server import GRANTED_TOKEN, OTHER_TOKEN, FakeHub
 
 GATED = "meta-llama/Llama-3.1-8B-Instruct"

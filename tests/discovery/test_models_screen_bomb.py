@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.storage import ModelImportOptions
 from lexitui.services import Services
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.models import ModelsScreen
 from tests.gguf.craft import block_count_bomb
 from tests.storage.layouts import write_gguf

@@ -9,7 +9,6 @@ import socket
 import httpx
 import pytest
 
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.errors import (
     InvalidModelIdError,
     ModelNotFoundError,
@@ -21,6 +20,7 @@ from lexitui.discovery.errors import (
 from lexitui.discovery.ollama_errors import BadRegistryAnswerError, RegistryAccessDeniedError
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.domain.enums import ModelFormat, ModelRegistryType, QuantizationType
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry
 
 

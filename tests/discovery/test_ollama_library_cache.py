@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lexitui.backends.ollama import OllamaBackend
-from lexitui.discovery.cache import RegistryCache, cache_key
 from lexitui.discovery.ollama_library import (
     MANIFEST_KIND,
     OllamaLibraryRegistry,
@@ -18,6 +17,7 @@ from lexitui.discovery.registry import ModelRegistry
 from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import ModelCategory, ModelRegistryType, ModelSortOrder, QuantizationType
 from lexitui.store.database import Store
+from lexitui.store.search_cache import RegistryCache, cache_key
 from tests.fakes.ollama_models import FakeModel
 from tests.fakes.ollama_registry import WEIGHTS, FakeRegistry
 from tests.fakes.ollama_server import FakeOllama

@@ -9,13 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lexitui.discovery.cache import (
-    DETAILS_TTL_S,
-    KEEP_S,
-    SEARCH_TTL_S,
-    RegistryCache,
-    cache_key,
-)
 from lexitui.discovery.errors import RateLimitedError, RegistryOfflineError
 from lexitui.discovery.huggingface import HuggingFaceRegistry, StaleNotice
 from lexitui.discovery.records_json import dumps, record_from_json
@@ -29,6 +22,13 @@ from lexitui.domain.discovery import (
 )
 from lexitui.domain.enums import ModelFormat, ModelRegistryType, ModelTask, QuantizationType
 from lexitui.store import Store
+from lexitui.store.search_cache import (
+    DETAILS_TTL_S,
+    KEEP_S,
+    SEARCH_TTL_S,
+    RegistryCache,
+    cache_key,
+)
 from tests.discovery.conftest import FakeClock
 from tests.fakes.hub_server import FakeHub
 

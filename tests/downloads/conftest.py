@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.settings import ManagerSettings
-from lexitui.downloads.wiring import build_download_manager
 from lexitui.services import Services
+from lexitui.services.downloads import build_download_manager
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.hub_server import FakeHub
 
 TINY = "lexitui-fixtures/tiny-random-llama-GGUF"

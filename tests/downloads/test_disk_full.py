@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from lexitui.config import Paths
-from lexitui.downloads import atomic
-from lexitui.downloads.atomic import write_atomic
+from lexitui.files import atomic
+from lexitui.files.atomic import write_atomic
 from tests.downloads.conftest import TINY
 from tests.fakes.hub_server import FakeHub
 

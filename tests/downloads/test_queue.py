@@ -14,10 +14,10 @@ from lexitui.domain.enums import (
     ModelRegistryType,
     QuantizationType,
 )
-from lexitui.downloads.queue import DownloadQueue, DownloadRequestError
 from lexitui.events import Event, EventBus, ModelDownloadQueued
 from lexitui.services import Services
 from lexitui.store import Store
+from lexitui.store.download_queue import DownloadQueue, DownloadRequestError
 
 
 def _variant(filename: str = "tiny-Q4_K_M.gguf", size: int = 1234) -> ModelVariant:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lexitui.cli import main
-from lexitui.engine import cli as engine_cli
+from lexitui.commands import engine as engine_cli
 from lexitui.engine.build import BuildPlan, configure_args
 from tests.discovery.test_compatibility import recorded_machine
 

@@ -10,8 +10,8 @@ import signal
 import openai
 import pytest
 
+from lexitui.commands.serve import add_parser, cmd_serve
 from lexitui.gateway import GatewayConfigError
-from lexitui.gateway.cli import add_parser, cmd_serve
 from lexitui.services import Services
 from tests.gateway.conftest import FakeRouter
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from lexitui.commands import gguf as gguf_cli
 from lexitui.gguf import GgufError
-from lexitui.gguf import cli as gguf_cli
 from tests.gguf.craft import STRING, Crafted, kv
 from tests.gguf.range_server import Behaviour, RangeServer
 

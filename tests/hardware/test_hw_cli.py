@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from lexitui.commands import hardware as cli
 from lexitui.domain.enums import ModelSizeCategory, QuantizationType
 from lexitui.engine import devices as engine_devices
 from lexitui.engine.devices import EngineInfo, devices_from_device_info
 from lexitui.engine.settings import EMBEDDED
-from lexitui.hardware import cli
 from lexitui.hardware.detector import HardwareDetector
 
 Make = Callable[..., HardwareDetector]
@@ -123,7 +123,7 @@ def test_module_entry_point_real_machine(tmp_path: Path) -> None:
     env = {**os.environ, "LEXITUI_HOME": str(tmp_path)}
     env.pop("LEXITUI_CONFIG", None)
     done = subprocess.run(
-        [sys.executable, "-m", "lexitui.hardware.cli", "--json"],
+        [sys.executable, "-m", "lexitui.commands.hardware", "--json"],
         capture_output=True,
         text=True,
         env=env,
@@ -145,7 +145,7 @@ def test_module_entry_point_real_machine(tmp_path: Path) -> None:
 
 def test_hardware_layer_never_loads_ui_packages() -> None:
     code = (
-        "import sys, lexitui.hardware.cli, lexitui.hardware.monitor;"
+        "import sys, lexitui.commands.hardware, lexitui.hardware.monitor;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}))"
     )
     done = subprocess.run(

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from lexitui.domain.samples import HardwareSample, gpu_metric
 from lexitui.events import HardwareChanged
 from lexitui.hardware.detector import HardwareDetector
-from lexitui.hardware.monitor import HardwareMonitor, HardwareSample, gpu_metric
+from lexitui.hardware.monitor import HardwareMonitor
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlDeviceReading, NvmlSnapshot
 from lexitui.hardware.settings import HardwareSettings

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from lexitui.commands.runtime import _warn_unused_gpu
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.engine import devices as engine_devices
-from lexitui.runtime.cli import _warn_unused_gpu
 from lexitui.runtime.footprint import estimate_footprint
 from lexitui.ui.screens.runtime_load import fit_text
 from tests.discovery.test_compatibility import recorded_machine

@@ -27,8 +27,8 @@ from lexitui.events import (
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.settings import RuntimeSettings
 from lexitui.services import Services
-from lexitui.storage.registry import ModelNotFound
 from lexitui.storage.starter import STARTER_ID
+from lexitui.store.installed_models import ModelNotFound
 
 pytestmark = pytest.mark.engine
 SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from lexitui.domain.storage import MovePhase, StorageMoveProgress
+from lexitui.files.model_location import LOCATION_FILE, Location, read_location, write_location
 from lexitui.services import Services
 from lexitui.storage import move
 from lexitui.storage.errors import StorageError
 from lexitui.storage.library_roots import LibraryRoots
-from lexitui.storage.location import LOCATION_FILE, Location, read_location, write_location
 from lexitui.storage.manager import StorageManager
 from tests.storage.conftest import Clock, build_manager
 from tests.storage.layouts import sha256_of, write_gguf

@@ -1,6 +1,6 @@
 """The storage commands as a user runs them: separate processes on a temporary LEXITUI_HOME.
 
-They run as ``python -m lexitui.storage.cli``, the same commands ``lexitui`` mounts."""
+They run as ``python -m lexitui.commands.storage``, the same commands ``lexitui`` mounts."""
 
 from __future__ import annotations
 

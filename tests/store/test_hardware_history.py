@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lexitui.hardware.monitor import GpuSample, HardwareSample, gpu_metric
+from lexitui.domain.samples import GpuSample, HardwareSample, gpu_metric
 from lexitui.store import Store
 from lexitui.store.hardware_history import PRUNE_EVERY, HardwareHistory
 

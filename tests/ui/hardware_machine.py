@@ -11,7 +11,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.monitor import HardwareMonitor
@@ -19,6 +18,7 @@ from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlReader
 from lexitui.hardware.settings import HardwareSettings
 from lexitui.services import Services
+from lexitui.ui.app import LexituiApp
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 GIB = 1024**3

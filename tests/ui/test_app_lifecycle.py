@@ -8,8 +8,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.runtime import RuntimeScreen
 from tests.waiting import until
 

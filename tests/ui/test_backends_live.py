@@ -16,8 +16,8 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Input
 
-from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.backends import BackendsScreen
 from tests.waiting import until
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths, load_config
 from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.backends import BackendsScreen
 from tests.waiting import until
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.screen import Screen
 
-from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.frames import ASCII_SAFE
 from tests.waiting import until
 

@@ -11,11 +11,11 @@ from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.services import Services
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens import routing_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"

@@ -11,10 +11,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.fakes.hub_server import GRANTED_TOKEN, FakeHub

@@ -13,9 +13,9 @@ from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.discover import DiscoverScreen
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub

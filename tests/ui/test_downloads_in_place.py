@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.downloads import DownloadsScreen, progress_cell
 from tests.fakes.hub_server import FakeHub
 from tests.ui.test_downloads_live import count_store_reads

@@ -17,10 +17,10 @@ from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.ui.hardware_machine import Machine, build_services

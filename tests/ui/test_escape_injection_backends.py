@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
-from lexitui.backends.cli import main
+from lexitui.commands.backends import main
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.backends import BackendsScreen
 from tests.fakes.ollama_server import FakeOllama
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe, hostile

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.discover import DiscoverScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.downloads import DownloadsScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from textual.widgets import SelectionList, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.hardware.nvml_recorded import RecordedNvml
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.hardware import HardwareScreen
 from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
 from tests.ui.hardware_machine import FIXTURES, build_services

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.services import Services
 from lexitui.storage.disk import DiskUsage
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.models import ModelsScreen
 from tests.storage.layouts import add_to_hf_cache, write_gguf
 from tests.ui.hardware_machine import Machine, build_services

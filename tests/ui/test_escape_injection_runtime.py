@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lexitui.app import LexituiApp
 from lexitui.domain.enums import ChatRole
 from lexitui.store.conversations import ConversationRows
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.engine_log import EngineLogScreen
 from lexitui.ui.screens.runtime import RuntimeScreen
 from lexitui.ui.screens.runtime_dialogs import ConversationPicker

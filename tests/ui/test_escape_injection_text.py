@@ -8,10 +8,10 @@ from rich.text import Text
 from textual.color import Color
 from textual.content import Content
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.text import clean_text, safe_lines, safe_text
 from lexitui.services import Services
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.text import ControlCharacterFilter, markup_safe, plain, plain_lines
 from tests.ui.hostile_text import ATTACK, hostile
 

@@ -8,8 +8,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 from textual.widgets._footer import FooterKey
 
-from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.help import HelpScreen
 from tests.waiting import until
 

@@ -11,14 +11,14 @@ from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
+from lexitui.domain.samples import gpu_metric
 from lexitui.engine import devices as engine_devices
 from lexitui.events import HardwareChanged
-from lexitui.hardware.monitor import gpu_metric
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlSnapshot
 from lexitui.hardware.settings import HardwareSettings
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.hardware import DETECTING, HardwareScreen
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.metric_row import MetricRow

@@ -17,13 +17,13 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual.widgets import DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.services import Services
 from lexitui.storage.disk import DiskUsage
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
-from lexitui.storage.rows import StorageRows
+from lexitui.store.model_rows import StorageRows
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.models import ModelsScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.storage.layouts import add_to_hf_cache, write_gguf

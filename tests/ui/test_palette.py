@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.command import CommandList, CommandPalette
 
-from lexitui.app import LexituiApp
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.commands import LexituiCommands, area_actions
 from lexitui.ui.screens.registry import screen_class
 from lexitui.ui.screens.routing import RoutingScreen

@@ -10,10 +10,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths, load_config
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.routing_dialogs import StrategyPicker
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record

@@ -11,12 +11,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.enums import ChatRole
 from lexitui.runtime.chat_export import exports_dir
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.conversations import ConversationRows
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.runtime import RuntimeScreen
 from lexitui.ui.screens.runtime_dialogs import ConversationPicker
 from lexitui.ui.screens.runtime_export import ExportDialog

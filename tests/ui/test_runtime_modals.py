@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.inference import ContextSnapshot
@@ -28,6 +27,7 @@ from lexitui.domain.units import format_bytes
 from lexitui.runtime.manager import DEFAULT_LOAD
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.snapshots import SnapshotRows
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.runtime_embed import EmbeddingsTester, cosine, norm
 from lexitui.ui.screens.runtime_load import ConfirmEvictDialog, LoadChoice, LoadModelDialog
 from lexitui.ui.screens.runtime_snapshots import SnapshotPicker

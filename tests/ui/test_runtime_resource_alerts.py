@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from lexitui.app import LexituiApp
 from lexitui.config import Paths
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens.runtime_alerts import ResourceAlertLine
 from tests.runtime.test_resource_sampling import SMALL, Ram
 from tests.ui.test_runtime_screen import open_runtime

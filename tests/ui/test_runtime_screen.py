@@ -13,7 +13,6 @@ from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static
 
-from lexitui.app import LexituiApp
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import ContextStatus, InvalidRequest, LocalChatMessage
@@ -21,6 +20,7 @@ from lexitui.events import ModelUnloaded
 from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.conversations import ConversationRows
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens import runtime_format
 from lexitui.ui.screens.runtime import RuntimeScreen
 from lexitui.ui.screens.runtime_dialogs import ConversationPicker

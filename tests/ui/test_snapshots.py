@@ -14,9 +14,9 @@ from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from lexitui.app import LexituiApp
 from lexitui.areas import AREAS
 from lexitui.storage.starter import STARTER_ID
+from lexitui.ui.app import LexituiApp
 from lexitui.ui.screens import routing_data, routing_format, runtime_format
 from lexitui.ui.screens.routing import RoutingScreen
 from lexitui.ui.screens.runtime import RuntimeScreen

@@ -62,7 +62,7 @@ class AreaScreen(Screen[None]):
 
     @property
     def services(self) -> Services:
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)
@@ -70,7 +70,7 @@ class AreaScreen(Screen[None]):
 
     async def ready(self) -> Services:
         """The services, once the app has started them (the first screen paints before that)."""
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)

@@ -28,7 +28,7 @@ from lexitui.domain.enums import (
     ModelSortOrder,
 )
 from lexitui.domain.units import format_bytes
-from lexitui.downloads.queue import DownloadRequestError
+from lexitui.store.download_queue import DownloadRequestError
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.discover_checks import does_not_fit_text, gated_without_token
 from lexitui.ui.screens.download_hub_token import hub_token_set

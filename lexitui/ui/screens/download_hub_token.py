@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lexitui.discovery.hf_settings import resolve_token
-from lexitui.downloads.wiring import hub_config_token
+from lexitui.services.downloads import hub_config_token
 
 
 def hub_token_set(config: dict[str, Any]) -> bool:

@@ -21,11 +21,11 @@ from textual.widgets import Footer, Header, Static
 
 from lexitui.domain.enums import InferenceMode
 from lexitui.domain.hardware import HardwareCapabilities, ModelSizeRecommendation
+from lexitui.domain.samples import HardwareSample
 from lexitui.domain.text import safe_text
 from lexitui.engine.devices import EngineInfo, available_engines
 from lexitui.events import Event, HardwareChanged, HardwareDetected
 from lexitui.hardware.memory_estimate import REPRESENTATIVE
-from lexitui.hardware.monitor import HardwareSample
 from lexitui.hardware.settings import HardwareSettings, save_hardware_settings
 from lexitui.hardware.unused_gpu import unused_gpu_note
 from lexitui.ui.screens.base import AreaScreen

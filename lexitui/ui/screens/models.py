@@ -214,7 +214,7 @@ class ModelsScreen(AreaScreen):
             await self._open_chat(model.id)
 
     async def _open_chat(self, model_id: str) -> None:
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)

@@ -79,7 +79,7 @@ class ChatPane(Vertical):
 
     @property
     def services(self) -> Services:
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         assert isinstance(app, LexituiApp)

@@ -142,7 +142,7 @@ def fit_text(footprint: Footprint) -> Text:
 
 async def app_services(screen: Screen[Any]) -> Services:
     """The app's services once started (a dialog may open while they are still starting)."""
-    from lexitui.app import LexituiApp
+    from lexitui.ui.app import LexituiApp
 
     app = screen.app
     assert isinstance(app, LexituiApp)
@@ -370,7 +370,7 @@ class ConfirmEvictDialog(ModalScreen[bool]):
 
     def _listing(self) -> Text:
         """Each load id with its model's name and estimate, when it is still loaded."""
-        from lexitui.app import LexituiApp
+        from lexitui.ui.app import LexituiApp
 
         app = self.app
         loaded = (

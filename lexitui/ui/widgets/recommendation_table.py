@@ -12,9 +12,8 @@ from textual.widgets import DataTable
 
 from lexitui.domain.enums import CompatibilityLevel, ModelSizeCategory
 from lexitui.domain.hardware import ModelSizeOption, ModelSizeRecommendation
-from lexitui.hardware.cli import TABLE_QUANTS
 from lexitui.hardware.memory_estimate import GIB, REPRESENTATIVE
-from lexitui.hardware.recommend import TABLE_CONTEXT
+from lexitui.hardware.recommend import TABLE_CONTEXT, TABLE_QUANTS
 
 MARK = {
     CompatibilityLevel.OPTIMAL: "++",

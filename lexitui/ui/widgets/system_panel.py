@@ -10,9 +10,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from lexitui.domain.hardware import CpuInfo, HardwareCapabilities
+from lexitui.domain.samples import HardwareSample
 from lexitui.domain.text import safe_text
 from lexitui.hardware.memory_estimate import GIB
-from lexitui.hardware.monitor import HardwareSample
 from lexitui.ui.widgets.metric_row import MetricRow
 
 MIB = 1024**2

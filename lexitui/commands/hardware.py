@@ -1,8 +1,8 @@
 """``lexitui hw``: what this machine has and what it can run, headless.
 
-``lexitui/cli.py`` mounts it with ``add_parser``; ``python -m lexitui.hardware.cli`` runs it alone
-(bench/ and GPU checks use that, so they need no UI packages). Plain text only: this output goes
-to logs, pipes and bug reports.
+``lexitui/cli.py`` mounts it with ``add_parser``; ``python -m lexitui.commands.hardware`` runs
+it alone (bench/ and GPU checks use that, so they need no UI packages). Plain text only: this
+output goes to logs, pipes and bug reports.
 """
 
 from __future__ import annotations
@@ -14,24 +14,16 @@ import sys
 from collections.abc import Sequence
 
 from lexitui.config import ConfigError, Paths
-from lexitui.domain.enums import CompatibilityLevel, InferenceBackendType, QuantizationType
+from lexitui.domain.enums import CompatibilityLevel, InferenceBackendType
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.units import format_bytes
 from lexitui.engine.devices import EngineInfo, available_engines
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.detector import HardwareDetector
+from lexitui.hardware.recommend import TABLE_QUANTS
 from lexitui.hardware.settings import load_hardware_settings
 from lexitui.hardware.unused_gpu import unused_gpu_note
 
-TABLE_QUANTS = (
-    QuantizationType.Q8_0,
-    QuantizationType.Q6_K,
-    QuantizationType.Q5_K_M,
-    QuantizationType.Q4_K_M,
-    QuantizationType.IQ4_XS,
-    QuantizationType.Q3_K_M,
-    QuantizationType.Q2_K,
-)
 _MARK = {
     CompatibilityLevel.OPTIMAL: "++",
     CompatibilityLevel.COMFORTABLE: "+",

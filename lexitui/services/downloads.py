@@ -8,10 +8,10 @@ from lexitui.config import Paths, hub_token
 from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.manager import DownloadManager
-from lexitui.downloads.queue import DownloadQueue
 from lexitui.downloads.settings import ManagerSettings
 from lexitui.events import EventBus
-from lexitui.storage.registry import ModelRegistry
+from lexitui.store.download_queue import DownloadQueue
+from lexitui.store.installed_models import ModelRegistry
 
 
 class HasDownloadParts(Protocol):

@@ -26,26 +26,26 @@ from lexitui.hardware.monitor import HardwareMonitor
 from lexitui.hardware.settings import load_hardware_settings
 from lexitui.runtime.manager import InferenceManager
 from lexitui.runtime.settings import RuntimeSettings
-from lexitui.storage.registry import ModelRegistry
-from lexitui.storage.rows import StorageRows
 from lexitui.storage.starter import register_starter
 from lexitui.storage.usage import UsageTracker
 from lexitui.store import Store, StoreError
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
+from lexitui.store.installed_models import ModelRegistry
+from lexitui.store.model_rows import StorageRows
 
 if TYPE_CHECKING:
     from lexitui.discovery.service import DiscoveryService
     from lexitui.domain.discovery import ModelVariant, RemoteModel
     from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
-    from lexitui.downloads.queue import DownloadQueue
     from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
     from lexitui.runtime.profiler import PerformanceProfiler
     from lexitui.runtime.resource_sampling import ResourceSampling
     from lexitui.runtime.resources import InferenceResourceMonitor
     from lexitui.storage.manager import StorageManager
+    from lexitui.store.download_queue import DownloadQueue
 
 
 @dataclass
@@ -120,7 +120,7 @@ class Services:
     @cached_property
     def storage(self) -> StorageManager:
         """Built on first use: it imports the GGUF parser (~0.2 s) the dashboard never needs."""
-        from lexitui.storage.wiring import build_storage_manager
+        from lexitui.services.storage import build_storage_manager
 
         return build_storage_manager(self, usage=self.usage)
 
@@ -153,28 +153,28 @@ class Services:
     def routing(self) -> RoutingService:
         """Built on first use: providers, router, fallback, costs; the price tables cost ~0.3 s
         of imports the dashboard never needs until routing is used."""
-        from lexitui.routing.wiring import build_routing
+        from lexitui.services.routing import build_routing
 
         return build_routing(self)
 
     @cached_property
     def downloads(self) -> DownloadQueue:
         """Built on first use, like ``discovery``: the records cost ~20 ms of start-up."""
-        from lexitui.downloads.queue import DownloadQueue
+        from lexitui.store.download_queue import DownloadQueue
 
         return DownloadQueue(self.store, self.bus)
 
     @cached_property
     def download_manager(self) -> DownloadManager:
         """Built on first use: resumable, verified downloads over the same queue rows."""
-        from lexitui.downloads.wiring import build_download_manager
+        from lexitui.services.downloads import build_download_manager
 
         return build_download_manager(self)
 
     @cached_property
     def discovery(self) -> DiscoveryService:
         """Built on first use: the Hub client costs ~0.2 s of imports the dashboard never needs."""
-        from lexitui.discovery.wiring import build_discovery
+        from lexitui.services.discovery import build_discovery
 
         async def start_download(model: RemoteModel, variant: ModelVariant) -> ModelDownload:
             return await self.download_manager.start_download(model, variant)

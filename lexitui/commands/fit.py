@@ -143,9 +143,9 @@ async def _remote(target: str) -> Target:
 
 async def _installed_path(model_id: str) -> Path:
     from lexitui.config import Paths
-    from lexitui.storage.registry import ModelNotFound, ModelRegistry
     from lexitui.storage.starter import STARTER_ID, starter_model_path
     from lexitui.store import Store
+    from lexitui.store.installed_models import ModelNotFound, ModelRegistry
 
     starter = starter_model_path()
     if model_id == STARTER_ID and starter is not None:

@@ -19,8 +19,8 @@ import aiosqlite
 from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.models import check_model_id
 from lexitui.domain.storage import HeaderFacts, StoredModel
-from lexitui.storage.registry import ModelNotFound, installed_from_row
 from lexitui.store import Store
+from lexitui.store.installed_models import ModelNotFound, installed_from_row
 
 UsageColumn = Literal["use_count", "total_seconds"]  # the only names spliced into SQL below
 PENDING_DOWNLOADS = (

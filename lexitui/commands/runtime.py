@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lexitui.commands.runtime_options import add_generation_options, add_load_options
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.enums import ChatRole
@@ -31,7 +32,6 @@ from lexitui.domain.inference import (
 )
 from lexitui.domain.units import format_bytes
 from lexitui.engine.state import live_engines
-from lexitui.runtime.cli_options import add_generation_options, add_load_options
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
 

@@ -9,9 +9,9 @@ from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.storage.manager import StorageManager
-from lexitui.storage.registry import ModelRegistry
 from lexitui.storage.usage import UsageTracker
 from lexitui.store import Store
+from lexitui.store.installed_models import ModelRegistry
 
 
 class HasStorageParts(Protocol):

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from lexitui.downloads.atomic import write_atomic
+from lexitui.files.atomic import write_atomic
 
 LOCATION_FILE = "storage.json"
 DEFAULT_FOLDER = "models"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from lexitui.commands.routing import parse_period, started_routing
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import OptimizationGoal
-from lexitui.routing.cli import parse_period, started_routing
 from lexitui.routing.money import usd
 from lexitui.routing.records_json import to_json
 

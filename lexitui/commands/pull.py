@@ -5,7 +5,7 @@ same command again resumes it. ``--json`` prints one JSON object per progress ev
 few a second) and a final ``"event": "summary"`` line. Errors print one line and exit 1; an
 interrupted pull exits 130.
 
-Only the parser lives here; the command itself (``pull.py``) is imported when it runs.
+Only the parser lives here; the command itself (``pull_run.py``) is imported when it runs.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
 
 
 async def cmd_pull(args: argparse.Namespace) -> int:
-    from lexitui.downloads.pull import run_pull
+    from lexitui.commands.pull_run import run_pull
 
     return await run_pull(args)
 

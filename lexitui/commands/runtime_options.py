@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from lexitui.engine.cli import add_engine_options
+from lexitui.commands.engine import add_engine_options
 
 
 def add_generation_options(parser: argparse.ArgumentParser) -> None:

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
+from lexitui.commands.runtime import load_options
+from lexitui.commands.runtime_options import add_load_options
 from lexitui.gateway.server import Gateway, check_binding
 from lexitui.routing.settings import GatewaySettings, RoutingSettings
-from lexitui.runtime.cli import load_options
-from lexitui.runtime.cli_options import add_load_options
 from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import hub_token as config_hub_token
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.measured import MeasuredSpeeds
@@ -19,6 +18,7 @@ from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.store import Store
+from lexitui.store.search_cache import RegistryCache
 
 
 def build_discovery(

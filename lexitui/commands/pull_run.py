@@ -1,4 +1,4 @@
-"""What ``lexitui pull`` does once its arguments are parsed (``cli.py`` holds the parser).
+"""What ``lexitui pull`` does once its arguments are parsed (``pull.py`` holds the parser).
 
 Kept apart from the parser so that ``lexitui --help`` and the TUI never import the HTTP client,
 the Hub library and the downloader for a command they do not run.
@@ -16,7 +16,6 @@ from dataclasses import replace
 from typing import Any
 
 from lexitui.config import ConfigError
-from lexitui.discovery.cache import RegistryCache
 from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.domain.discovery import ModelVariant, RemoteModel
@@ -26,14 +25,19 @@ from lexitui.domain.models import InvalidModelId
 from lexitui.downloads.errors import DownloadError
 from lexitui.downloads.install import install_id
 from lexitui.downloads.manager import DownloadManager
-from lexitui.downloads.queue import DownloadRequestError
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.downloads.space import human_bytes
 from lexitui.downloads.target import parse_target, resolve_hub_target, url_target
-from lexitui.downloads.wiring import build_download_manager, hub_config_token, settings_from_config
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
+from lexitui.services.downloads import (
+    build_download_manager,
+    hub_config_token,
+    settings_from_config,
+)
 from lexitui.store import StoreError
+from lexitui.store.download_queue import DownloadRequestError
+from lexitui.store.search_cache import RegistryCache
 
 PULL_ERRORS = (
     DownloadError,

@@ -16,6 +16,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from lexitui.commands.storage_output import (
+    print_info,
+    print_library,
+    print_suggestions,
+    print_sync,
+    print_verify,
+)
 from lexitui.config import ConfigError
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.storage import ImportMode, ModelImportOptions, StorageMoveProgress
@@ -24,18 +31,11 @@ from lexitui.downloads.units import parse_size
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
-from lexitui.storage.cli_output import (
-    print_info,
-    print_library,
-    print_suggestions,
-    print_sync,
-    print_verify,
-)
+from lexitui.services.storage import build_storage_manager
 from lexitui.storage.errors import StorageError
 from lexitui.storage.manager import StorageManager
-from lexitui.storage.registry import ModelNotFound
-from lexitui.storage.wiring import build_storage_manager
 from lexitui.store import StoreError
+from lexitui.store.installed_models import ModelNotFound
 
 STORAGE_ERRORS = (StorageError, ModelNotFound, InvalidModelId, StoreError, ConfigError, GgufError)
 Command = Callable[[argparse.Namespace], Awaitable[int]]

@@ -22,10 +22,10 @@ import psutil
 from lexitui.backends.errors import BackendError, InvalidBackendConfig
 from lexitui.backends.factory import MANAGED_NAME
 from lexitui.backends.manager import BackendManager
+from lexitui.commands.engine import add_engine_options
 from lexitui.config import ConfigError, Paths
 from lexitui.domain.backends import BackendReport, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
-from lexitui.engine.cli import add_engine_options
 from lexitui.engine.state import read_live_state, run_dir, state_path
 from lexitui.events import BackendStatusChanged
 
