@@ -11,7 +11,8 @@ from lexitui.domain.units import format_bytes
 from lexitui.downloads.space import human_bytes
 from lexitui.hardware import budget
 from lexitui.runtime import footprint, resources
-from lexitui.ui.screens import downloads, runtime_load
+from lexitui.ui.downloads import screen as downloads
+from lexitui.ui.runtime import load_dialog as runtime_load
 from lexitui.ui.widgets.fit import short_size
 
 STARTER_BYTES = 98_362_432  # the starter model's file

@@ -25,8 +25,8 @@ from lexitui.services import Services
 from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
-from lexitui.ui.screens.not_built import NotBuiltScreen
-from lexitui.ui.screens.registry import SCREENS, new_screen
+from lexitui.ui.shell.not_built import NotBuiltScreen
+from lexitui.ui.shell.registry import SCREENS, new_screen
 from lexitui.ui.style_paths import style
 from lexitui.ui.text import ControlCharacterFilter
 
@@ -129,14 +129,14 @@ class LexituiApp(App[None]):
 
     async def open_chat(self, model_id: str) -> None:
         """Switch to the Runtime area and chat with ``model_id`` (loading it if needed)."""
-        from lexitui.ui.screens.runtime import RuntimeScreen
+        from lexitui.ui.runtime.screen import RuntimeScreen
 
         await self.switch_mode("runtime")
         if isinstance(self.screen, RuntimeScreen):
             self.screen.pick_model(model_id)
 
     def action_help(self) -> None:
-        from lexitui.ui.screens.help import HelpScreen, help_sections
+        from lexitui.ui.shell.help import HelpScreen, help_sections
 
         here = self.screen.name if self.screen.name in SCREENS else None
         self.push_screen(HelpScreen(help_sections(self.BINDINGS, self.user_keymap), here))

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from lexitui.areas import AREAS, Area
-from lexitui.ui.screens.registry import SCREENS, area_bindings
+from lexitui.ui.shell.registry import SCREENS, area_bindings
 
 # Keys that only move focus or close something: not commands a user would look for by name.
 NOT_COMMANDS = frozenset({"escape"})

@@ -17,7 +17,7 @@ from lexitui.services import Services
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.models import ModelsScreen
+from lexitui.ui.models.screen import ModelsScreen
 from tests.gguf.craft import block_count_bomb
 from tests.storage.layouts import write_gguf
 from tests.ui.hardware_machine import Machine, build_services

@@ -15,7 +15,7 @@ from lexitui.config import Paths
 from lexitui.routing.money import share_of, usd
 from lexitui.store import Store
 from lexitui.store.routed_requests import RoutedRequestRows
-from lexitui.ui.screens import routing_format
+from lexitui.ui.routing import format as routing_format
 from tests.routing.cost_support import record
 
 

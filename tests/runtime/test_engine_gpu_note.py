@@ -13,7 +13,7 @@ from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.engine import devices as engine_devices
 from lexitui.runtime.footprint import estimate_footprint
-from lexitui.ui.screens.runtime_load import fit_text
+from lexitui.ui.runtime.load_dialog import fit_text
 from tests.discovery.test_compatibility import recorded_machine
 from tests.hardware.test_engine_devices import recorded
 from tests.ui.hardware_machine import build_services

@@ -10,7 +10,7 @@ import pytest
 
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.runtime import RuntimeScreen
+from lexitui.ui.runtime.screen import RuntimeScreen
 from tests.waiting import until
 
 
@@ -119,7 +119,7 @@ async def test_every_area_survives_tiny_terminals_and_resize_storms(size: tuple[
 
 async def test_a_screen_resumed_twice_gets_each_event_once() -> None:
     from lexitui.events import ModelUnloaded
-    from lexitui.ui.screens.dashboard import DashboardScreen
+    from lexitui.ui.dashboard.screen import DashboardScreen
 
     app = LexituiApp()
     async with app.run_test(size=(80, 24)) as pilot:

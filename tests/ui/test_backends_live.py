@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input
 
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.backends import BackendsScreen
+from lexitui.ui.backends.screen import BackendsScreen
 from tests.waiting import until
 
 

@@ -16,7 +16,7 @@ from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.services import Services
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens import routing_format
+from lexitui.ui.routing import format as routing_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 GIB = 1024**3

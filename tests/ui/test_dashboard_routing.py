@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Static
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.local_provider import LocalProviderStatus
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.dashboard import DashboardScreen
-from lexitui.ui.screens.routing_format import local_text
+from lexitui.ui.dashboard.screen import DashboardScreen
+from lexitui.ui.routing.format import local_text
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
 from tests.waiting import until
 

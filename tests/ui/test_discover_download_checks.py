@@ -15,7 +15,7 @@ from lexitui.config import Paths
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.discover import DiscoverScreen
+from lexitui.ui.discover.screen import DiscoverScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.fakes.hub_server import GRANTED_TOKEN, FakeHub
 from tests.ui.test_discover_screen import _app, _cells, open_discover, search_for

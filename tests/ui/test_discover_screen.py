@@ -16,8 +16,8 @@ from textual.widgets import Checkbox, DataTable, Input, Static
 from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.discover import DiscoverScreen
-from lexitui.ui.screens.downloads import DownloadsScreen
+from lexitui.ui.discover.screen import DiscoverScreen
+from lexitui.ui.downloads.screen import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.ui.hardware_machine import Machine, build_services
 from tests.waiting import until

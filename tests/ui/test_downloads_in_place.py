@@ -22,7 +22,7 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.downloads import DownloadsScreen, progress_cell
+from lexitui.ui.downloads.screen import DownloadsScreen, progress_cell
 from tests.fakes.hub_server import FakeHub
 from tests.ui.test_downloads_live import count_store_reads
 from tests.ui.test_downloads_screen import (

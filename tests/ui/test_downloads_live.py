@@ -19,8 +19,8 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.records import DownloadProgressEvent
-from lexitui.ui.screens.download_details import DownloadDetailsScreen
-from lexitui.ui.screens.downloads import DownloadsScreen
+from lexitui.ui.downloads.details import DownloadDetailsScreen
+from lexitui.ui.downloads.screen import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.ui.test_downloads_screen import (
     STARTER_FILE,

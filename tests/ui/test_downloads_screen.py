@@ -21,7 +21,7 @@ from lexitui.config import Paths
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.downloads import DownloadsScreen
+from lexitui.ui.downloads.screen import DownloadsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.ui.hardware_machine import Machine, build_services
 from tests.waiting import until

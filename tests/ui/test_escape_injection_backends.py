@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from lexitui.commands.backends import main
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.backends import BackendsScreen
+from lexitui.ui.backends.screen import BackendsScreen
 from tests.fakes.ollama_server import FakeOllama
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe, hostile
 from tests.waiting import until

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 
 from lexitui.config import Paths
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.discover import DiscoverScreen
+from lexitui.ui.discover.screen import DiscoverScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)

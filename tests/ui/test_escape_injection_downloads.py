@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.downloads import DownloadsScreen
+from lexitui.ui.downloads.screen import DownloadsScreen
 from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)

@@ -11,8 +11,8 @@ from textual.widgets import SelectionList, Static
 from lexitui.config import Paths
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.hardware import HardwareScreen
-from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen
+from lexitui.ui.hardware.screen import HardwareScreen
+from lexitui.ui.hardware.settings_dialog import HardwareSettingsScreen
 from tests.ui.hardware_machine import FIXTURES, build_services
 from tests.ui.hostile_text import (
     ATTACK,

@@ -14,7 +14,7 @@ from lexitui.storage.disk import DiskUsage
 from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.models import ModelsScreen
+from lexitui.ui.models.screen import ModelsScreen
 from tests.storage.layouts import add_to_hf_cache, write_gguf
 from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_text import (

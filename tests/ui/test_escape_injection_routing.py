@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable
 
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.routing import RoutingScreen
+from lexitui.ui.routing.screen import RoutingScreen
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe, hostile
 from tests.ui.routing_fixtures import cloud_record, configure_cloud
 from tests.waiting import until

@@ -8,9 +8,9 @@ from pathlib import Path
 from lexitui.domain.enums import ChatRole
 from lexitui.store.conversations import ConversationRows
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.engine_log import EngineLogScreen
-from lexitui.ui.screens.runtime import RuntimeScreen
-from lexitui.ui.screens.runtime_dialogs import ConversationPicker
+from lexitui.ui.backends.engine_log import EngineLogScreen
+from lexitui.ui.runtime.dialogs import ConversationPicker
+from lexitui.ui.runtime.screen import RuntimeScreen
 from tests.ui.hostile_text import (
     assert_shown_as_text,
     assert_terminal_safe,

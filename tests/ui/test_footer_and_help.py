@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 
 from lexitui.areas import AREAS
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.help import HelpScreen
+from lexitui.ui.shell.help import HelpScreen
 from tests.waiting import until
 
 

@@ -19,7 +19,7 @@ from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.hardware.nvml_snapshot import NvmlSnapshot
 from lexitui.hardware.settings import HardwareSettings
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.hardware import DETECTING, HardwareScreen
+from lexitui.ui.hardware.screen import DETECTING, HardwareScreen
 from lexitui.ui.widgets.gpu_card import GpuCard
 from lexitui.ui.widgets.metric_row import MetricRow
 from tests.hardware.test_engine_devices import recorded

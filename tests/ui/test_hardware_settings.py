@@ -15,8 +15,8 @@ from lexitui.hardware.settings import (
     HardwareSettingsError,
     load_hardware_settings,
 )
-from lexitui.ui.screens.hardware import HardwareScreen
-from lexitui.ui.screens.hardware_settings import HardwareSettingsScreen, allowed_from_choice
+from lexitui.ui.hardware.screen import HardwareScreen
+from lexitui.ui.hardware.settings_dialog import HardwareSettingsScreen, allowed_from_choice
 from lexitui.ui.widgets.gpu_card import GpuCard
 from tests.ui.hardware_machine import hardware_app
 from tests.waiting import until
@@ -148,7 +148,7 @@ def test_gpu_choice_maps_to_allowed_gpus() -> None:
 async def test_help_lists_the_hardware_keys(paths: Paths, tmp_path: Path) -> None:
     from textual.widgets import DataTable
 
-    from lexitui.ui.screens.help import HelpScreen
+    from lexitui.ui.shell.help import HelpScreen
 
     app = hardware_app(paths, tmp_path / "root", ONE_GPU)
     async with app.run_test(size=(120, 40)) as pilot:

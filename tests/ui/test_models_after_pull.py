@@ -12,7 +12,7 @@ from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
 from lexitui.services import Services
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.models import ModelsScreen
+from lexitui.ui.models.screen import ModelsScreen
 from tests.fakes.hub_server import FakeHub
 from tests.storage.layouts import add_to_hf_cache, write_gguf
 from tests.waiting import until

@@ -24,7 +24,7 @@ from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.manager import StorageManager
 from lexitui.store.model_rows import StorageRows
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.models import ModelsScreen
+from lexitui.ui.models.screen import ModelsScreen
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.storage.layouts import add_to_hf_cache, write_gguf
 from tests.ui.hardware_machine import Machine, build_services

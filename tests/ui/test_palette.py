@@ -6,9 +6,9 @@ from textual.command import CommandList, CommandPalette
 
 from lexitui.ui.app import LexituiApp
 from lexitui.ui.commands import LexituiCommands, area_actions
-from lexitui.ui.screens.registry import screen_class
-from lexitui.ui.screens.routing import RoutingScreen
-from lexitui.ui.screens.routing_dialogs import StrategyPicker
+from lexitui.ui.routing.dialogs import StrategyPicker
+from lexitui.ui.routing.screen import RoutingScreen
+from lexitui.ui.shell.registry import screen_class
 from tests.waiting import until
 
 

@@ -14,8 +14,8 @@ from lexitui.config import Paths, load_config
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.routing import RoutingScreen
-from lexitui.ui.screens.routing_dialogs import StrategyPicker
+from lexitui.ui.routing.dialogs import StrategyPicker
+from lexitui.ui.routing.screen import RoutingScreen
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
 from tests.waiting import until
 
@@ -207,7 +207,7 @@ def test_figures_are_never_made_up() -> None:
     from decimal import Decimal
 
     from lexitui.domain.routing import SavingsReport
-    from lexitui.ui.screens.routing_format import clock, cost_cell, savings_text, usd
+    from lexitui.ui.routing.format import clock, cost_cell, savings_text, usd
 
     assert [usd(None), usd(Decimal(0)), usd(Decimal("0.000155")), usd(Decimal("1.5"))] == [
         "unknown", "$0", "$0.000155", "$1.50",

@@ -17,11 +17,11 @@ from lexitui.runtime.chat_export import exports_dir
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.conversations import ConversationRows
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.runtime import RuntimeScreen
-from lexitui.ui.screens.runtime_dialogs import ConversationPicker
-from lexitui.ui.screens.runtime_export import ExportDialog
-from lexitui.ui.screens.runtime_params import ParamsPanel
-from lexitui.ui.screens.runtime_turns import ChatTurn
+from lexitui.ui.runtime.dialogs import ConversationPicker
+from lexitui.ui.runtime.export import ExportDialog
+from lexitui.ui.runtime.params import ParamsPanel
+from lexitui.ui.runtime.screen import RuntimeScreen
+from lexitui.ui.runtime.turns import ChatTurn
 from tests.ui.test_runtime_screen import (
     deterministic,
     load_through_dialog,

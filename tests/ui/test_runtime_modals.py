@@ -28,9 +28,9 @@ from lexitui.runtime.manager import DEFAULT_LOAD
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.snapshots import SnapshotRows
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.runtime_embed import EmbeddingsTester, cosine, norm
-from lexitui.ui.screens.runtime_load import ConfirmEvictDialog, LoadChoice, LoadModelDialog
-from lexitui.ui.screens.runtime_snapshots import SnapshotPicker
+from lexitui.ui.runtime.embed import EmbeddingsTester, cosine, norm
+from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog, LoadChoice, LoadModelDialog
+from lexitui.ui.runtime.snapshots import SnapshotPicker
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.ui.hardware_machine import build_services
 from tests.waiting import until as until_shown

@@ -11,7 +11,7 @@ from lexitui.hardware.detector import HardwareDetector
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens.runtime_alerts import ResourceAlertLine
+from lexitui.ui.runtime.alerts import ResourceAlertLine
 from tests.runtime.test_resource_sampling import SMALL, Ram
 from tests.ui.test_runtime_screen import open_runtime
 from tests.waiting import until

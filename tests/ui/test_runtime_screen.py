@@ -21,13 +21,13 @@ from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.conversations import ConversationRows
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens import runtime_format
-from lexitui.ui.screens.runtime import RuntimeScreen
-from lexitui.ui.screens.runtime_dialogs import ConversationPicker
-from lexitui.ui.screens.runtime_embed import EmbeddingsTester
-from lexitui.ui.screens.runtime_load import ConfirmEvictDialog
-from lexitui.ui.screens.runtime_params import ParamsPanel
-from lexitui.ui.screens.runtime_snapshots import SnapshotPicker
+from lexitui.ui.runtime import format as runtime_format
+from lexitui.ui.runtime.dialogs import ConversationPicker
+from lexitui.ui.runtime.embed import EmbeddingsTester
+from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog
+from lexitui.ui.runtime.params import ParamsPanel
+from lexitui.ui.runtime.screen import RuntimeScreen
+from lexitui.ui.runtime.snapshots import SnapshotPicker
 from tests.waiting import until
 
 SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)

@@ -17,9 +17,11 @@ from textual.widgets import DataTable, Input, Static
 from lexitui.areas import AREAS
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
-from lexitui.ui.screens import routing_data, routing_format, runtime_format
-from lexitui.ui.screens.routing import RoutingScreen
-from lexitui.ui.screens.runtime import RuntimeScreen
+from lexitui.ui.routing import data as routing_data
+from lexitui.ui.routing import format as routing_format
+from lexitui.ui.routing.screen import RoutingScreen
+from lexitui.ui.runtime import format as runtime_format
+from lexitui.ui.runtime.screen import RuntimeScreen
 from tests.ui.routing_fixtures import NOON, configure_cloud, fixed_records
 from tests.ui.test_dashboard import recorded_services, wait_for_machine
 from tests.waiting import until

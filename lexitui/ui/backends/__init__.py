@@ -1,0 +1,1 @@
+"""The Backends area: every inference backend, its health and its form, the engine's log."""

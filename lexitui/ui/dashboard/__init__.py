@@ -1,0 +1,1 @@
+"""The Dashboard area: the machine, models, the local LLM and the routing panels at a glance."""

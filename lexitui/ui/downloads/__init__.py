@@ -1,0 +1,1 @@
+"""The Downloads area: every download's progress, its details and the Hub token dialog."""

@@ -1,0 +1,1 @@
+"""The Models area: installed and shared-library models, disk use, cleanup suggestions."""

@@ -1,0 +1,1 @@
+"""The Routing area: strategies, providers, budgets, the live decision log and dry runs."""

@@ -1,0 +1,1 @@
+"""What every area shares: the area screen base, the mode table, the help and not-built screens."""
