@@ -25,11 +25,11 @@ from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompatibility
 from lexitui.domain.enums import CompatibilityWarningType, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities, to_json_dict
+from lexitui.domain.units import MIB
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.unused_gpu import unused_gpu_note
 
 Detect = Callable[[], Awaitable[HardwareCapabilities]]
-MIB = 1024**2
 
 
 class FitTargetError(LookupError):

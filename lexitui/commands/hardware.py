@@ -39,10 +39,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(func=run_hw)
 
 
-def _gib(n: int | None) -> str:
-    return format_bytes(n)
-
-
 def _opt(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.0f}{unit}"
 
@@ -63,8 +59,9 @@ def render_text(caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()
         f"CPU      {cpu.name}: {cpu.physical_cores} cores / {cpu.logical_cores} threads, "
         f"L3 {f'{cpu.l3_cache_bytes // 1024**2} MiB' if cpu.l3_cache_bytes else '?'}, "
         f"SIMD {' '.join(simd) or 'none'}",
-        f"RAM      {_gib(caps.available_ram_bytes)} available of {_gib(caps.total_ram_bytes)}",
-        f"Disk     {_gib(caps.available_disk_bytes)} free at {caps.model_storage_path}",
+        f"RAM      {format_bytes(caps.available_ram_bytes)} available of "
+        f"{format_bytes(caps.total_ram_bytes)}",
+        f"Disk     {format_bytes(caps.available_disk_bytes)} free at {caps.model_storage_path}",
         "",
     ]
     if caps.gpus:
@@ -73,7 +70,7 @@ def render_text(caps: HardwareCapabilities, engines: tuple[EngineInfo, ...] = ()
             f"{'Power':>6}  Backend"
         )
         for g in caps.gpus:
-            mem = f"{_gib(g.available_vram_bytes)}/{_gib(g.vram_bytes)}"
+            mem = f"{format_bytes(g.available_vram_bytes)}/{format_bytes(g.vram_bytes)}"
             cc = f" cc {g.compute_capability}" if g.compute_capability else ""
             lines.append(
                 f"{g.id:<16} {g.name[:28]:<28} {mem:>20} "

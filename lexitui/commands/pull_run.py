@@ -22,11 +22,11 @@ from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.models import InvalidModelId
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.errors import DownloadError
 from lexitui.downloads.install import install_id
 from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.records import DownloadProgressEvent
-from lexitui.downloads.space import human_bytes
 from lexitui.downloads.target import parse_target, resolve_hub_target, url_target
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
@@ -140,10 +140,10 @@ class Printer:
         if not self._tty and now - self._shown_at < HUMAN_EVERY_S and not event.message:
             return
         self._shown_at = now
-        total = human_bytes(event.total_bytes) if event.total_bytes else "?"
-        line = f"{event.status.value}: {human_bytes(event.downloaded_bytes)} of {total}"
+        total = format_bytes(event.total_bytes) if event.total_bytes else "?"
+        line = f"{event.status.value}: {format_bytes(event.downloaded_bytes)} of {total}"
         if event.bytes_per_second:
-            line += f" at {human_bytes(event.bytes_per_second)}/s"
+            line += f" at {format_bytes(event.bytes_per_second)}/s"
         if event.eta_seconds:
             line += f", {event.eta_seconds:.0f} s left"
         if event.message and event.message != event.status.value:

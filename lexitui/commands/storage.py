@@ -26,7 +26,7 @@ from lexitui.commands.storage_output import (
 from lexitui.config import ConfigError
 from lexitui.domain.models import InvalidModelId
 from lexitui.domain.storage import ImportMode, ModelImportOptions, StorageMoveProgress
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.units import parse_size
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.text import safe_text
@@ -136,7 +136,7 @@ async def cmd_rm(args: argparse.Namespace) -> int:
             f"({model.model.source}): {safe_text(model.model.path)}"
         )
     else:
-        print(f"deleted {result.model_id}, freed {human_bytes(result.freed_bytes)}")
+        print(f"deleted {result.model_id}, freed {format_bytes(result.freed_bytes)}")
     return 0
 
 
@@ -154,7 +154,7 @@ async def cmd_import(args: argparse.Namespace) -> int:
         _json(model.to_json_dict())
     else:
         quant = f", {model.facts.quantization}" if model.facts.quantization else ""
-        print(f"imported {model.id} ({human_bytes(model.size_bytes)}{quant}) by {args.mode.value}")
+        print(f"imported {model.id} ({format_bytes(model.size_bytes)}{quant}) by {args.mode.value}")
     return 0
 
 
@@ -241,12 +241,14 @@ async def cmd_cleanup(args: argparse.Namespace) -> int:
         )
         return 0
     if result is not None:
-        print(f"removed {len(result.deleted_files)} stale files, {human_bytes(result.freed_bytes)}")
+        print(
+            f"removed {len(result.deleted_files)} stale files, {format_bytes(result.freed_bytes)}"
+        )
         if result.in_use:
             print(f"kept {len(result.in_use)} partial downloads in use by another lexitui")
     print_suggestions(suggestions, deleted=bool(deleted), dry_run=args.dry_run)
     if args.free and not args.dry_run:
-        print(f"freed {human_bytes(freed)} of the {human_bytes(args.free)} asked for")
+        print(f"freed {format_bytes(freed)} of the {format_bytes(args.free)} asked for")
     return 0
 
 
@@ -279,8 +281,8 @@ class _MoveLine:
             print(json.dumps(step.to_json_dict()), file=sys.stderr, flush=True)
             return
         if step.bytes_total:
-            line = f"{step.phase.value}: {human_bytes(step.bytes_done)} of "
-            line += human_bytes(step.bytes_total)
+            line = f"{step.phase.value}: {format_bytes(step.bytes_done)} of "
+            line += format_bytes(step.bytes_total)
         else:
             line = step.phase.value.replace("_", " ")
         print(f"\r{line:<60}", end="" if step.bytes_total else "\n", file=sys.stderr, flush=True)

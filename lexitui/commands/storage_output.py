@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from lexitui.domain.storage import CleanupSuggestion, StorageInfo, VerifyReport
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.storage.library_records import LibraryScan, LibrarySync, SkippedFile
 
@@ -15,15 +15,15 @@ def print_info(info: StorageInfo) -> None:
     used = info.total_disk_bytes - info.free_disk_bytes
     print(f"model store   {safe_text(info.storage_path)}")
     print(
-        f"disk          {human_bytes(info.free_disk_bytes)} free of "
-        f"{human_bytes(info.total_disk_bytes)} ({human_bytes(used)} used)"
+        f"disk          {format_bytes(info.free_disk_bytes)} free of "
+        f"{format_bytes(info.total_disk_bytes)} ({format_bytes(used)} used)"
     )
-    print(f"models        {human_bytes(info.used_by_models_bytes)} in lexitui's store")
-    print(f"downloads     {human_bytes(info.used_by_downloads_bytes)} in partial downloads")
-    print(f"temp          {human_bytes(info.used_by_temp_bytes)}")
+    print(f"models        {format_bytes(info.used_by_models_bytes)} in lexitui's store")
+    print(f"downloads     {format_bytes(info.used_by_downloads_bytes)} in partial downloads")
+    print(f"temp          {format_bytes(info.used_by_temp_bytes)}")
     print(
         f"shared        {info.shared_model_count} models, "
-        f"{human_bytes(info.shared_library_bytes)} in other tools' folders"
+        f"{format_bytes(info.shared_library_bytes)} in other tools' folders"
     )
     print(
         f"installed     {info.installed_model_count} models, "
@@ -31,7 +31,7 @@ def print_info(info: StorageInfo) -> None:
     )
     if info.is_low_on_space:
         print(
-            f"LOW ON SPACE: keep at least {human_bytes(info.recommended_free_bytes)} free "
+            f"LOW ON SPACE: keep at least {format_bytes(info.recommended_free_bytes)} free "
             "(see `lexitui cleanup --dry-run --free SIZE`)"
         )
 
@@ -55,7 +55,7 @@ def print_suggestions(
     verb = "deleted" if deleted else ("would delete" if dry_run else "suggested")
     for s in suggestions:
         print(
-            f"{verb:<13} {s.model.id}  frees {human_bytes(s.freeable_bytes)}  "
+            f"{verb:<13} {s.model.id}  frees {format_bytes(s.freeable_bytes)}  "
             f"[{s.reason.value}] {s.explanation}"
         )
 
@@ -65,7 +65,7 @@ def print_library(scan: LibraryScan, registered: Collection[str]) -> None:
     for m in scan.models:
         state = "listed" if m.model_id in registered else "new"
         quant = m.facts.quantization or "?"
-        print(f"{state:<7} {m.model_id}  {human_bytes(m.size_bytes)}  {quant}  {m.label}")
+        print(f"{state:<7} {m.model_id}  {format_bytes(m.size_bytes)}  {quant}  {m.label}")
     _skipped(scan.skipped)
     if any(m.model_id not in registered for m in scan.models):
         print("run `lexitui library --scan` to list the new ones as installed models")
@@ -90,7 +90,7 @@ def print_sync(synced: LibrarySync) -> None:
     if own.removed_blobs:
         print(
             f"removed  {len(own.removed_blobs)} blobs no model uses "
-            f"({human_bytes(own.freed_bytes)})"
+            f"({format_bytes(own.freed_bytes)})"
         )
     _skipped((*synced.scan.skipped, *synced.skipped))
 

@@ -55,10 +55,10 @@ from lexitui.domain.discovery import (
 from lexitui.domain.enums import CompatibilityLevel, GpuVendor, InferenceMode, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.memory import MemoryBreakdown
+from lexitui.domain.units import GIB
 from lexitui.engine.devices import EngineInfo, can_drive
 from lexitui.hardware.budget import is_offload_target
 
-GIB = 1024**3
 DEVICE_MARGIN_BYTES = 1 * GIB  # llama.cpp's fit step keeps this much free on every device
 MIN_CONTEXT = 512
 USEFUL_CONTEXT = 2048

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from lexitui.discovery.model_facts import ModelFacts
 
 W = CompatibilityWarningType
-GIB = 1024**3
 SLOW_TPS = 5.0
 
 FORMAT_PROBLEMS: dict[ModelFormat, str] = {
@@ -54,10 +53,6 @@ EXPERIMENTAL_QUANTS = {
     "TQ1_0": "ternary: only meaningful for models trained ternary (BitNet-style)",
     "TQ2_0": "ternary: only meaningful for models trained ternary (BitNet-style)",
 }
-
-
-def _gib(n: float) -> str:
-    return format_bytes(n)
 
 
 def speed_words(perf: PerformanceEstimate) -> str:
@@ -160,7 +155,8 @@ def _memory_warnings(plan: Plan, hardware: HardwareCapabilities) -> list[Compati
         out.append(
             CompatibilityWarning(
                 W.INSUFFICIENT_RAM,
-                f"needs {_gib(ram_need)} of RAM (and {_gib(b.total_vram_bytes)} of VRAM) even with "
+                f"needs {format_bytes(ram_need)} of RAM (and "
+                f"{format_bytes(b.total_vram_bytes)} of VRAM) even with "
                 f"{plan.config.context_length} tokens of context",
                 WarningSeverity.ERROR,
                 "Pick a smaller quantization or model, or free memory.",
@@ -177,16 +173,17 @@ def describe_fit(
     level: CompatibilityLevel,
 ) -> str:
     b = plan.breakdown
-    ram_free = _gib(analyzer.ram_capacity)
+    ram_free = format_bytes(analyzer.ram_capacity)
     if not plan.fits:
         head = (
-            f"Does not fit: needs {_gib(b.required_ram_bytes)} RAM"
-            + (f" + {_gib(b.total_vram_bytes)} VRAM" if b.gpus else "")
+            f"Does not fit: needs {format_bytes(b.required_ram_bytes)} RAM"
+            + (f" + {format_bytes(b.total_vram_bytes)} VRAM" if b.gpus else "")
             + f" at {plan.config.context_length} tokens; {ram_free} RAM usable"
         )
     elif plan.mode is InferenceMode.FULL_GPU:
         gpus = ", ".join(
-            f"{g.device} ({_gib(g.total_bytes)} of {_gib(analyzer.gpu_capacity.get(g.device, 0))})"
+            f"{g.device} ({format_bytes(g.total_bytes)} of "
+            f"{format_bytes(analyzer.gpu_capacity.get(g.device, 0))})"
             for g in b.gpus
             if g.runs_layers
         )
@@ -194,10 +191,11 @@ def describe_fit(
     elif plan.mode is InferenceMode.HYBRID_GPU_CPU:
         head = (
             f"{b.n_layers - b.cpu.layers} of {b.n_layers} layers on the GPU "
-            f"({_gib(b.total_vram_bytes)}), the rest on the CPU ({_gib(b.required_ram_bytes)} RAM)"
+            f"({format_bytes(b.total_vram_bytes)}), the rest on the CPU "
+            f"({format_bytes(b.required_ram_bytes)} RAM)"
         )
     else:
-        head = f"CPU only: {_gib(b.required_ram_bytes)} of {ram_free} usable RAM"
+        head = f"CPU only: {format_bytes(b.required_ram_bytes)} of {ram_free} usable RAM"
     speed = speed_words(perf) if plan.fits else ""
     context = f"{plan.config.context_length}-token context" if plan.fits else ""
     source = "sizes from the GGUF header" if facts.source == "gguf" else facts.basis

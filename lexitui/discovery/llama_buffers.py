@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lexitui.discovery.model_facts import ModelFacts
+from lexitui.domain.units import MIB
 
-MIB = 1024**2
 F32 = 4  # bytes of one activation
 
 # --- compute buffers -------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lexitui.domain.hardware import JsonRecord
-
-MIB = 1024**2
+from lexitui.domain.units import MIB
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ Discover variants and ``lexitui ls``, never ``94M`` here and ``98.4 MB`` there.
 
 from __future__ import annotations
 
+KIB = 1024
+MIB = 1024**2
+GIB = 1024**3
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 

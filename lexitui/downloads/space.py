@@ -22,10 +22,9 @@ def check_space(folder: Path, needed: int, margin: float = MARGIN) -> None:
     free = disk_free(folder)
     if free < want:
         raise InsufficientSpaceError(
-            f"not enough free space in {folder}: the download needs {human_bytes(want)} "
-            f"({human_bytes(needed)} + {margin:.0%}), {human_bytes(free)} is free"
+            f"not enough free space in {folder}: the download needs {format_bytes(want)} "
+            f"({format_bytes(needed)} + {margin:.0%}), {format_bytes(free)} is free"
         )
 
 
 # The one way sizes are written (binary units), under the name its many callers use.
-human_bytes = format_bytes

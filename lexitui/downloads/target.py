@@ -17,10 +17,10 @@ from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.repo_files import detect_format
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.enums import ModelFormat, ModelRegistryType
+from lexitui.domain.units import format_bytes
 from lexitui.downloads.errors import DownloadError
 from lexitui.downloads.http_status import shown_url
 from lexitui.downloads.layout import local_file_name
-from lexitui.downloads.space import human_bytes
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 SHOWN_VARIANTS = 30
@@ -115,7 +115,7 @@ def _by_quant(variants: list[ModelVariant], quant: str) -> list[ModelVariant]:
 
 def _listing(repo: str, variants: list[ModelVariant]) -> str:
     shown = [
-        f"{repo}:{v.variant_id} ({human_bytes(v.size_bytes)})" for v in variants[:SHOWN_VARIANTS]
+        f"{repo}:{v.variant_id} ({format_bytes(v.size_bytes)})" for v in variants[:SHOWN_VARIANTS]
     ]
     more = len(variants) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

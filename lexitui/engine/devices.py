@@ -26,14 +26,13 @@ from pathlib import Path
 
 from lexitui.domain.enums import GpuBackend
 from lexitui.domain.hardware import GpuInfo
-from lexitui.domain.units import format_bytes
+from lexitui.domain.units import MIB, format_bytes
 from lexitui.engine.errors import EngineNotFound
 from lexitui.engine.kinds import find_llama_server
 from lexitui.engine.llama_server import parse_version, run_probe
 from lexitui.engine.settings import EMBEDDED, LLAMA_SERVER
 
 PROBE_TIMEOUT_S = 60.0
-MIB = 1024**2
 GPU_ENGINE_FIX = "build a GPU engine with `make gpu` (or `lexitui engine build --cuda`)"
 
 # ggml backend device names ("CUDA0", "ROCm0", "Metal", "Vulkan1", ...) without the index, mapped

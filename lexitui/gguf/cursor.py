@@ -12,8 +12,8 @@ from __future__ import annotations
 import struct
 from typing import Protocol
 
+from lexitui.domain.units import MIB
 from lexitui.gguf.errors import GgufError
-from lexitui.gguf.limits import MIB
 
 U32 = struct.Struct("<I")
 U64 = struct.Struct("<Q")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from types import MappingProxyType
 
+from lexitui.domain.units import KIB, MIB
 from lexitui.gguf.constants import (
     ALIGNMENT_KEY,
     DEFAULT_ALIGNMENT,
@@ -22,7 +23,7 @@ from lexitui.gguf.constants import (
 )
 from lexitui.gguf.cursor import ByteSource, Cursor
 from lexitui.gguf.errors import GgufError
-from lexitui.gguf.limits import DEFAULT_LIMITS, KIB, MIB, GgufLimits
+from lexitui.gguf.limits import DEFAULT_LIMITS, GgufLimits
 from lexitui.gguf.metadata import MIN_KV_BYTES, read_key, read_value
 from lexitui.gguf.records import GgufArray, GgufHeader, GgufTensor, MetadataValue
 from lexitui.gguf.shape import check_shape

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KIB = 1024
-MIB = 1024 * KIB
+from lexitui.domain.units import KIB, MIB
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import os
 import stat
 from typing import BinaryIO
 
+from lexitui.domain.units import MIB
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.header import parse_header
-from lexitui.gguf.limits import DEFAULT_LIMITS, MIB, GgufLimits
+from lexitui.gguf.limits import DEFAULT_LIMITS, GgufLimits
 from lexitui.gguf.records import GgufHeader
 from lexitui.gguf.text import safe_text
 

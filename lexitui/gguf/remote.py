@@ -16,9 +16,10 @@ from types import TracebackType
 
 import httpx
 
+from lexitui.domain.units import KIB, MIB
 from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.header import parse_header
-from lexitui.gguf.limits import DEFAULT_LIMITS, KIB, MIB, GgufLimits
+from lexitui.gguf.limits import DEFAULT_LIMITS, GgufLimits
 from lexitui.gguf.records import GgufHeader
 from lexitui.gguf.text import safe_text
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from lexitui.domain.enums import GpuVendor
 from lexitui.domain.hardware import CpuInfo, GpuInfo
-from lexitui.domain.units import format_bytes
+from lexitui.domain.units import MIB
 from lexitui.engine.devices import can_drive
 from lexitui.hardware.apple import METAL_WORKING_SET_SHARE
-from lexitui.hardware.memory_estimate import MIB, OVERHEAD_FIXED_BYTES
+from lexitui.hardware.memory_estimate import OVERHEAD_FIXED_BYTES
 from lexitui.hardware.settings import HardwareSettings
 
 GB = 1e9
@@ -157,7 +157,3 @@ def describe_gpus(gpus: tuple[GpuInfo, ...]) -> str:
     for g in gpus:
         names[g.name] = names.get(g.name, 0) + 1
     return ", ".join(f"{n}x {name}" if n > 1 else name for name, n in names.items())
-
-
-def gib(n: float) -> str:
-    return format_bytes(n)

@@ -24,13 +24,13 @@ from reactivex import operators as ops
 from lexitui.config import Paths
 from lexitui.domain.enums import InferenceBackendType
 from lexitui.domain.hardware import BackendSupport, CpuInfo, GpuInfo, HardwareCapabilities
+from lexitui.domain.units import GIB
 from lexitui.engine.devices import available_engines
 from lexitui.events import EventBus, HardwareChanged, HardwareDetected
 from lexitui.hardware.amd import scan_drm
 from lexitui.hardware.apple import apple_gpu, is_apple_silicon
 from lexitui.hardware.backend_support import backend_support
 from lexitui.hardware.cpu import CommandRunner, probe_cpu, run_command
-from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.nvidia import VISIBLE_ENV, gpu_infos
 from lexitui.hardware.nvml_snapshot import NvmlReader, NvmlUnavailable
 from lexitui.hardware.recommend import recommend

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lexitui.domain.enums import ModelSizeCategory, QuantizationType
-
-MIB = 1024**2
-GIB = 1024**3
+from lexitui.domain.units import MIB
 
 # Effective bits per weight of a whole GGUF file, not the per-block nominal: llama.cpp keeps
 # embeddings/output and some attention tensors at higher precision in the mixed "_M"/"_S" recipes.

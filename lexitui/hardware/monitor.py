@@ -20,9 +20,9 @@ from reactivex import Observable
 from reactivex.subject import Subject
 
 from lexitui.domain.samples import GpuSample, HardwareSample, gpu_metric
+from lexitui.domain.units import GIB
 from lexitui.events import EventBus, HardwareChanged
 from lexitui.hardware.detector import HardwareDetector
-from lexitui.hardware.memory_estimate import GIB
 from lexitui.hardware.settings import HardwareSettings
 
 log = logging.getLogger(__name__)

@@ -17,12 +17,12 @@ from lexitui.domain.enums import (
     QuantizationType,
 )
 from lexitui.domain.hardware import CpuInfo, GpuInfo, ModelSizeOption, ModelSizeRecommendation
+from lexitui.domain.units import format_bytes
 from lexitui.hardware.budget import (
     BANDWIDTH_EFFICIENCY,
     Budget,
     budget_for,
     describe_gpus,
-    gib,
 )
 from lexitui.hardware.memory_estimate import (
     REPRESENTATIVE,
@@ -236,15 +236,15 @@ def _context(
 def _where(budget: Budget, settings: HardwareSettings) -> str:
     if budget.unified:
         return (
-            f"{describe_gpus(budget.gpus)}: {gib(budget.gpu_bytes)} of "
-            f"{gib(budget.gpus[0].vram_bytes)} unified memory usable by Metal"
+            f"{describe_gpus(budget.gpus)}: {format_bytes(budget.gpu_bytes)} of "
+            f"{format_bytes(budget.gpus[0].vram_bytes)} unified memory usable by Metal"
         )
     if budget.has_gpu:
         what = "usable VRAM"
         return (
-            f"{describe_gpus(budget.gpus)}: {gib(budget.gpu_bytes)} of {what} after "
-            f"{settings.vram_headroom_mb} MiB headroom per GPU, plus {gib(budget.ram_bytes)} "
-            "of RAM"
+            f"{describe_gpus(budget.gpus)}: {format_bytes(budget.gpu_bytes)} of {what} after "
+            f"{settings.vram_headroom_mb} MiB headroom per GPU, plus "
+            f"{format_bytes(budget.ram_bytes)} of RAM"
         )
     reason = (
         'GPU use is off (gpu_layers_policy = "none")'
@@ -262,7 +262,8 @@ def _where(budget: Budget, settings: HardwareSettings) -> str:
     )
     return (
         f"{reason}, so inference runs on the CPU ({budget.cpu.physical_cores} cores, {simd}) "
-        f"from {gib(budget.ram_bytes)} of RAM after {settings.ram_headroom_mb} MiB headroom"
+        f"from {format_bytes(budget.ram_bytes)} of RAM after "
+        f"{settings.ram_headroom_mb} MiB headroom"
     )
 
 
@@ -288,7 +289,7 @@ def _explain(
     )
     return (
         f"{_where(budget, settings)}. {lead} {option.size.value} (like {rep.example}) at "
-        f"{option.quantization.value}: about {gib(option.estimated_memory_bytes)} with "
+        f"{option.quantization.value}: about {format_bytes(option.estimated_memory_bytes)} with "
         f"{context} tokens of context (the recommended length), {where}, rated "
         f"{option.compatibility.value}. "
         f"Expect roughly {tps:.0f} tokens/s (an estimate from memory bandwidth, not a "

@@ -16,6 +16,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from reactivex import Observable
+from reactivex.subject import Subject
+
 from lexitui.domain.language_model import (
     EmbeddingResponse,
     LanguageModelRequest,
@@ -41,7 +44,7 @@ log = logging.getLogger(__name__)
 LatencyOf = Callable[[LanguageModelProvider, str, int], timedelta | None]
 
 
-class Recorder:
+class RequestRecorder:
     def __init__(
         self,
         rows: RoutedRequestRows,
@@ -63,7 +66,7 @@ class Recorder:
         self._local_cost_of = local_cost_of
         self._record_prompts = record_prompts
         self._writes = LoopWrites(lambda exc: log.warning("recording a request: %s", exc))
-        self.observers: list[Callable[[RoutedRequestRecord], None]] = []
+        self._recorded: Subject[RoutedRequestRecord] = Subject()
 
     async def start(self) -> None:
         self._writes.bind()
@@ -159,9 +162,13 @@ class Recorder:
         if cost:
             await self.budgets.after_spend(now, cost)
         self._writes.submit(self.rows.add(record))
-        for observe in self.observers:
-            observe(record)
+        self._recorded.on_next(record)
         return record
+
+    @property
+    def recorded(self) -> Observable[RoutedRequestRecord]:
+        """Each request's record as it is recorded (the optimizer learns from them)."""
+        return self._recorded
 
     async def embedding(
         self,

@@ -50,7 +50,7 @@ from lexitui.routing.local_provider import LocalLlmProvider
 from lexitui.routing.optimizer import CostPerformanceOptimizer
 from lexitui.routing.orchestration import OrchestrationLlmIntegration
 from lexitui.routing.provider import LanguageModelProvider
-from lexitui.routing.recording import Recorder
+from lexitui.routing.recording import RequestRecorder
 from lexitui.routing.router import LlmRouter, NoRoute, RoutePlan
 from lexitui.routing.settings import RoutingSettings
 from lexitui.routing.task_detect import with_detected_task
@@ -72,7 +72,7 @@ class RoutingService:
         local: LocalLlmProvider,
         cloud: Sequence[LanguageModelProvider],
         bus: EventBus,
-        recorder: Recorder,
+        recorder: RequestRecorder,
         *,
         optimizer: CostPerformanceOptimizer | None = None,
         keys: KeyStore | None = None,

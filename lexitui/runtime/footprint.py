@@ -60,17 +60,15 @@ async def estimate_footprint(
     ram, vram = breakdown.required_ram_bytes, breakdown.total_vram_bytes
     where = f"{gpu_layers}/{breakdown.n_layers} layers on GPU" if breakdown.gpus else "CPU only"
     verdict = (
-        f"needs {_gib(ram)} RAM" + (f" + {_gib(vram)} VRAM" if vram else "") + f", {where}"
+        f"needs {format_bytes(ram)} RAM"
+        + (f" + {format_bytes(vram)} VRAM" if vram else "")
+        + f", {where}"
         if plan.fits
-        else f"does not fit this machine now: needs {_gib(ram)} RAM"
-        + (f" + {_gib(vram)} VRAM" if vram else "")
+        else f"does not fit this machine now: needs {format_bytes(ram)} RAM"
+        + (f" + {format_bytes(vram)} VRAM" if vram else "")
     )
     kv_per_token = int(facts.kv_bytes_per_token_per_layer(2.0) * breakdown.n_layers)
     note = unused_gpu_note(hardware.gpus)
     return Footprint(
         ram, vram, breakdown.n_layers, gpu_layers, plan.fits, verdict, kv_per_token, note
     )
-
-
-def _gib(n: int) -> str:
-    return format_bytes(n)

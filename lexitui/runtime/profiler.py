@@ -27,6 +27,7 @@ from reactivex.abc import DisposableBase
 from lexitui.discovery.measured import MeasuredSpeed, repository_of
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.units import GIB
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.runtime.load_words import describe_options
 from lexitui.runtime.manager import InferenceManager
@@ -39,7 +40,6 @@ __all__ = ["BenchReport", "BenchRun", "ModelPerformance", "PerformanceProfiler",
 log = logging.getLogger(__name__)
 # Before each step of a bench: steps done, steps in all, what runs now ("warm-up" or the prompt).
 BenchProgress = Callable[[int, int, str], None]
-GIB = 1024**3
 BENCH_PROMPTS = (
     "Explain in two sentences why the sky is blue.",
     "Write a short poem about a lighthouse.",

@@ -41,7 +41,6 @@ from lexitui.runtime.manager import InferenceManager
 from lexitui.runtime.resource_alerts import ResourceAlertWatcher
 
 log = logging.getLogger(__name__)
-GIB = 1024**3
 # A finished generation's speed stays "current" this long, so a gauge does not drop to zero
 # between the turns of a conversation.
 RECENT_GENERATION_S = 5.0
@@ -52,10 +51,6 @@ MAX_SAMPLES = 3600
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _gib(n: float) -> str:
-    return format_bytes(n)
 
 
 class CpuMeter:
@@ -222,7 +217,8 @@ class InferenceResourceMonitor:
             issues.append(
                 ResourceIssue(
                     ResourceType.RAM,
-                    f"needs {_gib(requirements.ram_bytes)} of RAM; {_gib(available)} is free",
+                    f"needs {format_bytes(requirements.ram_bytes)} of RAM; "
+                    f"{format_bytes(available)} is free",
                     requirements.ram_bytes,
                     available,
                 )
@@ -245,7 +241,10 @@ class InferenceResourceMonitor:
         best = max(free)
         if required <= best:
             return None
-        message = f"needs {_gib(required)} of VRAM; the roomiest GPU has {_gib(best)} free"
+        message = (
+            f"needs {format_bytes(required)} of VRAM; "
+            f"the roomiest GPU has {format_bytes(best)} free"
+        )
         return ResourceIssue(ResourceType.VRAM, message, required, best)
 
     def _suggestion(self, issues: list[ResourceIssue], requirements: ResourceRequirements) -> str:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lexitui.config import ConfigError, finite_number, naming_file
+from lexitui.domain.units import GIB
 
-GB = 1024**3
 MAX_BUDGET_GB = 1024 * 1024  # a pebibyte: more than any machine holds, far below overflow
 MAX_SECONDS = 7 * 24 * 3600
 
@@ -46,7 +46,7 @@ class RuntimeSettings:
         return cls(
             memory_budget_bytes=None
             if budget is None
-            else int(_number(section, "memory_budget_gb", None, high=MAX_BUDGET_GB) * GB),
+            else int(_number(section, "memory_budget_gb", None, high=MAX_BUDGET_GB) * GIB),
             auto_evict=_flag(section, "auto_evict", False),
             max_concurrent=int(_number(section, "max_concurrent", 1, low=1, high=1024)),
             queue_timeout_s=_number(section, "queue_timeout_s", 300, high=MAX_SECONDS),

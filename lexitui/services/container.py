@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
@@ -46,6 +46,19 @@ if TYPE_CHECKING:
     from lexitui.runtime.resources import InferenceResourceMonitor
     from lexitui.storage.manager import StorageManager
     from lexitui.store.download_queue import DownloadQueue
+
+
+# The parts built on first use (``cached_property``): the dashboard never pays for them.
+LazyPart = Literal[
+    "storage",
+    "context",
+    "resources",
+    "profiler",
+    "routing",
+    "downloads",
+    "download_manager",
+    "discovery",
+]
 
 
 @dataclass
@@ -116,6 +129,11 @@ class Services:
         )
         built.backends.follow_runtime(built.runtime.loaded_models)
         return built
+
+    def built(self, part: LazyPart) -> bool:
+        """Whether a part built on first use exists yet: stopping, and a screen that only shows
+        what is there, must not build one just to ask it."""
+        return part in self.__dict__
 
     @cached_property
     def storage(self) -> StorageManager:
@@ -217,7 +235,7 @@ class Services:
     async def _undo_start(self) -> None:
         # Each step is safe on a part that never started; none may keep the store from closing.
         steps = [self.recorder.stop, self.usage.stop, self.backends.close, self.store.close]
-        if "profiler" in self.__dict__:
+        if self.built("profiler"):
             steps.insert(0, self.profiler.stop)
         for step in steps:
             with contextlib.suppress(Exception):
@@ -286,21 +304,21 @@ class Services:
             if self._resource_sampling is not None:
                 await self._resource_sampling.stop()
                 self._resource_sampling = None
-            if "resources" in self.__dict__:
+            if self.built("resources"):
                 await self.resources.stop()
-            if "routing" in self.__dict__:
+            if self.built("routing"):
                 await self.routing.close()
             # After the runtime: its final ModelUnloaded closes the model's usage time.
-            if "download_manager" in self.__dict__:
+            if self.built("download_manager"):
                 await self.download_manager.close()
             await self.runtime.close()
             await self.usage.stop()
-            if "profiler" in self.__dict__:
+            if self.built("profiler"):
                 await self.profiler.stop()
-            if "storage" in self.__dict__:
+            if self.built("storage"):
                 await self.storage.stop()
             await self.backends.close()
-            if "discovery" in self.__dict__:
+            if self.built("discovery"):
                 await self.discovery.close()
             await self.recorder.stop()
         finally:

@@ -12,7 +12,7 @@ from lexitui.routing.keys import KeyStore
 from lexitui.routing.local_provider import LOCAL_ID, LocalLlmProvider
 from lexitui.routing.optimizer import CostPerformanceOptimizer
 from lexitui.routing.prices import PriceBook
-from lexitui.routing.recording import Recorder
+from lexitui.routing.recording import RequestRecorder
 from lexitui.routing.service import RoutingService
 from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.errors import NoModelLoaded
@@ -79,7 +79,7 @@ def build_routing(services: Services) -> RoutingService:
         local_speed,
         profiles=lambda: services.profiler.all_stats(),
     )
-    recorder = Recorder(
+    recorder = RequestRecorder(
         rows,
         prices,
         budgets,
@@ -89,7 +89,7 @@ def build_routing(services: Services) -> RoutingService:
         local_cost_of=lambda model, answer: optimizer.cost_of(local, model, 0, answer),
         record_prompts=settings.record_prompts,
     )
-    recorder.observers.append(optimizer.observe)
+    recorder.recorded.subscribe(optimizer.observe)
     service = RoutingService(
         settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
     )

@@ -16,7 +16,7 @@ from lexitui.domain.enums import ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.models import InstalledModel
 from lexitui.domain.storage import StoredModel
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
@@ -52,8 +52,8 @@ def incompatible_models(
         if not plan.fits:
             need = plan.breakdown.required_ram_bytes + plan.breakdown.total_vram_bytes
             out[model.id] = (
-                f"needs about {human_bytes(need)} of memory even with a short context, "
-                f"{human_bytes(usable)} is usable here"
+                f"needs about {format_bytes(need)} of memory even with a short context, "
+                f"{format_bytes(usable)} is usable here"
             )
     return out
 

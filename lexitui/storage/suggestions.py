@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from lexitui.discovery.quant_names import quality_score
 from lexitui.domain.enums import CleanupReason
 from lexitui.domain.storage import CleanupSuggestion, StoredModel
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 
 NEVER_USED_AFTER = timedelta(days=7)
 NOT_RECENT_AFTER = timedelta(days=30)
@@ -129,7 +129,7 @@ def _reasons(
         share = model.size_bytes / ctx.disk_total
         add(
             CleanupReason.LARGE_SIZE,
-            f"{human_bytes(model.size_bytes)}, {share:.0%} of this disk.",
+            f"{format_bytes(model.size_bytes)}, {share:.0%} of this disk.",
         )
     return found
 

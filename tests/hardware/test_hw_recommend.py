@@ -17,10 +17,10 @@ from lexitui.domain.enums import (
     QuantizationType,
 )
 from lexitui.domain.hardware import CpuInfo, GpuInfo, ModelSizeOption, ModelSizeRecommendation
+from lexitui.domain.units import GIB
 from lexitui.hardware.apple import apple_gpu
 from lexitui.hardware.memory_estimate import (
     BITS_PER_WEIGHT,
-    GIB,
     ModelShape,
     estimate_for_category,
     estimate_memory,

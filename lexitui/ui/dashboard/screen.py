@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.units import GIB
 from lexitui.events import Event, HardwareDetected
 from lexitui.ui.dashboard.routing_panels import LIVE_ROWS, LocalLlmPanels
 from lexitui.ui.routing.format import POLL_S
@@ -28,7 +29,6 @@ from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
-GIB = 1024**3
 WIDE = 150  # from this many columns the four Local LLM panels sit in one row
 
 
@@ -101,7 +101,7 @@ class DashboardScreen(AreaScreen):
         self.refresh_routing()
 
     def _tick(self) -> None:
-        if self.is_current and self.services.started and "routing" in self.services.__dict__:
+        if self.is_current and self.services.started and self.services.built("routing"):
             self.refresh_routing()
 
     @work(exclusive=True, group="dash-routing-read")
@@ -109,7 +109,7 @@ class DashboardScreen(AreaScreen):
         from lexitui.ui.routing.data import read_view
 
         services = await self.ready()
-        if not services.started or "routing" not in services.__dict__:
+        if not services.started or not services.built("routing"):
             return
         panels = self.query_one(LocalLlmPanels)
         service = services.routing

@@ -46,16 +46,12 @@ STATUS_STYLE = {
 }
 
 
-def size_cell(n: int) -> str:
-    return format_bytes(n)
-
-
 def progress_cell(done: int, total: int) -> str:
     if total <= 0:
-        return size_cell(done)
+        return format_bytes(done)
     share = min(1.0, done / total)
     filled = int(share * 10)
-    return f"{'█' * filled}{'░' * (10 - filled)} {share * 100:3.0f}% of {size_cell(total)}"
+    return f"{'█' * filled}{'░' * (10 - filled)} {share * 100:3.0f}% of {format_bytes(total)}"
 
 
 def eta_cell(seconds: float | None) -> str:
@@ -79,7 +75,7 @@ def describe_needs_token(download: ModelDownload) -> bool:
 def speed_cell(live: DownloadProgressEvent | None) -> str:
     if live is None or not live.bytes_per_second:
         return ""
-    return f"{size_cell(live.bytes_per_second)}/s"
+    return f"{format_bytes(live.bytes_per_second)}/s"
 
 
 class DownloadsScreen(AreaScreen):

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.domain.storage import CleanupSuggestion, StoredModel, VerifyReport
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.events import (
     Event,
     ModelDeleted,
@@ -240,7 +240,7 @@ class ModelsScreen(AreaScreen):
         if model is None:
             return
         manager = (await self.ready()).storage
-        self._status(f"Verifying {shown(model.id)} ({human_bytes(model.size_bytes)} to hash)…")
+        self._status(f"Verifying {shown(model.id)} ({format_bytes(model.size_bytes)} to hash)…")
         try:
             report = await manager.verify_model(model.id)
         except ACTION_ERRORS as exc:  # deleted meanwhile (another terminal), or the store failed
@@ -271,7 +271,7 @@ class ModelsScreen(AreaScreen):
                 self.notify(shown(str(exc)), severity="error", title="delete")
                 return
             title = f"Delete {shown(model.id)}?"
-            body = f"Its files leave lexitui's store, freeing {human_bytes(freed)}."
+            body = f"Its files leave lexitui's store, freeing {format_bytes(freed)}."
             label = "Delete"
         if not await self.app.push_screen_wait(ConfirmDialog(title, body, label)):
             return
@@ -281,7 +281,7 @@ class ModelsScreen(AreaScreen):
             self.notify(shown(str(exc)), severity="error", title="delete")
             return
         done = "Forgot" if result.forgot_only else "Deleted"
-        self.notify(f"{done} {shown(model.id)}; freed {human_bytes(result.freed_bytes)}.")
+        self.notify(f"{done} {shown(model.id)}; freed {format_bytes(result.freed_bytes)}.")
         self.action_refresh()
 
     @work(exclusive=True, group="models-export")
@@ -316,6 +316,6 @@ class ModelsScreen(AreaScreen):
         kept = f"; {len(result.in_use)} partials in use kept" if result.in_use else ""
         self._status(
             f"Cleaned up {len(result.deleted_files)} stale files, "
-            f"{human_bytes(result.freed_bytes)}{kept}"
+            f"{format_bytes(result.freed_bytes)}{kept}"
         )
         self.action_refresh()

@@ -36,7 +36,7 @@ def now() -> datetime:
 async def routing_service(services: Services) -> RoutingService:
     """The routing service, started. Its price tables take ~0.3 s to import: that happens in a
     thread, so the screen keeps painting while the service is built the first time."""
-    if "routing" not in services.__dict__:
+    if not services.built("routing"):
         await asyncio.to_thread(importlib.import_module, "lexitui.services.routing")
     service = services.routing
     await service.start()

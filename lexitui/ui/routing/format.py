@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from lexitui.domain.units import GIB
 from lexitui.routing.money import share_of, usd
 from lexitui.ui.runtime.format import measured, shown
 from lexitui.ui.text import plain
@@ -27,7 +28,6 @@ if TYPE_CHECKING:  # records only: the dashboard imports this module before its 
     from lexitui.routing.local_provider import LocalProviderStatus
     from lexitui.routing.status import BudgetStatus, ProviderRow
 
-GIB = 1024**3
 POLL_S = 2.0  # how often a shown screen reads the routing store again
 GAUGE_WIDTH = 8
 NO_REQUESTS = "No routed requests yet: run `lexitui serve` or `lexitui route`."

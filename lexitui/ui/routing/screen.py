@@ -132,7 +132,7 @@ class RoutingScreen(AreaScreen):
     # --- reading ------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.is_current and self.services.started and "routing" in self.services.__dict__:
+        if self.is_current and self.services.started and self.services.built("routing"):
             self.reload()
 
     def _on_record(self, _record: RoutedRequestRecord) -> None:
@@ -212,7 +212,7 @@ class RoutingScreen(AreaScreen):
 
     def _built(self) -> bool:
         """Whether the routing service is up (the keys wait for it rather than block the loop)."""
-        if "routing" in self.services.__dict__:
+        if self.services.built("routing"):
             return True
         self.notify("Routing is still starting: try again in a moment.")
         return False

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from lexitui.domain.inference import ContextStatus, LoadedModel, LocalGenerationResult
 from lexitui.domain.text import safe_lines
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.events import (
     Event,
     GenerationFailed,
@@ -52,13 +52,13 @@ def model_row(model: LoadedModel, active: bool) -> tuple[str, ...]:
     """One row of the loaded-models table; the active model is marked with ``●``."""
     res, metrics = model.resources, model.metrics
     mark = "[b green]●[/] " if active else "  "
-    vram = human_bytes(res.vram_bytes) if res.vram_bytes else NONE
+    vram = format_bytes(res.vram_bytes) if res.vram_bytes else NONE
     layers = f"{res.gpu_layers}/{res.cpu_layers}" if res.gpu_layers or res.cpu_layers else NONE
     speed = f"{metrics.average_tokens_per_second:.1f}"
     return (
         mark + shown(model.model.id, 60),
         model.status.value,
-        measured(human_bytes(res.ram_bytes)) if res.ram_bytes else NONE,
+        measured(format_bytes(res.ram_bytes)) if res.ram_bytes else NONE,
         vram,
         layers,
         f"{res.context_used}/{res.context_size}",
@@ -108,7 +108,7 @@ def context_gauge(status: ContextStatus | None) -> Text:
         f" {status.used_tokens}/{status.max_context_size} tokens ({status.usage_percent:.0f}%)"
     )
     if status.kv_cache_bytes:
-        line.append(f" · KV {human_bytes(status.kv_cache_bytes)}")
+        line.append(f" · KV {format_bytes(status.kv_cache_bytes)}")
     return line
 
 

@@ -118,10 +118,6 @@ def options_from_form(
     return options, {}
 
 
-def memory(n: int) -> str:
-    return format_bytes(n)
-
-
 def fit_text(footprint: Footprint) -> Text:
     """The verdict in words first (it must read the same without colour), then the figures."""
     text = Text()
@@ -129,8 +125,8 @@ def fit_text(footprint: Footprint) -> Text:
         text.append("Fits this machine now", style="bold green")
     else:
         text.append("Does not fit this machine now", style="bold red")
-    vram = memory(footprint.vram_bytes) if footprint.vram_bytes else "none"
-    text.append(f"\nRAM {memory(footprint.ram_bytes)} · VRAM {vram}")
+    vram = format_bytes(footprint.vram_bytes) if footprint.vram_bytes else "none"
+    text.append(f"\nRAM {format_bytes(footprint.ram_bytes)} · VRAM {vram}")
     text.append(
         f"\nLayers: {footprint.gpu_layers} on GPU, {footprint.cpu_layers} on CPU"
         f" (of {footprint.n_layers})"
@@ -383,7 +379,11 @@ class ConfirmEvictDialog(ModalScreen[bool]):
             model = loaded.get(load_id)
             line = f"\n  • {safe_text(load_id)}"
             if model is not None:
-                size = f", about {memory(model.estimated_bytes)}" if model.estimated_bytes else ""
+                size = (
+                    f", about {format_bytes(model.estimated_bytes)}"
+                    if model.estimated_bytes
+                    else ""
+                )
                 line = f"\n  • {safe_text(model.model.name)} ({safe_text(load_id)}{size})"
             lines.append(line)
         if not self.evictable:

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from lexitui.domain.inference import ContextSnapshot
 from lexitui.domain.text import safe_text
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.ui.runtime.load_dialog import app_services
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fitted_table import FittedTable
@@ -41,7 +41,7 @@ def snapshot_cells(snapshot: ContextSnapshot) -> tuple[Text, Text, Text, Text]:
         Text(safe_text(snapshot.label, 60) or "—", style="" if snapshot.label else "dim"),
         # Padded by hand: the table does not right-align cells, and figures compare by their ends.
         Text(f"{snapshot.token_count:>{NUMBER_WIDTH},}"),
-        Text(f"{human_bytes(snapshot.size_bytes):>{NUMBER_WIDTH}}"),
+        Text(f"{format_bytes(snapshot.size_bytes):>{NUMBER_WIDTH}}"),
     )
 
 
@@ -152,7 +152,7 @@ class SnapshotPicker(ModalScreen[ContextSnapshot | None]):
         what = shown(snapshot.label, 60) or f"the one saved {saved_at(snapshot.created_at)}"
         body = (
             f"Delete snapshot {what} ({snapshot.token_count:,} tokens, "
-            f"{human_bytes(snapshot.size_bytes)})? Its file is removed too."
+            f"{format_bytes(snapshot.size_bytes)})? Its file is removed too."
         )
         if not await self.app.push_screen_wait(ConfirmDialog("Delete snapshot?", body, "Delete")):
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lexitui.domain.storage import CleanupSuggestion
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.ui.widgets.model_cells import shown
 
 REASON_TITLES = {
@@ -24,11 +24,11 @@ def suggestions_text(suggestions: Sequence[CleanupSuggestion] | None, limit: int
     if not suggestions:
         return "[b]Cleanup suggestions[/b]  [dim]none: nothing lexitui owns needs to go[/dim]"
     total = sum(s.freeable_bytes for s in suggestions)
-    lines = [f"[b]Cleanup suggestions[/b]  [dim]deleting all frees {human_bytes(total)}[/dim]"]
+    lines = [f"[b]Cleanup suggestions[/b]  [dim]deleting all frees {format_bytes(total)}[/dim]"]
     for s in suggestions[:limit]:
         title = REASON_TITLES.get(s.reason.value, s.reason.value)
         lines.append(
-            f"• {shown(s.model.id, 40)}  [b]{human_bytes(s.freeable_bytes)}[/b]  "
+            f"• {shown(s.model.id, 40)}  [b]{format_bytes(s.freeable_bytes)}[/b]  "
             f"[yellow]{title}[/yellow]: {shown(s.explanation, 160)}"
         )
     if len(suggestions) > limit:

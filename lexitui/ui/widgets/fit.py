@@ -33,7 +33,6 @@ def badge_cell(badge: FitBadge) -> str:
 
 
 # Sizes in a table cell are written as everywhere else ("93.9 MiB"); the table fits the column.
-short_size = format_bytes
 
 
 def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
@@ -43,16 +42,16 @@ def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     )
     if len(variant.files) > 1:
         label += f" ({len(variant.files)} parts)"
-    size = short_size(variant.size_bytes)
+    size = format_bytes(variant.size_bytes)
     if fit.level is None:  # its header could not be read: no memory or speed to show either
         return (markup_safe(label), size, "[dim]unknown[/]", "?", "?")
     perf = fit.performance
     speed = "?" if perf is None else f"{perf.tokens_per_second_expected:.0f}"
     if perf is not None and perf.measured:  # the profiler's figure for this very file
         speed += " measured"
-    memory = short_size(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
+    memory = format_bytes(perf.estimated_ram_usage if perf else variant.estimated_ram_bytes)
     if perf is not None and perf.estimated_vram_usage:
-        memory = f"{short_size(perf.estimated_vram_usage)} GPU"
+        memory = f"{format_bytes(perf.estimated_vram_usage)} GPU"
     return (markup_safe(label), size, level_cell(fit.level), memory, speed)
 
 

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from lexitui.domain.hardware import GpuInfo, GpuProcess
 from lexitui.domain.samples import GpuSample, gpu_metric
 from lexitui.domain.text import safe_text
-from lexitui.hardware.memory_estimate import GIB
+from lexitui.domain.units import GIB
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.metric_row import MetricRow
 from lexitui.ui.widgets.usage_bar import ALERT_AT

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from lexitui.domain.storage import StoredModel, VerifyReport
 from lexitui.domain.text import safe_text
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.storage.paths import contract_home
 from lexitui.ui.text import markup_safe
 
@@ -61,7 +61,7 @@ def row_cells(model: StoredModel, now: datetime, width: int) -> tuple[str, ...]:
     cells = (
         markup_safe(safe_text(model.model.name)),  # the table cuts it to the width it has
         shown(model.facts.quantization or "?"),
-        human_bytes(model.size_bytes),
+        format_bytes(model.size_bytes),
         shown(model.model.source),
         ago(model.last_used_at, now),
     )

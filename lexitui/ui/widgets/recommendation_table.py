@@ -12,7 +12,8 @@ from textual.widgets import DataTable
 
 from lexitui.domain.enums import CompatibilityLevel, ModelSizeCategory
 from lexitui.domain.hardware import ModelSizeOption, ModelSizeRecommendation
-from lexitui.hardware.memory_estimate import GIB, REPRESENTATIVE
+from lexitui.domain.units import GIB
+from lexitui.hardware.memory_estimate import REPRESENTATIVE
 from lexitui.hardware.recommend import TABLE_CONTEXT, TABLE_QUANTS
 
 MARK = {

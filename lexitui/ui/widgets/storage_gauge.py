@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from lexitui.domain.storage import StorageInfo
 from lexitui.domain.text import safe_text
-from lexitui.downloads.space import human_bytes
+from lexitui.domain.units import format_bytes
 from lexitui.storage.paths import contract_home
 from lexitui.ui.widgets.usage_bar import usage_bar
 
@@ -40,10 +40,10 @@ class StorageGauge(Widget):
 
 def disk_line(info: StorageInfo, width: int) -> Text:
     total, free = info.total_disk_bytes, info.free_disk_bytes
-    figures = Text(f" {human_bytes(free)} free of {human_bytes(total)}")
+    figures = Text(f" {format_bytes(free)} free of {format_bytes(total)}")
     if info.is_low_on_space:
         figures.append("  LOW SPACE", style="bold red")
-        keep = f" (keep {human_bytes(info.recommended_free_bytes)} free)"
+        keep = f" (keep {format_bytes(info.recommended_free_bytes)} free)"
         if len("Disk ") + BAR_MIN + len(figures) + len(keep) <= width:
             figures.append(keep)
     bar_width = max(BAR_MIN, min(BAR_MAX, width - len("Disk ") - len(figures)))
@@ -56,12 +56,12 @@ def disk_line(info: StorageInfo, width: int) -> Text:
 
 def store_line(info: StorageInfo, width: int) -> Text:
     line = Text(safe_text(contract_home(info.storage_path), 60), style="dim")
-    line.append(f" · models {human_bytes(info.used_by_models_bytes)}")
-    line.append(f" · downloads {human_bytes(info.used_by_downloads_bytes)}")
-    line.append(f" · temp {human_bytes(info.used_by_temp_bytes)}")
+    line.append(f" · models {format_bytes(info.used_by_models_bytes)}")
+    line.append(f" · downloads {format_bytes(info.used_by_downloads_bytes)}")
+    line.append(f" · temp {format_bytes(info.used_by_temp_bytes)}")
     if info.shared_model_count:
         line.append(
-            f" · shared {info.shared_model_count} ({human_bytes(info.shared_library_bytes)})"
+            f" · shared {info.shared_model_count} ({format_bytes(info.shared_library_bytes)})"
         )
     line.truncate(width, overflow="ellipsis")
     return line

@@ -12,10 +12,8 @@ from textual.widgets import Static
 from lexitui.domain.hardware import CpuInfo, HardwareCapabilities
 from lexitui.domain.samples import HardwareSample
 from lexitui.domain.text import safe_text
-from lexitui.hardware.memory_estimate import GIB
+from lexitui.domain.units import GIB, MIB
 from lexitui.ui.widgets.metric_row import MetricRow
-
-MIB = 1024**2
 
 
 def simd_flags(cpu: CpuInfo) -> str:
