@@ -26,8 +26,9 @@ import httpx
 
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.runtime.request_body import request_body
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID

@@ -20,10 +20,10 @@ from typing import Any
 from lexitui.commands.runtime_options import add_generation_options, add_load_options
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import (
     InvalidRequest,
-    LocalChatMessage,
     LocalEmbeddingRequest,
     LocalFormatType,
     LocalGenerationRequest,

@@ -16,7 +16,7 @@ from lexitui.domain.enums import BackendStatus, GpuBackend, InferenceBackendType
 from lexitui.domain.text import clean_text
 
 if TYPE_CHECKING:
-    from lexitui.domain.chat import ChatMessage
+    from lexitui.domain.chat import LocalChatMessage
 
 
 def _now() -> datetime:
@@ -129,7 +129,7 @@ class GenerationRequest:
 
     prompt: str = ""
     system_prompt: str | None = None
-    messages: Sequence[ChatMessage] = ()
+    messages: Sequence[LocalChatMessage] = ()
     max_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None

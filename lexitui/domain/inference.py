@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.domain.enums import ChatRole
+from lexitui.domain.chat import LocalChatMessage
 
 # Re-exported: the records and their enums come from one module.
 from lexitui.domain.enums import LoadedModelStatus as LoadedModelStatus
@@ -72,16 +72,6 @@ class LoadedModel:
 class LocalResponseFormat:
     type: LocalFormatType = LocalFormatType.TEXT
     schema: str | None = None  # a JSON schema, as text, for JSON_SCHEMA
-
-
-@dataclass(frozen=True)
-class LocalChatMessage:
-    role: ChatRole
-    content: str
-    images: tuple[str, ...] | None = None  # base64 data for multimodal models
-
-    def as_json(self) -> dict[str, str]:
-        return {"role": self.role.value, "content": self.content}
 
 
 @dataclass(frozen=True)

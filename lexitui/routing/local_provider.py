@@ -14,13 +14,9 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole, LoadedModelStatus
-from lexitui.domain.inference import (
-    InvalidRequest,
-    LocalChatMessage,
-    LocalEmbeddingRequest,
-    LocalGenerationRequest,
-)
+from lexitui.domain.inference import InvalidRequest, LocalEmbeddingRequest, LocalGenerationRequest
 from lexitui.domain.language_model import (
     EmbeddingRequest,
     EmbeddingResponse,

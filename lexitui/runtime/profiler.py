@@ -25,8 +25,9 @@ import psutil
 from reactivex.abc import DisposableBase
 
 from lexitui.discovery.measured import MeasuredSpeed, repository_of
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.domain.units import GIB
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.runtime.load_words import describe_options

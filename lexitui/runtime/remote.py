@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from lexitui.backends.base import InferenceBackend, ModelInstance
 from lexitui.backends.errors import BackendError, BackendUnavailable
 from lexitui.domain.backends import GenerationRequest
-from lexitui.domain.chat import ChatMessage
 from lexitui.domain.enums import ModelFormat
 from lexitui.domain.inference import (
     InvalidRequest,
@@ -52,7 +51,7 @@ def backend_request(request: LocalGenerationRequest, backend: str) -> Generation
     return GenerationRequest(
         prompt=request.prompt or "",
         system_prompt=request.system_prompt,
-        messages=tuple(ChatMessage(m.role, m.content) for m in request.messages or ()),
+        messages=tuple(m for m in request.messages or ()),
         max_tokens=request.max_tokens,
         temperature=request.temperature,
         top_p=request.top_p,

@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import (
-    LocalChatMessage,
-    LocalFormatType,
-    LocalGenerationRequest,
-)
+from lexitui.domain.inference import LocalFormatType, LocalGenerationRequest
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETION_PATH = "/v1/completions"

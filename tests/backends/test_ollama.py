@@ -19,7 +19,7 @@ from lexitui.backends.ollama import OllamaBackend
 from lexitui.backends.ollama_instance import OllamaModelInstance
 from lexitui.backends.ollama_records import context_length_from_show
 from lexitui.domain.backends import GenerationRequest, ModelLoadOptions, ModelPullProgress
-from lexitui.domain.chat import ChatMessage
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import BackendStatus, ChatRole, ModelInstanceStatus
 from tests.backends.servers import Request, ScriptedServer, chunk, end_chunked, start_chunked
 from tests.fakes import FakeOllama, fake_ollama
@@ -135,7 +135,7 @@ async def test_generate_stream_and_chat(fake: FakeOllama, ollama: OllamaBackend)
         {"role": "system", "content": "Answer in one word."},
         {"role": "user", "content": "Colour of the sky?"},
     ]
-    history = GenerationRequest(messages=[ChatMessage(ChatRole.USER, "Hi")], max_tokens=3)
+    history = GenerationRequest(messages=[LocalChatMessage(ChatRole.USER, "Hi")], max_tokens=3)
     assert (await instance.generate(history)).completion_tokens == 3
 
 

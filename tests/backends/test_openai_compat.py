@@ -21,7 +21,7 @@ from lexitui.backends.openai_compat import (
     VllmBackend,
 )
 from lexitui.domain.backends import GenerationRequest
-from lexitui.domain.chat import ChatMessage
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import BackendStatus, ChatRole, InferenceBackendType
 from tests.backends.servers import Request, ScriptedServer, send
 
@@ -40,7 +40,7 @@ async def test_custom_endpoint_at_v1_lists_generates_streams_and_embeds(engine_u
         instance = await backend.load_model(model.name)  # the file name is enough
         assert instance.model_id == model.id
         chat = GenerationRequest(
-            messages=[ChatMessage(ChatRole.USER, "Name a colour.")],
+            messages=[LocalChatMessage(ChatRole.USER, "Name a colour.")],
             max_tokens=6,
             temperature=0,
             seed=3,

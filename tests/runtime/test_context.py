@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.runtime.errors import GenerationError, SnapshotError
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID

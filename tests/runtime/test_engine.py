@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationChunk, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationChunk, LocalGenerationRequest
 from lexitui.engine.errors import EngineError
 from lexitui.engine.kinds import EngineKind
 from lexitui.engine.options import EngineOptions

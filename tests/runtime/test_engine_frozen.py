@@ -11,8 +11,9 @@ import time
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.runtime.errors import GenerationError
 from lexitui.runtime.settings import RuntimeSettings
 from lexitui.services import Services

@@ -13,12 +13,9 @@ import httpx
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import (
-    LocalChatMessage,
-    LocalEmbeddingRequest,
-    LocalGenerationRequest,
-)
+from lexitui.domain.inference import LocalEmbeddingRequest, LocalGenerationRequest
 from lexitui.engine.state import ManagedState, run_dir
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID

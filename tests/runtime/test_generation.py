@@ -10,10 +10,10 @@ import math
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import (
     InvalidRequest,
-    LocalChatMessage,
     LocalEmbeddingRequest,
     LocalFormatType,
     LocalGenerationRequest,

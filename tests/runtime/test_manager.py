@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LoadedModelStatus, LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LoadedModelStatus, LocalGenerationRequest
 from lexitui.events import (
     Event,
     GenerationFailed,

@@ -7,8 +7,9 @@ import pytest
 
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.runtime.profiler import BENCH_PROMPTS, BenchReport
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_FILE, STARTER_ID

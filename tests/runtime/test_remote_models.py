@@ -12,13 +12,9 @@ import pytest_asyncio
 
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import (
-    InvalidRequest,
-    LocalChatMessage,
-    LocalEmbeddingRequest,
-    LocalGenerationRequest,
-)
+from lexitui.domain.inference import InvalidRequest, LocalEmbeddingRequest, LocalGenerationRequest
 from lexitui.engine.errors import EngineError
 from lexitui.events import Event, LocalGenerationCompleted, ModelLoaded, ModelUnloaded
 from lexitui.runtime.errors import GenerationError

@@ -12,9 +12,10 @@ import psutil
 import pytest
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole, GpuBackend, GpuVendor
 from lexitui.domain.hardware import GpuInfo, GpuProcess
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.domain.resources import (
     InferenceResourceUsage,
     ResourceAlertConfig,

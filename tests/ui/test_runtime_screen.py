@@ -14,8 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Static
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import ContextStatus, InvalidRequest, LocalChatMessage
+from lexitui.domain.inference import ContextStatus, InvalidRequest
 from lexitui.events import ModelUnloaded
 from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.starter import STARTER_ID

@@ -23,13 +23,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import (
-    InvalidRequest,
-    LocalChatMessage,
-    LocalGenerationRequest,
-    LocalGenerationResult,
-)
+from lexitui.domain.inference import InvalidRequest, LocalGenerationRequest, LocalGenerationResult
 from lexitui.runtime.chat_export import ChatExport, ExportedMessage
 from lexitui.runtime.errors import GenerationError, NoModelLoaded
 from lexitui.store import StoreError

@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Select, TextArea
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.inference import (
     InvalidRequest,
-    LocalChatMessage,
     LocalFormatType,
     LocalGenerationRequest,
     LocalResponseFormat,

@@ -25,7 +25,8 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Select, Static, TextArea
 
 from lexitui.domain.backends import ModelLoadOptions
-from lexitui.domain.inference import LocalChatMessage, LocalGenerationRequest
+from lexitui.domain.chat import LocalChatMessage
+from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.events import Event, ModelLoadStarted, ModelUnloaded
 from lexitui.runtime.errors import ModelDoesNotFit, NoModelLoaded

@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
 
+from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalChatMessage
 from lexitui.ui.runtime.format import model_text, shown
 from lexitui.ui.text import escape_markup
 
