@@ -1,9 +1,10 @@
 """``lexitui run``, ``ps``, ``unload``, ``embed`` and ``bench``: the runtime without the TUI.
 
 ``run MODEL PROMPT`` streams one answer; without PROMPT it is an interactive chat (``/bye`` or
-Ctrl+D ends it, Ctrl+C stops the answer being written). Models stay loaded only as long as the
-lexitui process that loaded them: ``ps`` lists the engines other lexitui processes (the TUI, an
-interactive ``run``) serve, and ``unload`` stops them.
+Ctrl+D ends it, Ctrl+C stops the answer being written), saved as a conversation that ``chats``
+lists and ``--continue ID`` carries on (``commands/chats.py``). Models stay loaded only as long
+as the lexitui process that loaded them: ``ps`` lists the engines other lexitui processes (the
+TUI, an interactive ``run``) serve, and ``unload`` stops them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lexitui.commands.chats import ChatSaver, add_continue_option
+from lexitui.commands.chats import add_parser as add_chats_parser
 from lexitui.commands.runtime_options import add_generation_options, add_load_options
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
@@ -34,6 +38,7 @@ from lexitui.domain.units import format_bytes
 from lexitui.engine.state import live_engines
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
+from lexitui.store.conversations import ConversationNotFound
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +48,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_generation_options(run)
     add_load_options(run)
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_continue_option(run)
     run.set_defaults(func=cmd_run)
+    add_chats_parser(sub)  # the conversations ``run`` saves
 
     ps = sub.add_parser("ps", help="models loaded by running lexitui processes")
     ps.add_argument("--json", action="store_true")
@@ -129,18 +136,30 @@ def load_options(args: argparse.Namespace, *, embedding: bool = True) -> ModelLo
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    first = LocalChatMessage(ChatRole.USER, args.prompt or "")
-    request = generation_request(args, messages=(first,))
+    # Checked with the prompt (or a stand-in for the chat's first line) before anything loads.
+    request = generation_request(
+        args, messages=(LocalChatMessage(ChatRole.USER, args.prompt or ""),)
+    )
     services = Services.build()
     await services.start()
     try:
+        saver = ChatSaver(services, args.model, request.system_prompt or "")
+        try:
+            history = [] if args.continue_id is None else await saver.reopen(args.continue_id)
+        except ConversationNotFound as exc:
+            print(f"lexitui: {exc}", file=sys.stderr)
+            return 1
         loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
         _warn_unused_gpu(services)
-        if args.prompt is not None:
-            result = await _answer(services, request, quiet=args.json)
-            _report(result, args.json, engine=loaded.backend)
+        if args.prompt is None:
+            await _interactive(services, request, saver, history)
         else:
-            await _interactive(services, request)
+            question = LocalChatMessage(ChatRole.USER, args.prompt)
+            asked = replace(request, messages=(*history, question))
+            result = await _answer(services, asked, quiet=args.json)
+            _report(result, args.json, engine=loaded.backend)
+            if saver.conversation is not None:  # a one-off prompt is saved only to a chat
+                await saver.exchange(question, result)
     finally:
         await services.stop()
     return 0
@@ -169,37 +188,46 @@ async def _answer(
     return result
 
 
-async def _interactive(services: Services, template: LocalGenerationRequest) -> None:
+async def _interactive(
+    services: Services,
+    template: LocalGenerationRequest,
+    saver: ChatSaver,
+    history: list[LocalChatMessage],
+) -> None:
     import asyncio
-    from dataclasses import replace
 
-    history: list[LocalChatMessage] = []
     engine = services.runtime.engine()
     print(f"Chatting with {engine.model.id}. /bye or Ctrl+D ends.", flush=True)
-    while True:
-        try:
-            line = await asyncio.to_thread(input, ">>> ")
-        except EOFError:
-            print()
-            return
-        if line.strip() in ("/bye", "/exit"):
-            return
-        if not line.strip():
-            continue
-        if engine.error:  # the engine went away while we waited for input
-            raise NoModelLoaded(f"{engine.model.id} was unloaded: {engine.error}")
-        history.append(LocalChatMessage(ChatRole.USER, line))
-        request = replace(template, messages=tuple(history))
-        task = asyncio.ensure_future(_answer(services, request, quiet=False))
-        try:
-            result = await task
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            task.cancel()
-            print("\n[stopped]")
-            history.pop()
-            continue
-        history.append(LocalChatMessage(ChatRole.ASSISTANT, result.text))
-        _report(result, False)
+    if saver.conversation is not None:
+        title = saver.conversation.title or "untitled"
+        print(f"Carrying on “{title}” ({len(history)} messages).", flush=True)
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, ">>> ")
+            except EOFError:
+                print()
+                return
+            if line.strip() in ("/bye", "/exit"):
+                return
+            if not line.strip():
+                continue
+            if engine.error:  # the engine went away while we waited for input
+                raise NoModelLoaded(f"{engine.model.id} was unloaded: {engine.error}")
+            question = LocalChatMessage(ChatRole.USER, line)
+            request = replace(template, messages=(*history, question))
+            task = asyncio.ensure_future(_answer(services, request, quiet=False))
+            try:
+                result = await task
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                task.cancel()
+                print("\n[stopped]")
+                continue
+            history += [question, LocalChatMessage(ChatRole.ASSISTANT, result.text)]
+            await saver.exchange(question, result)
+            _report(result, False)
+    finally:
+        saver.farewell()
 
 
 def _report(result: LocalGenerationResult, as_json: bool, *, engine: str = "") -> None:

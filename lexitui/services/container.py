@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from lexitui.downloads.manager import DownloadManager
     from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
+    from lexitui.runtime.conversations import ConversationService
     from lexitui.runtime.profiler import PerformanceProfiler
     from lexitui.runtime.resource_sampling import ResourceSampling
     from lexitui.runtime.resources import InferenceResourceMonitor
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 LazyPart = Literal[
     "storage",
     "context",
+    "conversations",
     "resources",
     "profiler",
     "routing",
@@ -149,6 +151,14 @@ class Services:
         from lexitui.store.snapshots import SnapshotRows
 
         return ContextManager(self.runtime, SnapshotRows(self.store))
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        """Saved chats, for the Runtime screen and ``lexitui run`` alike."""
+        from lexitui.runtime.conversations import ConversationService
+        from lexitui.store.conversations import ConversationRows
+
+        return ConversationService(ConversationRows(self.store))
 
     @cached_property
     def resources(self) -> InferenceResourceMonitor:

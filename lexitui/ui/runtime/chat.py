@@ -29,11 +29,12 @@ from lexitui.domain.inference import InvalidRequest, LocalGenerationRequest, Loc
 from lexitui.runtime.chat_export import ChatExport, ExportedMessage
 from lexitui.runtime.errors import GenerationError, NoModelLoaded
 from lexitui.store import StoreError
-from lexitui.store.conversations import Conversation, ConversationNotFound, ConversationRows
+from lexitui.store.conversations import Conversation, ConversationNotFound
 from lexitui.ui.runtime.format import finished_stats, model_text, shown, streaming_stats
 from lexitui.ui.runtime.turns import ChatLog, ChatTurn
 
 if TYPE_CHECKING:
+    from lexitui.runtime.conversations import ConversationService
     from lexitui.services import Services
 
 GENERATION = "runtime-generation"
@@ -64,7 +65,6 @@ class ChatPane(Vertical):
         self.conversation: Conversation | None = None
         # Counts clears: an answer stopped by a clear must not land in the next chat.
         self._chat = 0
-        self._rows: ConversationRows | None = None
         # Set while something else uses the model's slot (the benchmark): why the chat waits.
         self.busy: str | None = None
 
@@ -82,10 +82,8 @@ class ChatPane(Vertical):
         return app.services
 
     @property
-    def rows(self) -> ConversationRows:
-        if self._rows is None:
-            self._rows = ConversationRows(self.services.store)
-        return self._rows
+    def conversations(self) -> ConversationService:
+        return self.services.conversations
 
     @property
     def chat_log(self) -> ChatLog:
@@ -238,7 +236,7 @@ class ChatPane(Vertical):
             if answers:
                 await answers.last().remove()
             if self.conversation is not None:
-                await self._guard(self.rows.delete_last(self.conversation.id, ChatRole.ASSISTANT))
+                await self._guard(self.conversations.drop_last_answer(self.conversation.id))
         elif self.history:
             request = self._request(tuple(self.history))
             if request is None:
@@ -262,17 +260,15 @@ class ChatPane(Vertical):
 
     async def reopen(self, conversation_id: int) -> None:
         try:
-            conversation, stored = await self.rows.load(conversation_id)
+            conversation, messages = await self.conversations.reopen(conversation_id)
         except SAVE_ERRORS as exc:
             self.say(f"[red]Could not open the conversation:[/] {shown(str(exc))}", error=True)
             return
         await self.clear()
         self.conversation = conversation
-        for row in stored:
-            if row.role in (ChatRole.USER, ChatRole.ASSISTANT):
-                message = LocalChatMessage(row.role, row.content)
-                self.history.append(message)
-                await self._show(message, conversation.model_id)
+        for message in messages:
+            self.history.append(message)
+            await self._show(message, conversation.model_id)
         title = shown(conversation.title or "untitled", 60)
         model = shown(conversation.model_id, 60)
         self.say(f"Reopened “{title}” ({len(self.history)} messages, {model})")
@@ -320,22 +316,18 @@ class ChatPane(Vertical):
         tokens_per_second: float | None = None,
         ttft_ms: float | None = None,
     ) -> None:
-        if self.conversation is None:
-            created = await self._guard(
-                self.rows.create(model_id, system_prompt=system_prompt or "")
-            )
-            if created is None:
-                return
-            self.conversation = created
-        await self._guard(
-            self.rows.append(
-                self.conversation.id,
-                message.role,
-                message.content,
+        saved = await self._guard(
+            self.conversations.record(
+                self.conversation,
+                message,
+                model_id=model_id,
+                system_prompt=system_prompt or "",
                 tokens_per_second=tokens_per_second,
                 ttft_ms=ttft_ms,
             )
         )
+        if saved is not None:
+            self.conversation = saved
 
     async def _guard(self, write: Awaitable[T]) -> T | None:
         """Run a store write; a failure is shown, never raised: the chat goes on unsaved."""

@@ -11,8 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from lexitui.runtime.conversations import ConversationService
 from lexitui.store import StoreError
-from lexitui.store.conversations import Conversation, ConversationNotFound, ConversationRows
+from lexitui.store.conversations import Conversation, ConversationNotFound
 from lexitui.ui.runtime.format import shown
 from lexitui.ui.widgets.fitted_table import FittedTable
 from lexitui.ui.widgets.model_cells import ago
@@ -47,9 +48,9 @@ class ConversationPicker(ModalScreen[int | None]):
         Binding("d", "delete", "Delete", id="conversations.delete"),
     ]
 
-    def __init__(self, rows: ConversationRows) -> None:
+    def __init__(self, conversations: ConversationService) -> None:
         super().__init__()
-        self._rows = rows
+        self._conversations = conversations
         self.conversations: list[Conversation] = []
 
     def compose(self) -> ComposeResult:
@@ -70,7 +71,7 @@ class ConversationPicker(ModalScreen[int | None]):
     @work(exclusive=True, group="conversations")
     async def reload(self) -> None:
         try:
-            self.conversations = await self._rows.recent()
+            self.conversations = await self._conversations.recent()
         except StoreError as exc:
             self.query_one("#conversations-note", Static).update(f"[red]{shown(str(exc))}[/]")
             return
@@ -102,7 +103,7 @@ class ConversationPicker(ModalScreen[int | None]):
         if picked is None:
             return
         try:
-            await self._rows.delete(picked.id)
+            await self._conversations.delete(picked.id)
         except (StoreError, ConversationNotFound) as exc:
             self.notify(shown(str(exc)), severity="error")
             return

@@ -309,7 +309,7 @@ class RuntimeScreen(RuntimeTools):
             if conversation_id is not None:
                 self.run_worker(self.chat.reopen(conversation_id), group="runtime-reopen")
 
-        self.app.push_screen(ConversationPicker(self.chat.rows), picked)
+        self.app.push_screen(ConversationPicker(self.chat.conversations), picked)
 
     def action_params(self) -> None:
         panel = self.query_one(ParamsPanel)
