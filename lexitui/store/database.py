@@ -1,9 +1,13 @@
-"""The one long-lived SQLite connection lexitui owns.
+"""The two long-lived SQLite connections lexitui owns: one writes, one reads.
 
 Settings chosen for safety with several lexitui instances on one database: WAL so readers never
 block the writer, a busy timeout so a second writer waits instead of failing, foreign keys on, and
 every write transaction opened with ``BEGIN IMMEDIATE`` — a deferred transaction that reads and
 then writes fails at once with "database is locked" when another instance wrote in between.
+
+Reads (``fetch_all``) go through their own read-only connection: a write transaction stays open
+across awaits, and a read on the writer's connection meanwhile would see its rows before they
+are committed (or rows a rollback then takes back). WAL gives the reader the last commit.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         # One connection is shared by every coroutine: without this lock a second writer's
         # BEGIN would land inside the first one's transaction and fail.
         self._write_lock = asyncio.Lock()
@@ -80,6 +85,7 @@ class Store:
             conn.row_factory = aiosqlite.Row
             self._conn = conn
             await self._migrate()
+            self._reader = await _open_reader(self.path)
         except BaseException:
             self._conn = None
             await _close_connection(conn)
@@ -87,6 +93,9 @@ class Store:
 
     async def close(self) -> None:
         # An unclosed aiosqlite connection keeps its thread alive and blocks interpreter exit.
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await _close_connection(reader)
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await _close_connection(conn)
@@ -161,8 +170,11 @@ class Store:
             await self.conn.execute("ROLLBACK")
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """Rows as last committed, never a write transaction's rows before its commit."""
+        if self._reader is None:
+            raise StoreError("store is not open")
         try:
-            async with self.conn.execute(sql, params) as cur:
+            async with self._reader.execute(sql, params) as cur:
                 return list(await cur.fetchall())
         except sqlite3.Error as exc:
             raise StoreError(_use_failure(self.path, exc)) from exc
@@ -182,6 +194,22 @@ class Store:
     async def integrity_check(self) -> str:
         rows = await self.fetch_all("PRAGMA integrity_check")
         return str(rows[0][0]) if rows else "no answer"
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
+    # Read-only, so nothing can write around the write lock; opened after the migrations so it
+    # sees the schema they made.
+    reader = await aiosqlite.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await reader.execute("PRAGMA foreign_keys = ON")  # the same settings as the writer
+        reader.row_factory = aiosqlite.Row
+    except BaseException:
+        await _close_connection(reader)
+        raise
+    return reader
 
 
 def _split(script: str) -> Iterable[str]:

@@ -3,7 +3,6 @@ picking up after a restart."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from itertools import pairwise
@@ -25,6 +24,7 @@ from tests.downloads.conftest import (
     requested_bytes,
 )
 from tests.fakes.hub_server import FakeHub
+from tests.waiting import until
 
 SIZE = 1792
 F16_SIZE = 2 * 2848
@@ -34,8 +34,12 @@ async def running(manager: DownloadManager, services: Services, hub: FakeHub, ra
     hub.faults.rate = rate
     model, variant = await pick(services, TINY, "Q8_0")
     started = await manager.start_download(model, variant, SMALL)
-    while (job := manager.job(started.id)) is None or job.downloaded_bytes() == 0:
-        await asyncio.sleep(0.02)
+
+    def receiving() -> bool:
+        job = manager.job(started.id)
+        return job is not None and job.downloaded_bytes() > 0
+
+    await until(receiving, seconds=60)
     return started.id
 
 
@@ -44,7 +48,8 @@ async def test_cancel_stops_the_download_and_deletes_its_partial(
 ) -> None:
     seen: list[Event] = []
     services.bus.downloads.subscribe(seen.append)
-    download_id = await running(manager, services, hub, 1000)
+    # Slow enough (about 6 s for the file) that a busy machine cannot finish it first.
+    download_id = await running(manager, services, hub, 300)
     cancelled = await manager.cancel_download(download_id)
     assert cancelled.status is DownloadStatus.CANCELLED
     assert partials(paths.models_dir) == []

@@ -229,3 +229,23 @@ async def test_a_write_cancelled_while_it_begins_leaves_no_open_transaction(
         assert rows[0][0] == 20
     finally:
         await store.close()
+
+
+async def test_a_read_never_sees_a_write_before_it_commits(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lexitui.db")
+    await store.open()
+    try:
+        count = "SELECT COUNT(*) FROM events WHERE kind = 'probe'"
+        with contextlib.suppress(RuntimeError):
+            async with store.write() as conn:
+                await conn.execute(
+                    "INSERT INTO events (ts, kind, details) VALUES ('t', 'probe', '{}')"
+                )
+                # Another coroutine reads while the transaction is open across this await.
+                assert (await store.fetch_all(count))[0][0] == 0
+                raise RuntimeError("roll it back")
+        assert (await store.fetch_all(count))[0][0] == 0  # rolled back: it never existed
+        await store.record_event("probe", {}, datetime.now(UTC))
+        assert (await store.fetch_all(count))[0][0] == 1  # committed: read at once
+    finally:
+        await store.close()
