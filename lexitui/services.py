@@ -31,6 +31,7 @@ from lexitui.storage.rows import StorageRows
 from lexitui.storage.starter import register_starter
 from lexitui.storage.usage import UsageTracker
 from lexitui.store import Store, StoreError
+from lexitui.store.changes import StoreChangeWatcher
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
 
@@ -62,6 +63,7 @@ class Services:
     hardware_history: HardwareHistory
     backends: BackendManager
     usage: UsageTracker
+    store_changes: StoreChangeWatcher
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
@@ -113,6 +115,7 @@ class Services:
             hardware_history=history,
             backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
+            store_changes=StoreChangeWatcher(store, bus),
         )
         built.backends.follow_runtime(built.runtime.loaded_models)
         return built
@@ -235,6 +238,8 @@ class Services:
             self._storage_start = loop.create_task(self._start_storage())
             self._downloads_start = loop.create_task(self._resume_downloads())
             self.watch_resources()
+            # Rows written by any process (``lexitui serve`` too) reach the screens as events.
+            self.store_changes.start()
 
     def watch_resources(self) -> None:
         """Sample the resources while a model is loaded, so threshold alerts reach the bus (and
@@ -277,6 +282,7 @@ class Services:
             return
         self.started = False
         try:
+            await self.store_changes.stop()
             for task in (self._detection, self._storage_start, self._downloads_start):
                 if task is not None:
                     task.cancel()

@@ -179,14 +179,29 @@ class Store:
         async with self.write() as conn:
             await conn.executemany("INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)", rows)
 
+    async def table_versions(self) -> dict[str, int]:
+        """How many times each watched table was written (see ``migrations.WATCHED_TABLES``):
+        a cheap way to learn that another process wrote, without reading its rows."""
+        rows = await self.fetch_all("SELECT name, version FROM table_versions")
+        return {str(row[0]): int(row[1]) for row in rows}
+
     async def integrity_check(self) -> str:
         rows = await self.fetch_all("PRAGMA integrity_check")
         return str(rows[0][0]) if rows else "no answer"
 
 
 def _split(script: str) -> Iterable[str]:
-    """Split a migration into statements (ours hold no semicolons inside strings)."""
-    return (s.strip() for s in script.split(";") if s.strip())
+    """Split a migration into statements (ours hold no semicolons inside strings). A trigger's
+    body holds semicolons of its own: pieces are joined until SQLite calls the statement whole."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                yield statement.strip()
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement.strip()
 
 
 async def _close_connection(conn: aiosqlite.Connection) -> None:
