@@ -21,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 
+from lexitui.store.decimal_sum import register as register_decimal_sum
 from lexitui.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
@@ -78,6 +79,7 @@ class Store:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
             conn.row_factory = aiosqlite.Row
+            await register_decimal_sum(conn)
             self._conn = conn
             await self._migrate()
         except BaseException:
