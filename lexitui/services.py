@@ -212,6 +212,9 @@ class Services:
             where = exc.filename or self.paths.data_dir
             raise StoreError(f"cannot create {where}: {exc.strerror or exc}") from exc
         await self.store.open()
+        # Where watching for changes starts: a write after this and before the watcher runs
+        # (the TUI starts it once the first screen has painted) is still told.
+        await self.store_changes.check()
         self.recorder.start()
         self.usage.start()
         self.profiler.start()

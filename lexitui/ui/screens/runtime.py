@@ -6,10 +6,9 @@ streams answers from the active model; the gauge is read again after every answe
 truncate and restore, and the profile line whenever the store says ``model_performance``
 changed; the alert line shows the resource monitor's standing alerts (memory low), read again on
 each sample of its stream, and the table's RAM column follows those samples too. Nothing here
-runs on a timer of its own. Loading, unloading, snapshots and the
-benchmark run in workers, and every failure lands in the status line: an engine that dies
-mid-answer is reported there and in the chat's stats line, and the screen stays usable for the
-next load.
+runs on a timer of its own. Loading, unloading, snapshots and the benchmark run in workers, and
+every failure lands in the status line: an engine that dies mid-answer is reported there and in
+the chat's stats line, and the screen stays usable for the next load.
 
 Number keys switch areas whenever the chat input is not focused: the screen opens on the table
 when nothing is loaded, and Esc leaves the input. Snapshots, truncation, the benchmark, copying
