@@ -32,6 +32,11 @@ def count_view_reads(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     return reads
 
 
+async def until_settled(app: LexituiApp) -> None:
+    """Return once the screen's own reads (its first showing may start them twice) are done."""
+    await until(lambda: all(w.is_finished for w in app.workers if w.node is app.screen))
+
+
 async def until_the_watcher_looked(
     app: LexituiApp, monkeypatch: pytest.MonkeyPatch, times: int = QUIET_CHECKS
 ) -> None:

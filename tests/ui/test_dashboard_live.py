@@ -23,7 +23,7 @@ from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
 from tests.gateway.serve_process import running_serve
 from tests.ui.routing_fixtures import cloud_record
-from tests.ui.store_watching import count_view_reads, until_the_watcher_looked
+from tests.ui.store_watching import count_view_reads, until_settled, until_the_watcher_looked
 from tests.waiting import until
 
 SHOWN_WITHIN_S = 1.0
@@ -100,6 +100,7 @@ async def test_an_idle_dashboard_reads_nothing_until_a_request_is_written(
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         await until(lambda: "Reading" not in text(screen, "#dash-mix"), 30)
+        await until_settled(app)
         reads = count_view_reads(monkeypatch)
         await until_the_watcher_looked(app, monkeypatch)  # no request written meanwhile
         assert reads == []

@@ -13,7 +13,7 @@ from lexitui.config import Paths
 from lexitui.store import Store
 from lexitui.store.routed_requests import RoutedRequestRows
 from tests.ui.routing_fixtures import cloud_record, configure_cloud
-from tests.ui.store_watching import count_view_reads, until_the_watcher_looked
+from tests.ui.store_watching import count_view_reads, until_settled, until_the_watcher_looked
 from tests.ui.test_routing_screen import open_routing, rows
 from tests.waiting import until
 
@@ -25,6 +25,7 @@ async def test_an_idle_routing_screen_reads_nothing_until_a_request_is_written(
     app = LexituiApp()
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_routing(app, pilot)
+        await until_settled(app)
         reads = count_view_reads(monkeypatch)
         await until_the_watcher_looked(app, monkeypatch)
         assert reads == []

@@ -13,7 +13,7 @@ import pytest
 from lexitui.app import LexituiApp
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.performance import PerformanceRows
-from tests.ui.store_watching import until_the_watcher_looked
+from tests.ui.store_watching import until_settled, until_the_watcher_looked
 from tests.ui.test_runtime_screen import SMALL, deterministic, open_runtime, send, text
 from tests.waiting import until
 
@@ -54,6 +54,7 @@ async def test_the_table_is_read_again_on_a_resource_sample_and_not_otherwise(
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_runtime(app, pilot)
+        await until_settled(app)
         shown: list[int] = []
         show = screen.table.show
 
