@@ -4,18 +4,24 @@ Services publish typed records here; screens, the CLI and the store subscribe. E
 event (``HardwareDetectedEvent``...) is a frozen dataclass; the streams group them by area so a
 screen subscribes only to what it shows. Subjects are plain ``reactivex`` subjects: callers that
 need events on an asyncio loop add ``observe_on`` themselves (the UI does).
+
+``bus.of(ModelLoaded, ModelUnloaded)`` is the narrow way in: a stream of just those types (typed
+as that type when there is one), so a screen hears only what it shows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from reactivex import Observable
+from reactivex import operators as ops
 from reactivex.subject import Subject
 
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
+
+E = TypeVar("E", bound="Event")
 
 
 def _now() -> datetime:
@@ -122,6 +128,14 @@ class ModelUsageRecorded(Event):
     committed, so a reader that follows it reads the new figures, however slow the write was."""
 
     model_id: str
+
+
+@dataclass(frozen=True)
+class StoreChanged(Event):
+    """Rows of these store tables were written (by this process or another one sharing the
+    database) since the last such event: a screen showing them reads them again."""
+
+    tables: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,9 @@ class EventBus:
         self._routing: Subject[Event] = Subject()
         self._storage: Subject[Event] = Subject()
         self._all: Subject[Event] = Subject()
+        # One stream per set of types asked for: the same request gets the same object, so a
+        # screen that subscribes twice to it (resumed twice) is recognised and not doubled.
+        self._narrowed: dict[frozenset[type[Event]], Observable[Event]] = {}
         self._routes: dict[type[Event], Subject[Event]] = {
             HardwareDetected: self._hardware,
             HardwareChanged: self._hardware,
@@ -256,6 +273,7 @@ class EventBus:
             ModelInstalled: self._downloads,
             ModelDeleted: self._downloads,
             ModelUsageRecorded: self._storage,
+            StoreChanged: self._storage,
             ModelLoadStarted: self._inference,
             ModelLoaded: self._inference,
             ModelLoadFailed: self._inference,
@@ -275,6 +293,25 @@ class EventBus:
             raise TypeError(f"no stream carries {event.kind}")
         subject.on_next(event)
         self._all.on_next(event)
+
+    @overload
+    def of(self, kind: type[E], /) -> Observable[E]: ...
+
+    @overload
+    def of(self, *kinds: type[Event]) -> Observable[Event]: ...
+
+    def of(self, *kinds: type[Event]) -> Observable[Event]:
+        """The events of just these types, as they are published."""
+        unknown = [kind.__name__ for kind in kinds if kind not in self._routes]
+        if unknown or not kinds:
+            raise TypeError(f"no stream carries {', '.join(unknown) or 'nothing'}")
+        key = frozenset(kinds)
+        stream = self._narrowed.get(key)
+        if stream is None:
+            wanted = tuple(key)
+            stream = self._all.pipe(ops.filter(lambda event: isinstance(event, wanted)))
+            self._narrowed[key] = stream
+        return stream
 
     @property
     def hardware(self) -> Observable[Event]:
@@ -302,7 +339,7 @@ class EventBus:
 
     @property
     def storage(self) -> Observable[Event]:
-        """What the store has recorded about installed models (their usage)."""
+        """What the store has recorded: installed models' usage, and which tables changed."""
         return self._storage
 
     @property

@@ -42,6 +42,7 @@ ALONE = (
     "tests/routing/test_cloud_openai.py",
     "tests/store/test_open_failures.py",
     "tests/ui/test_app_lifecycle.py",
+    "tests/ui/test_dashboard_live.py",
 )
 ROOT = Path(__file__).parent.parent
 

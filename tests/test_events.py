@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import mypy.api
 import pytest
 
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
@@ -14,6 +16,9 @@ from lexitui.events import (
     FallbackTriggered,
     HardwareDetected,
     ModelDownloadStarted,
+    ModelLoaded,
+    ModelUnloaded,
+    StoreChanged,
 )
 
 
@@ -61,3 +66,46 @@ def test_an_event_no_stream_carries_is_refused() -> None:
 
     with pytest.raises(TypeError, match="Stray"):
         EventBus().publish(Stray())
+
+
+def test_of_gives_just_the_asked_types_and_the_same_stream_for_the_same_ask() -> None:
+    bus = EventBus()
+    loads: list[float] = []
+    both: list[str] = []
+    # ``load_seconds`` exists on ModelLoaded only: the stream is typed as that type.
+    bus.of(ModelLoaded).subscribe(lambda event: loads.append(event.load_seconds))
+    bus.of(ModelLoaded, StoreChanged).subscribe(lambda event: both.append(event.kind))
+
+    bus.publish(ModelLoaded(model_id="m", backend="engine", load_seconds=0.4))
+    bus.publish(ModelUnloaded(model_id="m", reason="asked"))
+    bus.publish(StoreChanged(tables=frozenset({"routed_requests"})))
+
+    assert loads == [0.4]
+    assert both == ["ModelLoaded", "StoreChanged"]
+    assert bus.of(ModelLoaded) is bus.of(ModelLoaded)
+    assert bus.of(ModelLoaded, StoreChanged) is bus.of(StoreChanged, ModelLoaded)
+
+
+def test_of_refuses_a_type_no_stream_carries() -> None:
+    @dataclass(frozen=True)
+    class Stray(Event):
+        pass
+
+    with pytest.raises(TypeError, match="Stray"):
+        EventBus().of(Stray)
+
+
+def test_mypy_knows_the_element_type_of_one_asked_type(tmp_path: Path) -> None:
+    checked = tmp_path / "typed_of.py"
+    checked.write_text(
+        "from typing import assert_type\n"
+        "from reactivex import Observable\n"
+        "from lexitui.events import Event, EventBus, ModelLoaded, StoreChanged\n"
+        "bus = EventBus()\n"
+        "assert_type(bus.of(ModelLoaded), Observable[ModelLoaded])\n"
+        "assert_type(bus.of(ModelLoaded, StoreChanged), Observable[Event])\n"
+        "bus.of(StoreChanged).subscribe(lambda event: print(event.tables))\n",
+        encoding="utf-8",
+    )
+    out, err, status = mypy.api.run(["--strict", "--no-incremental", str(checked)])
+    assert status == 0, out + err

@@ -29,6 +29,7 @@ from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.starter import register_starter
 from lexitui.storage.usage import UsageTracker
 from lexitui.store import Store, StoreError
+from lexitui.store.changes import StoreChangeWatcher
 from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
 from lexitui.store.installed_models import ModelRegistry
@@ -77,6 +78,7 @@ class Services:
     hardware_history: HardwareHistory
     backends: BackendManager
     usage: UsageTracker
+    store_changes: StoreChangeWatcher
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
@@ -128,6 +130,7 @@ class Services:
             hardware_history=history,
             backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
+            store_changes=StoreChangeWatcher(store, bus),
         )
         built.backends.follow_runtime(built.runtime.loaded_models)
         return built
@@ -237,6 +240,9 @@ class Services:
             where = exc.filename or self.paths.data_dir
             raise StoreError(f"cannot create {where}: {exc.strerror or exc}") from exc
         await self.store.open()
+        # Where watching for changes starts: a write after this and before the watcher runs
+        # (the TUI starts it once the first screen has painted) is still told.
+        await self.store_changes.check()
         self.recorder.start()
         self.usage.start()
         self.profiler.start()
@@ -263,6 +269,8 @@ class Services:
             self._storage_start = loop.create_task(self._start_storage())
             self._downloads_start = loop.create_task(self._resume_downloads())
             self.watch_resources()
+            # Rows written by any process (``lexitui serve`` too) reach the screens as events.
+            self.store_changes.start()
 
     def watch_resources(self) -> None:
         """Sample the resources while a model is loaded, so threshold alerts reach the bus (and
@@ -305,6 +313,7 @@ class Services:
             return
         self.started = False
         try:
+            await self.store_changes.stop()
             for task in (self._detection, self._storage_start, self._downloads_start):
                 if task is not None:
                     task.cancel()

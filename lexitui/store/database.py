@@ -25,6 +25,7 @@ from typing import Any
 
 import aiosqlite
 
+from lexitui.store.decimal_sum import register as register_decimal_sum
 from lexitui.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
@@ -83,6 +84,7 @@ class Store:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
             conn.row_factory = aiosqlite.Row
+            await register_decimal_sum(conn)
             self._conn = conn
             await self._migrate()
             self._reader = await _open_reader(self.path)
@@ -191,6 +193,12 @@ class Store:
         async with self.write() as conn:
             await conn.executemany("INSERT INTO events (ts, kind, details) VALUES (?, ?, ?)", rows)
 
+    async def table_versions(self) -> dict[str, int]:
+        """How many times each watched table was written (see ``migrations.WATCHED_TABLES``):
+        a cheap way to learn that another process wrote, without reading its rows."""
+        rows = await self.fetch_all("SELECT name, version FROM table_versions")
+        return {str(row[0]): int(row[1]) for row in rows}
+
     async def integrity_check(self) -> str:
         rows = await self.fetch_all("PRAGMA integrity_check")
         return str(rows[0][0]) if rows else "no answer"
@@ -205,6 +213,7 @@ async def _open_reader(path: Path) -> aiosqlite.Connection:
     try:
         await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await reader.execute("PRAGMA foreign_keys = ON")  # the same settings as the writer
+        await register_decimal_sum(reader)
         reader.row_factory = aiosqlite.Row
     except BaseException:
         await _close_connection(reader)
@@ -213,8 +222,17 @@ async def _open_reader(path: Path) -> aiosqlite.Connection:
 
 
 def _split(script: str) -> Iterable[str]:
-    """Split a migration into statements (ours hold no semicolons inside strings)."""
-    return (s.strip() for s in script.split(";") if s.strip())
+    """Split a migration into statements (ours hold no semicolons inside strings). A trigger's
+    body holds semicolons of its own: pieces are joined until SQLite calls the statement whole."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                yield statement.strip()
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement.strip()
 
 
 async def _close_connection(conn: aiosqlite.Connection) -> None:

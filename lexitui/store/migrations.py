@@ -171,4 +171,37 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+# The tables screens show, each with a version number that SQLite's own triggers bump on every
+# row written, whichever process wrote it: reading the one small ``table_versions`` table tells
+# a watcher what changed without reading the tables themselves (``store.changes``).
+WATCHED_TABLES = (
+    "events",
+    "installed_models",
+    "model_details",
+    "downloads",
+    "model_performance",
+    "routed_requests",
+)
+
+
+def _versioned(tables: tuple[str, ...]) -> str:
+    rows = ", ".join(f"('{name}')" for name in tables)
+    steps = [
+        "CREATE TABLE IF NOT EXISTS table_versions "
+        "(name TEXT PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0)",
+        f"INSERT OR IGNORE INTO table_versions (name) VALUES {rows}",
+    ]
+    for name in tables:
+        for action in ("INSERT", "UPDATE", "DELETE"):
+            steps.append(
+                f"CREATE TRIGGER IF NOT EXISTS {name}_{action.lower()}_version "
+                f"AFTER {action} ON {name} BEGIN UPDATE table_versions "
+                f"SET version = version + 1 WHERE name = '{name}'; END"
+            )
+    return ";\n".join(steps) + ";"
+
+
+# 11: a change marker per shown table (above), so screens hear of other processes' writes.
+MIGRATIONS += (_versioned(WATCHED_TABLES),)
+
 SCHEMA_VERSION = len(MIGRATIONS)

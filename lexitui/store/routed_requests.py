@@ -1,8 +1,10 @@
 """Rows of ``routed_requests``: every request the router handled, and the figures read from them.
 
-Amounts are stored as decimal strings and summed here as ``Decimal``, so a thousand requests of
-a ten-thousandth of a cent add up exactly (SQLite's ``SUM`` would go through binary floats).
-A NULL amount is a price nobody knew: it is counted apart, never added as zero.
+Amounts are stored as decimal strings and summed as ``Decimal`` by SQLite itself
+(``decimal_sum``), so a thousand requests of a ten-thousandth of a cent add up exactly (its own
+``SUM`` would go through binary floats) and a period's reports never fetch its rows one by one
+(``routed_totals``). A NULL amount is a price nobody knew: it is counted apart, never added as
+zero.
 
 Times are stored as UTC ISO strings with a fixed width (microseconds always written), so string
 order is time order and the ``created_at`` index serves the period queries.
@@ -10,8 +12,6 @@ order is time order and the ``created_at`` index serves the period queries.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from lexitui.domain.routing import (
     UsageAnalytics,
 )
 from lexitui.store.database import Store
+from lexitui.store.routed_totals import TOTALS_SQL, Latency, Totals, amount
 
 _COLUMNS = (
     "request_id, created_at, provider_id, model_id, is_local, strategy, reason, task, "
@@ -35,9 +36,6 @@ _COLUMNS = (
     "cost_usd, avoided_usd, electricity_usd, energy_wh, agent_id, workflow_id, source, prompt_text"
 )
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
-# The provider of a request that no provider would take (a refusal): failed, neither local nor
-# cloud, and no provider of the usage tables.
-NO_PROVIDER = "none"
 
 
 class RoutedRequestRows:
@@ -68,13 +66,13 @@ class RoutedRequestRows:
         return [_record(r) for r in rows]
 
     async def spent_since(self, start: datetime) -> Decimal:
-        """Cloud money spent at or after ``start`` (known prices only)."""
+        """Cloud money spent at or after ``start`` (known prices only), summed by SQLite."""
         rows = await self._store.fetch_all(
-            "SELECT cost_usd FROM routed_requests "
-            "WHERE is_local = 0 AND cost_usd IS NOT NULL AND created_at >= ?",
+            "SELECT decimal_sum(cost_usd) FROM routed_requests "
+            "WHERE is_local = 0 AND created_at >= ?",
             (iso(start),),
         )
-        return sum((Decimal(r[0]) for r in rows), Decimal(0))
+        return (amount(rows[0][0]) if rows else None) or Decimal(0)
 
     async def stats(self, period: timedelta, now: datetime | None = None) -> RoutingStats:
         """The period ``now - period .. now``. Local, cloud and failed requests are three
@@ -110,7 +108,9 @@ class RoutedRequestRows:
             cost_by_provider=dict(t.cost_by_provider),
             requests_by_task=dict(t.by_task),
             average_latency_ms_by_provider={
-                p: sum(v) / len(v) for p, v in t.latency_by_provider.items() if v
+                p: v.average_ms
+                for p, v in t.latency_by_provider.items()
+                if v.average_ms is not None
             },
         )
 
@@ -152,128 +152,13 @@ class RoutedRequestRows:
             unpriced_cloud_requests=t.unpriced_cloud,
         )
 
-    async def _totals(self, period: timedelta, now: datetime | None) -> _Totals:
+    async def _totals(self, period: timedelta, now: datetime | None) -> Totals:
         end = now or datetime.now(UTC)
-        rows = await self._store.fetch_all(
-            "SELECT provider_id, model_id, is_local, task, was_fallback, success, prompt_tokens, "
-            "completion_tokens, latency_ms, cost_usd, avoided_usd, electricity_usd "
-            "FROM routed_requests WHERE created_at >= ? AND created_at <= ?",
-            (iso(end - period), iso(end)),
-        )
-        totals = _Totals()
-        for row in rows:
-            totals.add(row)
+        groups = await self._store.fetch_all(TOTALS_SQL, (iso(end - period), iso(end)))
+        totals = Totals()
+        for group in groups:
+            totals.add(group)
         return totals
-
-
-@dataclass
-class _ModelTotals:
-    requests: int = 0
-    tokens: int = 0
-    priced: int = 0  # requests with a reference price
-    known_avoided: Decimal = Decimal(0)
-    electricity: Decimal = Decimal(0)
-
-    @property
-    def avoided(self) -> Decimal | None:
-        """The reference cost of these requests; unknown when none of them had a price."""
-        return self.known_avoided if self.priced or not self.requests else None
-
-
-@dataclass
-class _Totals:
-    """One pass over a period's rows; every report is read from these sums."""
-
-    requests: int = 0
-    local: int = 0
-    cloud: int = 0
-    fallbacks: int = 0
-    failed: int = 0
-    unpriced_cloud: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    local_tokens: int = 0
-    cloud_cost: Decimal = Decimal(0)
-    local_priced: int = 0  # answered local requests with a reference price
-    known_avoided: Decimal = Decimal(0)
-    electricity: Decimal = Decimal(0)
-    local_latency: list[float] = field(default_factory=list)
-    cloud_latency: list[float] = field(default_factory=list)
-    by_model: Counter[str] = field(default_factory=Counter)
-    by_provider: Counter[str] = field(default_factory=Counter)
-    by_task: Counter[str] = field(default_factory=Counter)
-    tokens_by_provider: Counter[str] = field(default_factory=Counter)
-    cost_by_provider: dict[str, Decimal] = field(default_factory=dict)
-    latency_by_provider: defaultdict[str, list[float]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    local_models: defaultdict[str, _ModelTotals] = field(
-        default_factory=lambda: defaultdict(_ModelTotals)
-    )
-
-    @property
-    def avoided(self) -> Decimal | None:
-        return self.known_avoided if self.local_priced or not self.local else None
-
-    def add(self, row: aiosqlite.Row) -> None:
-        provider, model = str(row["provider_id"]), str(row["model_id"])
-        success, local = bool(row["success"]), bool(row["is_local"])
-        prompt, completion = int(row["prompt_tokens"]), int(row["completion_tokens"])
-        self.requests += 1
-        self.fallbacks += bool(row["was_fallback"])
-        self.by_task[str(row["task"])] += 1
-        if provider == NO_PROVIDER:  # refused before any provider: a failure, nothing else
-            self.failed += 1
-            return
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
-        self.by_model[model] += 1
-        self.by_provider[provider] += 1
-        self.tokens_by_provider[provider] += prompt + completion
-        # Latency of failures is mostly time spent waiting for a timeout: not the provider's speed.
-        if success:
-            self.latency_by_provider[provider].append(float(row["latency_ms"]))
-            (self.local_latency if local else self.cloud_latency).append(float(row["latency_ms"]))
-        # Local, cloud and failed partition the requests: a failure is counted once, as failed.
-        self.failed += not success
-        if local:
-            self._add_local(provider, model, success, completion, row)
-        else:
-            self._add_cloud(provider, success, _amount(row["cost_usd"]))
-
-    def _add_local(
-        self, provider: str, model: str, success: bool, completion: int, row: aiosqlite.Row
-    ) -> None:
-        electricity = _amount(row["electricity_usd"])
-        per_model = self.local_models[model]
-        if success:
-            avoided = _amount(row["avoided_usd"])  # None: no reference price when it ran
-            self.local += 1
-            self.local_tokens += completion
-            per_model.requests += 1
-            per_model.tokens += completion
-            if avoided is not None:
-                self.local_priced += 1
-                self.known_avoided += avoided
-                per_model.priced += 1
-                per_model.known_avoided += avoided
-        if electricity is not None:
-            self.electricity += electricity
-            per_model.electricity += electricity
-            self._add_cost(provider, electricity)
-
-    def _add_cloud(self, provider: str, success: bool, cost: Decimal | None) -> None:
-        self.cloud += success
-        if cost is None:
-            # A failed request with no price was most likely never billed; an answered one
-            # with no price is money spent that nobody can put a number on.
-            self.unpriced_cloud += success
-            return
-        self.cloud_cost += cost
-        self._add_cost(provider, cost)
-
-    def _add_cost(self, provider: str, amount: Decimal) -> None:
-        self.cost_by_provider[provider] = self.cost_by_provider.get(provider, Decimal(0)) + amount
 
 
 def iso(at: datetime) -> str:
@@ -290,14 +175,9 @@ def _less(amount: Decimal | None, minus: Decimal) -> Decimal | None:
     return None if amount is None else amount - minus
 
 
-def _amount(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _average(latencies_ms: list[float]) -> timedelta:
-    if not latencies_ms:
-        return timedelta(0)
-    return timedelta(milliseconds=sum(latencies_ms) / len(latencies_ms))
+def _average(latency: Latency) -> timedelta:
+    average = latency.average_ms
+    return timedelta(0) if average is None else timedelta(milliseconds=average)
 
 
 def _values(r: RoutedRequestRecord) -> tuple[Any, ...]:
@@ -344,9 +224,9 @@ def _record(row: aiosqlite.Row) -> RoutedRequestRecord:
         completion_tokens=int(row["completion_tokens"]),
         latency_ms=float(row["latency_ms"]),
         ttft_ms=None if row["ttft_ms"] is None else float(row["ttft_ms"]),
-        cost_usd=_amount(row["cost_usd"]),
-        avoided_usd=_amount(row["avoided_usd"]),
-        electricity_usd=_amount(row["electricity_usd"]),
+        cost_usd=amount(row["cost_usd"]),
+        avoided_usd=amount(row["avoided_usd"]),
+        electricity_usd=amount(row["electricity_usd"]),
         energy_wh=None if row["energy_wh"] is None else float(row["energy_wh"]),
         agent_id=row["agent_id"],
         workflow_id=row["workflow_id"],

@@ -175,7 +175,7 @@ async def test_the_decision_log_is_live_and_budgets_show_spend(
         await until(lambda: len(rows(screen, "#routing-log")) == 1, 2)
         assert "local, saved $0.02" in rows(screen, "#routing-log")[0]
 
-        # Rows another process (lexitui serve) wrote: the poll finds them.
+        # Rows another process (lexitui serve) wrote: the store says they changed.
         await service.recorder.rows.add(cloud_record(now, cost="0.25"))
         await service.recorder.rows.add(cloud_record(now - timedelta(seconds=1), cost=None))
         await until(lambda: len(rows(screen, "#routing-log")) == 3, 5)

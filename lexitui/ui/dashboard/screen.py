@@ -3,14 +3,20 @@
 
 Everything sits in one scrolling column: at 160x48 it all shows at once, at 80x24 the machine
 and the local LLM panels come first and the rest scrolls (arrow keys, PgUp/PgDn, Tab to the
-area table). The routing panels read the store every ``POLL_S`` while the dashboard is shown, so
-requests served by ``lexitui serve`` in another process appear here too.
+area table). Nothing here reads on a timer: the routing panels read the store again when it says
+``routed_requests`` changed (whichever process wrote, so requests served by ``lexitui serve``
+appear here too), the models panel when ``installed_models`` did or a model was loaded, and the
+Local LLM panel follows the inference events and the resource sampler's samples — each at most
+every ``REREAD_S``.
 """
 
 from __future__ import annotations
 
 import contextlib
+from functools import cached_property
+from typing import Any
 
+from reactivex import Observable
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,9 +29,10 @@ from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.units import GIB
 from lexitui.events import Event, HardwareDetected
 from lexitui.ui.dashboard.routing_panels import LIVE_ROWS, LocalLlmPanels
-from lexitui.ui.routing.format import POLL_S
+from lexitui.ui.routing.format import REREAD_S
 from lexitui.ui.runtime.format import shown
 from lexitui.ui.shell.area_screen import AreaScreen
+from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
@@ -38,6 +45,9 @@ class DashboardScreen(AreaScreen):
 
     def __init__(self) -> None:
         super().__init__(name="dashboard")
+        # Built with the routing service (its records stream), once; kept so a second resume
+        # finds the same stream and does not subscribe twice.
+        self._routing_reads: Observable[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -61,7 +71,6 @@ class DashboardScreen(AreaScreen):
             table.add_row(item.key, item.title, f"[{colour}]{item.status}[/]", key=item.mode)
         self.query_one("#dash-machine", Static).update("[b]Machine[/b]\nDetecting hardware…")
         self._fit(self.app.size.width)
-        self.set_interval(POLL_S, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width)
@@ -70,16 +79,25 @@ class DashboardScreen(AreaScreen):
         self.set_class(width >= WIDE, "-wide")
 
     async def on_screen_resume(self) -> None:
-        self.watch_stream(self.services.bus.inference, self._on_event)
+        self.watch_stream(self._model_reads, self._on_models_changed)
         self.watch_stream(self.services.bus.hardware, self._on_hardware)
         if self.services.hardware.last is not None:
             self._show_machine(self.services.hardware.last)
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
         self.run_worker(self._watch_routing(), group="dash-routing", exclusive=True)
 
-    def _on_event(self, _event: Event) -> None:
+    @cached_property
+    def _model_reads(self) -> Observable[Any]:
+        bus = self.services.bus
+        return at_most_every(REREAD_S, bus.inference, changes_of(bus, {"installed_models"}))
+
+    @cached_property
+    def _local_reads(self) -> Observable[Any]:
+        """What changes the Local LLM panel: loads and answers, and each resource sample."""
+        return at_most_every(REREAD_S, self.services.bus.inference, self.services.resources.updates)
+
+    def _on_models_changed(self, _event: object) -> None:
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
-        self.refresh_routing()
 
     # --- the Local LLM panels ---------------------------------------------------------------
 
@@ -94,35 +112,54 @@ class DashboardScreen(AreaScreen):
             self.query_one(LocalLlmPanels).show_error(f"[red]Routing is off: {shown(str(exc))}[/]")
             return
         if self.is_current:
-            self.watch_stream(service.records, self._on_record)
+            if self._routing_reads is None:
+                # This process's requests (read at once, the recorder flushed first) and every
+                # process's, as the store tells of them.
+                changes = changes_of(services.bus, {"routed_requests"})
+                self._routing_reads = at_most_every(REREAD_S, service.records, changes)
+            self.watch_stream(self._routing_reads, self._on_routing_changed)
+            self.watch_stream(self._local_reads, self._on_local_changed)
             self.refresh_routing()
+            self.refresh_local()
 
-    def _on_record(self, _record: object) -> None:
+    def _on_routing_changed(self, _event: object) -> None:
         self.refresh_routing()
 
-    def _tick(self) -> None:
-        if self.is_current and self.services.started and self.services.built("routing"):
-            self.refresh_routing()
+    def _on_local_changed(self, _event: object) -> None:
+        self.refresh_local()
 
     @work(exclusive=True, group="dash-routing-read")
     async def refresh_routing(self) -> None:
+        """The mix, savings, budgets and live requests, from the store as it is now."""
         from lexitui.ui.routing.data import read_view
 
         services = await self.ready()
         if not services.started or not services.built("routing"):
             return
         panels = self.query_one(LocalLlmPanels)
-        service = services.routing
         try:
-            view = await read_view(service, LIVE_ROWS)
-            status = await service.local.get_status()
+            view = await read_view(services.routing, LIVE_ROWS)
         except Exception as exc:  # a store failure leaves the rest of the dashboard working
             panels.show_error(f"[red]{shown(str(exc))}[/]")
             return
         # Quitting may have taken the panels down while this read was awaited: drop the answer.
         with contextlib.suppress(NoMatches):
             panels.show(view)
-            panels.show_local(status)
+
+    @work(exclusive=True, group="dash-local-read")
+    async def refresh_local(self) -> None:
+        """The local LLM's status and what it uses (no store read)."""
+        services = await self.ready()
+        if not services.started or not services.built("routing"):
+            return
+        try:
+            status = await services.routing.local.get_status()
+        except Exception as exc:  # a failed probe leaves the rest of the dashboard working
+            with contextlib.suppress(NoMatches):
+                self.query_one(LocalLlmPanels).show_error(f"[red]{shown(str(exc))}[/]")
+            return
+        with contextlib.suppress(NoMatches):
+            self.query_one(LocalLlmPanels).show_local(status)
 
     def _on_hardware(self, event: Event) -> None:
         if isinstance(event, HardwareDetected) and self.services.hardware.last is not None:

@@ -1,7 +1,8 @@
 """What the Routing area and the dashboard read from the routing service, in one pass.
 
 ``lexitui serve`` runs in another process and writes its requests to the same SQLite store, so
-the screens read the store again every few seconds instead of trusting what this process saw.
+the screens read the store again whenever it says ``routed_requests`` changed (``StoreChanged``)
+instead of trusting what this process saw.
 The budgets are read from the store as well (the service's running totals only count this
 process's spend). Every period is measured back from ``now()``: one place for snapshot tests to
 stop the clock, so fixed records stay inside the last day and week.
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING
 from lexitui.domain.routing import RoutedRequestRecord, RoutingStats, SavingsReport
 from lexitui.routing.budgets import day_start, month_start
 from lexitui.routing.status import BudgetStatus, ProviderRow, provider_rows
-from lexitui.ui.routing.format import POLL_S as POLL_S
 
 if TYPE_CHECKING:
     from lexitui.routing.service import RoutingService

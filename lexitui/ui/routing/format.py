@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # records only: the dashboard imports this module before its 
     from lexitui.routing.local_provider import LocalProviderStatus
     from lexitui.routing.status import BudgetStatus, ProviderRow
 
-POLL_S = 2.0  # how often a shown screen reads the routing store again
+REREAD_S = 0.3  # the most often a shown screen reads the routing store again (on changes only)
 GAUGE_WIDTH = 8
 NO_REQUESTS = "No routed requests yet: run `lexitui serve` or `lexitui route`."
 LOG_COLUMNS = ("Time UTC", "Task", "Provider", "Model", "FB", "Tokens", "ms", "Cost", "Reason")

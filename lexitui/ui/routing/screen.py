@@ -4,16 +4,19 @@ A thin view over ``RoutingService`` (``services.routing``): the strategy panel a
 show the router's config and change it with ``set_config``, saving each change to config.toml's
 ``[routing]`` table so it holds at the next start; the providers table and the budgets come
 from ``routing.status``; the decision log is the store's newest requests. ``lexitui serve``
-runs in another process and writes to the same store, so the screen reads it again every
-``POLL_S`` while shown, and at once when a request routed by this process finishes
-(``service.records``). The prompt field asks the router for a dry run: nothing is sent.
+runs in another process and writes to the same store, so the screen reads it again when the
+store says ``routed_requests`` changed (``StoreChanged``, whichever process wrote) or a request
+routed by this process finishes (``service.records``), at most every ``REREAD_S``. The
+prompt field asks the router for a dry run: nothing is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
+from reactivex import Observable
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
@@ -23,17 +26,18 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from lexitui.config import ConfigError
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
-from lexitui.domain.routing import RoutedRequestRecord, RoutingConfig, RoutingStrategy
+from lexitui.domain.routing import RoutingConfig, RoutingStrategy
 from lexitui.gguf.text import safe_text
 from lexitui.routing.errors import RoutingError
 from lexitui.routing.settings import save_routing_choices
 from lexitui.routing.tokens import estimate_tokens
-from lexitui.ui.routing.data import POLL_S, RoutingView, read_view, routing_service
+from lexitui.ui.routing.data import RoutingView, read_view, routing_service
 from lexitui.ui.routing.dialogs import FOLLOW_DEFAULT, StrategyPicker
 from lexitui.ui.routing.format import (
     LOG_COLUMNS,
     NO_REQUESTS,
     PROVIDER_COLUMNS,
+    REREAD_S,
     budget_text,
     decision_text,
     label,
@@ -42,6 +46,7 @@ from lexitui.ui.routing.format import (
 )
 from lexitui.ui.runtime.format import shown
 from lexitui.ui.shell.area_screen import AreaScreen
+from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.style_paths import style
 from lexitui.ui.widgets.fitted_table import FittedTable
 
@@ -66,6 +71,9 @@ class RoutingScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__(name="routing")
         self.view: RoutingView | None = None
+        # Built once with the routing service; the same stream on every resume is never
+        # subscribed twice.
+        self._reads: Observable[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,7 +113,6 @@ class RoutingScreen(AreaScreen):
         self.query_one("#routing-log", DataTable).add_columns(*LOG_COLUMNS)
         self.query_one("#routing-decision", Static).display = False
         self._fit(self.app.size.width)
-        self.set_interval(POLL_S, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width)
@@ -122,7 +129,10 @@ class RoutingScreen(AreaScreen):
             return
         if not self.is_current:  # left while the service was being built
             return
-        self.watch_stream(service.records, self._on_record)
+        if self._reads is None:
+            changes = changes_of(services.bus, {"routed_requests"})
+            self._reads = at_most_every(REREAD_S, service.records, changes)
+        self.watch_stream(self._reads, self._on_change)
         self.show_config()
         self.reload()
 
@@ -131,11 +141,7 @@ class RoutingScreen(AreaScreen):
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        if self.is_current and self.services.started and self.services.built("routing"):
-            self.reload()
-
-    def _on_record(self, _record: RoutedRequestRecord) -> None:
+    def _on_change(self, _event: object) -> None:
         self.reload()
 
     @work(exclusive=True, group="routing-read")

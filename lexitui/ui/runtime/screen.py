@@ -2,12 +2,13 @@
 
 A thin view over ``InferenceManager`` (``services.runtime``), the context manager and the
 profiler: the table lists every load and refreshes on the inference event stream; the chat pane
-streams answers from the active model; the gauge and the profile line are read again after every
-answer, clear, truncate and restore; the alert line shows the resource monitor's standing alerts
-(memory low), read again on each sample of its stream. Loading, unloading, snapshots and the
-benchmark run in workers, and every failure lands in the status line: an engine that dies
-mid-answer is reported there and in the chat's stats line, and the screen stays usable for the
-next load.
+streams answers from the active model; the gauge is read again after every answer, clear,
+truncate and restore, and the profile line whenever the store says ``model_performance``
+changed; the alert line shows the resource monitor's standing alerts (memory low), read again on
+each sample of its stream, and the table's RAM column follows those samples too. Nothing here
+runs on a timer of its own. Loading, unloading, snapshots and the benchmark run in workers, and
+every failure lands in the status line: an engine that dies mid-answer is reported there and in
+the chat's stats line, and the screen stays usable for the next load.
 
 Number keys switch areas whenever the chat input is not focused: the screen opens on the table
 when nothing is loaded, and Esc leaves the input. Snapshots, truncation, the benchmark, copying
@@ -17,7 +18,10 @@ and exporting live in ``RuntimeTools``, this screen's base.
 from __future__ import annotations
 
 import contextlib
+from functools import cached_property
+from typing import Any
 
+from reactivex import Observable
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,10 +46,11 @@ from lexitui.ui.runtime.format import (
 from lexitui.ui.runtime.models import LoadedModelsTable
 from lexitui.ui.runtime.params import ParamsPanel
 from lexitui.ui.runtime.tools import RuntimeTools
+from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.style_paths import style
 
-REFRESH_S = 2.0  # the table's RAM column follows the engines' resident memory this often
-PROFILE_AFTER_S = 0.3
+REFRESH_S = 2.0  # the table's RAM column follows the engines' resident memory at most this often
+PROFILE_S = 0.3  # the profile line is read again at most this often, once the profiler wrote
 
 
 class RuntimeScreen(RuntimeTools):
@@ -95,12 +100,13 @@ class RuntimeScreen(RuntimeTools):
         self.title = "lexitui · Runtime"
         self.query_one(ParamsPanel).display = False
         self.query_one("#runtime-bench").display = False
-        self.set_interval(REFRESH_S, self._tick)
 
     async def on_screen_resume(self) -> None:
         await self.ready()
         self.watch_stream(self.services.bus.inference, self._on_event)
         self.watch_stream(self.services.resources.updates, self._on_resources)
+        self.watch_stream(self._table_reads, self._on_sampled)
+        self.watch_stream(self._profile_reads, self._on_profile_changed)
         self.refresh_alerts()
         self.refresh_models()
         self.refresh_profile()
@@ -133,9 +139,22 @@ class RuntimeScreen(RuntimeTools):
         """The resource alerts standing now (memory low, a hot GPU), from the monitor."""
         self.query_one(ResourceAlertLine).show(self.services.resources.standing_alerts())
 
-    def _tick(self) -> None:
-        if self.is_current and self.services.started:
-            self.refresh_models()
+    @cached_property
+    def _table_reads(self) -> Observable[Any]:
+        """The resource sampler's samples (taken while a model is loaded), at most every
+        ``REFRESH_S``: each carries the engines' resident memory the table shows."""
+        return at_most_every(REFRESH_S, self.services.resources.updates)
+
+    @cached_property
+    def _profile_reads(self) -> Observable[Any]:
+        """The profiler records an answer in a task of its own: its commit is the cue."""
+        return at_most_every(PROFILE_S, changes_of(self.services.bus, {"model_performance"}))
+
+    def _on_sampled(self, _usage: object) -> None:
+        self.refresh_models()
+
+    def _on_profile_changed(self, _event: object) -> None:
+        self.refresh_profile()
 
     def refresh_models(self) -> None:
         """The table and the context gauge, from the runtime as it is now."""
@@ -267,8 +286,6 @@ class RuntimeScreen(RuntimeTools):
 
     def on_chat_pane_answered(self, _message: ChatPane.Answered) -> None:
         self.refresh_models()
-        # The profiler records the answer in a task of its own: read again once it has landed.
-        self.set_timer(PROFILE_AFTER_S, self.refresh_profile)
 
     def on_chat_pane_reopened(self, message: ChatPane.Reopened) -> None:
         self.query_one(ParamsPanel).system_prompt = message.conversation.system_prompt
