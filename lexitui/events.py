@@ -11,6 +11,7 @@ as that type when there is one), so a screen hears only what it shows.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, overload
@@ -250,6 +251,7 @@ class EventBus:
     """Owns one subject per area; ``all`` carries every event for loggers and the store."""
 
     def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._hardware: Subject[Event] = Subject()
         self._backends: Subject[Event] = Subject()
         self._discovery: Subject[Event] = Subject()
@@ -288,11 +290,25 @@ class EventBus:
         }
 
     def publish(self, event: Event) -> None:
+        self._check_loop(event)
         subject = self._routes.get(type(event))
         if subject is None:
             raise TypeError(f"no stream carries {event.kind}")
         subject.on_next(event)
         self._all.on_next(event)
+
+    def _check_loop(self, event: Event) -> None:
+        """Every event is published on the loop that owns the bus (the one that published
+        first), never from a worker thread: subscribers (the store's writers, the screens) rely
+        on it, so none of them guards against threads."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._loop is None:
+            self._loop = running
+        elif running is not self._loop:
+            raise RuntimeError(f"{event.kind} was published off the event loop that owns the bus")
 
     @overload
     def of(self, kind: type[E], /) -> Observable[E]: ...

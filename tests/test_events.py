@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lexitui.events import (
     HardwareDetected,
     ModelDownloadStarted,
     ModelLoaded,
+    ModelSearched,
     ModelUnloaded,
     StoreChanged,
 )
@@ -109,3 +111,13 @@ def test_mypy_knows_the_element_type_of_one_asked_type(tmp_path: Path) -> None:
     )
     out, err, status = mypy.api.run(["--strict", "--no-incremental", str(checked)])
     assert status == 0, out + err
+
+
+async def test_an_event_published_off_the_loop_is_refused_at_once() -> None:
+    bus = EventBus()
+    heard: list[Event] = []
+    bus.all.subscribe(heard.append)
+    bus.publish(ModelSearched("a", 1))  # on the loop: it owns the bus from now on
+    with pytest.raises(RuntimeError, match="ModelSearched was published off the event loop"):
+        await asyncio.to_thread(bus.publish, ModelSearched("b", 2))
+    assert [e.query for e in heard if isinstance(e, ModelSearched)] == ["a"]

@@ -33,12 +33,11 @@ class EventRecorder:
         self._subscription: DisposableBase | None = None
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._drain())
+        self._task = asyncio.get_running_loop().create_task(self._drain())
 
         def enqueue(event: Event) -> None:
             if isinstance(event, PERSISTED_EVENTS):
-                loop.call_soon_threadsafe(self._queue.put_nowait, event)
+                self._queue.put_nowait(event)
 
         self._subscription = self._bus.all.subscribe(enqueue)
 
@@ -76,8 +75,6 @@ class EventRecorder:
         if self._subscription is not None:
             self._subscription.dispose()
         if self._task is not None:
-            # Let callbacks scheduled by call_soon_threadsafe land before the sentinel.
-            await asyncio.sleep(0)
             self._queue.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -1,7 +1,8 @@
 """Subscribing widgets to service streams on Textual's event loop.
 
-Services may publish from worker threads (hardware probes, downloads); ``observe_on`` with the
-thread-safe asyncio scheduler moves every callback onto the app's loop before it touches a widget.
+Services publish on the app's loop (the bus checks it). ``observe_on`` still hands each item to
+the screen in a callback of its own, so a screen's work never runs inside the publisher's call
+(and an error in a screen never reaches the service that published).
 
 Screens never read the store on a timer: they read it when the store says a table they show
 changed (``changes_of``), and ``at_most_every`` shapes how often that can be — a burst of writes
@@ -18,7 +19,7 @@ import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.abc import DisposableBase, SchedulerBase
-from reactivex.scheduler.eventloop import AsyncIOScheduler, AsyncIOThreadSafeScheduler
+from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from lexitui.events import EventBus, StoreChanged
 
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 def subscribe_on_loop(stream: Observable[T], on_next: Callable[[T], None]) -> DisposableBase:
-    scheduler = AsyncIOThreadSafeScheduler(asyncio.get_running_loop())
+    scheduler = AsyncIOScheduler(asyncio.get_running_loop())
     return stream.pipe(ops.observe_on(scheduler)).subscribe(on_next)
 
 
@@ -50,9 +51,6 @@ def at_most_every(seconds: float, *streams: Observable[Any]) -> Observable[Any]:
 
     def build(_scheduler: SchedulerBase | None) -> Observable[Any]:
         loop = asyncio.get_running_loop()
-        return reactivex.merge(*streams).pipe(
-            ops.observe_on(AsyncIOThreadSafeScheduler(loop)),
-            ops.sample(seconds, scheduler=AsyncIOScheduler(loop)),
-        )
+        return reactivex.merge(*streams).pipe(ops.sample(seconds, scheduler=AsyncIOScheduler(loop)))
 
     return reactivex.defer(build)
