@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
 from lexitui.engine.state import run_dir
 from lexitui.events import EventBus
@@ -35,6 +34,8 @@ from lexitui.store.event_log import EventRecorder
 from lexitui.store.hardware_history import HardwareHistory
 
 if TYPE_CHECKING:
+    from lexitui.backends.base import InferenceBackend
+    from lexitui.backends.manager import BackendManager
     from lexitui.discovery.service import DiscoveryService
     from lexitui.domain.discovery import ModelVariant, RemoteModel
     from lexitui.domain.downloads import ModelDownload
@@ -60,7 +61,6 @@ class Services:
     hardware: HardwareDetector
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
-    backends: BackendManager
     usage: UsageTracker
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
@@ -87,10 +87,9 @@ class Services:
             hardware.bus = bus
         history = HardwareHistory(store)
 
-        async def resolve(model_id: str) -> Path:
-            return Path((await registry.get(model_id)).path)
+        def backend(name: str) -> InferenceBackend:
+            return built.backends.get(name)
 
-        backends = BackendManager(paths, bus, resolve_model=resolve)
         built = cls(
             paths=paths,
             config=config,
@@ -105,17 +104,28 @@ class Services:
                 run_dir=run_dir(paths),
                 detect=hardware.detect,
                 settings=RuntimeSettings.from_config(config),
-                backends=backends.get,
+                backends=backend,
             ),
             recorder=EventRecorder(bus, store),
             hardware=hardware,
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
-            backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
         )
-        built.backends.follow_runtime(built.runtime.loaded_models)
         return built
+
+    @cached_property
+    def backends(self) -> BackendManager:
+        """Built on first use (the TUI's background start, a command that lists backends): the
+        backend kinds cost ~0.1 s of imports that the first frame does without."""
+        from lexitui.backends.manager import BackendManager
+
+        async def resolve(model_id: str) -> Path:
+            return Path((await self.registry.get(model_id)).path)
+
+        backends = BackendManager(self.paths, self.bus, resolve_model=resolve)
+        backends.follow_runtime(self.runtime.loaded_models)
+        return backends
 
     @cached_property
     def storage(self) -> StorageManager:
@@ -216,7 +226,9 @@ class Services:
 
     async def _undo_start(self) -> None:
         # Each step is safe on a part that never started; none may keep the store from closing.
-        steps = [self.recorder.stop, self.usage.stop, self.backends.close, self.store.close]
+        steps = [self.recorder.stop, self.usage.stop, self.store.close]
+        if "backends" in self.__dict__:
+            steps.insert(2, self.backends.close)
         if "profiler" in self.__dict__:
             steps.insert(0, self.profiler.stop)
         for step in steps:
@@ -272,7 +284,8 @@ class Services:
 
     async def stop(self) -> None:
         if not self.started:
-            await self.backends.close()
+            if "backends" in self.__dict__:
+                await self.backends.close()
             await self.store.close()
             return
         self.started = False
@@ -299,7 +312,8 @@ class Services:
                 await self.profiler.stop()
             if "storage" in self.__dict__:
                 await self.storage.stop()
-            await self.backends.close()
+            if "backends" in self.__dict__:
+                await self.backends.close()
             if "discovery" in self.__dict__:
                 await self.discovery.close()
             await self.recorder.stop()

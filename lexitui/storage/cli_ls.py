@@ -11,11 +11,10 @@ import asyncio
 import json
 from typing import Any
 
-from lexitui.config import Paths, load_config
+from lexitui.config import Paths
+from lexitui.config_check import checked_config
 from lexitui.domain.models import InstalledModel
 from lexitui.domain.units import format_bytes
-from lexitui.hardware.settings import load_hardware_settings
-from lexitui.runtime.settings import RuntimeSettings
 from lexitui.storage.fit import refused_headers
 from lexitui.storage.registry import ModelRegistry
 from lexitui.storage.starter import register_starter
@@ -30,10 +29,7 @@ def add_parser(sub: Any) -> None:
 
 async def installed_models(paths: Paths) -> list[InstalledModel]:
     """The registry's rows, the starter model registered first, as every start does."""
-    # A bad config value is one error line here too, as in every command that builds Services.
-    config = load_config(paths)
-    RuntimeSettings.from_config(config)
-    load_hardware_settings(paths)
+    checked_config(paths)  # a bad value is one error line, as in every command
     try:
         paths.ensure()
     except OSError as exc:

@@ -69,13 +69,20 @@ class DashboardScreen(AreaScreen):
     def _fit(self, width: int) -> None:
         self.set_class(width >= WIDE, "-wide")
 
-    async def on_screen_resume(self) -> None:
-        self.watch_stream(self.services.bus.inference, self._on_event)
-        self.watch_stream(self.services.bus.hardware, self._on_hardware)
-        if self.services.hardware.last is not None:
-            self._show_machine(self.services.hardware.last)
+    def on_screen_resume(self) -> None:
+        # The first frame paints before the services exist: they are subscribed to once ready.
+        self.run_worker(self._follow_services(), group="dash-follow", exclusive=True)
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
         self.run_worker(self._watch_routing(), group="dash-routing", exclusive=True)
+
+    async def _follow_services(self) -> None:
+        services = await self.ready()
+        if not self.is_current:
+            return
+        self.watch_stream(services.bus.inference, self._on_event)
+        self.watch_stream(services.bus.hardware, self._on_hardware)
+        if services.hardware.last is not None:
+            self._show_machine(services.hardware.last)
 
     def _on_event(self, _event: Event) -> None:
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
