@@ -24,7 +24,6 @@ from lexitui.areas import AREAS
 from lexitui.config import ConfigError, Paths
 from lexitui.config_check import checked_config
 from lexitui.hardware.settings import HardwareSettingsError
-from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
 from lexitui.ui.screens.not_built import NotBuiltScreen
@@ -36,7 +35,8 @@ if TYPE_CHECKING:
     from lexitui.services import Services
 
 # Start-up failures a user can fix (a broken config, a database from a newer release).
-USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
+# (and ``StoreError``, imported with the store after the first frame)
+USER_ERRORS = (ConfigError, HardwareSettingsError, OSError)
 
 
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
@@ -123,9 +123,11 @@ class LexituiApp(App[None]):
             self._starting = asyncio.create_task(self._start_services())
 
     async def _start_services(self) -> None:
+        from lexitui.store import StoreError
+
         try:
             await self.services.start()
-        except USER_ERRORS as exc:
+        except (*USER_ERRORS, StoreError) as exc:
             self._fail(f"lexitui: {exc}")
             return
         except Exception as exc:  # anything else must end the app too, never leave it waiting

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from lexitui.storage.manager import StorageManager
 
 
+DETECTION_FIRST_S = 5.0
+
+
 @dataclass
 class Services:
     paths: Paths
@@ -263,9 +266,17 @@ class Services:
         await self.monitor.start()
         return capabilities
 
+    async def _after_detection(self) -> None:
+        """Hardware detection (the dashboard's first data) goes first: the storage and download
+        managers' imports (~0.2 s) would hold the loop it finishes on. Bounded: a slow probe
+        delays them by ``DETECTION_FIRST_S`` at most."""
+        if self._detection is not None:
+            await asyncio.wait({self._detection}, timeout=DETECTION_FIRST_S)
+
     async def _start_storage(self) -> object:
         """Finish an interrupted store move, reconcile rows and files, index the shared library.
         A failure is logged, not raised: the app runs without the library then."""
+        await self._after_detection()
         try:
             await self.storage.start()
             return await self.storage.sync_library()
@@ -275,6 +286,7 @@ class Services:
 
     async def _resume_downloads(self) -> object:
         """Downloads left queued or running by a quit, a crash or kill -9 carry on."""
+        await self._after_detection()
         try:
             await self.download_manager.start()
         except Exception as exc:  # the Downloads screen shows each download's own error

@@ -10,6 +10,7 @@ requests served by ``lexitui serve`` in another process appear here too.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -19,7 +20,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
-from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.events import Event, HardwareDetected
 from lexitui.ui.screens.base import AreaScreen
 from lexitui.ui.screens.dashboard_routing import LIVE_ROWS, LocalLlmPanels
@@ -27,6 +27,9 @@ from lexitui.ui.screens.routing_format import POLL_S
 from lexitui.ui.screens.runtime_format import shown
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
+
+if TYPE_CHECKING:
+    from lexitui.domain.hardware import HardwareCapabilities
 
 GIB = 1024**3
 WIDE = 150  # from this many columns the four Local LLM panels sit in one row
