@@ -69,6 +69,7 @@ class Services:
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
     _downloads_start: asyncio.Task[object] | None = field(default=None, init=False)
+    _backends_start: asyncio.Task[object] | None = field(default=None, init=False)
     _resource_sampling: ResourceSampling | None = field(default=None, init=False)
 
     @classmethod
@@ -246,7 +247,7 @@ class Services:
         if self._detection is None and self.started:
             loop = asyncio.get_running_loop()
             self._detection = loop.create_task(self._detect_then_monitor())
-            self.backends.start()
+            self._backends_start = loop.create_task(self._start_backends())
             self._storage_start = loop.create_task(self._start_storage())
             self._downloads_start = loop.create_task(self._resume_downloads())
             self.watch_resources()
@@ -266,17 +267,24 @@ class Services:
         await self.monitor.start()
         return capabilities
 
-    async def _after_detection(self) -> None:
-        """Hardware detection (the dashboard's first data) goes first: the storage and download
-        managers' imports (~0.2 s) would hold the loop it finishes on. Bounded: a slow probe
-        delays them by ``DETECTION_FIRST_S`` at most."""
+    async def after_detection(self) -> None:
+        """Hardware detection (the dashboard's first data) goes first: the storage, download and
+        routing modules' imports (~0.5 s) would hold the loop (or the interpreter lock) it
+        finishes on. Bounded: a slow probe delays them by ``DETECTION_FIRST_S`` at most."""
         if self._detection is not None:
             await asyncio.wait({self._detection}, timeout=DETECTION_FIRST_S)
+
+    async def _start_backends(self) -> object:
+        """The backends' health checks start once the hardware is known (they import the HTTP
+        client and probe every endpoint, which would slow detection down)."""
+        await self.after_detection()
+        self.backends.start()
+        return None
 
     async def _start_storage(self) -> object:
         """Finish an interrupted store move, reconcile rows and files, index the shared library.
         A failure is logged, not raised: the app runs without the library then."""
-        await self._after_detection()
+        await self.after_detection()
         try:
             await self.storage.start()
             return await self.storage.sync_library()
@@ -286,7 +294,7 @@ class Services:
 
     async def _resume_downloads(self) -> object:
         """Downloads left queued or running by a quit, a crash or kill -9 carry on."""
-        await self._after_detection()
+        await self.after_detection()
         try:
             await self.download_manager.start()
         except Exception as exc:  # the Downloads screen shows each download's own error
@@ -302,7 +310,8 @@ class Services:
             return
         self.started = False
         try:
-            for task in (self._detection, self._storage_start, self._downloads_start):
+            tasks = (self._detection, self._backends_start, self._storage_start)
+            for task in (*tasks, self._downloads_start):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
