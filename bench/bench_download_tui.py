@@ -11,7 +11,11 @@ The downloader and the UI share the process, so process CPU is downloader + UI. 
 with the Dashboard open (no download rows on screen) is the baseline; the difference is what the
 Downloads screen costs. Goal: the Downloads screen's share under 10% of one core.
 
-    .venv/bin/python -m bench.bench_download_tui [--size-gib 4] [--window 5]
+``--history N`` first fills the store with N finished downloads (completed, every tenth failed,
+every twentieth cancelled), queued and finished through the download queue's own methods as the
+downloader would, so the screen has a long history to show beside the live row.
+
+    .venv/bin/python -m bench.bench_download_tui [--size-gib 4] [--window 5] [--history 500]
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 
 from lexitui.config import HOME_ENV, Paths
+from lexitui.domain.enums import DownloadStatus
 from lexitui.services import Services
 from tests.fakes.hub_records import HubRepo, disk_file
 from tests.fakes.hub_repos import common_files
@@ -38,6 +44,10 @@ from tests.fakes.hub_server import FakeHub, default_repos
 SOCKET = "lexitui-bench-dl"
 REPO = "bench/big-sparse-GGUF"
 FILE = "big-sparse.Q8_0.gguf"
+HISTORY_REPOS = (
+    "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
+    "TheBloke/Mistral-7B-Instruct-v0.2-GGUF",
+)
 
 
 @dataclass
@@ -103,13 +113,43 @@ def tmux(*args: str) -> str:
     ).stdout
 
 
-async def queue_download(home: str, endpoint: str) -> None:
-    """Queue the big file in ``home``: lexitui starts it when it starts."""
+async def fill_history(services: Services, rows: int) -> None:
+    """``rows`` finished downloads of the Hub's other repos' variants, oldest first."""
+    variants = []
+    for repo in HISTORY_REPOS:
+        details = await services.discovery.details(repo)
+        variants += [(details.model, fitted.variant) for fitted in details.variants]
+    for n in range(rows):
+        model, variant = variants[n % len(variants)]
+        queued = await services.downloads.enqueue(model, variant)
+        if n % 20 == 19:
+            status, error = DownloadStatus.CANCELLED, None
+        elif n % 10 == 9:
+            status, error = DownloadStatus.FAILED, "sha256 mismatch: the file was deleted"
+        else:
+            status, error = DownloadStatus.COMPLETED, None
+        done = status is DownloadStatus.COMPLETED
+        await services.downloads.save(
+            replace(
+                queued,
+                status=status,
+                error=error,
+                downloaded_bytes=queued.total_bytes if done else queued.total_bytes // 3,
+                started_at=queued.queued_at,
+                completed_at=datetime.now(UTC) if done else None,
+            )
+        )
+
+
+async def queue_download(home: str, endpoint: str, history: int) -> None:
+    """Queue the big file in ``home`` (after ``history`` finished ones): lexitui starts it when
+    it starts."""
     os.environ[HOME_ENV] = home
     os.environ["HF_ENDPOINT"] = endpoint
     services = Services.build(Paths.from_env())
     await services.store.open()
     try:
+        await fill_history(services, history)
         details = await services.discovery.details(REPO)
         variant = next(f.variant for f in details.variants if f.variant.filename == FILE)
         await services.downloads.enqueue(details.model, variant)
@@ -117,9 +157,9 @@ async def queue_download(home: str, endpoint: str) -> None:
         await services.store.close()
 
 
-def measure(hub: FakeHub, key: str, title: str, window_s: float) -> Result:
+def measure(hub: FakeHub, key: str, title: str, window_s: float, history: int) -> Result:
     with tempfile.TemporaryDirectory() as home:
-        asyncio.run(queue_download(home, hub.base_url))
+        asyncio.run(queue_download(home, hub.base_url, history))
         hub.faults.reset_counters()
         tmux(
             "new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
@@ -161,6 +201,7 @@ def main() -> None:
         "--rate-mib", type=float, default=None,
         help="cap each CDN connection (MiB/s), so both screens move the same bytes",
     )  # fmt: skip
+    parser.add_argument("--history", type=int, default=0, help="finished downloads stored first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         big = Path(data) / FILE
@@ -170,12 +211,13 @@ def main() -> None:
             if args.rate_mib:
                 hub.faults.rate = int(args.rate_mib * 2**20)
             results = [
-                measure(hub, "1", "lexitui · Dashboard", args.window),
-                measure(hub, "5", "lexitui · Downloads", args.window),
+                measure(hub, "1", "lexitui · Dashboard", args.window, args.history),
+                measure(hub, "5", "lexitui · Downloads", args.window, args.history),
             ]
     base = results[0].cpu_percent
     cap = f"{args.rate_mib:g} MiB/s per connection" if args.rate_mib else "full speed"
-    print(f"| screen open during the download ({cap}, {args.window:.0f} s window) "
+    rows = f", {args.history} finished downloads stored" if args.history else ""
+    print(f"| screen open during the download ({cap}, {args.window:.0f} s window{rows}) "
           "| lexitui process CPU (% of one core) | transfer MiB/s "
           "| CPU per 100 MiB/s | screen's cost |")  # fmt: skip
     print("|---|---|---|---|---|")

@@ -1,9 +1,16 @@
-"""Time from launching ``lexitui`` to the first painted dashboard, in a real terminal (tmux).
+"""Start-up: the CLI's commands and the TUI, each against a bare Textual floor, in one run.
 
-Polls the tmux pane every 5 ms for the dashboard's title and its last area row, so the figure
-includes interpreter start, imports, opening the store and the first paint. A bare Textual app
-(header, one line, footer) is measured the same way in the same run: the floor any Textual app
-pays on this machine, so the ratio between the two is what lexitui itself adds.
+CLI: ``lexitui --version`` and ``lexitui ls`` against ``python -c "import textual.app"`` (what any
+Textual program pays before it can do anything), run interleaved, wall time of the whole process,
+median of ``CLI_RUNS``.
+
+TUI: launch in a real terminal (tmux, 120x40), polling the pane every 5 ms. *First frame*: the
+dashboard's title and its last area row are painted. *First data*: the machine panel shows the
+detected hardware (its "cores / … threads" and "GiB free" lines). A bare Textual app (header, one
+line, footer) measured the same way in the same run gives the floor, so the ratios are what
+lexitui itself adds.
+
+    .venv/bin/python -m bench.bench_startup
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 RUNS = 7
+CLI_RUNS = 15
 SOCKET = "lexitui-bench"
 BARE_APP = (
     "from textual.app import App\n"
@@ -25,6 +34,8 @@ BARE_APP = (
     "        yield Header(); yield Static('lexitui · Dashboard Routing'); yield Footer()\n"
     "Bare().run()\n"
 )
+FIRST_FRAME = ("lexitui · Dashboard", "Routing")
+FIRST_DATA = ("threads", "GiB free")  # lines the machine panel shows once hardware is detected
 
 
 def tmux(*args: str) -> str:
@@ -33,41 +44,96 @@ def tmux(*args: str) -> str:
     ).stdout
 
 
-def one_run(home: str, command: str) -> float:
+def one_run(home: str, command: str, *, data: bool) -> tuple[float, float]:
+    """Seconds to the first frame and (with ``data``) to the first data; 0 when not asked."""
     started = time.perf_counter()
     tmux("new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
          "-e", f"LEXITUI_HOME={home}", command)  # fmt: skip
+    frame = 0.0
     try:
         while time.perf_counter() - started < 30:
             screen = tmux("capture-pane", "-p", "-t", "b")
-            if "lexitui · Dashboard" in screen and "Routing" in screen:
-                return time.perf_counter() - started
+            if not frame and all(text in screen for text in FIRST_FRAME):
+                frame = time.perf_counter() - started
+            if frame and (not data or all(text in screen for text in FIRST_DATA)):
+                return frame, (time.perf_counter() - started if data else 0.0)
             time.sleep(0.005)
-        raise RuntimeError("the first screen never appeared")
+        raise RuntimeError("the first screen (or its data) never appeared")
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
         time.sleep(0.3)
 
 
+def lexitui_command() -> list[str]:
+    """The installed ``lexitui`` script beside this interpreter, as a user runs it."""
+    script = Path(sys.executable).with_name("lexitui")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lexitui"]
+
+
+def time_process(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def row(name: str, runs: list[float], floor: float) -> str:
+    median = statistics.median(runs)
+    return f"| {name} | {median * 1000:.0f} (min {min(runs) * 1000:.0f}) | {median / floor:.2f} |"
+
+
+def cli_table(home: str) -> None:
+    env = {**os.environ, "LEXITUI_HOME": home}
+    commands = {
+        "`lexitui --version`": [*lexitui_command(), "--version"],
+        "`lexitui ls`": [*lexitui_command(), "ls"],
+        '`python -c "import textual.app"`': [sys.executable, "-c", "import textual.app"],
+    }
+    for command in commands.values():
+        time_process(command, env)  # warm the file cache (and create the database)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(CLI_RUNS):  # interleaved, so machine noise hits each alike
+        for name, command in commands.items():
+            times[name].append(time_process(command, env))
+    floor = statistics.median(times['`python -c "import textual.app"`'])
+    print(f"| command (median of {CLI_RUNS}, {os.cpu_count()} cores) | ms | ratio to the floor |")
+    print("|---|---|---|")
+    for name, runs in times.items():
+        print(row(name, runs, floor))
+    print()
+
+
+def tui_table(home: str) -> None:
+    bare_script = os.path.join(home, "bare.py")
+    with open(bare_script, "w", encoding="utf-8") as script:
+        script.write(BARE_APP)
+    ours_cmd = " ".join(lexitui_command())
+    bare_cmd = f"{sys.executable} {bare_script}"
+    one_run(home, ours_cmd, data=True)  # the first run creates the database, warms the cache
+    frames: list[float] = []
+    datas: list[float] = []
+    bare: list[float] = []
+    for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+        frame, data = one_run(home, ours_cmd, data=True)
+        frames.append(frame)
+        datas.append(data)
+        bare.append(one_run(home, bare_cmd, data=False)[0])
+    floor = statistics.median(bare)
+    print(f"| launch → (median of {RUNS}, tmux 120x40, {os.cpu_count()} cores) | ms | ratio |")
+    print("|---|---|---|")
+    for name, runs in (
+        ("lexitui: first frame (dashboard painted)", frames),
+        ("lexitui: first data (machine panel filled)", datas),
+        ("bare Textual app (header, text, footer)", bare),
+    ):
+        print(row(name, runs, floor))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as home:
-        bare_script = os.path.join(home, "bare.py")
-        with open(bare_script, "w", encoding="utf-8") as script:
-            script.write(BARE_APP)
-        ours_cmd = f"{sys.executable} -m lexitui"
-        bare_cmd = f"{sys.executable} {bare_script}"
-        one_run(home, ours_cmd)  # the first run creates the database and warms the file cache
-        ours: list[float] = []
-        bare: list[float] = []
-        for _ in range(RUNS):  # interleaved, so machine noise hits both alike
-            ours.append(one_run(home, ours_cmd))
-            bare.append(one_run(home, bare_cmd))
-    mine, floor = statistics.median(ours) * 1000, statistics.median(bare) * 1000
-    print(f"| launch → first paint (median of {RUNS}, {os.cpu_count()} cores) | ms |")
-    print("|---|---|")
-    print(f"| lexitui dashboard | {mine:.0f} (min {min(ours) * 1000:.0f}) |")
-    print(f"| bare Textual app (header, text, footer) | {floor:.0f} (min {min(bare) * 1000:.0f}) |")
-    print(f"| ratio lexitui / bare | {mine / floor:.2f} |")
+        if "--tui-only" not in sys.argv:
+            cli_table(home)
+        if "--cli-only" not in sys.argv:
+            tui_table(home)
 
 
 if __name__ == "__main__":

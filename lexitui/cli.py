@@ -1,135 +1,115 @@
 """The ``lexitui`` command: the TUI with no arguments, headless subcommands otherwise.
 
-Every area adds its subcommands here, each with ``--json`` for scripts. Subcommands never import
-Textual, so they start fast over SSH and work without a terminal.
+Every area adds its subcommands here (``COMMAND_MODULES``), each with ``--json`` for scripts.
+Subcommands never import Textual, and each imports only its own area, so they start fast over SSH
+and work without a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import importlib
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
-from lexitui.commands.backends import add_parser as add_backends_parser
-from lexitui.commands.discovery import add_parser as add_discovery_parser
-from lexitui.commands.engine import add_parser as add_engine_parser
-from lexitui.commands.fit import add_parser as add_fit_parser
-from lexitui.commands.gguf import add_parser as add_gguf_parser
-from lexitui.commands.hardware import add_parser as add_hardware_parser
-from lexitui.commands.pull import add_parser as add_pull_parser
-from lexitui.commands.reports import add_parser as add_reports_parser
-from lexitui.commands.routing import add_parser as add_routing_parser
-from lexitui.commands.runtime import add_parser as add_runtime_parser
-from lexitui.commands.serve import add_parser as add_serve_parser
-from lexitui.commands.storage import add_parser as add_storage_parser
-from lexitui.config import ConfigError
-from lexitui.discovery.errors import RegistryError
-from lexitui.domain.inference import InvalidRequest
-from lexitui.domain.models import InvalidModelId
-from lexitui.domain.units import format_bytes
-from lexitui.engine.errors import EngineError
-from lexitui.gguf.errors import GgufError
-from lexitui.hardware.settings import HardwareSettingsError
-from lexitui.routing.errors import ProviderError, RoutingError
-from lexitui.runtime.errors import RuntimeErrorBase
-from lexitui.services import Services
-from lexitui.storage.errors import StorageError
-from lexitui.storage.fit import refused_headers
-from lexitui.store import StoreError
-from lexitui.store.installed_models import ModelNotFound
+# The module that adds each subcommand, in the order ``--help`` lists them. A command imports only
+# its own module, so ``--version`` and ``ls`` never load the Hub client, the price tables, numpy
+# or Textual (tests/test_cli_imports.py checks this table against the modules).
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "lexitui.commands.runtime": ("run", "chats", "ps", "unload", "embed", "bench"),
+    "lexitui.commands.ls": ("ls",),
+    "lexitui.commands.hardware": ("hw",),
+    "lexitui.commands.engine": ("engine",),
+    "lexitui.commands.backends": ("backends", "backend"),
+    "lexitui.commands.gguf": ("gguf",),
+    "lexitui.commands.discovery": ("search", "show"),
+    "lexitui.commands.fit": ("fit",),
+    "lexitui.commands.pull": ("pull",),
+    "lexitui.commands.storage": (
+        "rm",
+        "import",
+        "export",
+        "verify",
+        "storage",
+        "cleanup",
+        "library",
+    ),
+    "lexitui.commands.routing": ("route", "providers", "savings"),
+    "lexitui.commands.reports": ("recommend", "usage"),
+    "lexitui.commands.serve": ("serve",),
+}
 
-# Errors a user can cause or fix; they print one line instead of a traceback.
+# Errors a user can cause or fix; they print one line instead of a traceback. Named by module so
+# that naming them imports nothing: an error's class is loaded by the time one is raised.
 USER_ERRORS = (
-    ConfigError,
-    StoreError,
-    EngineError,
-    RuntimeErrorBase,
-    InvalidRequest,
-    ModelNotFound,
-    InvalidModelId,
-    HardwareSettingsError,
-    GgufError,
-    RegistryError,
-    StorageError,
-    RoutingError,
-    ProviderError,
+    ("lexitui.config", "ConfigError"),
+    ("lexitui.store.database", "StoreError"),
+    ("lexitui.engine.errors", "EngineError"),
+    ("lexitui.runtime.errors", "RuntimeErrorBase"),
+    ("lexitui.domain.inference", "InvalidRequest"),
+    ("lexitui.store.installed_models", "ModelNotFound"),
+    ("lexitui.domain.models", "InvalidModelId"),
+    ("lexitui.hardware.settings", "HardwareSettingsError"),
+    ("lexitui.gguf.errors", "GgufError"),
+    ("lexitui.discovery.errors", "RegistryError"),
+    ("lexitui.storage.errors", "StorageError"),
+    ("lexitui.routing.errors", "RoutingError"),
+    ("lexitui.routing.errors", "ProviderError"),
 )
 
 
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The user-error classes among the modules loaded so far (the others cannot be raised)."""
+    found: list[type[BaseException]] = []
+    for module_name, name in USER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            found.append(getattr(module, name))
+    return tuple(found)
+
+
 def package_version() -> str:
+    """From the package's metadata, without importing anything of lexitui's own."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("lexitui")
     except PackageNotFoundError:
         return "0+unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _VersionAction(argparse.Action):
+    """``--version``, with the metadata read only when it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"lexitui {package_version()}")
+        parser.exit()
+
+
+def modules_for(argv: Sequence[str]) -> list[str]:
+    """The subcommand modules a command line needs: its command's own, none for the TUI or
+    ``--version``, every one for ``--help`` or an unknown command (to list them)."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command is None:
+        return list(COMMAND_MODULES) if {"-h", "--help"} & set(argv) else []
+    owners = [module for module, names in COMMAND_MODULES.items() if command in names]
+    return owners or list(COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (``None``: every subcommand)."""
     parser = argparse.ArgumentParser(
         prog="lexitui", description="Run LLMs on your own hardware, from the terminal."
     )
-    parser.add_argument("--version", action="version", version=f"lexitui {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    add_runtime_parser(sub)
-
-    ls = sub.add_parser("ls", help="list installed models")
-    ls.add_argument("--json", action="store_true")
-    ls.set_defaults(func=cmd_ls)
-
-    add_hardware_parser(sub)
-    add_engine_parser(sub)
-    add_backends_parser(sub)
-    add_gguf_parser(sub)
-    add_discovery_parser(sub)
-    add_fit_parser(sub)
-    add_pull_parser(sub)
-    add_storage_parser(sub)
-    add_routing_parser(sub)
-    add_reports_parser(sub)
-    add_serve_parser(sub)
-
+    for module_name in list(COMMAND_MODULES) if argv is None else modules_for(argv):
+        importlib.import_module(module_name).add_parser(sub)
     return parser
-
-
-async def cmd_ls(args: argparse.Namespace) -> int:
-    services = Services.build()
-    await services.start()
-    try:
-        models = await services.registry.list()
-    finally:
-        await services.stop()
-    # A malformed or hostile file is listed with the reason, never trusted (bounded reads).
-    refused = await asyncio.to_thread(refused_headers, models)
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": m.id,
-                        "name": m.name,
-                        "path": m.path,
-                        "format": m.format.value,
-                        "size_bytes": m.size_bytes,
-                        "source": m.source,
-                        "invalid": refused.get(m.id),
-                    }
-                    for m in models
-                ],
-                indent=2,
-            )
-        )
-    elif not models:
-        print("No models installed. Install the starter model with `make run`.")
-    else:
-        width = max(len(m.id) for m in models)
-        for m in models:
-            invalid = f"  invalid GGUF: {refused[m.id]}" if m.id in refused else ""
-            print(f"{m.id:<{width}}  {format_bytes(m.size_bytes):>10}  {m.name}{invalid}")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,15 +134,17 @@ def stop_writing_to_stdout() -> None:
 
 
 def run_command(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         if args.command is None:
             from lexitui.ui.app import run_app
 
             return run_app()
+        import asyncio  # ~30 ms that ``--version`` and ``--help`` do without
+
         return int(asyncio.run(args.func(args)))
-    except USER_ERRORS as exc:
+    except user_errors() as exc:  # evaluated only when an exception propagates
         print(f"lexitui: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

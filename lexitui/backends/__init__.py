@@ -3,33 +3,7 @@ managed), LM Studio, vLLM, LocalAI, text-generation-webui and any OpenAI-compati
 the manager that holds them; and the health monitor that reports their status.
 
 Service layer: never imports Textual. Screens use ``BackendManager`` and its streams.
+
+Nothing is re-exported here: importing ``lexitui.backends.base`` (the runtime does, at start-up)
+must not load every backend kind, the health monitor and the manager (~0.1 s) with it.
 """
-
-from lexitui.backends.base import InferenceBackend, ModelInstance
-from lexitui.backends.errors import (
-    BackendError,
-    BackendProtocolError,
-    BackendTimeout,
-    BackendUnavailable,
-    InvalidBackendConfig,
-    NotSupported,
-    UnknownBackend,
-)
-from lexitui.backends.health import HealthCheck, HealthMonitor
-from lexitui.backends.manager import BackendChoice, BackendManager
-
-__all__ = [
-    "BackendChoice",
-    "BackendError",
-    "BackendManager",
-    "BackendProtocolError",
-    "BackendTimeout",
-    "BackendUnavailable",
-    "HealthCheck",
-    "HealthMonitor",
-    "InferenceBackend",
-    "InvalidBackendConfig",
-    "ModelInstance",
-    "NotSupported",
-    "UnknownBackend",
-]

@@ -8,7 +8,7 @@ credentials there (checklist K2).
 
 from __future__ import annotations
 
-from lexitui.gguf.text import safe_text
+from lexitui.domain.text import safe_text
 
 
 class DownloadError(RuntimeError):

@@ -129,8 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     threading.Thread(target=_watch_parent, args=(os.getppid(), stop), daemon=True).start()
     stop.wait()
-    del server
-    return 0
+    # Out at once, not through ``del server``: llama.cpp's shutdown waits up to 30 s for a request
+    # in flight while holding the interpreter lock, and an engine asked to stop (``lexitui
+    # unload``, the app quitting) must free its memory now. The OS releases the model; nothing
+    # here is left to flush but our own streams.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The one bounded GGUF header parser: local files, remote files over HTTP Range, integrity
-checks. Never imports textual or rich (an import-linter contract)."""
+checks. Never imports textual or rich (an import-linter contract).
+
+The remote reader is imported from ``lexitui.gguf.remote``, not re-exported here: it loads httpx
+(~0.15 s), which reading a local header (``lexitui ls``) does not need."""
 
 from lexitui.gguf.cursor import ByteSource
 from lexitui.gguf.errors import GgufError, GgufFetchError
@@ -7,7 +10,6 @@ from lexitui.gguf.header import parse_header
 from lexitui.gguf.limits import DEFAULT_LIMITS, GgufLimits
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufArray, GgufHeader, GgufTensor
-from lexitui.gguf.remote import RemoteHeader, read_remote_header
 from lexitui.gguf.text import safe_text
 
 __all__ = [
@@ -19,9 +21,7 @@ __all__ = [
     "GgufHeader",
     "GgufLimits",
     "GgufTensor",
-    "RemoteHeader",
     "parse_header",
     "read_local_header",
-    "read_remote_header",
     "safe_text",
 ]

@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lexitui.backends.manager import BackendManager
 from lexitui.config import Paths, load_config
 from lexitui.engine.state import run_dir
 from lexitui.events import EventBus
@@ -36,6 +35,8 @@ from lexitui.store.installed_models import ModelRegistry
 from lexitui.store.model_rows import StorageRows
 
 if TYPE_CHECKING:
+    from lexitui.backends.base import InferenceBackend
+    from lexitui.backends.manager import BackendManager
     from lexitui.discovery.service import DiscoveryService
     from lexitui.domain.discovery import ModelVariant, RemoteModel
     from lexitui.domain.downloads import ModelDownload
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 # The parts built on first use (``cached_property``): the dashboard never pays for them.
 LazyPart = Literal[
+    "backends",
     "storage",
     "context",
     "conversations",
@@ -62,6 +64,9 @@ LazyPart = Literal[
     "download_manager",
     "discovery",
 ]
+
+
+DETECTION_FIRST_S = 5.0
 
 
 @dataclass
@@ -76,13 +81,13 @@ class Services:
     hardware: HardwareDetector
     monitor: HardwareMonitor
     hardware_history: HardwareHistory
-    backends: BackendManager
     usage: UsageTracker
     store_changes: StoreChangeWatcher
     started: bool = field(default=False, init=False)
     _detection: asyncio.Task[object] | None = field(default=None, init=False)
     _storage_start: asyncio.Task[object] | None = field(default=None, init=False)
     _downloads_start: asyncio.Task[object] | None = field(default=None, init=False)
+    _backends_start: asyncio.Task[object] | None = field(default=None, init=False)
     _resource_sampling: ResourceSampling | None = field(default=None, init=False)
 
     @classmethod
@@ -104,10 +109,9 @@ class Services:
             hardware.bus = bus
         history = HardwareHistory(store)
 
-        async def resolve(model_id: str) -> Path:
-            return Path((await registry.get(model_id)).path)
+        def backend(name: str) -> InferenceBackend:
+            return built.backends.get(name)
 
-        backends = BackendManager(paths, bus, resolve_model=resolve)
         built = cls(
             paths=paths,
             config=config,
@@ -122,23 +126,34 @@ class Services:
                 run_dir=run_dir(paths),
                 detect=hardware.detect,
                 settings=RuntimeSettings.from_config(config),
-                backends=backends.get,
+                backends=backend,
             ),
             recorder=EventRecorder(bus, store),
             hardware=hardware,
             monitor=HardwareMonitor(hardware, bus=bus, sink=history.record),
             hardware_history=history,
-            backends=backends,
             usage=UsageTracker(StorageRows(store), bus),
             store_changes=StoreChangeWatcher(store, bus),
         )
-        built.backends.follow_runtime(built.runtime.loaded_models)
         return built
 
     def built(self, part: LazyPart) -> bool:
         """Whether a part built on first use exists yet: stopping, and a screen that only shows
         what is there, must not build one just to ask it."""
         return part in self.__dict__
+
+    @cached_property
+    def backends(self) -> BackendManager:
+        """Built on first use (the TUI's background start, a command that lists backends): the
+        backend kinds cost ~0.1 s of imports that the first frame does without."""
+        from lexitui.backends.manager import BackendManager
+
+        async def resolve(model_id: str) -> Path:
+            return Path((await self.registry.get(model_id)).path)
+
+        backends = BackendManager(self.paths, self.bus, resolve_model=resolve)
+        backends.follow_runtime(self.runtime.loaded_models)
+        return backends
 
     @cached_property
     def storage(self) -> StorageManager:
@@ -250,7 +265,9 @@ class Services:
 
     async def _undo_start(self) -> None:
         # Each step is safe on a part that never started; none may keep the store from closing.
-        steps = [self.recorder.stop, self.usage.stop, self.backends.close, self.store.close]
+        steps = [self.recorder.stop, self.usage.stop, self.store.close]
+        if self.built("backends"):
+            steps.insert(2, self.backends.close)
         if self.built("profiler"):
             steps.insert(0, self.profiler.stop)
         for step in steps:
@@ -265,7 +282,7 @@ class Services:
         if self._detection is None and self.started:
             loop = asyncio.get_running_loop()
             self._detection = loop.create_task(self._detect_then_monitor())
-            self.backends.start()
+            self._backends_start = loop.create_task(self._start_backends())
             self._storage_start = loop.create_task(self._start_storage())
             self._downloads_start = loop.create_task(self._resume_downloads())
             self.watch_resources()
@@ -287,9 +304,24 @@ class Services:
         await self.monitor.start()
         return capabilities
 
+    async def after_detection(self) -> None:
+        """Hardware detection (the dashboard's first data) goes first: the storage, download and
+        routing modules' imports (~0.5 s) would hold the loop (or the interpreter lock) it
+        finishes on. Bounded: a slow probe delays them by ``DETECTION_FIRST_S`` at most."""
+        if self._detection is not None:
+            await asyncio.wait({self._detection}, timeout=DETECTION_FIRST_S)
+
+    async def _start_backends(self) -> object:
+        """The backends' health checks start once the hardware is known (they import the HTTP
+        client and probe every endpoint, which would slow detection down)."""
+        await self.after_detection()
+        self.backends.start()
+        return None
+
     async def _start_storage(self) -> object:
         """Finish an interrupted store move, reconcile rows and files, index the shared library.
         A failure is logged, not raised: the app runs without the library then."""
+        await self.after_detection()
         try:
             await self.storage.start()
             return await self.storage.sync_library()
@@ -299,6 +331,7 @@ class Services:
 
     async def _resume_downloads(self) -> object:
         """Downloads left queued or running by a quit, a crash or kill -9 carry on."""
+        await self.after_detection()
         try:
             await self.download_manager.start()
         except Exception as exc:  # the Downloads screen shows each download's own error
@@ -308,13 +341,15 @@ class Services:
 
     async def stop(self) -> None:
         if not self.started:
-            await self.backends.close()
+            if self.built("backends"):
+                await self.backends.close()
             await self.store.close()
             return
         self.started = False
         try:
             await self.store_changes.stop()
-            for task in (self._detection, self._storage_start, self._downloads_start):
+            tasks = (self._detection, self._backends_start, self._storage_start)
+            for task in (*tasks, self._downloads_start):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -336,7 +371,8 @@ class Services:
                 await self.profiler.stop()
             if self.built("storage"):
                 await self.storage.stop()
-            await self.backends.close()
+            if self.built("backends"):
+                await self.backends.close()
             if self.built("discovery"):
                 await self.discovery.close()
             await self.recorder.stop()

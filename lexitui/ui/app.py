@@ -1,8 +1,10 @@
 """The Textual application: owns the services, one mode per roadmap area.
 
-Services are built outside (so tests can pass ones built on a temporary ``LEXITUI_HOME``) and
-started on mount, stopped on unmount. Number keys switch areas; every binding has an id so the
-config file's ``[keys]`` table can remap it.
+Services are built outside (so tests can pass ones built on a temporary ``LEXITUI_HOME``) or, for
+``lexitui``, once the first frame is painted: their modules cost more to import than Textual
+itself, and the dashboard's shell needs none of them. They start once built and stop on unmount.
+Number keys switch areas; every binding has an id so the config file's ``[keys]`` table can remap
+it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -19,10 +21,9 @@ from textual.filter import LineFilter
 from textual.screen import Screen
 
 from lexitui.areas import AREAS
-from lexitui.config import ConfigError
+from lexitui.config import ConfigError, Paths
+from lexitui.config_check import checked_config
 from lexitui.hardware.settings import HardwareSettingsError
-from lexitui.services import Services
-from lexitui.store import StoreError
 from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
 from lexitui.ui.shell.not_built import NotBuiltScreen
@@ -30,8 +31,12 @@ from lexitui.ui.shell.registry import SCREENS, new_screen
 from lexitui.ui.style_paths import style
 from lexitui.ui.text import ControlCharacterFilter
 
+if TYPE_CHECKING:
+    from lexitui.services import Services
+
 # Start-up failures a user can fix (a broken config, a database from a newer release).
-USER_ERRORS = (ConfigError, StoreError, HardwareSettingsError, OSError)
+# (and ``StoreError``, imported with the store after the first frame)
+USER_ERRORS = (ConfigError, HardwareSettingsError, OSError)
 
 
 BUILT_SCREENS: dict[str, Callable[[], Screen[None]]] = {
@@ -73,9 +78,12 @@ class LexituiApp(App[None]):
         # Decided before Textual reads the style sheets (``get_css_variables`` runs in __init__).
         self.ascii_frames = console_lacks_box_glyphs()
         super().__init__()
-        self.services = services or Services.build()
+        self._services = services
+        # Checked now, so a bad value is one line before the screen is taken over.
+        self._config = services.config if services else checked_config(Paths.from_env())
         self.services_ready = asyncio.Event()
         self._starting: asyncio.Task[None] | None = None
+        self._stopping = False
         self._keymap: dict[str, str] = {}
         self._control_filter = ControlCharacterFilter()
         # Why start-up failed, printed by ``run_app`` as one plain line once the screen is gone.
@@ -89,21 +97,37 @@ class LexituiApp(App[None]):
     def get_css_variables(self) -> dict[str, str]:
         return {**super().get_css_variables(), **frame_variables(self.ascii_frames)}
 
+    @property
+    def services(self) -> Services:
+        """Built here on first use when the app was not given them (normally by the start-up
+        task, after the first frame)."""
+        if self._services is None:
+            from lexitui.services import Services
+
+            self._services = Services.build()
+        return self._services
+
     def on_mount(self) -> None:
         # Textual's own fields (inputs, lists, buttons) get ASCII frames from app.tcss too.
         self.set_class(self.ascii_frames, "-ascii-frames")
-        self._keymap = {str(k): str(v) for k, v in self.services.config.get("keys", {}).items()}
+        self._keymap = {str(k): str(v) for k, v in self._config.get("keys", {}).items()}
         self.set_keymap(self._keymap)
-        # Started in a worker so the first paint does not wait for the database; screens
-        # await ``services_ready`` before they read anything.
+        # Built and started after the first frame, so that frame waits neither for the services'
+        # imports nor for the database; screens await ``services_ready`` before they read.
+        self.call_after_refresh(self._begin_start)
+
+    def _begin_start(self) -> None:
         # A plain task, not a worker: workers are cancelled on exit, and a start cut off half-way
         # could leave the database open (its thread would then block the process from exiting).
-        self._starting = asyncio.create_task(self._start_services())
+        if self._starting is None and not self._stopping:
+            self._starting = asyncio.create_task(self._start_services())
 
     async def _start_services(self) -> None:
+        from lexitui.store import StoreError
+
         try:
             await self.services.start()
-        except USER_ERRORS as exc:
+        except (*USER_ERRORS, StoreError) as exc:
             self._fail(f"lexitui: {exc}")
             return
         except Exception as exc:  # anything else must end the app too, never leave it waiting
@@ -118,9 +142,11 @@ class LexituiApp(App[None]):
 
     async def on_unmount(self) -> None:
         # Quitting during start-up waits for the start to finish, then stops cleanly.
+        self._stopping = True
         if self._starting is not None:
             await asyncio.gather(self._starting, return_exceptions=True)
-        await self.services.stop()
+        if self._services is not None:  # quit before they were built: nothing to stop
+            await self._services.stop()
 
     @property
     def user_keymap(self) -> dict[str, str]:

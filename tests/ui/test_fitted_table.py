@@ -4,6 +4,7 @@ an ellipsis (and every other column still on screen) where there is not."""
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.widgets._data_table import RowRenderables
 
 from lexitui.ui.widgets.fitted_table import FittedTable, share
 
@@ -58,3 +59,52 @@ async def test_the_columns_follow_a_resize() -> None:
         await pilot.resize_terminal(160, 10)
         await pilot.pause()
         assert LONG in cell_text(app, 1)
+
+
+class CountingTable(FittedTable):
+    """Counts the rows whose cells are formatted again (the costly step of a repaint)."""
+
+    computed: list[int]
+
+    def _compute_row_renderables(self, row_index: int) -> RowRenderables:
+        self.computed.append(row_index)
+        return super()._compute_row_renderables(row_index)
+
+
+class ManyRows(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingTable(flexible={"Name"}, id="table")
+
+    def on_mount(self) -> None:
+        table = self.query_one(CountingTable)
+        table.computed = []
+        table.add_column("Name", key="Name")
+        table.add_column("Progress", key="Progress")
+        for n in range(200):
+            table.add_row(f"model-{n}", "done", key=f"row-{n}")
+
+
+async def test_a_changed_cell_repaints_its_own_row_only() -> None:
+    app = ManyRows()
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CountingTable)
+        table.computed.clear()
+        table.update_cell("row-3", "Progress", "50%")
+        await pilot.pause()
+        assert "50%" in cell_text(app, 4)  # the header is line 0
+        assert "done" in cell_text(app, 5)  # its neighbour is as it was
+        assert set(table.computed) == {3}
+
+
+async def test_a_changed_cell_out_of_view_shows_when_scrolled_to() -> None:
+    app = ManyRows()
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CountingTable)
+        table.update_cell("row-150", "Progress", "75%")
+        table.move_cursor(row=150)
+        await pilot.pause()
+        assert table.get_cell("row-150", "Progress") == "75%"
+        row_line = 150 - int(table.scroll_y) + 1
+        assert "75%" in cell_text(app, row_line)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reactivex import Observable
 from textual import events, work
@@ -25,7 +25,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
-from lexitui.domain.hardware import HardwareCapabilities
 from lexitui.domain.units import GIB
 from lexitui.events import Event, HardwareDetected
 from lexitui.ui.dashboard.routing_panels import LIVE_ROWS, LocalLlmPanels
@@ -35,6 +34,9 @@ from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
+
+if TYPE_CHECKING:
+    from lexitui.domain.hardware import HardwareCapabilities
 
 WIDE = 150  # from this many columns the four Local LLM panels sit in one row
 
@@ -78,13 +80,20 @@ class DashboardScreen(AreaScreen):
     def _fit(self, width: int) -> None:
         self.set_class(width >= WIDE, "-wide")
 
-    async def on_screen_resume(self) -> None:
-        self.watch_stream(self._model_reads, self._on_models_changed)
-        self.watch_stream(self.services.bus.hardware, self._on_hardware)
-        if self.services.hardware.last is not None:
-            self._show_machine(self.services.hardware.last)
+    def on_screen_resume(self) -> None:
+        # The first frame paints before the services exist: they are subscribed to once ready.
+        self.run_worker(self._follow_services(), group="dash-follow", exclusive=True)
         self.run_worker(self._show_models(), group="dash-models", exclusive=True)
         self.run_worker(self._watch_routing(), group="dash-routing", exclusive=True)
+
+    async def _follow_services(self) -> None:
+        services = await self.ready()
+        if not self.is_current:
+            return
+        self.watch_stream(self._model_reads, self._on_models_changed)
+        self.watch_stream(services.bus.hardware, self._on_hardware)
+        if services.hardware.last is not None:
+            self._show_machine(services.hardware.last)
 
     @cached_property
     def _model_reads(self) -> Observable[Any]:

@@ -37,6 +37,7 @@ async def routing_service(services: Services) -> RoutingService:
     """The routing service, started. Its price tables take ~0.3 s to import: that happens in a
     thread, so the screen keeps painting while the service is built the first time."""
     if not services.built("routing"):
+        await services.after_detection()  # the machine panel fills first
         await asyncio.to_thread(importlib.import_module, "lexitui.services.routing")
     service = services.routing
     await service.start()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from lexitui.domain.inference import ContextStatus, LoadedModel, LocalGenerationResult
 from lexitui.domain.text import safe_lines
 from lexitui.domain.units import format_bytes
 from lexitui.events import (
@@ -27,6 +26,7 @@ from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.usage_bar import usage_bar
 
 if TYPE_CHECKING:
+    from lexitui.domain.inference import ContextStatus, LoadedModel, LocalGenerationResult
     from lexitui.runtime.profiler import BenchReport, ModelPerformance
 
 NONE = "—"
