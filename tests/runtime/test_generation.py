@@ -24,7 +24,7 @@ from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
 pytestmark = pytest.mark.engine
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 def chat(text: str) -> tuple[LocalChatMessage, ...]:
@@ -223,7 +223,7 @@ async def test_embeddings_have_the_model_dimension_and_unit_norm(services: Servi
 
 
 async def test_embeddings_need_a_model_loaded_with_them(services: Services) -> None:
-    await services.runtime.load(STARTER_ID, ModelLoadOptions(context_length=512, threads=2))
+    await services.runtime.load(STARTER_ID, ModelLoadOptions(context_length=512, threads=1))
     with pytest.raises(GenerationError, match="without embeddings"):
         await services.runtime.embed(LocalEmbeddingRequest(("x",)))
 

@@ -15,7 +15,7 @@ from lexitui.storage.starter import STARTER_FILE, STARTER_ID
 
 pytestmark = pytest.mark.engine
 
-SMALL = ModelLoadOptions(context_length=1024, threads=2)
+SMALL = ModelLoadOptions(context_length=1024, threads=1)
 
 
 def ask(text: str, max_tokens: int = 16) -> LocalGenerationRequest:

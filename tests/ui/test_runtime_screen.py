@@ -30,7 +30,7 @@ from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.runtime.snapshots import SnapshotPicker
 from tests.waiting import until
 
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 def text(screen: DOMNode, selector: str) -> str:
@@ -177,9 +177,9 @@ async def test_load_chat_context_snapshots_and_profile() -> None:
     app = LexituiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         active = app.services.runtime.active_model
-        assert active is not None and active.options.threads == 2
+        assert active is not None and active.options.threads == 1
         await until(lambda: "0/1024" in first_row(screen))
         assert STARTER_ID in first_row(screen)
         assert screen.focused is screen.query_one("#chat-input")
@@ -287,7 +287,7 @@ async def test_stop_regenerate_and_make_room_by_unloading() -> None:
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         first = app.services.runtime.active_model
         assert first is not None
 
