@@ -163,9 +163,17 @@ def test_embed_json_gives_unit_vectors_of_the_model_dimension() -> None:
 
 @pytest.mark.engine
 def test_bench_json_prints_tokens_per_second_and_ttft() -> None:
-    result = lexitui("bench", STARTER_ID, "--json", "--ctx", "1024", timeout=300)
+    result = lexitui("bench", STARTER_ID, "--json", "--ctx", "1024", "--tokens", "12", timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["model_id"] == STARTER_ID
     assert report["tokens_per_second"] > 0 and report["ttft_ms"] > 0
     assert len(report["runs"]) >= 3
+    assert all(0 < run["completion_tokens"] <= 12 for run in report["runs"])
+
+
+def test_bench_refuses_a_token_count_it_cannot_use() -> None:
+    result = lexitui("bench", STARTER_ID, "--tokens", "0")
+    assert result.returncode != 0
+    assert "--tokens must be a number from 1 to 4096" in result.stderr
+    assert "Traceback" not in result.stderr
