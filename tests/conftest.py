@@ -19,7 +19,7 @@ from lexitui.config import HOME_ENV, Paths
 from lexitui.engine import devices as engine_devices
 from lexitui.engine.build import BuildPlan, build, cached_binary
 from lexitui.engine.kinds import EMBEDDED_KIND, EngineKind
-from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_ENV
+from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_ENV, THREADS_ENV
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
@@ -77,6 +77,10 @@ def lexitui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("LEXITUI_CONFIG", raising=False)
     monkeypatch.delenv(ENGINE_ENV, raising=False)
     monkeypatch.delenv(SERVER_ENV, raising=False)
+    # One engine thread unless a test names more: two test workers share two cores, and
+    # llama.cpp's threads spin-wait on each other, so two threads per engine there ran several
+    # times slower than one.
+    monkeypatch.setenv(THREADS_ENV, "1")
     return home
 
 

@@ -96,7 +96,7 @@ def test_run_takes_generation_and_load_options(tmp_path: Path) -> None:
         "--ctx",
         "1024",
         "--threads",
-        "2",
+        "1",
         "--top-k",
         "5",
         "--mirostat",
@@ -135,7 +135,10 @@ def test_interactive_run_is_listed_by_ps_and_stopped_by_unload() -> None:
         assert [e["model_id"] for e in listed] == [STARTER_ID]
         assert listed[0]["owner_pid"] == chat.pid and listed[0]["ram_bytes"] > 0
         assert "unloaded" in lexitui("unload", STARTER_ID).stdout
-        time.sleep(0.5)
+        # The engine stops on its own time after the signal: ask until it is gone (bounded).
+        deadline = time.monotonic() + 30
+        while json.loads(lexitui("ps", "--json").stdout) != [] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert json.loads(lexitui("ps", "--json").stdout) == []
         _, err = chat.communicate("Say bye\n", timeout=60)
         assert chat.returncode == 1 and "stopped from outside" in err
@@ -163,9 +166,17 @@ def test_embed_json_gives_unit_vectors_of_the_model_dimension() -> None:
 
 @pytest.mark.engine
 def test_bench_json_prints_tokens_per_second_and_ttft() -> None:
-    result = lexitui("bench", STARTER_ID, "--json", "--ctx", "1024", timeout=300)
+    result = lexitui("bench", STARTER_ID, "--json", "--ctx", "1024", "--tokens", "12", timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["model_id"] == STARTER_ID
     assert report["tokens_per_second"] > 0 and report["ttft_ms"] > 0
     assert len(report["runs"]) >= 3
+    assert all(0 < run["completion_tokens"] <= 12 for run in report["runs"])
+
+
+def test_bench_refuses_a_token_count_it_cannot_use() -> None:
+    result = lexitui("bench", STARTER_ID, "--tokens", "0")
+    assert result.returncode != 0
+    assert "--tokens must be a number from 1 to 4096" in result.stderr
+    assert "Traceback" not in result.stderr

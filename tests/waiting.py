@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def until(check: Callable[[], bool], seconds: float = 10) -> None:
@@ -15,3 +15,12 @@ async def until(check: Callable[[], bool], seconds: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the screen never got there")
         await asyncio.sleep(0.02)
+
+
+async def until_answered(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    """``until`` for a check that must ask something (an engine's ``/slots``) to know."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {seconds:.0f} s")
+        await asyncio.sleep(0.05)

@@ -72,8 +72,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench = sub.add_parser("bench", help="measure a model's tokens/s and time to first token")
     bench.add_argument("model")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument(
+        "--tokens",
+        type=_bench_tokens,
+        help="tokens each prompt may generate (default: the standard bench's; fewer run quicker)",
+    )
     add_load_options(bench)
     bench.set_defaults(func=cmd_bench)
+
+
+def _bench_tokens(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError("--tokens must be a number from 1 to 4096")
+    return value
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -337,7 +349,10 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     await services.start()
     try:
         loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
-        report = await services.profiler.bench(loaded.id)
+        if args.tokens is None:
+            report = await services.profiler.bench(loaded.id)
+        else:
+            report = await services.profiler.bench(loaded.id, max_tokens=args.tokens)
     finally:
         await services.stop()
     if args.json:

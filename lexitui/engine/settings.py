@@ -8,6 +8,9 @@ llama_server = "/opt/llama.cpp/build/bin/llama-server"   # a llama-server binary
 
 ``LEXITUI_ENGINE`` and ``LEXITUI_LLAMA_SERVER`` override them for one shell. "auto" picks the
 engine that can use this machine's GPU (see ``select``), else the embedded one.
+``LEXITUI_THREADS`` is the CPU thread count of loads that name none (else llama.cpp picks one per
+physical core): on a machine whose cores other work shares, fewer threads than cores keep
+llama.cpp's spinning threads from waiting on each other.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ LLAMA_SERVER = "llama-server"
 ENGINE_NAMES = (AUTO, EMBEDDED, LLAMA_SERVER)
 ENGINE_ENV = "LEXITUI_ENGINE"
 SERVER_ENV = "LEXITUI_LLAMA_SERVER"
+THREADS_ENV = "LEXITUI_THREADS"
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,14 @@ def check_engine_name(name: object, where: str) -> str:
     if name not in ENGINE_NAMES:
         raise ConfigError(f"{where} must be one of {', '.join(ENGINE_NAMES)}, not {name!r}")
     return str(name)
+
+
+def default_threads(environ: Mapping[str, str] | None = None) -> int:
+    """The thread count for a load that names none: ``LEXITUI_THREADS``, else 0 (the engine's
+    choice)."""
+    value = (os.environ if environ is None else environ).get(THREADS_ENV, "").strip()
+    if not value:
+        return 0
+    if not value.isdigit() or not 0 < int(value) <= 4096:
+        raise ConfigError(f"{THREADS_ENV} must be a whole number from 1 to 4096, not {value!r}")
+    return int(value)

@@ -28,6 +28,7 @@ from lexitui.engine.options import EngineOptions
 from lexitui.engine.process import BIND_FAILURE, START_TIMEOUT_S, EngineProcess
 from lexitui.engine.process import first_error_line as engine_error_line
 from lexitui.engine.select import resolve_engine
+from lexitui.engine.settings import default_threads
 from lexitui.engine.state import ManagedState, clear_state, write_state
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def engine_options(
     """The engine's start options for a load; ``slot_save_path`` enables KV-cache snapshots."""
     return EngineOptions(
         context_length=options.context_length or DEFAULT_CONTEXT,
-        threads=options.threads or 0,
+        threads=options.threads or default_threads(),
         gpu_layers=-1 if options.gpu_layers is None else options.gpu_layers,
         parallel=parallel,
         embedding=options.embedding,

@@ -171,22 +171,31 @@ class PerformanceProfiler:
         ]
 
     async def bench(
-        self, model: str | None = None, progress: BenchProgress | None = None
+        self,
+        model: str | None = None,
+        progress: BenchProgress | None = None,
+        *,
+        max_tokens: int = BENCH_MAX_TOKENS,
     ) -> BenchReport:
         """Run the fixed prompts on a loaded model (load id or model id; default the active
         one), after one short warm-up run, and store the medians in its row. ``progress`` hears
-        of each step before it runs, and of the end."""
+        of each step before it runs, and of the end. ``max_tokens`` caps each answer: fewer
+        give a quicker, rougher figure."""
         import statistics  # deferred: decimal and fractions stay off the start-up path
+
+        if max_tokens < 1:
+            raise ValueError(f"a benchmark needs at least 1 token per answer, not {max_tokens}")
 
         said = progress or (lambda _done, _total, _what: None)
         steps = len(BENCH_PROMPTS) + 1
         engine = self._manager.engine(model)
         said(0, steps, "warm-up")
-        await self._manager.generate(_request(BENCH_PROMPTS[0], WARM_UP_TOKENS), model=engine.id)
+        warm_up = _request(BENCH_PROMPTS[0], min(WARM_UP_TOKENS, max_tokens))
+        await self._manager.generate(warm_up, model=engine.id)
         runs = []
         for done, prompt in enumerate(BENCH_PROMPTS, start=1):
             said(done, steps, prompt)
-            result = await self._manager.generate(_request(prompt), model=engine.id)
+            result = await self._manager.generate(_request(prompt, max_tokens), model=engine.id)
             metrics = result.metrics
             runs.append(
                 BenchRun(

@@ -32,7 +32,7 @@ from tests.fakes.cloud_openai import FakeOpenAI
 
 pytestmark = pytest.mark.engine
 
-SMALL = ModelLoadOptions(context_length=1024, threads=2)
+SMALL = ModelLoadOptions(context_length=1024, threads=1)
 ASK = LanguageModelRequest(messages=(Message("user", "Say hello in three words."),), max_tokens=8)
 
 

@@ -17,7 +17,7 @@ from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
 pytestmark = pytest.mark.engine
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 def turn(history: list[LocalChatMessage], text: str) -> LocalGenerationRequest:

@@ -20,7 +20,7 @@ from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(120)]
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 async def test_a_frozen_engine_fails_after_the_first_token_timeout(services: Services) -> None:

@@ -7,11 +7,14 @@ import argparse
 import itertools
 from pathlib import Path
 
+import pytest
 import xllamacpp
 
+from lexitui.config import ConfigError
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.engine.embedded_main import apply_tuning, parse_args
 from lexitui.engine.llama_server import server_args
+from lexitui.engine.settings import THREADS_ENV
 from lexitui.engine.supervisor import engine_options
 
 
@@ -73,7 +76,10 @@ def test_mmap_alone_and_defaults() -> None:
     assert default.slot_save_path == ""
 
 
-def test_the_same_options_map_to_llama_server_flags(tmp_path: Path) -> None:
+def test_the_same_options_map_to_llama_server_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(THREADS_ENV)
     args = server_args(Path("m.gguf"), 8123, engine_options(EVERY_OPTION, slot_save_path=tmp_path))
     pairs = dict(zip(args, [*args[1:], ""], strict=True))
     expected = {
@@ -104,3 +110,16 @@ def test_the_same_options_map_to_llama_server_flags(tmp_path: Path) -> None:
     assert dict(itertools.pairwise(bare))["--gpu-layers"] == "all"
     for flag in ("--threads", "--batch-size", "--mmap", "--no-mmap", "--mlock", "--flash-attn"):
         assert flag not in bare
+
+
+def test_the_thread_count_of_loads_that_name_none_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert engine_options(ModelLoadOptions()).threads == 3
+    assert engine_options(ModelLoadOptions(threads=2)).threads == 2, "a named count wins"
+    monkeypatch.setenv(THREADS_ENV, "")
+    assert engine_options(ModelLoadOptions()).threads == 0, "unset: llama.cpp picks"
+    monkeypatch.setenv(THREADS_ENV, "two")
+    with pytest.raises(ConfigError, match="LEXITUI_THREADS must be a whole number"):
+        engine_options(ModelLoadOptions())

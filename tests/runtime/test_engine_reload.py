@@ -16,7 +16,7 @@ from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(240)]
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 QUICK = ReloadPolicy(delays_s=(0.1, 0.1), crash_limit=2, window_s=600)
 
 

@@ -21,7 +21,7 @@ from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(180)]
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 def files_under(folder: Path) -> list[Path]:

@@ -32,7 +32,7 @@ from lexitui.storage.starter import STARTER_ID
 from lexitui.store.installed_models import ModelNotFound
 
 pytestmark = pytest.mark.engine
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 SECOND = "starter-copy"
 
 

@@ -15,7 +15,7 @@ from lexitui.storage.starter import STARTER_ID
 from tests.waiting import until
 
 GIB = 1024**3
-SMALL = ModelLoadOptions(context_length=1024, threads=2)
+SMALL = ModelLoadOptions(context_length=1024, threads=1)
 
 
 class Ram:

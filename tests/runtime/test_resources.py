@@ -32,7 +32,7 @@ from lexitui.storage.starter import STARTER_ID
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 GIB = 1024**3
-SMALL = ModelLoadOptions(context_length=1024, threads=2)
+SMALL = ModelLoadOptions(context_length=1024, threads=1)
 HI = LocalGenerationRequest(
     messages=(LocalChatMessage(ChatRole.USER, "Say hi"),), max_tokens=16, temperature=0, seed=1
 )

@@ -110,7 +110,7 @@ async def test_a_loaded_model_makes_the_local_llm_ready() -> None:
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         await app.services.runtime.load(
-            STARTER_ID, ModelLoadOptions(context_length=1024, threads=2)
+            STARTER_ID, ModelLoadOptions(context_length=1024, threads=1)
         )
         await until(lambda: "Active:" in text(screen, "#dash-local"), 30)
         local = text(screen, "#dash-local")

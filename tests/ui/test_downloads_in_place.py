@@ -149,7 +149,14 @@ async def test_a_download_running_before_the_screen_opens_is_read_in_once(
         table = app.screen.query_one("#downloads-table", DataTable)
         await until(lambda: table.row_count == HISTORY + 1, seconds=10)
         assert "downloading" in row_texts(table)[0]
-        await pilot.pause(1.0)  # more ticks: each updates the row, none reads the store
+        # More ticks: each updates the row, none reads the store.
+        ticks: list[DownloadProgressEvent] = []
+        subscription = manager.progress.subscribe(ticks.append)
+        try:
+            await until(lambda: len(ticks) >= 3, seconds=30)
+            await pilot.pause()
+        finally:
+            subscription.dispose()
         # The screen's own first read (twice if Textual resumes it twice), and one for the
         # download it had not shown yet: not one per tick.
         assert len(reads) <= 3, f"the history was read {len(reads)} times"

@@ -111,7 +111,13 @@ async def test_speed_and_eta_show_soon_after_a_start_and_a_resume(
         await until_status(app, download.id, DownloadStatus.DOWNLOADING)
         await until(lambda: speed_and_eta_shown(table), seconds=2)
         # And they stay: later progress does not blank them again.
-        await pilot.pause(1.0)
+        ticks: list[DownloadProgressEvent] = []
+        subscription = app.services.download_manager.progress.subscribe(ticks.append)
+        try:
+            await until(lambda: len(ticks) >= 3, seconds=30)
+            await pilot.pause()
+        finally:
+            subscription.dispose()
         assert speed_and_eta_shown(table), row_texts(table)
         await app.services.download_manager.cancel_download(download.id)
 

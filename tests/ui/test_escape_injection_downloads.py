@@ -3,6 +3,7 @@ as text in the table and in what the screen says about it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,17 @@ from tests.fakes.hub_repos_hostile import CARD_REPO
 from tests.ui.hardware_machine import Machine, build_services
 from tests.ui.hostile_hub import hostile_hub  # noqa: F401 (a fixture)
 from tests.ui.hostile_text import assert_shown_as_text, assert_terminal_safe
-from tests.waiting import until
+from tests.waiting import until, until_answered
 
 
 @pytest.mark.usefixtures("hostile_hub")
 async def test_a_hostile_download_is_shown_as_text(paths: Paths, tmp_path: Path) -> None:
     machine = Machine(ram_total_gib=16, ram_available_gib=12)
-    app = LexituiApp(build_services(paths, tmp_path / "root", "nvml_0_gpus.json", machine=machine))
+    built = build_services(paths, tmp_path / "root", "nvml_0_gpus.json", machine=machine)
+    # Each automatic retry fails the same way: they run without the real back-off between them.
+    quick = replace(built.download_manager.settings, retry_backoff_s=0.01)
+    built.download_manager.settings = quick
+    app = LexituiApp(built)
     async with app.run_test(size=(220, 50)) as pilot:
         services = app.services
         await app.services_ready.wait()
@@ -34,10 +39,7 @@ async def test_a_hostile_download_is_shown_as_text(paths: Paths, tmp_path: Path)
             history = await services.download_manager.get_history()
             return any(d.id == download.id and d.status is DownloadStatus.FAILED for d in history)
 
-        for _ in range(500):
-            if await failed():
-                break
-            await pilot.pause(0.02)
+        await until_answered(failed, 30)
         await pilot.press("5")
         assert isinstance(app.screen, DownloadsScreen)
         table = app.screen.query_one(DataTable)

@@ -123,7 +123,7 @@ async def test_a_stopped_answer_is_counted_in_the_context_gauge() -> None:
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         await until(lambda: " 0/1024 tokens" in text(screen, "#runtime-context"), 10)
         await long_answer(screen, pilot)
         await pilot.press("escape")
@@ -143,7 +143,7 @@ async def test_truncation_marks_dropped_messages_and_the_benchmark_keeps_the_cha
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         deterministic(screen)
         await send(screen, pilot, "Name one colour.")
         await send(screen, pilot, "Name one animal.")

@@ -29,9 +29,9 @@ from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog
 from lexitui.ui.runtime.params import ParamsPanel
 from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.runtime.snapshots import SnapshotPicker
-from tests.waiting import until
+from tests.waiting import until, until_answered
 
-SMALL = ModelLoadOptions(context_length=1024, threads=2, embedding=True)
+SMALL = ModelLoadOptions(context_length=1024, threads=1, embedding=True)
 
 
 def text(screen: DOMNode, selector: str) -> str:
@@ -178,9 +178,9 @@ async def test_load_chat_context_snapshots_and_profile() -> None:
     app = LexituiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         active = app.services.runtime.active_model
-        assert active is not None and active.options.threads == 2
+        assert active is not None and active.options.threads == 1
         await until(lambda: "0/1024" in first_row(screen))
         assert STARTER_ID in first_row(screen)
         assert screen.focused is screen.query_one("#chat-input")
@@ -197,11 +197,12 @@ async def test_load_chat_context_snapshots_and_profile() -> None:
         assert f"{second}/1024 tokens" in text(screen, "#runtime-context")
 
         await pilot.press("escape", "s")  # Esc leaves the input so s is a key, not a letter
-        for _ in range(300):
-            saved = await app.services.context.list_snapshots(STARTER_ID)
-            if saved:
-                break
-            await pilot.pause(0.1)
+
+        async def snapshot_listed() -> bool:
+            return bool(await app.services.context.list_snapshots(STARTER_ID))
+
+        await until_answered(snapshot_listed, 30)
+        saved = await app.services.context.list_snapshots(STARTER_ID)
         assert saved[0].token_count == second
         await pilot.press("t")
         await until(lambda: bool(app.screen.query("#truncate-keep")))
@@ -278,6 +279,7 @@ async def test_a_killed_engine_is_reported_and_a_new_load_works() -> None:
 
         await load_through_dialog(app, pilot)
         await until(lambda: bool(screen.table.models))
+        deterministic(screen)  # not the 1500 tokens the counting asked for
         await send(screen, pilot, "Say yes.")
         await pilot.press("escape", "q")
     assert app.return_code in (None, 0)
@@ -288,7 +290,7 @@ async def test_stop_regenerate_and_make_room_by_unloading() -> None:
     app = LexituiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_runtime(app, pilot)
-        await load_through_dialog(app, pilot, context_length="1024", threads="2")
+        await load_through_dialog(app, pilot, context_length="1024", threads="1")
         first = app.services.runtime.active_model
         assert first is not None
 
@@ -316,14 +318,14 @@ async def test_stop_regenerate_and_make_room_by_unloading() -> None:
         await pilot.press("escape", "L")
         await until(lambda: bool(app.screen.query("#load-threads")))
         app.screen.query_one("#load-context_length", Input).value = "1024"
-        app.screen.query_one("#load-threads", Input).value = "1"
+        app.screen.query_one("#load-threads", Input).value = "2"  # another load, not a reuse
         await pilot.pause(0.5)
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, ConfirmEvictDialog), 30)
         await pilot.press("y")
         await until(lambda: active_id(app) not in (None, first.id), 60)
         await until(lambda: screen.table.row_count == 1)
-        assert [m.options.threads for m in app.services.runtime.loaded_models()] == [1]
+        assert [m.options.threads for m in app.services.runtime.loaded_models()] == [2]
         await pilot.press("escape", "q")
 
 
