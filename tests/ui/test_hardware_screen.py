@@ -104,7 +104,7 @@ async def listening(pilot: Pilot[None], nvml: HeldNvml) -> HardwareScreen:
     await pilot.press("2")
     screen = pilot.app.screen
     assert isinstance(screen, HardwareScreen)
-    await until(lambda: len(screen._subscriptions) == 2)
+    await until(lambda: len(screen._subscriptions) == 3)  # samples, detection, changes
     await pilot.pause(0.2)
     nvml.go.set()
     return screen

@@ -107,9 +107,9 @@ class BackendsScreen(AreaScreen):
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
-        self.watch_stream(services.bus.backends, self._on_status)
+        self.watch_stream(services.bus.of(BackendStatusChanged), self._on_status)
         self.watch_stream(services.backends.monitor.checks, self._on_check)
-        self.watch_stream(services.bus.inference, self._on_runtime)
+        self.watch_stream(services.bus.of(*RUNTIME_EVENTS), self._on_runtime)
         self.query_one(DataTable).focus()
         self.action_refresh()
         self.show_engines()
@@ -127,9 +127,7 @@ class BackendsScreen(AreaScreen):
             "[b]Engines:[/b] " + "\n         ".join(lines)
         )
 
-    def _on_status(self, event: Event) -> None:
-        if not isinstance(event, BackendStatusChanged):
-            return
+    def _on_status(self, event: BackendStatusChanged) -> None:
         at = self._index(event.name)
         if at is not None:  # say it at once; versions and model counts follow
             old = self.reports[at]
@@ -144,9 +142,8 @@ class BackendsScreen(AreaScreen):
         if check.name in table.rows and check.health.latency_ms is not None:
             table.update_cell(check.name, "Latency", latency_cell(check.health))
 
-    def _on_runtime(self, event: Event) -> None:
-        if isinstance(event, RUNTIME_EVENTS):
-            self.refresh_row(self.services.backends.managed.name)
+    def _on_runtime(self, _event: Event) -> None:
+        self.refresh_row(self.services.backends.managed.name)
 
     def _serving(self) -> str | None:
         """The managed engine's own model (kept after a stop, so asked only while it runs)."""

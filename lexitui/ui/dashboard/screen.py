@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
 from lexitui.domain.units import GIB
-from lexitui.events import Event, HardwareDetected
+from lexitui.events import HardwareDetected
 from lexitui.ui.dashboard.routing_panels import LIVE_ROWS, LocalLlmPanels
 from lexitui.ui.routing.format import REREAD_S
 from lexitui.ui.runtime.format import shown
@@ -91,7 +91,7 @@ class DashboardScreen(AreaScreen):
         if not self.is_current:
             return
         self.watch_stream(self._model_reads, self._on_models_changed)
-        self.watch_stream(services.bus.hardware, self._on_hardware)
+        self.watch_stream(services.bus.of(HardwareDetected), self._on_hardware)
         if services.hardware.last is not None:
             self._show_machine(services.hardware.last)
 
@@ -170,8 +170,8 @@ class DashboardScreen(AreaScreen):
         with contextlib.suppress(NoMatches):
             self.query_one(LocalLlmPanels).show_local(status)
 
-    def _on_hardware(self, event: Event) -> None:
-        if isinstance(event, HardwareDetected) and self.services.hardware.last is not None:
+    def _on_hardware(self, _event: HardwareDetected) -> None:
+        if self.services.hardware.last is not None:
             self._show_machine(self.services.hardware.last)
 
     def _show_machine(self, hw: HardwareCapabilities) -> None:

@@ -23,13 +23,29 @@ from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
 from lexitui.domain.units import format_bytes
 from lexitui.downloads.records import DownloadProgressEvent
-from lexitui.events import Event, ModelDownloadProgress
+from lexitui.events import (
+    Event,
+    ModelDeleted,
+    ModelDownloadCompleted,
+    ModelDownloadQueued,
+    ModelDownloadStarted,
+    ModelInstalled,
+)
 from lexitui.ui.downloads.details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.downloads.hub_token import hub_token_set
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import escape_markup, markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
+# What changes the list of downloads. Progress is not among them: the manager's own progress
+# stream updates the one row it is about, without reading the store again.
+LISTED_CHANGES = (
+    ModelDownloadQueued,
+    ModelDownloadStarted,
+    ModelDownloadCompleted,
+    ModelInstalled,
+    ModelDeleted,
+)
 # A running download's job reports these steps on the progress stream only.
 RUNNING = (DownloadStatus.DOWNLOADING, DownloadStatus.VERIFYING, DownloadStatus.INSTALLING)
 # Lowest first: "+" moves a download one step right, "-" one step left.
@@ -115,15 +131,12 @@ class DownloadsScreen(AreaScreen):
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
-        self.watch_stream(services.bus.downloads, self._on_event)
+        self.watch_stream(services.bus.of(*LISTED_CHANGES), self._on_event)
         self.watch_stream(services.download_manager.progress, self._on_progress)
         self.action_refresh()
 
-    def _on_event(self, event: Event) -> None:
-        # Progress also reaches the bus, for other listeners; here the manager's own progress
-        # stream updates the one row it is about, so it must not reload the whole store.
-        if not isinstance(event, ModelDownloadProgress):
-            self.action_refresh()
+    def _on_event(self, _event: Event) -> None:
+        self.action_refresh()
 
     def _on_progress(self, event: DownloadProgressEvent) -> None:
         table = self.query_one(DataTable)

@@ -24,7 +24,7 @@ from lexitui.domain.hardware import HardwareCapabilities, ModelSizeRecommendatio
 from lexitui.domain.samples import HardwareSample
 from lexitui.domain.text import safe_text
 from lexitui.engine.devices import EngineInfo, available_engines
-from lexitui.events import Event, HardwareChanged, HardwareDetected
+from lexitui.events import HardwareChanged, HardwareDetected
 from lexitui.hardware.memory_estimate import REPRESENTATIVE
 from lexitui.hardware.settings import HardwareSettings, save_hardware_settings
 from lexitui.hardware.unused_gpu import unused_gpu_note
@@ -128,7 +128,8 @@ class HardwareScreen(AreaScreen):
     async def on_screen_resume(self) -> None:
         self.query_one("#hw-body").focus()
         services = await self.ready()
-        self.watch_stream(services.bus.hardware, self._on_event)
+        self.watch_stream(services.bus.of(HardwareDetected), self._on_detected)
+        self.watch_stream(services.bus.of(HardwareChanged), self._on_changed)
         self.watch_stream(services.monitor.samples, self._on_sample)
         if services.hardware.last is not None:
             await self._show(services.hardware.last)
@@ -173,21 +174,21 @@ class HardwareScreen(AreaScreen):
                 card.show_sample(gpu, monitor.history, temp_alert_c=monitor.settings.temp_alert_c)
         self.samples_shown += 1
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, HardwareDetected):
-            caps = self.services.hardware.last
-            if caps is not None:
-                self.run_worker(self._show(caps), group="hw-show")
-        elif isinstance(event, HardwareChanged):
-            severity: SeverityLevel = "warning" if event.change in WARNINGS else "information"
-            self.notify(
-                safe_text(event.message, 600),
-                title=event.change.replace("_", " "),
-                severity=severity,
-                markup=False,
-            )
-            if event.change in ("gpu_added", "gpu_removed"):
-                self.action_refresh()  # the cards follow the GPUs that are there now
+    def _on_detected(self, _event: HardwareDetected) -> None:
+        caps = self.services.hardware.last
+        if caps is not None:
+            self.run_worker(self._show(caps), group="hw-show")
+
+    def _on_changed(self, event: HardwareChanged) -> None:
+        severity: SeverityLevel = "warning" if event.change in WARNINGS else "information"
+        self.notify(
+            safe_text(event.message, 600),
+            title=event.change.replace("_", " "),
+            severity=severity,
+            markup=False,
+        )
+        if event.change in ("gpu_added", "gpu_removed"):
+            self.action_refresh()  # the cards follow the GPUs that are there now
 
     # --- actions ----------------------------------------------------------------------------
 

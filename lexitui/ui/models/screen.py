@@ -84,27 +84,28 @@ class ModelsScreen(AreaScreen):
 
     async def on_screen_resume(self) -> None:
         services = await self.ready()
-        self.watch_stream(services.bus.downloads, self._on_store_event)
-        self.watch_stream(services.bus.inference, self._on_store_event)
-        self.watch_stream(services.bus.storage, self._on_store_event)
+        # Each of these is published once its write has committed: what is read now is current.
+        self.watch_stream(services.bus.of(ModelInstalled, ModelDeleted), self._on_installed)
+        self.watch_stream(services.bus.of(ModelLoaded), self._on_used)
+        self.watch_stream(services.bus.of(ModelUnloaded), self._on_used)
+        self.watch_stream(services.bus.of(ModelUsageRecorded), self._on_used)
         if not self._scanned:
             self._scanned = True
             self.action_rescan()
         else:
             self.action_refresh()
 
-    def _on_store_event(self, event: Event) -> None:
-        # Each of these is published once its write has committed: what is read now is current.
-        if isinstance(event, ModelInstalled | ModelDeleted):
-            self.action_refresh()
-        elif isinstance(event, ModelLoaded | ModelUnloaded | ModelUsageRecorded):
-            # A load stamps "last used" before it is announced; its use count and time follow
-            # as ModelUsageRecorded once written. Either way only that model's row changes.
-            self.run_worker(
-                self._refresh_row(event.model_id),
-                group=f"models-row-{event.model_id}",
-                exclusive=True,
-            )
+    def _on_installed(self, _event: Event) -> None:
+        self.action_refresh()
+
+    def _on_used(self, event: ModelLoaded | ModelUnloaded | ModelUsageRecorded) -> None:
+        # A load stamps "last used" before it is announced; its use count and time follow as
+        # ModelUsageRecorded once written. Either way only that model's row changes.
+        self.run_worker(
+            self._refresh_row(event.model_id),
+            group=f"models-row-{event.model_id}",
+            exclusive=True,
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
