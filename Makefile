@@ -59,6 +59,7 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_estimate.py
 	$(PY) bench/bench_download.py
 	$(PY) -m bench.bench_download_tui
+	$(PY) bench/bench_suite.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
