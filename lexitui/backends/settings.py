@@ -90,6 +90,8 @@ def check_url(url: str) -> str:
         raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: use http://host:port or https://")
     if parsed.username is not None or parsed.password is not None:
         raise InvalidBackendConfig("put credentials in an env var (--api-key-env), not the URL")
+    if parsed.port == 0:  # would quietly mean the scheme's default port
+        raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: port 0")
     if parsed.query or parsed.fragment:
         raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: no query or fragment")
     if any(c.isspace() or ord(c) < 0x20 for c in text):

@@ -55,6 +55,7 @@ async def test_the_config_wins_over_ollama_host(
     [
         ('"lm-studio.url" = "ftp://127.0.0.1:1235"', "'lm-studio.url': invalid URL"),
         ('"vllm.url" = "http://me:secret@10.0.0.5:8000"', "'vllm.url': put credentials"),
+        ('"localai.url" = "http://127.0.0.1:0"', "'localai.url': invalid URL"),
         ('"llamacpp.url" = "http://127.0.0.1:8081"', "llamacpp is lexitui's own engine"),
         ('"lmstudio.url" = "http://127.0.0.1:1235"', "no built-in backend named 'lmstudio'"),
     ],
