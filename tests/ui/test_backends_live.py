@@ -78,9 +78,7 @@ async def test_the_engine_row_goes_from_starting_to_running_never_stopped(
 
 
 @pytest.mark.engine
-async def test_a_model_loaded_in_the_runtime_shows_on_the_engine_row(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_model_loaded_in_the_runtime_shows_on_the_engine_row() -> None:
     app = LexituiApp()
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_backends(app, pilot)

@@ -21,7 +21,7 @@ def row_of(screen: BackendsScreen, name: str) -> list[str]:
 
 
 @pytest.mark.engine
-async def test_engine_ollama_and_a_custom_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_engine_ollama_and_a_custom_endpoint() -> None:
     app = LexituiApp()
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await app.services_ready.wait()
