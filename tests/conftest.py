@@ -23,6 +23,7 @@ from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_E
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
 from tests.fakes.hub_server import FakeHub
+from tests.home_config import closed_url, write_test_config
 
 # Tests that measure time (a deadline kept, an exit noticed within a second, a refusal as fast
 # as a healthy run) or drive a real terminal. `make test` runs the rest on two workers, then
@@ -81,6 +82,9 @@ def lexitui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # llama.cpp's threads spin-wait on each other, so two threads per engine there ran several
     # times slower than one.
     monkeypatch.setenv(THREADS_ENV, "1")
+    # The built-in backends look at a port that refuses connections, never their real defaults.
+    monkeypatch.setenv("OLLAMA_HOST", closed_url())
+    write_test_config(home / "config" / "config.toml", "")
     return home
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lexitui.config import ConfigError, Paths, load_config, save_config_section
+from tests.home_config import write_test_config
 
 
 def test_every_location_lives_under_lexitui_home(lexitui_home: Path) -> None:
@@ -29,12 +30,13 @@ def test_folders_are_private(paths: Paths) -> None:
 
 
 def test_missing_config_is_empty(paths: Paths) -> None:
+    paths.config_file.unlink()
     assert load_config(paths) == {}
 
 
 def test_broken_config_names_the_file(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text("[keys\nbroken = ", encoding="utf-8")
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(paths.config_file, "[keys\nbroken = ")
     with pytest.raises(ConfigError, match=r"config\.toml"):
         load_config(paths)
 
@@ -65,7 +67,8 @@ def test_saving_a_section_keeps_nested_tables_of_the_others(paths: Paths) -> Non
     """Routing's config is nested ([routing.tasks], [providers.NAME], inline tables): saving
     the hardware settings must neither fail on it nor lose any of it."""
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(
+    write_test_config(
+        paths.config_file,
         """
 [routing]
 strategy = "prefer_local"
@@ -87,7 +90,6 @@ deployments = { "gpt-4o" = "my deployment" }
 [costs.prices."my-model"]
 input_per_mtok = 0.5
 """,
-        encoding="utf-8",
     )
     before = load_config(paths)
     save_config_section(paths, "hardware", {"vram_headroom_mb": 512})

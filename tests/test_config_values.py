@@ -12,6 +12,7 @@ import pytest
 from lexitui.config import ConfigError, Paths, load_config
 from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.settings import RuntimeSettings
+from tests.home_config import write_test_config
 
 # (config.toml text, the command to run, words the error line must carry)
 BAD_VALUES = [
@@ -40,7 +41,7 @@ def lexitui(*args: str) -> subprocess.CompletedProcess[str]:
 
 def write_config(paths: Paths, text: str) -> None:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(text, encoding="utf-8")
+    write_test_config(paths.config_file, text)
 
 
 def assert_one_line_naming(result: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -1,7 +1,8 @@
 """Which class serves which backend type, and the built-in set lexitui looks for.
 
 Built-ins sit at each server's documented default port on 127.0.0.1 (Ollama honours
-``OLLAMA_HOST``); a custom entry may use any type, so a second Ollama or a remote vLLM is just
+``OLLAMA_HOST``) unless the config moves them (``"lm-studio.url" = ...``); a custom entry may
+use any type, so a second Ollama or a remote vLLM is just
 ``lexitui backend add gpu-box http://10.0.0.5:8000 --type vllm``.
 """
 
@@ -40,6 +41,16 @@ BUILTIN_NAMES = frozenset(
 )
 
 
+# The built-ins found at an address of their own, which the config may move.
+OPENAI_BUILTINS: tuple[type[OpenAICompatBackend], ...] = (
+    LMStudioBackend,
+    VllmBackend,
+    LocalAIBackend,
+    TextGenWebUIBackend,
+)
+MOVABLE_NAMES = frozenset({"ollama", *(cls.default_name for cls in OPENAI_BUILTINS)})
+
+
 def make_backend(spec: CustomBackendSpec, timeout: float) -> InferenceBackend:
     if spec.type is T.OLLAMA:
         return OllamaBackend(spec.name, spec.url, api_key_env=spec.api_key_env, timeout=timeout)
@@ -56,10 +67,14 @@ def builtin_backends(
     resolve_model: ModelResolver | None,
     catalog: ModelCatalog | None,
     timeout: float,
+    urls: Mapping[str, str] | None = None,
 ) -> list[InferenceBackend]:
-    """System Ollama first (the roadmap's order), then the embedded engine, then the rest."""
+    """System Ollama first (the roadmap's order), then the embedded engine, then the rest.
+
+    ``urls`` moves a built-in (by name) away from its default address."""
+    moved = urls or {}
     return [
-        OllamaBackend(environ=environ, timeout=timeout),
+        OllamaBackend(url=moved.get("ollama"), environ=environ, timeout=timeout),
         ManagedLlamaCpp(
             logs_dir,
             name=MANAGED_NAME,
@@ -68,8 +83,5 @@ def builtin_backends(
             state_dir=state_dir,
             timeout=timeout,
         ),
-        LMStudioBackend(timeout=timeout),
-        VllmBackend(timeout=timeout),
-        LocalAIBackend(timeout=timeout),
-        TextGenWebUIBackend(timeout=timeout),
+        *(cls(url=moved.get(cls.default_name), timeout=timeout) for cls in OPENAI_BUILTINS),
     ]

@@ -34,7 +34,13 @@ from lexitui.backends.errors import (
     UnknownBackend,
     clean_text,
 )
-from lexitui.backends.factory import BUILTIN_NAMES, MANAGED_NAME, builtin_backends, make_backend
+from lexitui.backends.factory import (
+    BUILTIN_NAMES,
+    MANAGED_NAME,
+    MOVABLE_NAMES,
+    builtin_backends,
+    make_backend,
+)
 from lexitui.backends.health import DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF, HealthMonitor
 from lexitui.backends.managed import ManagedLlamaCpp, ModelCatalog, ModelResolver
 from lexitui.backends.settings import (
@@ -89,7 +95,7 @@ class BackendManager:
         self.paths = paths
         self.bus = bus or EventBus()
         self.tracker = StatusTracker(self.bus)
-        self.settings = load_backend_settings(paths)
+        self.settings = load_backend_settings(paths, movable=MOVABLE_NAMES, fixed={MANAGED_NAME})
         self._timeout = timeout
         self._backends: dict[str, InferenceBackend] = {}
         self._pushes: dict[str, DisposableBase] = {}
@@ -100,6 +106,7 @@ class BackendManager:
             resolve_model=resolve_model,
             catalog=catalog,
             timeout=timeout,
+            urls=self.settings.builtin_urls,
         ):
             self._register(backend)
         for spec in self.settings.custom:
@@ -156,7 +163,7 @@ class BackendManager:
     def set_preferred(self, name: str | None) -> None:
         if name is not None:
             self.get(name)
-        self._save(BackendSettings(preferred=name, custom=self.settings.custom))
+        self._save(replace(self.settings, preferred=name))
 
     async def available(self) -> list[InferenceBackend]:
         healths = await self.monitor.check_all()
@@ -202,7 +209,7 @@ class BackendManager:
         if name in BUILTIN_NAMES or name in self._backends:
             raise InvalidBackendConfig(f"a backend named {name!r} already exists")
         backend = make_backend(spec, self._timeout)
-        self._save(BackendSettings(self.settings.preferred, (*self.settings.custom, spec)))
+        self._save(replace(self.settings, custom=(*self.settings.custom, spec)))
         self._register(backend)
         self._follow()
         return backend
@@ -214,7 +221,7 @@ class BackendManager:
             raise UnknownBackend(f"no custom backend named {name!r}")
         custom = tuple(s for s in self.settings.custom if s.name != name)
         preferred = None if self.settings.preferred == name else self.settings.preferred
-        self._save(BackendSettings(preferred, custom))
+        self._save(replace(self.settings, preferred=preferred, custom=custom))
         backend = self._backends.pop(name, None)
         pushes = self._pushes.pop(name, None)
         if pushes is not None:

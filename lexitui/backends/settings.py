@@ -10,6 +10,11 @@ named after it; a hand-written nested table (``[backends.gpu-box]``) is read too
     "gpu-box.type" = "vllm"
     "gpu-box.api_key_env" = "GPU_BOX_KEY"
 
+A built-in backend that listens somewhere other than its default port is moved the same way,
+by its name on the Backends screen (for Ollama this wins over ``OLLAMA_HOST``)::
+
+    "lm-studio.url" = "http://127.0.0.1:1235"
+
 Only the *name* of the variable holding an API key is stored, never the key. URLs with
 credentials in them are refused for the same reason.
 """
@@ -17,7 +22,9 @@ credentials in them are refused for the same reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +49,9 @@ class CustomBackendSpec:
 class BackendSettings:
     preferred: str | None = None
     custom: tuple[CustomBackendSpec, ...] = ()
+    # Built-in backend name -> the URL the user moved it to; names are checked by the manager,
+    # which knows the built-ins.
+    builtin_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def check_name(name: str) -> str:
@@ -80,6 +90,8 @@ def check_url(url: str) -> str:
         raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: use http://host:port or https://")
     if parsed.username is not None or parsed.password is not None:
         raise InvalidBackendConfig("put credentials in an env var (--api-key-env), not the URL")
+    if parsed.port == 0:  # would quietly mean the scheme's default port
+        raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: port 0")
     if parsed.query or parsed.fragment:
         raise InvalidBackendConfig(f"invalid URL {url[:80]!r}: no query or fragment")
     if any(c.isspace() or ord(c) < 0x20 for c in text):
@@ -94,7 +106,10 @@ def _field(section: dict[str, Any], name: str, key: str) -> Any:
     return section.get(f"{name}.{key}")
 
 
-def load_backend_settings(paths: Paths) -> BackendSettings:
+def load_backend_settings(
+    paths: Paths, *, movable: Collection[str] = (), fixed: Collection[str] = ()
+) -> BackendSettings:
+    """``movable``: the built-ins whose URL may be set; ``fixed``: those that have none."""
     section = load_config(paths).get(SECTION) or {}
     if not isinstance(section, dict):
         raise ConfigError(f"{paths.config_file}: [{SECTION}] must be a table")
@@ -109,10 +124,47 @@ def load_backend_settings(paths: Paths) -> BackendSettings:
                     api_key_env=check_env_name(_field(section, name, "api_key_env")),
                 )
             )
+        names = {spec.name for spec in custom}
+        builtin_urls = _moved_builtins(section, names, movable, fixed)
     except InvalidBackendConfig as exc:
         raise ConfigError(f"{paths.config_file}: [{SECTION}] {exc}") from None
     preferred = section.get("preferred")
-    return BackendSettings(preferred=str(preferred) if preferred else None, custom=tuple(custom))
+    return BackendSettings(
+        preferred=str(preferred) if preferred else None,
+        custom=tuple(custom),
+        builtin_urls=MappingProxyType(builtin_urls),
+    )
+
+
+def _moved_builtins(
+    section: dict[str, Any], custom: set[str], movable: Collection[str], fixed: Collection[str]
+) -> dict[str, str]:
+    """Every ``name.url`` (or ``[backends.name] url``) that is not a custom entry's."""
+    urls: dict[str, str] = {}
+    for key, value in section.items():
+        if isinstance(value, dict) and "url" in value:
+            name, url = key, value["url"]
+        elif isinstance(key, str) and key.endswith(".url"):
+            name, url = key.removesuffix(".url"), value
+        else:
+            continue
+        if name in custom:
+            continue
+        key_text = f"{str(name)[:40]}.url"
+        if name in fixed:
+            raise InvalidBackendConfig(
+                f"{key_text!r}: {name} is lexitui's own engine; it has no address to move"
+            )
+        if name not in movable:
+            raise InvalidBackendConfig(
+                f"{key_text!r}: no built-in backend named {str(name)[:40]!r} (built-ins: "
+                f"{', '.join(sorted(movable))}; a new endpoint is listed in custom)"
+            )
+        try:
+            urls[name] = check_url(str(url))
+        except InvalidBackendConfig as exc:
+            raise InvalidBackendConfig(f"{key_text!r}: {exc}") from None
+    return urls
 
 
 def save_backend_settings(paths: Paths, settings: BackendSettings) -> None:
@@ -120,6 +172,8 @@ def save_backend_settings(paths: Paths, settings: BackendSettings) -> None:
     if settings.preferred:
         values["preferred"] = settings.preferred
     values["custom"] = [spec.name for spec in settings.custom]
+    for name, url in settings.builtin_urls.items():
+        values[f"{name}.url"] = url
     for spec in settings.custom:
         values[f"{spec.name}.url"] = spec.url
         values[f"{spec.name}.type"] = spec.type.value

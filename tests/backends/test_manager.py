@@ -24,6 +24,7 @@ from lexitui.storage.starter import STARTER_ID
 from tests.backends.servers import ScriptedServer
 from tests.backends.test_health import healthy
 from tests.fakes import fake_ollama
+from tests.home_config import write_test_config
 
 BUILT_IN = ["ollama", "llamacpp", "lm-studio", "vllm", "localai", "text-generation-webui"]
 
@@ -67,6 +68,7 @@ async def test_custom_backends_and_preferred_persist_in_the_config(paths: Paths)
 
 
 async def test_bad_input_is_a_clear_value_error(paths: Paths) -> None:
+    before = paths.config_file.read_text(encoding="utf-8")
     async with BackendManager(paths) as manager:
         cases = [
             (("Bad Name", "http://h:1"), "invalid backend name"),
@@ -90,19 +92,19 @@ async def test_bad_input_is_a_clear_value_error(paths: Paths) -> None:
         with pytest.raises(UnknownBackend):
             manager.set_preferred("ghost")
         assert issubclass(InvalidBackendConfig, ValueError)
-    assert not paths.config_file.exists(), "nothing was saved"
+    assert paths.config_file.read_text(encoding="utf-8") == before, "nothing was saved"
 
 
 async def test_a_broken_backends_section_names_the_file(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text('[backends]\ncustom = ["x"]\n"x.url" = "gopher://h"\n')
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(paths.config_file, '[backends]\ncustom = ["x"]\n"x.url" = "gopher://h"\n')
     with pytest.raises(ConfigError, match=r"config\.toml: \[backends\] invalid URL"):
         BackendManager(paths)
 
 
 async def test_a_hand_written_nested_table_is_read(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text('[backends]\ncustom = ["x"]\nx.url = "http://h:9"\n')
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(paths.config_file, '[backends]\ncustom = ["x"]\nx.url = "http://h:9"\n')
     async with BackendManager(paths) as manager:
         assert manager.get("x").endpoint == "http://h:9"
 

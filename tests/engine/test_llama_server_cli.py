@@ -18,6 +18,7 @@ from lexitui.config import Paths
 from lexitui.engine.settings import SERVER_ENV
 from lexitui.storage.starter import STARTER_ID
 from tests.gateway.serve_process import engines_running, running_serve
+from tests.home_config import write_test_config
 
 pytestmark = pytest.mark.engine
 
@@ -80,8 +81,9 @@ def test_run_with_a_named_binary_that_is_gone_fails_in_one_line(
 def gateway(with_llama_server: Path, paths: Paths) -> Iterator[str]:
     # Named in the config this time, as a server's admin would.
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(
-        f'[runtime]\nengine = "llama-server"\nllama_server = "{with_llama_server}"\n'
+    write_test_config(
+        paths.config_file,
+        f'[runtime]\nengine = "llama-server"\nllama_server = "{with_llama_server}"\n',
     )
     env = {k: v for k, v in os.environ.items() if k != SERVER_ENV}
     with running_serve("--model", STARTER_ID, env=env) as (url, _):

@@ -25,6 +25,7 @@ from lexitui.store.routed_requests import RoutedRequestRows
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
 from tests.gateway.serve_process import engines_running, running_serve
+from tests.home_config import write_test_config
 
 pytestmark = pytest.mark.engine
 
@@ -34,7 +35,8 @@ async def cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     async with FakeOpenAI() as fake:
         paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file.write_text(
+        write_test_config(
+            paths.config_file,
             f"""
 [runtime]
 first_token_timeout_s = 30
@@ -47,7 +49,6 @@ model = "gpt-4o-mini"
 [costs]
 compare_to = "openai:gpt-4o-mini"
 """,
-            encoding="utf-8",
         )
         yield fake
 

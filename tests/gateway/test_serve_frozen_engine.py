@@ -15,6 +15,7 @@ import pytest
 from lexitui.config import Paths
 from lexitui.storage.starter import STARTER_ID
 from tests.gateway.serve_process import engines_running, running_serve
+from tests.home_config import write_test_config
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(240)]
 ASK = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4}
@@ -23,7 +24,7 @@ ASK = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 4}
 @pytest.fixture
 def serve(paths: Paths) -> Iterator[str]:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text("[runtime]\nfirst_token_timeout_s = 3\n", encoding="utf-8")
+    write_test_config(paths.config_file, "[runtime]\nfirst_token_timeout_s = 3\n")
     with running_serve("--model", STARTER_ID) as (url, _):
         yield url
 

@@ -19,6 +19,7 @@ from lexitui.engine import devices as engine_devices
 from lexitui.engine.devices import EngineInfo, devices_from_device_info
 from lexitui.engine.settings import EMBEDDED
 from lexitui.hardware.detector import HardwareDetector
+from tests.home_config import write_test_config
 
 Make = Callable[..., HardwareDetector]
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"
@@ -111,8 +112,8 @@ async def test_a_gpu_the_engine_cannot_use_is_said_and_not_planned(
 
 async def test_bad_config_exits_2(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = home / "config" / "config.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text("[hardware]\nvram_headroom_mb = -1\n")
+    config.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(config, "[hardware]\nvram_headroom_mb = -1\n")
     assert await cli.run_hw(argparse.Namespace(json=True)) == 2
     err = capsys.readouterr().err
     assert "vram_headroom_mb" in err and err.startswith("lexitui hw:")

@@ -14,6 +14,7 @@ from lexitui.hardware.settings import (
     load_hardware_settings,
     save_hardware_settings,
 )
+from tests.home_config import write_test_config
 
 
 @pytest.fixture
@@ -30,8 +31,8 @@ def test_defaults_when_no_file(paths: Paths) -> None:
 
 
 def test_round_trip_keeps_other_sections(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text('[ui]\ntheme = "dark"\n')
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(paths.config_file, '[ui]\ntheme = "dark"\n')
     saved = HardwareSettings(
         allowed_gpus=("nvidia:0", "GPU-abc"),
         vram_headroom_mb=2048,
@@ -46,10 +47,11 @@ def test_round_trip_keeps_other_sections(paths: Paths) -> None:
 
 
 def test_reads_hand_written_toml(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text(
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(
+        paths.config_file,
         '[hardware]\nallowed_gpus = ["amd:card1"]\ngpu_layers_policy = "none"\n'
-        "ram_low_percent = 5\n"
+        "ram_low_percent = 5\n",
     )
     settings = load_hardware_settings(paths)
     assert settings.allowed_gpus == ("amd:card1",) and settings.cpu_only
@@ -84,11 +86,11 @@ def test_bad_values_rejected(table: dict[str, Any], words: str) -> None:
 
 
 def test_bad_file_reported_on_load(paths: Paths) -> None:
-    paths.config_file.parent.mkdir(parents=True)
-    paths.config_file.write_text("[hardware]\nsample_interval_s = -2\n")
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    write_test_config(paths.config_file, "[hardware]\nsample_interval_s = -2\n")
     with pytest.raises(HardwareSettingsError, match="sample_interval_s"):
         load_hardware_settings(paths)
-    paths.config_file.write_text('hardware = "fast"\n')
+    write_test_config(paths.config_file, 'hardware = "fast"\n')
     with pytest.raises(HardwareSettingsError, match="must be a table"):
         load_hardware_settings(paths)
 

@@ -29,6 +29,7 @@ from lexitui.storage.starter import STARTER_ID
 from tests.fakes.cloud_anthropic import FakeAnthropic
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
+from tests.home_config import write_test_config
 
 pytestmark = pytest.mark.engine
 
@@ -38,7 +39,8 @@ ASK = LanguageModelRequest(messages=(Message("user", "Say hello in three words."
 
 def write_config(paths: Paths, openai_url: str, anthropic_url: str) -> None:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(
+    write_test_config(
+        paths.config_file,
         f"""
 [routing]
 strategy = "prefer_local"
@@ -65,7 +67,6 @@ model = "claude-3-5-haiku-latest"
 compare_to = "openai:gpt-4o-mini"
 electricity_usd_per_kwh = 0.30
 """,
-        encoding="utf-8",
     )
 
 

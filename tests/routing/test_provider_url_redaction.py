@@ -15,6 +15,7 @@ from lexitui.config import Paths
 from lexitui.routing.cloud_factory import build_cloud_provider, key_status
 from lexitui.routing.keys import KeyStore, redact_url
 from lexitui.routing.settings import RoutingSettings
+from tests.home_config import write_test_config
 
 URL_KEY = "sk-in-the-url-0123456789"
 PASSWORD = "hunter2-password"
@@ -51,7 +52,7 @@ def test_redact_url_masks_passwords_and_query_values(url: str, shown: str) -> No
 
 def test_providers_never_print_a_key_from_a_base_url(paths: Paths) -> None:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(CONFIG, encoding="utf-8")
+    write_test_config(paths.config_file, CONFIG)
     outputs = []
     for args in (["providers", "--json"], ["providers"]):
         result = subprocess.run(

@@ -19,6 +19,7 @@ from lexitui.config import Paths
 from lexitui.storage.starter import STARTER_ID
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
+from tests.home_config import write_test_config
 
 
 def lexitui(
@@ -39,7 +40,8 @@ async def cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     async with FakeOpenAI() as fake:
         paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file.write_text(
+        write_test_config(
+            paths.config_file,
             f"""
 [routing]
 daily_budget_usd = 0.000001
@@ -52,7 +54,6 @@ model = "gpt-4o-mini"
 [costs]
 compare_to = "openai:gpt-4o-mini"
 """,
-            encoding="utf-8",
         )
         yield fake
 

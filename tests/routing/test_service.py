@@ -19,6 +19,7 @@ from lexitui.domain.routing import LlmOverride, RoutingStrategy
 from lexitui.services import Services
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
+from tests.home_config import write_test_config
 
 ASK = LanguageModelRequest(messages=(Message("user", "hello there"),), max_tokens=8)
 
@@ -30,7 +31,8 @@ async def clouds(
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     async with FakeOpenAI() as first, FakeOpenAI() as second:
         paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file.write_text(
+        write_test_config(
+            paths.config_file,
             f"""
 [routing]
 strategy = "prefer_cloud"
@@ -53,7 +55,6 @@ provider = "second"
 provider = "second"
 model = "gpt-4.1-mini"
 """,
-            encoding="utf-8",
         )
         yield first, second
 

@@ -9,6 +9,7 @@ from lexitui.config import Paths, load_config
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutingStrategy
 from lexitui.routing.settings import RoutingSettings, save_routing_choices
+from tests.home_config import write_test_config
 
 WRITTEN = """
 [routing]
@@ -29,7 +30,7 @@ model = "gpt-4o-mini"
 
 def test_choices_round_trip_and_the_rest_is_kept(paths: Paths) -> None:
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.config_file.write_text(WRITTEN, encoding="utf-8")
+    write_test_config(paths.config_file, WRITTEN)
     before = RoutingSettings.from_config(load_config(paths))
     chosen = replace(
         before.routing,

@@ -13,6 +13,7 @@ from lexitui.routing.task_detect import detect_task, with_detected_task
 from lexitui.services import Services
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
+from tests.home_config import write_test_config
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,8 @@ async def services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     async with FakeOpenAI() as first, FakeOpenAI() as second:
         paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file.write_text(
+        write_test_config(
+            paths.config_file,
             f"""
 [routing]
 strategy = "prefer_cloud"
@@ -84,7 +86,6 @@ kind = "openai"
 base_url = "{second.base_url}"
 model = "gpt-4o"
 """,
-            encoding="utf-8",
         )
         built = Services.build(paths)
         await built.start()

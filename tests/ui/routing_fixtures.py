@@ -15,6 +15,7 @@ import pytest
 
 from lexitui.domain.language_model import TaskType
 from lexitui.domain.routing import RoutedRequestRecord, RoutingStrategy
+from tests.home_config import write_test_config
 
 # A fixed "now" for pictures: records sit a few minutes before it, inside every period.
 NOON = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def configure_cloud(home: Path, monkeypatch: pytest.MonkeyPatch, daily: float = 
     """A ``[providers.openai]`` table with a key in the environment, and cloud budgets."""
     config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(CONFIG.format(daily=daily), encoding="utf-8")
+    write_test_config(config, CONFIG.format(daily=daily))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-sent")
 
 

@@ -47,7 +47,6 @@ async def open_backends(app: LexituiApp, pilot: object) -> BackendsScreen:
 async def test_the_engine_row_goes_from_starting_to_running_never_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("OLLAMA_HOST", raising=False)
     app = LexituiApp()
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_backends(app, pilot)
@@ -79,10 +78,7 @@ async def test_the_engine_row_goes_from_starting_to_running_never_stopped(
 
 
 @pytest.mark.engine
-async def test_a_model_loaded_in_the_runtime_shows_on_the_engine_row(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+async def test_a_model_loaded_in_the_runtime_shows_on_the_engine_row() -> None:
     app = LexituiApp()
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_backends(app, pilot)

@@ -22,6 +22,7 @@ from lexitui.ui.dashboard.screen import DashboardScreen
 from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
 from tests.gateway.serve_process import running_serve
+from tests.home_config import write_test_config
 from tests.ui.routing_fixtures import cloud_record
 from tests.ui.store_watching import count_view_reads, until_settled, until_the_watcher_looked
 from tests.waiting import until
@@ -56,10 +57,10 @@ async def cloud_gateway(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     async with FakeOpenAI() as cloud:
         paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.config_file.write_text(
+        write_test_config(
+            paths.config_file,
             f'[providers.openai]\nkind = "openai"\nbase_url = "{cloud.base_url}"\n'
             'model = "gpt-4o-mini"\n',
-            encoding="utf-8",
         )
         with running_serve() as (url, _process):
             yield url
