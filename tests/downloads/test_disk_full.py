@@ -31,7 +31,9 @@ TIMEOUT_S = 60
 def test_a_failed_atomic_write_leaves_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = tmp_path / "0123456789abcdef.meta"
+    folder = tmp_path / "meta"  # a folder of its own: the test's home sits in tmp_path too
+    folder.mkdir()
+    target = folder / "0123456789abcdef.meta"
     target.write_bytes(b"old")
 
     def full(fd: int, data: object) -> int:
@@ -41,20 +43,22 @@ def test_a_failed_atomic_write_leaves_no_temp_file(
     with pytest.raises(OSError, match="No space"):
         write_atomic(target, b"new")
     monkeypatch.undo()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+    assert sorted(p.name for p in folder.iterdir()) == [target.name]
     assert target.read_bytes() == b"old"  # the old version stays whole
 
 
 def test_a_shared_write_never_removes_another_writers_temp_file(tmp_path: Path) -> None:
     """Two instances installing one model write its manifest at the same moment: each writes a
     temp file of its own, so neither pulls the other's away before its rename."""
-    target = tmp_path / "model.json"
-    theirs = tmp_path / "model.json.tmp"  # the other writer, half-way through
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    target = folder / "model.json"
+    theirs = folder / "model.json.tmp"  # the other writer, half-way through
     theirs.write_bytes(b"{}")
     write_atomic(target, b'{"id": 1}', shared=True)
     assert theirs.exists()
     assert target.read_bytes() == b'{"id": 1}'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.json.tmp"]
+    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.json.tmp"]
 
 
 @pytest.fixture

@@ -52,12 +52,14 @@ def test_json_by_its_suffix_or_into_a_chosen_folder(tmp_path: Path) -> None:
 
 
 def test_an_existing_file_is_kept_and_the_error_says_so(tmp_path: Path) -> None:
-    target = tmp_path / "chat.md"
+    folder = tmp_path / "exports"  # a folder of its own: the test's home sits in tmp_path too
+    folder.mkdir()
+    target = folder / "chat.md"
     target.write_text("mine", "utf-8")
     with pytest.raises(ExportError, match="exists: choose another name"):
-        export_chat(CHAT, target, tmp_path)
+        export_chat(CHAT, target, folder)
     assert target.read_text("utf-8") == "mine"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.md"], "no scratch file left"
+    assert sorted(p.name for p in folder.iterdir()) == ["chat.md"], "no scratch file left"
     with pytest.raises(ExportError, match="the chat is empty"):
         export_chat(ChatExport("t", "m", ()), None, tmp_path)
     blocker = tmp_path / "a-file"

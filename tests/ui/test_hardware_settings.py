@@ -89,6 +89,7 @@ async def test_bad_values_are_shown_and_nothing_is_saved(
     paths: Paths, tmp_path: Path, key: str, value: str, message: str
 ) -> None:
     app = hardware_app(paths, tmp_path / "root", ONE_GPU)
+    saved = paths.config_file.read_bytes()  # the test home's own config
     async with app.run_test(size=(80, 24)) as pilot:
         _screen, form = await open_form(pilot)
         before = app.services.hardware.settings
@@ -98,11 +99,11 @@ async def test_bad_values_are_shown_and_nothing_is_saved(
         assert app.screen is form, "the form stays open to fix the value"
         error = form.query_one("#hws-error", Static)
         assert message in str(error.render()) and error.has_class("error")
-        assert not paths.config_file.exists()
+        assert paths.config_file.read_bytes() == saved
         assert app.services.hardware.settings is before
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, HardwareScreen))
-        assert not paths.config_file.exists()
+        assert paths.config_file.read_bytes() == saved
 
 
 async def test_allowing_one_of_two_gpus_leaves_one_card(paths: Paths, tmp_path: Path) -> None:
@@ -121,12 +122,13 @@ async def test_allowing_one_of_two_gpus_leaves_one_card(paths: Paths, tmp_path: 
 
 async def test_escape_cancels_without_saving(paths: Paths, tmp_path: Path) -> None:
     app = hardware_app(paths, tmp_path / "root", ONE_GPU)
+    saved = paths.config_file.read_bytes()  # the test home's own config
     async with app.run_test(size=(80, 24)) as pilot:
         _screen, form = await open_form(pilot)
         field(form, "vram_headroom_mb").value = "2048"
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, HardwareScreen))
-        assert not paths.config_file.exists()
+        assert paths.config_file.read_bytes() == saved
         assert app.services.hardware.settings.vram_headroom_mb == 1024
 
 
