@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lexitui.areas import AREAS
+from tests.home_config import closed_address
 
 from .tmux import TmuxSession
 
@@ -66,7 +67,7 @@ def test_every_area_chat_and_quit(term: TmuxSession, lexitui_home: Path) -> None
         capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
     rows = {r["name"]: r for r in json.loads(backends.stdout)}
-    assert "not found at 127.0.0.1:11434" in rows["ollama"]["reason"]
+    assert f"not found at {closed_address()}" in rows["ollama"]["reason"]
     term.send("q")
     assert term.wait_exit() == 0
 
