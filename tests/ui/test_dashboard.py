@@ -16,6 +16,7 @@ from lexitui.hardware.detector import HardwareDetector
 from lexitui.hardware.nvml_recorded import RecordedNvml
 from lexitui.services import Services
 from lexitui.ui.app import LexituiApp
+from lexitui.ui.dashboard.screen import DashboardScreen
 from lexitui.ui.routing import format as routing_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
@@ -77,3 +78,18 @@ async def test_dashboard_says_cpu_only_when_there_is_no_gpu(tmp_path: Path) -> N
     assert "AMD EPYC" in text
     assert "480.0 of 512.0 GiB free" in text
     assert "cpu only" in text
+
+
+async def test_models_read_that_ends_after_the_panel_is_gone_shows_nothing(
+    tmp_path: Path,
+) -> None:
+    # A quit can tear the dashboard down while its models panel is reading the store: the read
+    # then has nowhere to show its lines, and must not fail the app.
+    services = recorded_services(tmp_path, "nvml_no_driver.json", "cpuinfo_amd_epyc_avx2.txt")
+    app = LexituiApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_machine(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await screen.query_one("#dash-models", Static).remove()
+        await screen._show_models()

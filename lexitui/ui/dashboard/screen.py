@@ -204,7 +204,9 @@ class DashboardScreen(AreaScreen):
             others = f" (+{len(loaded) - 1} more)" if len(loaded) > 1 else ""
             lines.append(f"Loaded: {markup_safe(active.model.name)}{others}")
         lines += [f"  • {markup_safe(m.id, 120)}" for m in models[:4]]
-        self.query_one("#dash-models", Static).update("\n".join(lines))
+        # The read awaits the store: the screen may have been torn down (a quit) meanwhile.
+        with contextlib.suppress(NoMatches):
+            self.query_one("#dash-models", Static).update("\n".join(lines))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
