@@ -21,7 +21,6 @@ free memory less llama.cpp's 1 GiB margin):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -42,7 +41,12 @@ from lexitui.discovery.memory_breakdown import (
 )
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.performance import estimate_performance
-from lexitui.discovery.quant_names import quality_score
+from lexitui.discovery.quant_names import (
+    is_unloadable_quant,
+    parameter_count,
+    quant_label,
+    variant_quality,
+)
 from lexitui.domain.discovery import (
     InferenceConfig,
     ModelCompatibility,
@@ -372,39 +376,3 @@ class CompatibilityAnalyzer:
     @staticmethod
     def sized(variant: ModelVariant, parameters: int | None) -> ModelFacts:
         return ModelFacts.from_size(parameters, max(1, variant.size_bytes), quant_label(variant))
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-_UNLOADABLE = re.compile(r"^(Q4_0_[48]_[48]|Q4_[23])$")  # ARM repack layouts, pre-GGUF types
-_SIZE_LABEL = re.compile(r"^(?:(\d+)X)?(\d+(?:\.\d+)?)([KMBT])$")
-
-
-def quant_label(variant: ModelVariant) -> str | None:
-    if variant.quantization_label:
-        return variant.quantization_label
-    return variant.quantization.value if variant.quantization else None
-
-
-def is_unloadable_quant(label: str | None) -> bool:
-    return bool(label and _UNLOADABLE.match(label.upper().removeprefix("UD-")))
-
-
-def variant_quality(variant: ModelVariant) -> float:
-    if variant.estimated_quality_score is not None:
-        return variant.estimated_quality_score
-    label = quant_label(variant)
-    try:
-        return quality_score(label) if label else 0.5
-    except ValueError:
-        return 0.5
-
-
-def parameter_count(label: str | None) -> int | None:
-    """ "7B" -> 7e9, "135M" -> 1.35e8, "8x7B" -> 5.6e10; None when unknown."""
-    match = _SIZE_LABEL.match((label or "").strip().upper())
-    if not match:
-        return None
-    experts = int(match.group(1) or 1)
-    scale = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(3)]
-    return int(float(match.group(2)) * scale * experts)

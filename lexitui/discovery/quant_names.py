@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from lexitui.domain.discovery import ModelVariant
 from lexitui.domain.enums import QuantizationType
 from lexitui.hardware.memory_estimate import BITS_PER_WEIGHT
 
@@ -148,3 +149,39 @@ def quality_score(quant: QuantizationType | str) -> float:
             raise ValueError(f"no known quality for quantization {quant!r}")
         base = parsed.quantization
     return round(_quality_at(BITS_PER_WEIGHT[base]), 4)
+
+
+# --- a variant's labels -----------------------------------------------------------------------
+
+_UNLOADABLE = re.compile(r"^(Q4_0_[48]_[48]|Q4_[23])$")  # ARM repack layouts, pre-GGUF types
+_SIZE_LABEL = re.compile(r"^(?:(\d+)X)?(\d+(?:\.\d+)?)([KMBT])$")
+
+
+def quant_label(variant: ModelVariant) -> str | None:
+    if variant.quantization_label:
+        return variant.quantization_label
+    return variant.quantization.value if variant.quantization else None
+
+
+def is_unloadable_quant(label: str | None) -> bool:
+    return bool(label and _UNLOADABLE.match(label.upper().removeprefix("UD-")))
+
+
+def variant_quality(variant: ModelVariant) -> float:
+    if variant.estimated_quality_score is not None:
+        return variant.estimated_quality_score
+    label = quant_label(variant)
+    try:
+        return quality_score(label) if label else 0.5
+    except ValueError:
+        return 0.5
+
+
+def parameter_count(label: str | None) -> int | None:
+    """ "7B" -> 7e9, "135M" -> 1.35e8, "8x7B" -> 5.6e10; None when unknown."""
+    match = _SIZE_LABEL.match((label or "").strip().upper())
+    if not match:
+        return None
+    experts = int(match.group(1) or 1)
+    scale = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(3)]
+    return int(float(match.group(2)) * scale * experts)

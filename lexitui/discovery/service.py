@@ -14,15 +14,12 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from lexitui.discovery.compatibility import (
-    CompatibilityAnalyzer,
-    parameter_count,
-    quant_label,
-)
+from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.errors import ModelNotFoundError
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
+from lexitui.discovery.quant_names import parameter_count, quant_label
 from lexitui.discovery.registry import ModelRegistry
 from lexitui.domain.discovery import (
     ModelCompatibility,

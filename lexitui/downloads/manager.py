@@ -350,14 +350,7 @@ class DownloadManager:
         return changed
 
     def _context(self, download: ModelDownload) -> JobContext:
-        settings = self.settings
-        transfer = TransferSettings(
-            connections=max(1, download.options.max_concurrent_connections),
-            chunk_size=max(1, download.options.chunk_size_bytes),
-            chunk_retries=settings.chunk_retries,
-            retry_delay_s=settings.chunk_retry_delay_s,
-            checkpoint_interval_s=settings.checkpoint_interval_s,
-        )
+        transfer = TransferSettings.for_download(self.settings, download.options)
         return JobContext(
             layout=self.layout,
             client=self._http(),

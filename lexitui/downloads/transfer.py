@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from lexitui.domain.downloads import DownloadOptions
 from lexitui.downloads.errors import (
     DownloadError,
     RangeIgnoredError,
@@ -39,6 +40,7 @@ from lexitui.downloads.http_status import RetryLater, shown_url
 from lexitui.downloads.limiter import RateLimiter
 from lexitui.downloads.partial import PartialFile
 from lexitui.downloads.ranges import plan_chunks
+from lexitui.downloads.settings import ManagerSettings
 from lexitui.downloads.source import Source
 
 MAX_BACKOFF_S = 10.0
@@ -52,6 +54,17 @@ class TransferSettings:
     retry_delay_s: float = 0.5  # doubles per failure, up to MAX_BACKOFF_S
     checkpoint_interval_s: float = 0.5
     buffer_bytes: int = 1 << 20
+
+    @classmethod
+    def for_download(cls, manager: ManagerSettings, options: DownloadOptions) -> TransferSettings:
+        """A download's own connections and chunk size, with the manager's retry policy."""
+        return cls(
+            connections=max(1, options.max_concurrent_connections),
+            chunk_size=max(1, options.chunk_size_bytes),
+            chunk_retries=manager.chunk_retries,
+            retry_delay_s=manager.chunk_retry_delay_s,
+            checkpoint_interval_s=manager.checkpoint_interval_s,
+        )
 
 
 class Transfer:

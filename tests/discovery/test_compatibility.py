@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from lexitui.commands.fit import cmd_fit, looks_like_hub_file
-from lexitui.discovery.compatibility import CompatibilityAnalyzer, parameter_count
+from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.model_facts import ModelFacts
+from lexitui.discovery.quant_names import parameter_count
 from lexitui.domain.discovery import (
     InferenceConfig,
     ModelCompatibility,

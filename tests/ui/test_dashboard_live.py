@@ -66,15 +66,21 @@ async def cloud_gateway(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncI
             yield url
 
 
+async def dashboard_read(app: LexituiApp) -> DashboardScreen:
+    """The dashboard, once its routing panels have read the store the first time."""
+    await app.services_ready.wait()
+    screen = app.screen
+    assert isinstance(screen, DashboardScreen)
+    await until(lambda: "Reading" not in text(screen, "#dash-mix"), 30)
+    return screen
+
+
 async def test_a_request_served_by_another_process_shows_within_a_second(
     cloud_gateway: str, paths: Paths
 ) -> None:
     app = LexituiApp()
     async with app.run_test(size=(160, 48)):
-        await app.services_ready.wait()
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        await until(lambda: "Reading" not in text(screen, "#dash-mix"), 30)
+        screen = await dashboard_read(app)
         async with httpx.AsyncClient(base_url=cloud_gateway, timeout=30) as client:
             for count in (1, 2):
                 answer = await client.post(
@@ -97,10 +103,7 @@ async def test_an_idle_dashboard_reads_nothing_until_a_request_is_written(
 ) -> None:
     app = LexituiApp()
     async with app.run_test(size=(160, 48)):
-        await app.services_ready.wait()
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        await until(lambda: "Reading" not in text(screen, "#dash-mix"), 30)
+        screen = await dashboard_read(app)
         await until_settled(app)
         reads = count_view_reads(monkeypatch)
         await until_the_watcher_looked(app, monkeypatch)  # no request written meanwhile

@@ -29,7 +29,8 @@ from lexitui.storage.starter import STARTER_ID
 from lexitui.store.snapshots import SnapshotRows
 from lexitui.ui.app import LexituiApp
 from lexitui.ui.runtime.embed import EmbeddingsTester, cosine, norm
-from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog, LoadChoice, LoadModelDialog
+from lexitui.ui.runtime.evict_dialog import ConfirmEvictDialog
+from lexitui.ui.runtime.load_dialog import LoadChoice, LoadModelDialog
 from lexitui.ui.runtime.snapshots import SnapshotPicker
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from tests.ui.hardware_machine import build_services

@@ -25,7 +25,7 @@ from lexitui.ui.app import LexituiApp
 from lexitui.ui.runtime import format as runtime_format
 from lexitui.ui.runtime.dialogs import ConversationPicker
 from lexitui.ui.runtime.embed import EmbeddingsTester
-from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog
+from lexitui.ui.runtime.evict_dialog import ConfirmEvictDialog
 from lexitui.ui.runtime.params import ParamsPanel
 from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.runtime.snapshots import SnapshotPicker

@@ -257,7 +257,7 @@ class RuntimeScreen(RuntimeTools):
     async def load_model(
         self, model_id: str, options: ModelLoadOptions | None, evict: bool = False
     ) -> None:
-        from lexitui.ui.runtime.load_dialog import ConfirmEvictDialog
+        from lexitui.ui.runtime.evict_dialog import ConfirmEvictDialog
 
         runtime = (await self.ready()).runtime
         self._last_model = model_id
