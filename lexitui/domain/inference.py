@@ -62,6 +62,8 @@ class LoadedModel:
     estimated_bytes: int = 0  # RAM+VRAM the compatibility analyzer expects it to hold
     loaded_at: datetime = field(default_factory=_now)
     last_used_at: datetime | None = None
+    # When it unloads if no request comes (its keep-alive); None: it stays until unloaded.
+    expires_at: datetime | None = None
     active_requests: int = 0
     error: str = ""
     metrics: LoadedModelMetrics = field(default_factory=LoadedModelMetrics)

@@ -18,6 +18,9 @@ from lexitui.domain.enums import TaskType as TaskType
 class Message:
     role: str  # "system", "user" or "assistant"
     content: str
+    # Base64 images (OpenAI ``image_url`` data URIs and Ollama ``images`` both become this); a
+    # provider that cannot read them refuses the request rather than dropping them.
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class LanguageModel:
     is_local: bool
     context_length: int | None = None  # None: the provider does not say
     supports_embeddings: bool = False
+    is_loaded: bool = False  # a local model in memory now; one not loaded loads on first use
+    size_bytes: int | None = None  # a local model's file size
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,16 @@ class RoutingError(Exception):
     """No provider could take the request; the message says why for each one considered."""
 
 
+class UnknownModel(RoutingError):
+    """The request names a model that is neither installed nor offered by any provider: an
+    OpenAI 404 ``model_not_found`` (and Ollama's "model not found"), never an answer from
+    another model."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"The model '{model}' does not exist.")
+        self.model = model
+
+
 class AllProvidersFailed(RoutingError):
     def __init__(self, message: str, errors: list[ProviderError]) -> None:
         super().__init__(message)
