@@ -22,6 +22,7 @@ from lexitui.routing.errors import (
     FailureKind,
     ProviderError,
     RoutingError,
+    UnknownModel,
 )
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def from_exception(exc: BaseException) -> ApiError:
             # Whole seconds, rounded up: clients that honour Retry-After must not come back early.
             error.headers.append(("retry-after", str(max(0, math.ceil(exc.retry_after_s)))))
         return error
+    if isinstance(exc, UnknownModel):
+        return ApiError(404, str(exc), "invalid_request_error", "model", "model_not_found")
     if isinstance(exc, AllProvidersFailed):
         return ApiError(503, str(exc), "server_error", None, "all_providers_failed")
     if isinstance(exc, RoutingError):

@@ -117,7 +117,15 @@ def _vector(vector: list[float], encoding: str) -> list[float] | str:
 
 def model_object(model: LanguageModel) -> dict[str, Any]:
     # ``created`` is not known for local files or cloud listings; 0 keeps the field an int.
-    return {"id": model.id, "object": "model", "created": 0, "owned_by": model.provider_id}
+    # ``loaded`` is ours (OpenAI's SDKs keep unknown fields): a local model not loaded yet is
+    # still listed, since naming it loads it.
+    return {
+        "id": model.id,
+        "object": "model",
+        "created": 0,
+        "owned_by": model.provider_id,
+        "loaded": model.is_loaded if model.is_local else True,
+    }
 
 
 def model_list(models: list[LanguageModel]) -> dict[str, Any]:

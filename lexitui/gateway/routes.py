@@ -76,6 +76,8 @@ class GatewayRouter(Protocol):
 
     async def models(self) -> list[LanguageModel]: ...
 
+    async def model(self, name: str) -> LanguageModel: ...
+
 
 Answer = HttpResponse | StreamingResponse
 
@@ -160,12 +162,7 @@ class OpenAiRoutes:
         return HttpResponse.json(200, model_list(await self._router.models()))
 
     async def _model(self, model_id: str) -> Answer:
-        for model in await self._router.models():
-            if model.id == model_id:
-                return HttpResponse.json(200, model_object(model))
-        raise ApiError(
-            404, f"The model '{model_id}' does not exist.", param="model", code="model_not_found"
-        )
+        return HttpResponse.json(200, model_object(await self._router.model(model_id)))
 
     async def _generate(self, call: GenerationCall, *, chat: bool) -> Answer:
         cid = new_id("chatcmpl" if chat else "cmpl")

@@ -28,6 +28,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
+from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.manager import InferenceManager
 
@@ -58,8 +59,10 @@ class LocalLlmProvider:
         *,
         preferred_model: Callable[[], str | None] = lambda: None,
         resources: Callable[[], Awaitable[InferenceResourceUsage | None]] | None = None,
+        catalog: InstalledCatalog | None = None,
     ) -> None:
         self._runtime = runtime
+        self.catalog = catalog
         self._preferred = preferred_model
         self._resources = resources
         self._load_error: str | None = None
@@ -97,6 +100,16 @@ class LocalLlmProvider:
             return False, f"local model unavailable: {self._last_exit}"
         return False, "local model unavailable: no model is loaded"
 
+    def available_for(self, model: str | None) -> tuple[bool, str]:
+        """``available_now`` for a request naming ``model``: an installed model that is not
+        loaded loads on first use (unless an engine crash is being dealt with)."""
+        named = self.model_named(model) if model else None
+        if named is None or self._crash_notice():
+            return self.available_now()
+        if any(named == m.model.id for m in self._runtime.loaded_models()):
+            return self.available_now()
+        return True, f"{named} loads on first use"
+
     def context_length(self, model: str | None) -> int | None:
         try:
             return self._runtime.engine(model).context_size or None
@@ -106,7 +119,20 @@ class LocalLlmProvider:
     def known_models(self) -> tuple[str, ...]:
         loaded = [m.model.id for m in self._runtime.loaded_models()]
         preferred = self._preferred()
-        return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else [])]))
+        installed = [m.id for m in self.catalog.models] if self.catalog else []
+        return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else []), *installed]))
+
+    def model_named(self, name: str) -> str | None:
+        """The model id ``name`` means here (a loaded model by load or model id, or an installed
+        one by id, file name or Ollama ``name:tag``), or None: the router pins and refuses by it.
+        """
+        for loaded in self._runtime.loaded_models():
+            if name in (loaded.id, loaded.model.id):
+                return loaded.model.id
+        if name == self._preferred():
+            return name
+        found = self.catalog.find(name) if self.catalog else None
+        return found.id if found else None
 
     def in_flight(self) -> int:
         return self._runtime.active_requests
@@ -117,7 +143,24 @@ class LocalLlmProvider:
         return self.available_now()[0]
 
     async def get_models(self) -> list[LanguageModel]:
-        return [
+        """Every installed model (each loads on first use) and every loaded one, which says so."""
+        loaded = {m.model.id: m for m in self._runtime.loaded_models()}
+        if self.catalog is not None:
+            await self.catalog.refresh()
+        installed = self.catalog.models if self.catalog else []
+        models = [
+            LanguageModel(
+                id=m.id,
+                name=m.name,
+                provider_id=LOCAL_ID,
+                is_local=True,
+                supports_embeddings=True,  # the engine is started with embeddings on
+                size_bytes=m.size_bytes,
+            )
+            for m in installed
+            if m.id not in loaded
+        ]
+        models.extend(
             LanguageModel(
                 id=m.model.id,
                 name=m.model.name,
@@ -125,9 +168,12 @@ class LocalLlmProvider:
                 is_local=True,
                 context_length=m.resources.context_size or None,
                 supports_embeddings=bool(m.options.embedding),
+                is_loaded=True,
+                size_bytes=m.model.size_bytes or None,
             )
-            for m in self._runtime.loaded_models()
-        ]
+            for m in loaded.values()
+        )
+        return sorted(models, key=lambda m: m.id)
 
     async def generate(self, request: LanguageModelRequest) -> LanguageModelResponse:
         async for chunk in self.stream(request):

@@ -23,6 +23,7 @@ from lexitui.domain.routing import (
     RoutingStrategy,
 )
 from lexitui.routing.cooldowns import Cooldowns
+from lexitui.routing.errors import UnknownModel
 from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.strategies import Candidate, order_candidates
 from lexitui.routing.tokens import estimate_tokens
@@ -83,6 +84,9 @@ class LlmRouter:
         prompt_tokens, output_tokens = estimate_tokens(request)
         providers = list(self._providers())
         pinned = options.provider_id or self._pinned(providers, request.model)
+        if request.model and not pinned:
+            # Named, and nobody has it: answering with another model would hide the mistake.
+            raise UnknownModel(request.model)
         considered = tuple(p.provider_id for p in providers)
         skipped: dict[str, str] = {}
         candidates: list[Candidate] = []
@@ -90,7 +94,9 @@ class LlmRouter:
             if pinned and provider.provider_id != pinned:
                 skipped[provider.provider_id] = f"the request asks for {pinned}"
                 continue
-            why = self._why_not(provider, strategy, options, prompt_tokens, output_tokens)
+            why = self._why_not(
+                provider, request.model, strategy, options, prompt_tokens, output_tokens
+            )
             if why:
                 skipped[provider.provider_id] = why
                 continue
@@ -144,6 +150,7 @@ class LlmRouter:
     def _why_not(
         self,
         provider: LanguageModelProvider,
+        model: str | None,
         strategy: RoutingStrategy,
         options: RoutingOptions,
         prompt_tokens: int,
@@ -153,7 +160,7 @@ class LlmRouter:
             return "the strategy is local only"
         if strategy == RoutingStrategy.CLOUD_ONLY and provider.is_local:
             return "the strategy is cloud only"
-        ok, why = provider.available_now()
+        ok, why = _available(provider, model)
         if not ok:
             return why
         cooling = self._cooldowns.blocked(provider.provider_id)
@@ -197,7 +204,7 @@ class LlmRouter:
             if provider.provider_id in (model, head):
                 return provider.provider_id
         for provider in providers:
-            if model in provider.known_models():
+            if model_named(provider, model) is not None:
                 return provider.provider_id
         return None
 
@@ -208,8 +215,11 @@ class LlmRouter:
             for prefix in (f"{provider.provider_id}:", f"{provider.provider_id}/"):
                 if model.startswith(prefix):
                     return model[len(prefix) :]
+            named = model_named(provider, model)
+            if named is not None:
+                return named
             # A request pinned here (by an override) asks this provider for that model.
-            if model in provider.known_models() or (pinned and not provider.is_local):
+            if pinned and not provider.is_local:
                 return model
         preferred = self.config.preferred_cloud_model
         if preferred and provider.provider_id == self.config.preferred_cloud_provider:
@@ -218,6 +228,26 @@ class LlmRouter:
 
     def with_config(self, config: RoutingConfig) -> None:
         self.config = config
+
+
+def model_named(provider: LanguageModelProvider, model: str) -> str | None:
+    """The model ``provider`` means by ``model``: the local provider knows the spellings of its
+    installed models (``model_named``); others answer to the names they list."""
+    resolve = getattr(provider, "model_named", None)
+    if callable(resolve):
+        named = resolve(model)
+        return named if isinstance(named, str) else None
+    return model if model in provider.known_models() else None
+
+
+def _available(provider: LanguageModelProvider, model: str | None) -> tuple[bool, str]:
+    """Whether ``provider`` can take a request for ``model`` now: the local provider can load
+    a named installed model (``available_for``); others answer for all their models."""
+    check = getattr(provider, "available_for", None)
+    if callable(check):
+        ok, why = check(model)
+        return bool(ok), str(why)
+    return provider.available_now()
 
 
 def _in_flight(provider: LanguageModelProvider) -> int | None:

@@ -43,8 +43,10 @@ from lexitui.routing.errors import (
     FailureKind,
     ProviderError,
     RoutingError,
+    UnknownModel,
 )
 from lexitui.routing.fallback import FallbackManager, Trace
+from lexitui.routing.images import refuse_images
 from lexitui.routing.keys import KeyStore
 from lexitui.routing.local_provider import LocalLlmProvider
 from lexitui.routing.optimizer import CostPerformanceOptimizer
@@ -135,6 +137,7 @@ class RoutingService:
         """Decide without sending (``lexitui route --dry-run``)."""
         await self.start()
         await self._refresh_profiles()
+        await self._refresh_installed(request.model)
         request, options, source = self._options(request, options)
         plan = self._plan(request, options, source)
         return RoutedRequest(
@@ -171,7 +174,9 @@ class RoutingService:
         source: str = "api",
     ) -> AsyncGenerator[LanguageModelChunk]:
         await self.start()
+        refuse_images(request)
         await self._refresh_profiles()
+        await self._refresh_installed(request.model)
         request_id = uuid.uuid4().hex
         request, options, override = self._options(request, options)
         started = time.perf_counter()
@@ -263,6 +268,7 @@ class RoutingService:
             agent_id=request.agent_id,
             workflow_id=request.workflow_id,
         )
+        await self._refresh_installed(request.model)
         plan = self._plan(as_request, RoutingOptions(), "")
         started = time.perf_counter()
         meter = self.recorder.energy_meter()
@@ -288,11 +294,22 @@ class RoutingService:
         return result.value
 
     async def models(self) -> list[LanguageModel]:
-        out: list[LanguageModel] = []
-        for provider in self.providers():
+        """Every installed local model (loaded or loading on first use) and the models of each
+        cloud provider that can answer now."""
+        out: list[LanguageModel] = await self.local.get_models()
+        for provider in self.cloud:
             if provider.available_now()[0]:
                 out.extend(await provider.get_models())
         return out
+
+    async def model(self, name: str) -> LanguageModel:
+        """The model ``name`` means (any spelling ``lexitui`` accepts), or ``UnknownModel``."""
+        models = await self.models()
+        named = self.local.model_named(name)
+        for model in models:
+            if model.id in (name, named) or f"{model.provider_id}:{model.id}" == name:
+                return model
+        raise UnknownModel(name)
 
     async def close(self) -> None:
         for dispose in self.on_close:
@@ -303,6 +320,11 @@ class RoutingService:
         self.records.on_completed()
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _refresh_installed(self, wanted: str | None) -> None:
+        """The installed models the router reads, current for a model named just now."""
+        if self.local.catalog is not None:
+            await self.local.catalog.refresh(wanted)
 
     async def _refresh_profiles(self) -> None:
         """The profiler's measured speeds, so a benchmarked local model's latency is known."""

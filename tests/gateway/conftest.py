@@ -20,6 +20,7 @@ from lexitui.domain.language_model import (
     TokenUsage,
 )
 from lexitui.gateway import Gateway, GatewayRouter
+from lexitui.routing.errors import UnknownModel
 from lexitui.routing.settings import GatewaySettings
 
 PIECES = ("Hello", ", ", "world", "!")
@@ -125,3 +126,9 @@ class FakeRouter:
             LanguageModel("fake-model", "Fake", "local", True, 2048, True),
             LanguageModel("cloud-model", "Cloud", "openai", False),
         ]
+
+    async def model(self, name: str) -> LanguageModel:
+        for model in await self.models():
+            if model.id == name:
+                return model
+        raise UnknownModel(name)

@@ -61,7 +61,8 @@ def test_a_killed_engine_is_reloaded_and_serve_answers_again(
 
         served: list[str] = []
         while time.monotonic() - killed < 10:
-            served = [m["id"] for m in http.get("/models").json()["data"]]
+            listed = http.get("/models").json()["data"]
+            served = [m["id"] for m in listed if m["loaded"]]
             if STARTER_ID in served:
                 break
             time.sleep(0.1)
