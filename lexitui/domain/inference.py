@@ -129,6 +129,9 @@ class LocalGenerationRequest:
             out.append("use either a grammar or a JSON format, not both")
         if self.format and self.format.type == LocalFormatType.JSON_SCHEMA:
             out.extend(_schema_problems(self.format.schema))
+        if any(m.images for m in self.messages or ()):
+            # No engine here is started with a multimodal projector: refused, never dropped.
+            out.append("this model cannot read images (no multimodal projector is loaded)")
         return out
 
 

@@ -243,6 +243,10 @@ async def test_embeddings_need_a_model_loaded_with_them(services: Services) -> N
         ({"prompt": "x", "mirostat": 3}, "mirostat"),
         ({"prompt": "x", "max_tokens": 0}, "max tokens"),
         (
+            {"messages": (LocalChatMessage(ChatRole.USER, "what is this?", ("aGVsbG8=",)),)},
+            "cannot read images",
+        ),
+        (
             {"prompt": "x", "format": LocalResponseFormat(LocalFormatType.JSON_SCHEMA, "{bad")},
             "not valid JSON",
         ),
