@@ -104,6 +104,9 @@ def from_exception(exc: BaseException) -> ApiError:
         return invalid(str(exc))
     if isinstance(exc, BudgetExceeded):
         return ApiError(429, exc.message, "insufficient_quota", None, "insufficient_quota")
+    if isinstance(exc, ProviderError) and exc.kind is FailureKind.BAD_REQUEST and exc.status == 404:
+        # A provider that has no such model (a cloud's 404, a local model gone meanwhile).
+        return ApiError(404, str(exc), "invalid_request_error", "model", "model_not_found")
     if isinstance(exc, ProviderError):
         status, kind, code = _BY_KIND.get(exc.kind, (502, "upstream_error", "upstream_error"))
         error = ApiError(status, str(exc), kind, None, code)

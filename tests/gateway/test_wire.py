@@ -39,6 +39,7 @@ from lexitui.routing.errors import (
     FailureKind,
     ProviderError,
     RoutingError,
+    UnknownModel,
 )
 
 NOBODY = Identity()
@@ -113,6 +114,19 @@ def test_bad_chat_fields_name_the_param(change: dict[str, Any], param: str) -> N
     error = bad(chat_call, {"model": "m", "messages": USER, **change}, NOBODY)
     assert error.param == param
     assert error.body()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    ("extra", "kept"), [({}, None), ({"keep_alive": "10m"}, "10m"), ({"ttl": 30}, 30)]
+)
+def test_keep_alive_and_ttl_reach_the_request_as_given(extra: dict[str, Any], kept: object) -> None:
+    call = chat_call({"model": "m", "messages": USER, **extra}, NOBODY)
+    assert call.request.parameters.get("keep_alive") == kept
+
+
+def test_keep_alive_and_ttl_together_are_refused() -> None:
+    error = bad(chat_call, {"model": "m", "messages": USER, "keep_alive": 0, "ttl": 1}, NOBODY)
+    assert error.param == "ttl"
 
 
 def test_stream_options_and_auto_model() -> None:
@@ -242,6 +256,8 @@ def test_finish_reasons() -> None:
     ("error", "status", "code"),
     [
         (ProviderError("p", FailureKind.BAD_REQUEST, "m"), 400, "bad_request"),
+        (ProviderError("p", FailureKind.BAD_REQUEST, "m", status=404), 404, "model_not_found"),
+        (UnknownModel("m"), 404, "model_not_found"),
         (ProviderError("p", FailureKind.RATE_LIMITED, "m"), 429, "rate_limit_exceeded"),
         (ProviderError("p", FailureKind.QUOTA_EXCEEDED, "m"), 429, "insufficient_quota"),
         (BudgetExceeded("p", "spent"), 429, "insufficient_quota"),
