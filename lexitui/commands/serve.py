@@ -69,7 +69,13 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         services.watch_resources()
         if args.model:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
-        catalog = OllamaCatalog(services.runtime, services.registry)
+        # An Ollama client's load (a generate with no prompt) uses the same load options.
+        options = load_options(args)
+        catalog = OllamaCatalog(
+            services.runtime,
+            services.registry,
+            lambda model_id: services.runtime.load(model_id, options),
+        )
         gateway = Gateway(services.routing, settings, api_key, catalog=catalog)
         try:
             await gateway.start()

@@ -3,8 +3,8 @@
 ``/api/tags`` lists every installed model, ``/api/ps`` the loaded ones and ``/api/show`` one
 model's details; each reads the GGUF header (bounded, validated, in a thread, cached while the
 file keeps its size and time) for the family, size in parameters and quantisation. A model is
-named by its installed id, by that id with Ollama's default ``:latest`` tag, or by its file
-name, so a name a client copied from ``/api/tags`` or from disk both work.
+named as everywhere else (``find_installed``): its id, that id with Ollama's ``:latest``, its
+file name, or the ``name:tag`` of a shared Ollama model.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hashlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lexitui.domain.inference import LoadedModel
@@ -25,9 +24,9 @@ from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufArray, GgufHeader
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.runtime.manager import InferenceManager
+from lexitui.runtime.model_names import find_installed
 from lexitui.store.installed_models import ModelRegistry
 
-DEFAULT_TAG = ":latest"
 MAX_INFO_ARRAY = 64  # longer arrays (vocabularies, merges) show as null, as Ollama shows them
 Loader = Callable[[str], Awaitable[LoadedModel]]
 
@@ -104,13 +103,9 @@ class OllamaCatalog:
         return [CatalogModel(m, await self._header(m)) for m in await self._registry.list()]
 
     async def find(self, name: str) -> CatalogModel | None:
-        """The installed model ``name`` names (its id, ``id:latest`` or its file name)."""
-        wanted = {name, name.removesuffix(DEFAULT_TAG)}
-        for model in await self._registry.list():
-            file = Path(model.path).name
-            if wanted & {model.id, file, Path(file).stem}:
-                return CatalogModel(model, await self._header(model))
-        return None
+        """The installed model ``name`` means (see ``find_installed``)."""
+        model = find_installed(await self._registry.list(), name)
+        return None if model is None else CatalogModel(model, await self._header(model))
 
     async def resolve(self, name: str) -> str:
         """The id to ask the router for: the installed id when ``name`` names one."""
