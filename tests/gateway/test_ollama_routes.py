@@ -155,3 +155,27 @@ async def test_embeddings_both_endpoints() -> None:
     assert embed.json()["model"] == "fake-model"
     assert old.json() == {"embedding": [2.0, 0.5, -1.0]}
     assert empty.json() == {"embedding": []}
+
+
+async def test_images_keep_alive_and_options_reach_the_router() -> None:
+    router = FakeRouter()
+    body = {
+        "model": "fake-model",
+        "messages": [{"role": "user", "content": "what is it?", "images": ["aGk="]}],
+        "keep_alive": "10m",
+        "options": {"num_predict": 3, "top_k": 4},
+        "format": "json",
+        "stream": False,
+    }
+    async with start_gateway(router) as gateway, httpx.AsyncClient() as client:
+        answer = await client.post(f"{root(gateway.base_url)}/api/chat", json=body)
+    assert answer.status_code == 200
+    (request,) = router.requests
+    assert request.messages[0].images == ("aGk=",)
+    assert request.max_tokens == 3
+    assert request.parameters == {
+        "top_k": 4,
+        "response_format": {"type": "json_object"},
+        "keep_alive": "10m",
+    }
+    assert router.sources == ["ollama"]
