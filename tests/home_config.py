@@ -2,7 +2,8 @@
 
 A developer machine may run Ollama or LM Studio on their default ports; tests must not see them.
 The port is bound (so nothing else can take it) but never listens, so every connection to it is
-refused. Ollama is sent there by ``OLLAMA_HOST`` (set by the autouse fixture) rather than by the
+refused. ``lexitui serve`` does not listen on Ollama's port in tests (``ollama_port = false``).
+Ollama is sent there by ``OLLAMA_HOST`` (set by the autouse fixture) rather than by the
 config, so the tests that point ``OLLAMA_HOST`` at a fake Ollama still reach it. Tests that write
 their own config keep these lines through ``write_test_config``.
 """
@@ -56,5 +57,12 @@ def write_test_config(
         body[at:at] = lines
     else:
         body += ["", "[backends]", *lines]
+    if "ollama_port" not in text:
+        # ``lexitui serve`` in a test must never take Ollama's port (11434) from a real one.
+        if "[gateway]" in body:
+            at = body.index("[gateway]") + 1
+            body[at:at] = ["ollama_port = false"]
+        else:
+            body += ["", "[gateway]", "ollama_port = false"]
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as private as lexitui makes it
     path.write_text("\n".join(body) + "\n", encoding="utf-8")

@@ -1,8 +1,10 @@
-"""``lexitui serve``: run the OpenAI-compatible gateway until Ctrl+C or SIGTERM.
+"""``lexitui serve``: run the OpenAI- and Ollama-compatible gateway until Ctrl+C or SIGTERM.
 
-``[gateway]`` in config.toml gives the defaults (host, port, the key's environment variable);
-``--host``/``--port`` override them. The key rule is checked before anything starts, so a
-missing key off loopback costs no model load.
+``[gateway]`` in config.toml gives the defaults (host, port, the key's environment variable,
+Ollama's port); ``--host``/``--port``/``--ollama-port`` override them. The Ollama API is served
+on the main port and, unless it is off, on Ollama's port too: when a real Ollama holds that
+port, one line says so and lexitui serves on its main port alone. The key rule is checked
+before anything starts, so a missing key off loopback costs no model load.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from dataclasses import replace
 
 from lexitui.commands.runtime import load_options
 from lexitui.commands.runtime_options import add_load_options
+from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.server import Gateway, check_binding
-from lexitui.routing.settings import GatewaySettings, RoutingSettings
+from lexitui.routing.settings import GatewaySettings, RoutingSettings, ollama_port
 from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser(
-        "serve", help="serve an OpenAI-compatible API (/v1) in front of local and cloud models"
+        "serve",
+        help="serve OpenAI- and Ollama-compatible APIs (/v1, /api) in front of local and cloud "
+        "models",
     )
     serve.add_argument("--host", help="address to listen on (default: [gateway] host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: [gateway] port, 8788; 0: any)")
+    serve.add_argument(
+        "--ollama-port",
+        help="also serve the Ollama API on this port (default: [gateway] ollama_port, 11434; "
+        "0: any; off: none)",
+    )
     serve.add_argument("--model", help="installed model id to load before serving")
     add_load_options(serve)
     serve.set_defaults(func=cmd_serve)
@@ -41,6 +51,8 @@ def gateway_settings(services: Services, args: argparse.Namespace) -> GatewaySet
         settings = replace(settings, host=args.host)
     if args.port is not None:
         settings = replace(settings, port=args.port)
+    if args.ollama_port is not None:
+        settings = replace(settings, ollama_port=ollama_port(args.ollama_port, "--ollama-port"))
     return settings
 
 
@@ -57,7 +69,14 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         services.watch_resources()
         if args.model:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
-        gateway = Gateway(services.routing, settings, api_key)
+        # An Ollama client's load (a generate with no prompt) uses the same load options.
+        options = load_options(args)
+        catalog = OllamaCatalog(
+            services.runtime,
+            services.registry,
+            lambda model_id: services.runtime.load(model_id, options),
+        )
+        gateway = Gateway(services.routing, settings, api_key, catalog=catalog)
         try:
             await gateway.start()
         except OSError as exc:  # port in use, address not on this machine
@@ -69,6 +88,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
                 # Printed once the signals are ours: a supervisor that reads this line may
                 # send SIGTERM at once, and it must stop us cleanly, not kill us.
                 print(f"lexitui gateway on {gateway.base_url}", flush=True)
+                await _listen_for_ollama_tools(gateway, settings)
                 await stopped.wait()
         finally:
             await gateway.stop()
@@ -76,6 +96,24 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         await reloader.close()
         await services.stop()
     return 0
+
+
+async def _listen_for_ollama_tools(gateway: Gateway, settings: GatewaySettings) -> None:
+    """Serve on Ollama's port too; a port already taken (a real Ollama, most likely) is one
+    line, and the main port serves on."""
+    if settings.ollama_port is None:
+        return
+    try:
+        host, port = await gateway.listen_also(settings.ollama_port)
+    except OSError as exc:
+        print(
+            f"lexitui: Ollama API only on the main port: port {settings.ollama_port} is taken "
+            f"({exc.strerror or exc})",
+            flush=True,
+        )
+        return
+    shown = f"[{host}]" if ":" in host else host
+    print(f"lexitui Ollama API also on http://{shown}:{port}", flush=True)
 
 
 @contextlib.contextmanager

@@ -127,7 +127,11 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self._accept_errors.install(asyncio.get_running_loop())
-        self._server = await asyncio.start_server(self._connection, host, port)
+        try:
+            self._server = await asyncio.start_server(self._connection, host, port)
+        except BaseException:
+            self._accept_errors.uninstall()  # a port in use: the loop keeps its own handler
+            raise
         address = self._server.sockets[0].getsockname()
         return str(address[0]), int(address[1])
 

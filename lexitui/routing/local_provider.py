@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole, LoadedModelStatus
@@ -29,6 +29,7 @@ from lexitui.domain.language_model import (
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_models import InstalledCatalog
+from lexitui.routing.local_sampling import local_sampling
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.manager import InferenceManager
 
@@ -323,6 +324,7 @@ def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
         frequency_penalty=_number(params.get("frequency_penalty"), 0.0),
         presence_penalty=_number(params.get("presence_penalty"), 0.0),
     )
+    local = replace(local, **local_sampling(params))  # top_k, repeat_penalty, JSON output...
     local.validate()
     return local
 

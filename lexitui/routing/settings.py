@@ -56,6 +56,7 @@ host = "127.0.0.1"
 port = 8788
 api_key_env = "LEXITUI_GATEWAY_KEY"  # required when host is not loopback
 max_connections = 256  # open connections at once (lowered to fit the open-file limit)
+ollama_port = 11434    # the Ollama API there too (as well as on port); false: off, 0: any free
 ```
 """
 
@@ -124,12 +125,17 @@ class CostSettings:
     prices: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # per Mtok in, out
 
 
+OLLAMA_PORT = 11434
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     host: str = "127.0.0.1"
     port: int = 8788
     api_key_env: str = "LEXITUI_GATEWAY_KEY"
     max_connections: int = 256
+    # Also serve on Ollama's port, where Ollama tools look by default; None: only on ``port``.
+    ollama_port: int | None = OLLAMA_PORT
 
 
 @dataclass(frozen=True)
@@ -321,7 +327,21 @@ def _gateway(table: dict[str, Any]) -> GatewaySettings:
         port=port,
         api_key_env=str(table.get("api_key_env", "LEXITUI_GATEWAY_KEY")),
         max_connections=connections,
+        ollama_port=ollama_port(table.get("ollama_port", OLLAMA_PORT), "[gateway] ollama_port"),
     )
+
+
+def ollama_port(value: object, where: str) -> int | None:
+    """A port (0: any free one), or ``false`` / ``"off"`` for none."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "false")):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 65536:
+        raise ConfigError(
+            f'{where} must be a port from 0 to 65535, or false / "off", not {value!r}'
+        )
+    return value
 
 
 def _override(value: object, where: str) -> LlmOverride:
