@@ -220,6 +220,8 @@ def _call(
             parameters[name] = value
     if who.strategy is not None:
         parameters["strategy"] = who.strategy
+    if body.get("keep_alive") is not None:  # Ollama's extension: how long the model stays loaded
+        parameters["keep_alive"] = body["keep_alive"]
     request = LanguageModelRequest(
         messages=messages,
         prompt=prompt,

@@ -1,15 +1,18 @@
 """The local runtime as a language-model provider (the roadmap's ``LocalLlmProvider``).
 
-It answers with whatever model the inference manager has active (or the one a request names);
-when nothing is loaded and ``[routing] local_model`` names an installed model, the first request
-loads it. Runtime failures become ``ProviderError`` kinds the fallback rules understand: nothing
-loaded or the engine gone is UNAVAILABLE (fall back), a failure after text was streamed is
-STREAM_BROKEN (never retried, so no text is duplicated).
+A request naming a model gets that model: loaded on demand when it is installed but not loaded
+(``LocalModelLoader``: one load however many requests wait for it), a 404 when it is neither.
+A request naming none gets the active model; with nothing loaded, the first request loads
+``[routing] local_model``, else the starter model. ``[runtime] load_on_demand = false`` turns
+loading on demand off (the configured ``local_model`` still loads). A request's ``keep_alive``
+parameter (Ollama's forms, see ``runtime.keep_alive``) sets how long its model stays loaded idle.
+Runtime failures become ``ProviderError`` kinds the fallback rules understand: nothing loaded,
+a load that failed or the engine gone is UNAVAILABLE (fall back), a failure after text was
+streamed is STREAM_BROKEN (never retried, so no text is duplicated).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +31,10 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
+from lexitui.routing.local_loading import InstalledList, LocalModelLoader
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
+from lexitui.runtime.keep_alive import parse_keep_alive
+from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
 
 LOCAL_ID = "local"
@@ -58,17 +64,25 @@ class LocalLlmProvider:
         *,
         preferred_model: Callable[[], str | None] = lambda: None,
         resources: Callable[[], Awaitable[InferenceResourceUsage | None]] | None = None,
+        installed: InstalledList | None = None,
     ) -> None:
         self._runtime = runtime
         self._preferred = preferred_model
         self._resources = resources
+        self._loader = LocalModelLoader(runtime, installed)
         self._load_error: str | None = None
-        self._load_lock = asyncio.Lock()
         self._last_exit: str | None = None  # why the last model went away, for the reason
+        self._died = False  # the last model went away because its engine died
 
     def note_unloaded(self, model_id: str, reason: str) -> None:
         """Called on ModelUnloaded: when nothing is left loaded, routing says why."""
         self._last_exit = f"{model_id} {reason}" if reason else None
+        self._died = False
+
+    def note_engine_died(self) -> None:
+        """Called after the ModelUnloaded of an engine that died unasked: requests naming no
+        model then fall back with the reason, rather than load the starter in its place."""
+        self._died = True
 
     # --- what the router reads (no I/O) ---------------------------------------------------
 
@@ -77,7 +91,7 @@ class LocalLlmProvider:
         active = self._runtime.active_model
         if active is not None and active.status in SERVING:
             return active.model.id
-        return self._preferred() if self._load_error is None else None
+        return self._default_name() if self._load_error is None else None
 
     def available_now(self) -> tuple[bool, str]:
         active = self._runtime.active_model
@@ -86,7 +100,7 @@ class LocalLlmProvider:
         crash = self._crash_notice()
         if crash:  # being reloaded (no second load is started meanwhile), or given up on
             return False, f"local model unavailable: {crash}"
-        preferred = self._preferred()
+        preferred = self._default_name()
         if preferred and self._load_error is None:
             return True, f"{preferred} loads on first use"
         if self._load_error:
@@ -105,8 +119,14 @@ class LocalLlmProvider:
 
     def known_models(self) -> tuple[str, ...]:
         loaded = [m.model.id for m in self._runtime.loaded_models()]
-        preferred = self._preferred()
-        return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else [])]))
+        preferred = self._default_name()
+        installed = self._loader.names() if self._on_demand else ()
+        return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else []), *installed]))
+
+    async def refresh_installed(self, wanted: str | None = None) -> None:
+        """Read the installed models again when they may have changed (the router's questions
+        are answered from what was read): before each request is routed."""
+        await self._loader.refresh(wanted)
 
     def in_flight(self) -> int:
         return self._runtime.active_requests
@@ -138,9 +158,11 @@ class LocalLlmProvider:
     async def stream(self, request: LanguageModelRequest) -> AsyncGenerator[LanguageModelChunk]:
         try:
             local = to_local_request(request)
+            keep_alive = requested_keep_alive(request)
         except InvalidRequest as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc), status=400) from exc
-        model = await self._ensure_loaded(request.model)
+        engine = await self._ensure_loaded(request.model)
+        model = engine.id
         started = time.perf_counter()
         first: float | None = None
         index = 0
@@ -178,21 +200,25 @@ class LocalLlmProvider:
         except (GenerationError, RuntimeErrorBase) as exc:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
+        finally:
+            self._done_with(engine, keep_alive)
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        model = await self._ensure_loaded(request.model)
+        engine = await self._ensure_loaded(request.model)
         try:
             result = await self._runtime.embed(
-                LocalEmbeddingRequest(texts=request.texts), model=model
+                LocalEmbeddingRequest(texts=request.texts), model=engine.id
             )
         except NoModelLoaded as exc:
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
         except RuntimeErrorBase as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc)) from exc
+        finally:
+            self._done_with(engine, NOT_GIVEN)
         return EmbeddingResponse(
             embeddings=result.embeddings,
             provider_id=LOCAL_ID,
-            model_id=self._runtime.engine(model).model.id,
+            model_id=engine.model.id,
             prompt_tokens=result.total_tokens,
         )
 
@@ -227,27 +253,69 @@ class LocalLlmProvider:
         except NoModelLoaded:
             await self._runtime.load(model_id)
 
-    async def _ensure_loaded(self, model: str | None) -> str | None:
-        """The model to ask: the named one if loaded, else the active one; loads the
-        configured local model when nothing is loaded."""
-        if model is not None:
-            try:
-                return self._runtime.engine(model).id
-            except NoModelLoaded:
-                pass  # a cloud model name or one not loaded here: answer with the active model
-        active = self._runtime.active_model
-        if active is not None and active.status in SERVING:
-            return active.id
-        preferred = self._preferred()
-        if not preferred or self._load_error is not None or self._crash_notice():
+    async def _ensure_loaded(self, model: str | None) -> LoadedEngine:
+        """The model to ask, held for this request (``_done_with`` releases it): the named one
+        (loaded on demand), else the active one, else the default, loaded on first use."""
+        default = self._default_name()
+        if model and model != default:
+            return await self._named(model)
+        engine = self._loader.loaded(model) if model else self._serving_active()
+        if engine is not None:
+            engine.hold()
+            return engine
+        if not default or self._load_error is not None or self._crash_notice():
             _ok, reason = self.available_now()
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, reason)
-        async with self._load_lock:
-            try:
-                return (await self._runtime.load(preferred)).id
-            except Exception as exc:  # any load failure: fall back, and say why from now on
-                self._load_error = str(exc)
-                raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+        installed = self._loader.find(default)
+        try:
+            return await self._loader.load(installed.id if installed else default)
+        except Exception as exc:  # any load failure: fall back, and say why from now on
+            self._load_error = str(exc)
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+
+    def _serving_active(self) -> LoadedEngine | None:
+        active = self._runtime.active_model
+        if active is not None and active.status in SERVING:
+            return self._runtime.engine(active.id)
+        return None
+
+    async def _named(self, model: str) -> LoadedEngine:
+        """A model the request names: loaded, or installed and loaded now, or not found."""
+        engine = self._loader.loaded(model)
+        if engine is not None:
+            engine.hold()
+            return engine
+        await self._loader.refresh(model)
+        installed = self._loader.find(model)
+        if installed is None:
+            message = f"model '{model}' not found"
+            raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, message, status=404)
+        if not self._on_demand:
+            message = f"{installed.id} is not loaded (loading on demand is off)"
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, message)
+        try:
+            return await self._loader.load(installed.id)
+        except Exception as exc:  # does not fit, engine failed to start: say why, fall back
+            message = f"{installed.id} could not be loaded: {exc}"
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, message) from exc
+
+    def _done_with(self, engine: LoadedEngine, keep_alive: object) -> None:
+        """The request is over: its keep-alive (if it gave one) counts from now."""
+        if keep_alive is not NOT_GIVEN:
+            seconds = keep_alive if isinstance(keep_alive, float) else None
+            self._runtime.idle_unloader.keep_alive(engine, seconds)
+        engine.release()
+
+    @property
+    def _on_demand(self) -> bool:
+        return self._runtime.settings.load_on_demand
+
+    def _default_name(self) -> str | None:
+        """``[routing] local_model``, else the starter model when loading on demand."""
+        preferred = self._preferred()
+        if preferred:
+            return preferred
+        return self._loader.starter() if self._on_demand and not self._died else None
 
     def _crash_notice(self) -> str | None:
         """What is done about a crashed engine (``EngineReloader``), while no model serves."""
@@ -257,6 +325,15 @@ class LocalLlmProvider:
     def forget_load_error(self) -> None:
         """Try the configured model again (after the user changed something)."""
         self._load_error = None
+
+
+NOT_GIVEN = object()  # a request without a keep_alive leaves its model's as it is
+
+
+def requested_keep_alive(request: LanguageModelRequest) -> object:
+    """The request's own ``keep_alive`` in seconds (None: forever), or ``NOT_GIVEN``."""
+    raw = request.parameters.get("keep_alive")
+    return NOT_GIVEN if raw is None else parse_keep_alive(raw)
 
 
 def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:

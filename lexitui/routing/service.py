@@ -115,6 +115,7 @@ class RoutingService:
         if not self._started:
             await self.recorder.start()
             self._started = True
+        await self.local.refresh_installed()  # which models load on demand, for the router
 
     # --- the router's contract ------------------------------------------------------------
 
@@ -136,6 +137,7 @@ class RoutingService:
         await self.start()
         await self._refresh_profiles()
         request, options, source = self._options(request, options)
+        await self.local.refresh_installed(request.model)
         plan = self._plan(request, options, source)
         return RoutedRequest(
             plan.chain[0][0],
@@ -174,6 +176,7 @@ class RoutingService:
         await self._refresh_profiles()
         request_id = uuid.uuid4().hex
         request, options, override = self._options(request, options)
+        await self.local.refresh_installed(request.model)  # a model installed since is known
         started = time.perf_counter()
         config = self.router.config
         if config.daily_cloud_budget is not None or config.monthly_cloud_budget is not None:
@@ -263,6 +266,7 @@ class RoutingService:
             agent_id=request.agent_id,
             workflow_id=request.workflow_id,
         )
+        await self.local.refresh_installed(request.model)
         plan = self._plan(as_request, RoutingOptions(), "")
         started = time.perf_counter()
         meter = self.recorder.energy_meter()

@@ -30,6 +30,7 @@ def build_routing(services: Services) -> RoutingService:
         runtime,
         preferred_model=lambda: settings.routing.preferred_local_model,
         resources=lambda: services.resources.current(),
+        installed=services.registry.list,
     )
 
     def on_inference(event: Event) -> None:
@@ -37,6 +38,11 @@ def build_routing(services: Services) -> RoutingService:
             local.note_unloaded(event.model_id, event.reason)
 
     unloads = services.bus.inference.subscribe(on_inference)
+
+    def on_engine_exit(_engine: object, _reason: str) -> None:
+        local.note_engine_died()
+
+    runtime.on_engine_exit.append(on_engine_exit)
     cloud = [build_cloud_provider(p, keys) for p in settings.providers]
     by_id = {p.id: p for p in settings.providers}
     first = settings.providers[0] if settings.providers else None
@@ -94,5 +100,6 @@ def build_routing(services: Services) -> RoutingService:
         settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
     )
     service.on_close.append(unloads.dispose)
+    service.on_close.append(lambda: runtime.on_engine_exit.remove(on_engine_exit))
     holder.append(service)
     return service

@@ -1,0 +1,109 @@
+"""Which installed model a request means, and loading it on demand (one load per model).
+
+The local provider asks here for the model a request names: a loaded one answers at once; an
+installed one that is not loaded is loaded through the runtime with its default load options and
+memory budget (the runtime evicts least recently used idle models when ``[runtime] auto_evict``
+allows, and refuses with ``ModelDoesNotFit`` when it cannot make room). Concurrent requests for a
+model that is loading wait for that one load instead of starting engines of their own. A model
+loaded here keeps ``[runtime] keep_alive`` (see ``IdleUnloader``).
+
+The installed models are read from the registry and kept for the router's questions, which are
+answered without I/O (``names``); ``refresh`` reads them again when they may have changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import PurePath
+
+from lexitui.domain.models import InstalledModel
+from lexitui.runtime.errors import NoModelLoaded
+from lexitui.runtime.loaded_engine import LoadedEngine
+from lexitui.runtime.manager import InferenceManager
+from lexitui.runtime.model_names import GGUF_SUFFIX, find_installed
+from lexitui.storage.starter import STARTER_ID
+
+InstalledList = Callable[[], Awaitable[Sequence[InstalledModel]]]
+FRESH_FOR_S = 5.0  # how long the installed list is trusted without a request naming a new model
+
+
+class LocalModelLoader:
+    def __init__(self, runtime: InferenceManager, installed: InstalledList | None = None) -> None:
+        self._runtime = runtime
+        self._read_installed = installed
+        self._installed: Sequence[InstalledModel] = ()
+        self._read_at: float | None = None
+        self._loads: dict[str, asyncio.Task[str]] = {}
+
+    # --- the installed models -------------------------------------------------------------
+
+    async def refresh(self, wanted: str | None = None, *, force: bool = False) -> None:
+        """Read the installed models again when the list is old, or names no ``wanted``."""
+        if self._read_installed is None:
+            return
+        stale = self._read_at is None or time.monotonic() - self._read_at > FRESH_FOR_S
+        missing = bool(wanted) and self.find(wanted or "") is None
+        if force or stale or missing:
+            self._installed = tuple(await self._read_installed())
+            self._read_at = time.monotonic()
+
+    def find(self, name: str) -> InstalledModel | None:
+        return find_installed(self._installed, name)
+
+    def names(self) -> tuple[str, ...]:
+        """Every name an installed model answers to here: its id, file name (with and without
+        ``.gguf``) and its own name, so the router sends a request naming one to this provider."""
+        out: list[str] = []
+        for model in self._installed:
+            file_name = PurePath(model.path).name
+            out += [model.id, file_name, file_name.removesuffix(GGUF_SUFFIX), model.name]
+        return tuple(dict.fromkeys(n for n in out if n))
+
+    def starter(self) -> str | None:
+        """The starter model's id, when it is installed."""
+        model = self.find(STARTER_ID)
+        return model.id if model is not None else None
+
+    # --- loaded models and loading --------------------------------------------------------
+
+    def loaded(self, name: str) -> LoadedEngine | None:
+        """The loaded model ``name`` means (a load id, a model id, or any name of an installed
+        model), or None."""
+        for candidate in (name, *self._ids_of(name)):
+            try:
+                return self._runtime.engine(candidate)
+            except NoModelLoaded:
+                continue
+        return None
+
+    async def load(self, model_id: str) -> LoadedEngine:
+        """Load an installed model (or join the load of it already under way) and return it
+        held for the caller's request: the caller must ``release()`` it when done."""
+        task = self._loads.get(model_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._load(model_id))
+            self._loads[model_id] = task
+            task.add_done_callback(lambda _done: self._loads.pop(model_id, None))
+        # Shielded: a caller that hangs up does not cancel the load the others wait for.
+        loaded_id = await asyncio.shield(task)
+        engine = self._runtime.engine(loaded_id)
+        engine.hold()  # before any pause: its keep-alive must not end it before it is asked
+        return engine
+
+    async def _load(self, model_id: str) -> str:
+        already = self.loaded(model_id)  # loaded since the caller looked: keep its keep-alive
+        if already is not None:
+            return already.id
+        loaded = await self._runtime.load(model_id)
+        # Counted from the end of the request it was loaded for, not from now: a keep-alive of
+        # 0 must not unload it before that request is sent.
+        self._runtime.idle_unloader.keep_alive(
+            self._runtime.engine(loaded.id), self._runtime.settings.keep_alive_s, from_now=False
+        )
+        return loaded.id
+
+    def _ids_of(self, name: str) -> tuple[str, ...]:
+        model = self.find(name)
+        return (model.id,) if model is not None and model.id != name else ()
