@@ -87,7 +87,11 @@ class LocalModelLoader:
             self._loads[model_id] = task
             task.add_done_callback(lambda _done: self._loads.pop(model_id, None))
         # Shielded: a caller that hangs up does not cancel the load the others wait for.
-        loaded_id = await asyncio.shield(task)
+        try:
+            loaded_id = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(self._unclaimed)  # its keep-alive starts if no one asks
+            raise
         engine = self._runtime.engine(loaded_id)
         engine.hold()  # before any pause: its keep-alive must not end it before it is asked
         return engine
@@ -103,6 +107,15 @@ class LocalModelLoader:
             self._runtime.engine(loaded.id), self._runtime.settings.keep_alive_s, from_now=False
         )
         return loaded.id
+
+    def _unclaimed(self, task: asyncio.Task[str]) -> None:
+        """A load whose caller hung up: count its keep-alive from now unless a request is on it
+        (a model loaded for nobody must not stay forever)."""
+        if task.cancelled() or task.exception() is not None:
+            return
+        engine = self.loaded(task.result())
+        if engine is not None and engine.idle:
+            self._runtime.idle_unloader.keep_alive(engine, engine.keep_alive_s)
 
     def _ids_of(self, name: str) -> tuple[str, ...]:
         model = self.find(name)
