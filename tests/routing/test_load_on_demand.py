@@ -201,3 +201,16 @@ async def test_after_an_engine_dies_the_starter_is_not_loaded_in_its_place(
     # A model loaded again (by the user, or by the server's reloader) serves as before.
     await services.runtime.load(SECOND)
     assert (await routing.complete(ask())).model_id == SECOND
+
+
+@pytest.mark.parametrize("config_text", ['[runtime]\nkeep_alive = "1s"'])
+async def test_a_load_whose_caller_hung_up_still_unloads_when_idle(services: Services) -> None:
+    seen: list[Event] = []
+    services.bus.inference.subscribe(seen.append)
+    request = asyncio.ensure_future(services.routing.complete(ask(SECOND)))
+    await until(lambda: any(isinstance(e, ModelLoadStarted) for e in seen))
+    request.cancel()  # the client hung up while its model was loading
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await until(lambda: any(isinstance(e, ModelUnloaded) for e in seen), 30)
+    assert services.runtime.loaded_models() == []
