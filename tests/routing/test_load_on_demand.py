@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from lexitui.config import Paths
-from lexitui.domain.language_model import LanguageModelRequest, Message
+from lexitui.domain.language_model import EmbeddingRequest, LanguageModelRequest, Message
 from lexitui.domain.routing import OptimizationGoal
 from lexitui.events import Event, ModelLoadStarted, ModelUnloaded
 from lexitui.routing.errors import FailureKind, ProviderError, RoutingError
@@ -214,3 +214,9 @@ async def test_a_load_whose_caller_hung_up_still_unloads_when_idle(services: Ser
         await request
     await until(lambda: any(isinstance(e, ModelUnloaded) for e in seen), 30)
     assert services.runtime.loaded_models() == []
+
+
+async def test_embeddings_naming_a_model_load_it_on_demand(services: Services) -> None:
+    answer = await services.routing.embed(EmbeddingRequest(texts=("hello",), model=SECOND))
+    assert answer.model_id == SECOND and len(answer.embeddings[0]) == 576
+    assert loaded_ids(services) == {SECOND}
