@@ -220,8 +220,9 @@ def _call(
             parameters[name] = value
     if who.strategy is not None:
         parameters["strategy"] = who.strategy
-    if body.get("keep_alive") is not None:  # Ollama's extension: how long the model stays loaded
-        parameters["keep_alive"] = body["keep_alive"]
+    keep_alive = _keep_alive(body)
+    if keep_alive is not None:
+        parameters["keep_alive"] = keep_alive
     request = LanguageModelRequest(
         messages=messages,
         prompt=prompt,
@@ -267,6 +268,15 @@ def _content(content: object, where: str) -> str:
             raise invalid(f"'{here}.text' must be a string.", f"{here}.text")
         texts.append(text)
     return "".join(texts)
+
+
+def _keep_alive(body: Mapping[str, Any]) -> object:
+    """How long the model stays loaded after this request: Ollama's ``keep_alive`` ("5m",
+    seconds, 0, negative) or LM Studio's ``ttl`` (seconds), both extensions OpenAI clients send
+    through ``extra_body``. Passed on as given; the runtime reads and checks it."""
+    if "keep_alive" in body and "ttl" in body:
+        raise invalid("Give either 'keep_alive' or 'ttl', not both.", "ttl")
+    return body.get("keep_alive", body.get("ttl"))
 
 
 def _stop(raw: object) -> tuple[str, ...] | None:

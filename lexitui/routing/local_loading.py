@@ -1,62 +1,48 @@
-"""Which installed model a request means, and loading it on demand (one load per model).
+"""Loading the installed model a request names on demand: one load per model.
 
 The local provider asks here for the model a request names: a loaded one answers at once; an
 installed one that is not loaded is loaded through the runtime with its default load options and
 memory budget (the runtime evicts least recently used idle models when ``[runtime] auto_evict``
 allows, and refuses with ``ModelDoesNotFit`` when it cannot make room). Concurrent requests for a
 model that is loading wait for that one load instead of starting engines of their own. A model
-loaded here keeps ``[runtime] keep_alive`` (see ``IdleUnloader``).
-
-The installed models are read from the registry and kept for the router's questions, which are
-answered without I/O (``names``); ``refresh`` reads them again when they may have changed.
+loaded here keeps ``[runtime] keep_alive`` (see ``IdleUnloader``). Which models are installed
+comes from the ``InstalledCatalog`` the router reads too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable, Sequence
 from pathlib import PurePath
 
 from lexitui.domain.models import InstalledModel
+from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
-from lexitui.runtime.model_names import GGUF_SUFFIX, find_installed
+from lexitui.runtime.model_names import GGUF_SUFFIX
 from lexitui.storage.starter import STARTER_ID
-
-InstalledList = Callable[[], Awaitable[Sequence[InstalledModel]]]
-FRESH_FOR_S = 5.0  # how long the installed list is trusted without a request naming a new model
 
 
 class LocalModelLoader:
-    def __init__(self, runtime: InferenceManager, installed: InstalledList | None = None) -> None:
+    def __init__(self, runtime: InferenceManager, catalog: InstalledCatalog | None) -> None:
         self._runtime = runtime
-        self._read_installed = installed
-        self._installed: Sequence[InstalledModel] = ()
-        self._read_at: float | None = None
+        self._catalog = catalog
         self._loads: dict[str, asyncio.Task[str]] = {}
 
-    # --- the installed models -------------------------------------------------------------
+    # --- the installed models (no I/O: the catalog is refreshed before each request) ------
 
-    async def refresh(self, wanted: str | None = None, *, force: bool = False) -> None:
-        """Read the installed models again when the list is old, or names no ``wanted``."""
-        if self._read_installed is None:
-            return
-        stale = self._read_at is None or time.monotonic() - self._read_at > FRESH_FOR_S
-        missing = bool(wanted) and self.find(wanted or "") is None
-        if force or stale or missing:
-            self._installed = tuple(await self._read_installed())
-            self._read_at = time.monotonic()
+    async def refresh(self, wanted: str | None = None) -> None:
+        if self._catalog is not None:
+            await self._catalog.refresh(wanted)
 
     def find(self, name: str) -> InstalledModel | None:
-        return find_installed(self._installed, name)
+        return self._catalog.find(name) if self._catalog is not None else None
 
     def names(self) -> tuple[str, ...]:
         """Every name an installed model answers to here: its id, file name (with and without
         ``.gguf``) and its own name, so the router sends a request naming one to this provider."""
         out: list[str] = []
-        for model in self._installed:
+        for model in self._catalog.models if self._catalog is not None else []:
             file_name = PurePath(model.path).name
             out += [model.id, file_name, file_name.removesuffix(GGUF_SUFFIX), model.name]
         return tuple(dict.fromkeys(n for n in out if n))

@@ -31,7 +31,8 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
-from lexitui.routing.local_loading import InstalledList, LocalModelLoader
+from lexitui.routing.local_loading import LocalModelLoader
+from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.keep_alive import parse_keep_alive
 from lexitui.runtime.loaded_engine import LoadedEngine
@@ -64,12 +65,13 @@ class LocalLlmProvider:
         *,
         preferred_model: Callable[[], str | None] = lambda: None,
         resources: Callable[[], Awaitable[InferenceResourceUsage | None]] | None = None,
-        installed: InstalledList | None = None,
+        catalog: InstalledCatalog | None = None,
     ) -> None:
         self._runtime = runtime
+        self.catalog = catalog
         self._preferred = preferred_model
         self._resources = resources
-        self._loader = LocalModelLoader(runtime, installed)
+        self._loader = LocalModelLoader(runtime, catalog)
         self._load_error: str | None = None
         self._last_exit: str | None = None  # why the last model went away, for the reason
         self._died = False  # the last model went away because its engine died
@@ -122,11 +124,6 @@ class LocalLlmProvider:
         preferred = self._default_name()
         installed = self._loader.names() if self._on_demand else ()
         return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else []), *installed]))
-
-    async def refresh_installed(self, wanted: str | None = None) -> None:
-        """Read the installed models again when they may have changed (the router's questions
-        are answered from what was read): before each request is routed."""
-        await self._loader.refresh(wanted)
 
     def in_flight(self) -> int:
         return self._runtime.active_requests

@@ -115,7 +115,7 @@ class RoutingService:
         if not self._started:
             await self.recorder.start()
             self._started = True
-        await self.local.refresh_installed()  # which models load on demand, for the router
+        await self._refresh_installed(None)  # which model loads on first use, for the router
 
     # --- the router's contract ------------------------------------------------------------
 
@@ -136,8 +136,8 @@ class RoutingService:
         """Decide without sending (``lexitui route --dry-run``)."""
         await self.start()
         await self._refresh_profiles()
+        await self._refresh_installed(request.model)
         request, options, source = self._options(request, options)
-        await self.local.refresh_installed(request.model)
         plan = self._plan(request, options, source)
         return RoutedRequest(
             plan.chain[0][0],
@@ -174,9 +174,9 @@ class RoutingService:
     ) -> AsyncGenerator[LanguageModelChunk]:
         await self.start()
         await self._refresh_profiles()
+        await self._refresh_installed(request.model)
         request_id = uuid.uuid4().hex
         request, options, override = self._options(request, options)
-        await self.local.refresh_installed(request.model)  # a model installed since is known
         started = time.perf_counter()
         config = self.router.config
         if config.daily_cloud_budget is not None or config.monthly_cloud_budget is not None:
@@ -266,7 +266,7 @@ class RoutingService:
             agent_id=request.agent_id,
             workflow_id=request.workflow_id,
         )
-        await self.local.refresh_installed(request.model)
+        await self._refresh_installed(request.model)
         plan = self._plan(as_request, RoutingOptions(), "")
         started = time.perf_counter()
         meter = self.recorder.energy_meter()
@@ -307,6 +307,11 @@ class RoutingService:
         self.records.on_completed()
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _refresh_installed(self, wanted: str | None) -> None:
+        """The installed models the router reads, current for a model named just now."""
+        if self.local.catalog is not None:
+            await self.local.catalog.refresh(wanted)
 
     async def _refresh_profiles(self) -> None:
         """The profiler's measured speeds, so a benchmarked local model's latency is known."""

@@ -9,6 +9,7 @@ from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.cloud_factory import build_cloud_provider
 from lexitui.routing.electricity import EnergyMeter, NvmlEnergySource
 from lexitui.routing.keys import KeyStore
+from lexitui.routing.local_models import InstalledCatalog
 from lexitui.routing.local_provider import LOCAL_ID, LocalLlmProvider
 from lexitui.routing.optimizer import CostPerformanceOptimizer
 from lexitui.routing.prices import PriceBook
@@ -30,7 +31,7 @@ def build_routing(services: Services) -> RoutingService:
         runtime,
         preferred_model=lambda: settings.routing.preferred_local_model,
         resources=lambda: services.resources.current(),
-        installed=services.registry.list,
+        catalog=InstalledCatalog(services.registry.list),
     )
 
     def on_inference(event: Event) -> None:

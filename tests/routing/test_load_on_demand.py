@@ -105,7 +105,6 @@ async def test_nothing_named_loads_the_configured_default(services: Services) ->
 async def test_a_name_neither_installed_nor_loaded_is_not_found_not_another_model(
     services: Services,
 ) -> None:
-    await services.routing.local.refresh_installed()
     with pytest.raises(ProviderError) as caught:
         await services.routing.local.generate(ask("no-such-model"))
     assert caught.value.kind is FailureKind.BAD_REQUEST and caught.value.status == 404
