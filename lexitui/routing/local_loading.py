@@ -12,21 +12,40 @@ comes from the ``InstalledCatalog`` the router reads too.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from lexitui.domain.models import InstalledModel
+from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import NoModelLoaded
+from lexitui.runtime.keep_alive import parse_keep_alive
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
 from lexitui.runtime.model_names import GGUF_SUFFIX
 from lexitui.storage.starter import STARTER_ID
 
 
+@dataclass(frozen=True)
+class KeepAlive:
+    """A request's own keep-alive: ``seconds`` idle before it unloads (None: never)."""
+
+    seconds: float | None
+
+
+def requested_keep_alive(raw: object) -> KeepAlive | None:
+    """``keep_alive`` as a client sent it (Ollama's forms); None when it sent none, which leaves
+    the model's keep-alive as it is. ``InvalidRequest`` for a value that is no duration."""
+    return None if raw is None else KeepAlive(parse_keep_alive(raw))
+
+
 class LocalModelLoader:
-    def __init__(self, runtime: InferenceManager, catalog: InstalledCatalog | None) -> None:
+    def __init__(
+        self, runtime: InferenceManager, catalog: InstalledCatalog | None, *, provider_id: str
+    ) -> None:
         self._runtime = runtime
         self._catalog = catalog
+        self._provider_id = provider_id
         self._loads: dict[str, asyncio.Task[str]] = {}
 
     # --- the installed models (no I/O: the catalog is refreshed before each request) ------
@@ -63,6 +82,33 @@ class LocalModelLoader:
             except NoModelLoaded:
                 continue
         return None
+
+    async def named(self, model: str) -> LoadedEngine:
+        """A model a request names, held for it: loaded, or installed and loaded now (a 404
+        when it is neither, never another model in its place)."""
+        engine = self.loaded(model)
+        if engine is not None:
+            engine.hold()
+            return engine
+        await self.refresh(model)
+        installed = self.find(model)
+        if installed is None:
+            message = f"model '{model}' not found"
+            raise ProviderError(self._provider_id, FailureKind.BAD_REQUEST, message, status=404)
+        if not self._runtime.settings.load_on_demand:
+            message = f"{installed.id} is not loaded (loading on demand is off)"
+            raise ProviderError(self._provider_id, FailureKind.UNAVAILABLE, message)
+        try:
+            return await self.load(installed.id)
+        except Exception as exc:  # does not fit, engine failed to start: say why, fall back
+            message = f"{installed.id} could not be loaded: {exc}"
+            raise ProviderError(self._provider_id, FailureKind.UNAVAILABLE, message) from exc
+
+    def done_with(self, engine: LoadedEngine, keep_alive: KeepAlive | None) -> None:
+        """The request on ``engine`` is over: its keep-alive (if it gave one) counts from now."""
+        if keep_alive is not None:
+            self._runtime.idle_unloader.keep_alive(engine, keep_alive.seconds)
+        engine.release()
 
     async def load(self, model_id: str) -> LoadedEngine:
         """Load an installed model (or join the load of it already under way) and return it

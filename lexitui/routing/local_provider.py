@@ -31,10 +31,9 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
-from lexitui.routing.local_loading import LocalModelLoader
+from lexitui.routing.local_loading import KeepAlive, LocalModelLoader, requested_keep_alive
 from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
-from lexitui.runtime.keep_alive import parse_keep_alive
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
 
@@ -71,7 +70,7 @@ class LocalLlmProvider:
         self.catalog = catalog
         self._preferred = preferred_model
         self._resources = resources
-        self._loader = LocalModelLoader(runtime, catalog)
+        self._loader = LocalModelLoader(runtime, catalog, provider_id=LOCAL_ID)
         self._load_error: str | None = None
         self._last_exit: str | None = None  # why the last model went away, for the reason
         self._died = False  # the last model went away because its engine died
@@ -155,7 +154,7 @@ class LocalLlmProvider:
     async def stream(self, request: LanguageModelRequest) -> AsyncGenerator[LanguageModelChunk]:
         try:
             local = to_local_request(request)
-            keep_alive = requested_keep_alive(request)
+            keep_alive = requested_keep_alive(request.parameters.get("keep_alive"))
         except InvalidRequest as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc), status=400) from exc
         engine = await self._ensure_loaded(request.model)
@@ -198,7 +197,7 @@ class LocalLlmProvider:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
         finally:
-            self._done_with(engine, keep_alive)
+            self._loader.done_with(engine, keep_alive)
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         engine = await self._ensure_loaded(request.model)
@@ -211,7 +210,7 @@ class LocalLlmProvider:
         except RuntimeErrorBase as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc)) from exc
         finally:
-            self._done_with(engine, NOT_GIVEN)
+            self._loader.done_with(engine, None)
         return EmbeddingResponse(
             embeddings=result.embeddings,
             provider_id=LOCAL_ID,
@@ -250,12 +249,21 @@ class LocalLlmProvider:
         except NoModelLoaded:
             await self._runtime.load(model_id)
 
+    async def preload(self, model: str, keep_alive: object = None) -> str:
+        """Load ``model`` on demand without asking it anything (Ollama's chat or generate with
+        nothing to say); its keep-alive (``keep_alive`` as a client sent it, else as it was, or
+        ``[runtime] keep_alive`` for a model loaded here) counts from now. The model's id."""
+        wanted = requested_keep_alive(keep_alive)
+        engine = await self._loader.named(model)
+        self._loader.done_with(engine, wanted or KeepAlive(engine.keep_alive_s))
+        return engine.model.id
+
     async def _ensure_loaded(self, model: str | None) -> LoadedEngine:
-        """The model to ask, held for this request (``_done_with`` releases it): the named one
+        """The model to ask, held for this request (``done_with`` releases it): the named one
         (loaded on demand), else the active one, else the default, loaded on first use."""
         default = self._default_name()
         if model and model != default:
-            return await self._named(model)
+            return await self._loader.named(model)
         engine = self._loader.loaded(model) if model else self._serving_active()
         if engine is not None:
             engine.hold()
@@ -270,42 +278,15 @@ class LocalLlmProvider:
             self._load_error = str(exc)
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
 
+    @property
+    def _on_demand(self) -> bool:
+        return self._runtime.settings.load_on_demand
+
     def _serving_active(self) -> LoadedEngine | None:
         active = self._runtime.active_model
         if active is not None and active.status in SERVING:
             return self._runtime.engine(active.id)
         return None
-
-    async def _named(self, model: str) -> LoadedEngine:
-        """A model the request names: loaded, or installed and loaded now, or not found."""
-        engine = self._loader.loaded(model)
-        if engine is not None:
-            engine.hold()
-            return engine
-        await self._loader.refresh(model)
-        installed = self._loader.find(model)
-        if installed is None:
-            message = f"model '{model}' not found"
-            raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, message, status=404)
-        if not self._on_demand:
-            message = f"{installed.id} is not loaded (loading on demand is off)"
-            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, message)
-        try:
-            return await self._loader.load(installed.id)
-        except Exception as exc:  # does not fit, engine failed to start: say why, fall back
-            message = f"{installed.id} could not be loaded: {exc}"
-            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, message) from exc
-
-    def _done_with(self, engine: LoadedEngine, keep_alive: object) -> None:
-        """The request is over: its keep-alive (if it gave one) counts from now."""
-        if keep_alive is not NOT_GIVEN:
-            seconds = keep_alive if isinstance(keep_alive, float) else None
-            self._runtime.idle_unloader.keep_alive(engine, seconds)
-        engine.release()
-
-    @property
-    def _on_demand(self) -> bool:
-        return self._runtime.settings.load_on_demand
 
     def _default_name(self) -> str | None:
         """``[routing] local_model``, else the starter model when loading on demand."""
@@ -322,15 +303,6 @@ class LocalLlmProvider:
     def forget_load_error(self) -> None:
         """Try the configured model again (after the user changed something)."""
         self._load_error = None
-
-
-NOT_GIVEN = object()  # a request without a keep_alive leaves its model's as it is
-
-
-def requested_keep_alive(request: LanguageModelRequest) -> object:
-    """The request's own ``keep_alive`` in seconds (None: forever), or ``NOT_GIVEN``."""
-    raw = request.parameters.get("keep_alive")
-    return NOT_GIVEN if raw is None else parse_keep_alive(raw)
 
 
 def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:

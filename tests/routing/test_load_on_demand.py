@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from lexitui.config import Paths
+from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import EmbeddingRequest, LanguageModelRequest, Message
 from lexitui.domain.routing import OptimizationGoal
 from lexitui.events import Event, ModelLoadStarted, ModelUnloaded
@@ -219,3 +220,23 @@ async def test_embeddings_naming_a_model_load_it_on_demand(services: Services) -
     answer = await services.routing.embed(EmbeddingRequest(texts=("hello",), model=SECOND))
     assert answer.model_id == SECOND and len(answer.embeddings[0]) == 576
     assert loaded_ids(services) == {SECOND}
+
+
+async def test_a_model_is_loaded_without_a_question_and_let_go_the_same_way(
+    services: Services,
+) -> None:
+    """What an Ollama client's empty chat or generate asks: load it, or with 0, unload it."""
+    local = services.routing.local
+    assert local.catalog is not None
+    await local.catalog.refresh()
+    assert await local.preload(SECOND) == SECOND
+    [loaded] = services.runtime.loaded_models()
+    assert loaded.model.id == SECOND and loaded.expires_at is not None  # the 5m default
+    assert await local.preload(SECOND, -1) == SECOND
+    assert services.runtime.loaded_models()[0].expires_at is None
+    with pytest.raises(InvalidRequest, match="not a duration"):
+        await local.preload(SECOND, "whenever")
+    await local.preload(SECOND, 0)
+    await until(lambda: services.runtime.loaded_models() == [])
+    with pytest.raises(ProviderError, match="model 'no-such-model' not found"):
+        await local.preload("no-such-model")
