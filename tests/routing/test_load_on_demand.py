@@ -165,7 +165,9 @@ async def test_a_model_loaded_by_the_user_stays_until_unloaded(services: Service
     assert services.runtime.loaded_models()[0].expires_at is None
 
 
-async def test_a_bad_keep_alive_is_a_400_and_loads_nothing(services: Services) -> None:
+async def test_a_bad_keep_alive_is_a_400_and_loads_nothing_and_a_ttl_of_0_lets_go(
+    services: Services,
+) -> None:
     async with (
         start_gateway(services.routing) as gateway,
         httpx.AsyncClient(base_url=gateway.base_url) as client,
@@ -178,10 +180,15 @@ async def test_a_bad_keep_alive_is_a_400_and_loads_nothing(services: Services) -
                 "keep_alive": "soon",
             },
         )
-    assert response.status_code == 400
-    message = response.json()["error"]["message"]
-    assert "keep_alive 'soon' is not a duration" in message
-    assert services.runtime.loaded_models() == []
+        assert response.status_code == 400
+        message = response.json()["error"]["message"]
+        assert "keep_alive 'soon' is not a duration" in message
+        assert services.runtime.loaded_models() == []
+        # LM Studio's spelling, a number of seconds: 0 lets the model go after the answer.
+        body = {"model": SECOND, "messages": [{"role": "user", "content": "hi"}], "ttl": 0}
+        response = await client.post("/chat/completions", json={**body, "max_tokens": 2})
+        assert response.status_code == 200, response.text
+        await until(lambda: services.runtime.loaded_models() == [])
 
 
 async def test_after_an_engine_dies_the_starter_is_not_loaded_in_its_place(
