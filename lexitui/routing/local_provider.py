@@ -1,15 +1,18 @@
 """The local runtime as a language-model provider (the roadmap's ``LocalLlmProvider``).
 
-It answers with whatever model the inference manager has active (or the one a request names);
-when nothing is loaded and ``[routing] local_model`` names an installed model, the first request
-loads it. Runtime failures become ``ProviderError`` kinds the fallback rules understand: nothing
-loaded or the engine gone is UNAVAILABLE (fall back), a failure after text was streamed is
-STREAM_BROKEN (never retried, so no text is duplicated).
+A request naming a model gets that model: loaded on demand when it is installed but not loaded
+(``LocalModelLoader``: one load however many requests wait for it), a 404 when it is neither.
+A request naming none gets the active model; with nothing loaded, the first request loads
+``[routing] local_model``, else the starter model. ``[runtime] load_on_demand = false`` turns
+loading on demand off (the configured ``local_model`` still loads). A request's ``keep_alive``
+parameter (Ollama's forms, see ``runtime.keep_alive``) sets how long its model stays loaded idle.
+Runtime failures become ``ProviderError`` kinds the fallback rules understand: nothing loaded,
+a load that failed or the engine gone is UNAVAILABLE (fall back), a failure after text was
+streamed is STREAM_BROKEN (never retried, so no text is duplicated).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -28,9 +31,11 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
+from lexitui.routing.local_loading import KeepAlive, LocalModelLoader, requested_keep_alive
 from lexitui.routing.local_models import InstalledCatalog
 from lexitui.routing.local_sampling import local_sampling
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
+from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
 
 LOCAL_ID = "local"
@@ -66,13 +71,20 @@ class LocalLlmProvider:
         self.catalog = catalog
         self._preferred = preferred_model
         self._resources = resources
+        self._loader = LocalModelLoader(runtime, catalog, provider_id=LOCAL_ID)
         self._load_error: str | None = None
-        self._load_lock = asyncio.Lock()
         self._last_exit: str | None = None  # why the last model went away, for the reason
+        self._died = False  # the last model went away because its engine died
 
     def note_unloaded(self, model_id: str, reason: str) -> None:
         """Called on ModelUnloaded: when nothing is left loaded, routing says why."""
         self._last_exit = f"{model_id} {reason}" if reason else None
+        self._died = False
+
+    def note_engine_died(self) -> None:
+        """Called after the ModelUnloaded of an engine that died unasked: requests naming no
+        model then fall back with the reason, rather than load the starter in its place."""
+        self._died = True
 
     # --- what the router reads (no I/O) ---------------------------------------------------
 
@@ -81,7 +93,7 @@ class LocalLlmProvider:
         active = self._runtime.active_model
         if active is not None and active.status in SERVING:
             return active.model.id
-        return self._preferred() if self._load_error is None else None
+        return self._default_name() if self._load_error is None else None
 
     def available_now(self) -> tuple[bool, str]:
         active = self._runtime.active_model
@@ -90,7 +102,7 @@ class LocalLlmProvider:
         crash = self._crash_notice()
         if crash:  # being reloaded (no second load is started meanwhile), or given up on
             return False, f"local model unavailable: {crash}"
-        preferred = self._preferred()
+        preferred = self._default_name()
         if preferred and self._load_error is None:
             return True, f"{preferred} loads on first use"
         if self._load_error:
@@ -119,8 +131,8 @@ class LocalLlmProvider:
 
     def known_models(self) -> tuple[str, ...]:
         loaded = [m.model.id for m in self._runtime.loaded_models()]
-        preferred = self._preferred()
-        installed = [m.id for m in self.catalog.models] if self.catalog else []
+        preferred = self._default_name()
+        installed = self._loader.names() if self._on_demand else ()
         return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else []), *installed]))
 
     def model_named(self, name: str) -> str | None:
@@ -130,9 +142,9 @@ class LocalLlmProvider:
         for loaded in self._runtime.loaded_models():
             if name in (loaded.id, loaded.model.id):
                 return loaded.model.id
-        if name == self._preferred():
+        if name == self._default_name():
             return name
-        found = self.catalog.find(name) if self.catalog else None
+        found = self.catalog.find(name) if self.catalog and self._on_demand else None
         return found.id if found else None
 
     def in_flight(self) -> int:
@@ -185,9 +197,11 @@ class LocalLlmProvider:
     async def stream(self, request: LanguageModelRequest) -> AsyncGenerator[LanguageModelChunk]:
         try:
             local = to_local_request(request)
+            keep_alive = requested_keep_alive(request.parameters.get("keep_alive"))
         except InvalidRequest as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc), status=400) from exc
-        model = await self._ensure_loaded(request.model)
+        engine = await self._ensure_loaded(request.model)
+        model = engine.id
         started = time.perf_counter()
         first: float | None = None
         index = 0
@@ -225,21 +239,25 @@ class LocalLlmProvider:
         except (GenerationError, RuntimeErrorBase) as exc:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
+        finally:
+            self._loader.done_with(engine, keep_alive)
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        model = await self._ensure_loaded(request.model)
+        engine = await self._ensure_loaded(request.model)
         try:
             result = await self._runtime.embed(
-                LocalEmbeddingRequest(texts=request.texts), model=model
+                LocalEmbeddingRequest(texts=request.texts), model=engine.id
             )
         except NoModelLoaded as exc:
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
         except RuntimeErrorBase as exc:
             raise ProviderError(LOCAL_ID, FailureKind.BAD_REQUEST, str(exc)) from exc
+        finally:
+            self._loader.done_with(engine, None)
         return EmbeddingResponse(
             embeddings=result.embeddings,
             provider_id=LOCAL_ID,
-            model_id=self._runtime.engine(model).model.id,
+            model_id=engine.model.id,
             prompt_tokens=result.total_tokens,
         )
 
@@ -274,27 +292,51 @@ class LocalLlmProvider:
         except NoModelLoaded:
             await self._runtime.load(model_id)
 
-    async def _ensure_loaded(self, model: str | None) -> str | None:
-        """The model to ask: the named one if loaded, else the active one; loads the
-        configured local model when nothing is loaded."""
-        if model is not None:
-            try:
-                return self._runtime.engine(model).id
-            except NoModelLoaded:
-                pass  # a cloud model name or one not loaded here: answer with the active model
-        active = self._runtime.active_model
-        if active is not None and active.status in SERVING:
-            return active.id
-        preferred = self._preferred()
-        if not preferred or self._load_error is not None or self._crash_notice():
+    async def preload(self, model: str, keep_alive: object = None) -> str:
+        """Load ``model`` on demand without asking it anything (Ollama's chat or generate with
+        nothing to say); its keep-alive (``keep_alive`` as a client sent it, else as it was, or
+        ``[runtime] keep_alive`` for a model loaded here) counts from now. The model's id."""
+        wanted = requested_keep_alive(keep_alive)
+        engine = await self._loader.named(model)
+        self._loader.done_with(engine, wanted or KeepAlive(engine.keep_alive_s))
+        return engine.model.id
+
+    async def _ensure_loaded(self, model: str | None) -> LoadedEngine:
+        """The model to ask, held for this request (``done_with`` releases it): the named one
+        (loaded on demand), else the active one, else the default, loaded on first use."""
+        default = self._default_name()
+        if model and model != default:
+            return await self._loader.named(model)
+        engine = self._loader.loaded(model) if model else self._serving_active()
+        if engine is not None:
+            engine.hold()
+            return engine
+        if not default or self._load_error is not None or self._crash_notice():
             _ok, reason = self.available_now()
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, reason)
-        async with self._load_lock:
-            try:
-                return (await self._runtime.load(preferred)).id
-            except Exception as exc:  # any load failure: fall back, and say why from now on
-                self._load_error = str(exc)
-                raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+        installed = self._loader.find(default)
+        try:
+            return await self._loader.load(installed.id if installed else default)
+        except Exception as exc:  # any load failure: fall back, and say why from now on
+            self._load_error = str(exc)
+            raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc
+
+    @property
+    def _on_demand(self) -> bool:
+        return self._runtime.settings.load_on_demand
+
+    def _serving_active(self) -> LoadedEngine | None:
+        active = self._runtime.active_model
+        if active is not None and active.status in SERVING:
+            return self._runtime.engine(active.id)
+        return None
+
+    def _default_name(self) -> str | None:
+        """``[routing] local_model``, else the starter model when loading on demand."""
+        preferred = self._preferred()
+        if preferred:
+            return preferred
+        return self._loader.starter() if self._on_demand and not self._died else None
 
     def _crash_notice(self) -> str | None:
         """What is done about a crashed engine (``EngineReloader``), while no model serves."""

@@ -117,6 +117,7 @@ class RoutingService:
         if not self._started:
             await self.recorder.start()
             self._started = True
+        await self._refresh_installed(None)  # which model loads on first use, for the router
 
     # --- the router's contract ------------------------------------------------------------
 

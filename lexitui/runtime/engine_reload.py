@@ -100,11 +100,14 @@ class EngineReloader:
             self._say(doing)
             await asyncio.sleep(delay)
             try:
-                await self._runtime.load(model, engine.options, evict=False)
+                loaded = await self._runtime.load(model, engine.options, evict=False)
             except Exception as exc:  # any load failure: wait longer, try again
                 last_error = str(exc)
                 log.warning("lexitui: reloading %s failed: %s", model, last_error)
                 continue
+            if engine.keep_alive_s is not None:  # it unloads when idle, as before it crashed
+                again = self._runtime.engine(loaded.id)
+                self._runtime.idle_unloader.keep_alive(again, engine.keep_alive_s)
             log.warning("lexitui: reloaded %s after its engine crashed", model)
             self._say(None)
             return

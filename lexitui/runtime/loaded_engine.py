@@ -3,13 +3,18 @@
 The manager keeps one of these per load; ``snapshot()`` gives the immutable ``LoadedModel`` the
 rest of the app sees. Requests wait on ``slots`` (one per engine slot), so a model never gets more
 concurrent requests than its engine decodes at once and the rest queue in arrival order.
+
+Keep-alive: each time the model becomes idle (no request running, waiting or about to be sent)
+its expiry is set ``keep_alive_s`` from then and ``on_idle`` is told, so the idle unloader can
+plan its one timer; ``keep_alive_s`` None keeps it loaded until it is unloaded by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lexitui.domain.backends import ModelLoadOptions
@@ -63,6 +68,12 @@ class LoadedEngine:
     # An answer was stopped: the slot holds its prompt and the text so far (``last_exchange``),
     # which ``ContextManager.sync`` counts; ``context_used`` is stale until then.
     context_pending: bool = False
+    keep_alive_s: float | None = None  # how long it stays loaded idle; None: until unloaded
+    expires_at: datetime | None = None  # set each time it becomes idle
+    # Requests that picked this model but are not running on it yet: waiting for a slot, or
+    # routed here and about to be sent. The model is not idle while any are.
+    holds: int = 0
+    on_idle: Callable[[LoadedEngine], None] | None = None
     slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +85,8 @@ class LoadedEngine:
 
     @property
     def idle(self) -> bool:
-        return self.active_requests == 0 and self.status is LoadedModelStatus.READY
+        ready = self.status is LoadedModelStatus.READY
+        return self.active_requests == 0 and self.holds == 0 and ready
 
     def began(self) -> None:
         self.active_requests += 1
@@ -85,6 +97,33 @@ class LoadedEngine:
         self.active_requests -= 1
         if self.active_requests == 0 and self.status is LoadedModelStatus.BUSY:
             self.status = LoadedModelStatus.READY
+        self._maybe_idle()
+
+    def hold(self) -> None:
+        self.holds += 1
+
+    def release(self) -> None:
+        self.holds -= 1
+        self._maybe_idle()
+
+    def keep_alive(self, seconds: float | None) -> None:
+        """Stay loaded ``seconds`` once idle (from now, if idle now); None: until unloaded."""
+        self.keep_alive_s = seconds
+        if self.idle:
+            self._maybe_idle()
+        elif seconds is None:
+            self.expires_at = None
+
+    def _maybe_idle(self) -> None:
+        if not self.idle:
+            return
+        seconds = self.keep_alive_s
+        self.expires_at = None if seconds is None else _now() + timedelta(seconds=seconds)
+        if self.on_idle is not None:
+            self.on_idle(self)
+
+    def expired(self, now: datetime) -> bool:
+        return self.idle and self.expires_at is not None and now >= self.expires_at
 
     def record(self, result: LocalGenerationResult) -> None:
         metrics = result.metrics
@@ -111,6 +150,7 @@ class LoadedEngine:
             estimated_bytes=footprint.total_bytes if footprint else 0,
             loaded_at=self.loaded_at,
             last_used_at=self.last_used_at,
+            expires_at=self._shown_expiry(),
             active_requests=self.active_requests,
             error=self.error,
             metrics=LoadedModelMetrics(
@@ -131,3 +171,15 @@ class LoadedEngine:
                 context_used=self.context_used,
             ),
         )
+
+    def _shown_expiry(self) -> datetime | None:
+        """Idle: when it unloads. Busy: the soonest it could (its keep-alive from now)."""
+        if self.keep_alive_s is None:
+            return None
+        if self.idle and self.expires_at is not None:
+            return self.expires_at
+        return _now() + timedelta(seconds=self.keep_alive_s)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -50,6 +50,7 @@ from lexitui.events import (
 )
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.footprint import DEFAULT_CONTEXT, Footprint, estimate_footprint
+from lexitui.runtime.idle_unloader import IdleUnloader
 from lexitui.runtime.load_words import describe_options
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.remote import describe_remote_model
@@ -90,6 +91,7 @@ class InferenceManager:
         self._backends = backends
         self._line = RequestLine(bus, lambda: self.settings, lambda e: e.id in self._engines)
         self._engines: dict[str, LoadedEngine] = {}
+        self.idle_unloader = IdleUnloader(self._engines.values, self.unload)  # keep-alive
         self._closing_clients: set[asyncio.Task[None]] = set()  # awaited by close()
         self._active: str | None = None
         self._load_lock = asyncio.Lock()
@@ -344,6 +346,7 @@ class InferenceManager:
             observer(engine, reason)
 
     async def close(self) -> None:
+        await self.idle_unloader.close()
         await self.unload_all(reason="lexitui closed")
         # An engine that exited during the quit left its client closing: finish that before the
         # loop ends, or the close runs on a closed loop and fails.

@@ -50,11 +50,17 @@ class RequestLine:
         self, engine: LoadedEngine, request: LocalGenerationRequest
     ) -> AsyncGenerator[LocalGenerationChunk]:
         wait = self._settings().queue_timeout_s
+        engine.hold()  # waiting in line: the model is not idle (its keep-alive must not end it)
         try:
             await asyncio.wait_for(engine.slots.acquire(), wait)
         except TimeoutError:
+            engine.release()
             raise GenerationError(f"{engine.model.id} stayed busy for {wait:.0f} s") from None
+        except BaseException:
+            engine.release()
+            raise
         engine.began()
+        engine.release()
         pieces: list[str] = []
         finished = False
         try:

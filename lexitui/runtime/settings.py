@@ -9,6 +9,9 @@ max_concurrent = 1         # requests one model serves at once (engine slots); m
 queue_timeout_s = 300      # how long a request may wait in line
 first_token_timeout_s = 120
 retries = 2                # re-sends when the engine refuses before answering (restarting, busy)
+keep_alive = "5m"          # how long a model loaded on demand stays loaded idle (Ollama's forms:
+                           # "1h30m", 30 = seconds, 0 = unload after the answer, -1 = forever)
+load_on_demand = true      # a request naming an installed model (or none) loads it
 ```
 """
 
@@ -18,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lexitui.config import ConfigError, finite_number, naming_file
+from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.units import GIB
+from lexitui.runtime.keep_alive import DEFAULT_KEEP_ALIVE_S, parse_keep_alive
 
 MAX_BUDGET_GB = 1024 * 1024  # a pebibyte: more than any machine holds, far below overflow
 MAX_SECONDS = 7 * 24 * 3600
@@ -32,6 +37,8 @@ class RuntimeSettings:
     queue_timeout_s: float = 300.0
     first_token_timeout_s: float = 120.0
     retries: int = 2
+    keep_alive_s: float | None = DEFAULT_KEEP_ALIVE_S  # None: models stay until unloaded
+    load_on_demand: bool = True
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RuntimeSettings:
@@ -52,6 +59,8 @@ class RuntimeSettings:
             queue_timeout_s=_number(section, "queue_timeout_s", 300, high=MAX_SECONDS),
             first_token_timeout_s=_number(section, "first_token_timeout_s", 120, high=MAX_SECONDS),
             retries=int(_number(section, "retries", 2, high=100)),
+            keep_alive_s=_keep_alive(section),
+            load_on_demand=_flag(section, "load_on_demand", True),
         )
 
 
@@ -66,3 +75,10 @@ def _flag(section: dict[str, Any], key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"[runtime] {key} must be true or false, not {value!r}")
     return value
+
+
+def _keep_alive(section: dict[str, Any]) -> float | None:
+    try:
+        return parse_keep_alive(section.get("keep_alive", DEFAULT_KEEP_ALIVE_S))
+    except InvalidRequest as exc:
+        raise ConfigError(f"[runtime] {exc}") from None

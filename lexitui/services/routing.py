@@ -39,6 +39,11 @@ def build_routing(services: Services) -> RoutingService:
             local.note_unloaded(event.model_id, event.reason)
 
     unloads = services.bus.inference.subscribe(on_inference)
+
+    def on_engine_exit(_engine: object, _reason: str) -> None:
+        local.note_engine_died()
+
+    runtime.on_engine_exit.append(on_engine_exit)
     cloud = [build_cloud_provider(p, keys) for p in settings.providers]
     by_id = {p.id: p for p in settings.providers}
     first = settings.providers[0] if settings.providers else None
@@ -96,5 +101,6 @@ def build_routing(services: Services) -> RoutingService:
         settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
     )
     service.on_close.append(unloads.dispose)
+    service.on_close.append(lambda: runtime.on_engine_exit.remove(on_engine_exit))
     holder.append(service)
     return service

@@ -46,6 +46,9 @@ def write_config(paths: Paths, openai_url: str, anthropic_url: str) -> None:
 strategy = "prefer_local"
 cloud_provider = "openai"
 
+[runtime]
+load_on_demand = false  # nothing loaded means the local model is unavailable
+
 [routing.tasks]
 code_generation = "prefer_cloud"
 summarization = "prefer_local"

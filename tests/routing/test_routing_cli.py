@@ -46,6 +46,9 @@ async def cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
 [routing]
 daily_budget_usd = 0.000001
 
+[runtime]
+load_on_demand = false  # nothing loaded means the local model is unavailable
+
 [providers.openai]
 kind = "openai"
 base_url = "{fake.base_url}"
@@ -73,6 +76,17 @@ async def test_dry_run_decides_without_sending(cloud: FakeOpenAI) -> None:
         == "Used cloud (openai) due to: local model unavailable: no model is loaded"
     )
     assert decision["estimated_cost"] is not None and cloud.requests == []
+
+
+def test_dry_run_with_nothing_loaded_picks_the_starter_that_loads_on_first_use() -> None:
+    for command in (["route", "hello", "--dry-run", "--json"], ["recommend", "hello", "--json"]):
+        result = lexitui(*command)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        decision = out.get("decision") or out["recommendation"]
+        assert decision["provider_id"] == "local" and decision["model_id"] == STARTER_ID
+    [local] = json.loads(lexitui("providers", "--json").stdout)["providers"][:1]
+    assert local["available"] and local["reason"] == f"{STARTER_ID} loads on first use"
 
 
 async def test_route_sends_to_the_cloud_records_the_cost_then_the_budget_stops_it(

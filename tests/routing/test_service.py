@@ -38,6 +38,9 @@ async def clouds(
 strategy = "prefer_cloud"
 cloud_provider = "first"
 
+[runtime]
+load_on_demand = false  # nothing loaded means the local model is unavailable
+
 [providers.first]
 kind = "openai"
 base_url = "{first.base_url}"

@@ -76,3 +76,17 @@ async def test_an_engine_stopped_on_purpose_is_not_reloaded(services: Services) 
         assert services.runtime.loaded_models() == [] and reloader.status is None
     finally:
         await reloader.close()
+
+
+async def test_a_reloaded_model_keeps_its_keep_alive(services: Services) -> None:
+    reloader = EngineReloader(services.runtime, QUICK)
+    try:
+        loaded = await services.runtime.load(STARTER_ID, SMALL)
+        assert loaded.pid is not None and loaded.expires_at is None
+        services.runtime.idle_unloader.keep_alive(services.runtime.engine(loaded.id), 600.0)
+        await kill_and_wait_for_reload(services, reloader, loaded.pid)
+        reloaded = services.runtime.active_model
+        assert reloaded is not None and reloaded.expires_at is not None
+        assert services.runtime.engine(reloaded.id).keep_alive_s == 600.0
+    finally:
+        await reloader.close()

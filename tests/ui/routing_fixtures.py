@@ -27,6 +27,9 @@ CONFIG = """
 daily_budget_usd = {daily}
 monthly_budget_usd = 50.0
 
+[runtime]
+load_on_demand = false  # no model loaded: the local model is unavailable, requests fall back
+
 [providers.openai]
 kind = "openai"
 base_url = "http://127.0.0.1:9/v1"

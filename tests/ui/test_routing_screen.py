@@ -16,6 +16,7 @@ from lexitui.domain.routing import RoutingStrategy
 from lexitui.ui.app import LexituiApp
 from lexitui.ui.routing.dialogs import StrategyPicker
 from lexitui.ui.routing.screen import RoutingScreen
+from tests.home_config import write_test_config
 from tests.ui.routing_fixtures import cloud_record, configure_cloud, local_record
 from tests.waiting import until
 
@@ -143,7 +144,9 @@ async def test_a_dry_run_shows_where_a_prompt_would_go_and_why(
 
 
 async def test_no_route_is_explained(lexitui_home: Path) -> None:
-    app = LexituiApp()  # no cloud provider and no local model: nobody can answer
+    # No cloud provider and no local model (none loaded, none loaded on demand): nobody can answer.
+    write_test_config(lexitui_home / "config" / "config.toml", "[runtime]\nload_on_demand = false")
+    app = LexituiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await app.services_ready.wait()
         await pilot.press("8")
