@@ -69,13 +69,9 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         services.watch_resources()
         if args.model:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
-        # An Ollama client's load (a generate with no prompt) uses the same load options.
-        options = load_options(args)
-        catalog = OllamaCatalog(
-            services.runtime,
-            services.registry,
-            lambda model_id: services.runtime.load(model_id, options),
-        )
+        # An Ollama client's load (a generate with no prompt) is a load on demand like any
+        # other: shared with the requests waiting for it, and let go after its keep-alive.
+        catalog = OllamaCatalog(services.runtime, services.registry, services.routing.local.preload)
         gateway = Gateway(services.routing, settings, api_key, catalog=catalog)
         try:
             await gateway.start()

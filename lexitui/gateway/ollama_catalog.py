@@ -28,7 +28,9 @@ from lexitui.runtime.model_names import find_installed
 from lexitui.store.installed_models import ModelRegistry
 
 MAX_INFO_ARRAY = 64  # longer arrays (vocabularies, merges) show as null, as Ollama shows them
-Loader = Callable[[str], Awaitable[LoadedModel]]
+# Loads a model by id with a client's raw keep_alive (``LocalLlmProvider.preload``: the one
+# on-demand load requests share, and the keep-alive every on-demand load gets).
+Loader = Callable[[str, object], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class OllamaCatalog:
     ) -> None:
         self._runtime = runtime
         self._registry = registry
-        self._load = load or (lambda model_id: runtime.load(model_id))
+        self._load = load or (lambda model_id, _keep_alive: runtime.load(model_id))
         self._headers: dict[tuple[str, int, int], GgufHeader | None] = {}
 
     async def installed(self) -> list[CatalogModel]:
@@ -125,10 +127,9 @@ class OllamaCatalog:
             return False
         return True
 
-    async def load(self, model: CatalogModel) -> None:
-        """Load ``model`` unless it is loaded (with whatever options it was loaded with)."""
-        if not self.is_loaded(model.model.id):
-            await self._load(model.model.id)
+    async def load(self, model: CatalogModel, keep_alive: object = None) -> None:
+        """Load ``model`` unless it is loaded (then its keep-alive counts from now)."""
+        await self._load(model.model.id, keep_alive)
 
     async def unload(self, model: CatalogModel) -> None:
         """Unload every load of ``model``; nothing to do when none is loaded."""

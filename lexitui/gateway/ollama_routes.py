@@ -145,9 +145,10 @@ class OllamaRoutes:
 
     async def _embed(self, request: HttpRequest) -> Answer:
         started = time.perf_counter_ns()
-        model, embedding = embed_request(parse_body(request.body))
+        body = parse_body(request.body)
+        model, embedding = embed_request(body)
         if embedding is None:  # no input: Ollama loads the model and answers no vectors
-            await self._load(model)
+            await self._load(model, body.get("keep_alive"))
             return HttpResponse.json(200, embed_answer(model, [], 0, _since(started)))
         try:
             model_id = await self._known(model)
@@ -175,7 +176,7 @@ class OllamaRoutes:
             if call.unloads:
                 await self._unload(call.model)
             else:
-                await self._load(call.model)
+                await self._load(call.model, call.keep_alive)
             return HttpResponse.json(200, load_answer(call.model, reason, chat=call.chat))
         started = time.perf_counter_ns()
         try:
@@ -212,14 +213,14 @@ class OllamaRoutes:
     async def _find(self, name: str) -> CatalogModel | None:
         return await self._catalog.find(name) if self._catalog else None
 
-    async def _load(self, name: str) -> None:
+    async def _load(self, name: str, keep_alive: object) -> None:
         entry = await self._find(name)
         if entry is None:
             await self._known(name)  # a provider's model: nothing to load here
             return
         assert self._catalog is not None
         try:
-            await self._catalog.load(entry)
+            await self._catalog.load(entry, keep_alive)
         except Exception as exc:
             raise ollama_error(exc, name) from exc
 

@@ -15,11 +15,11 @@ with ``keep_alive: 0``, to unload it): ``OllamaCall.request`` is None then.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import (
     EmbeddingRequest,
     LanguageModelRequest,
@@ -28,6 +28,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.gateway.errors import invalid
 from lexitui.gateway.openai_wire import MAX_ID_LENGTH
+from lexitui.runtime.keep_alive import parse_keep_alive
 
 ROLES = ("system", "user", "assistant")
 # Ollama options the local engine takes per request, beside the typed fields.
@@ -44,8 +45,6 @@ SAMPLER_OPTIONS = {
     "mirostat_eta": float,
 }
 # Go's time.ParseDuration units, which Ollama's keep_alive strings use ("5m", "1h30m", "10s").
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class OllamaCall:
     stream: bool = True
     keep_alive_s: float | None = None  # None: not given; negative: keep loaded for ever
     chat: bool = True
+    keep_alive: object = None  # as the client sent it, for a load's own keep-alive
 
     @property
     def unloads(self) -> bool:
@@ -74,34 +74,15 @@ def model_name(body: Mapping[str, Any]) -> str:
 
 
 def keep_alive_seconds(raw: object) -> float | None:
-    """Ollama's ``keep_alive``: a number of seconds, or a duration string ("5m", "-1", "0");
-    negative means for ever. None when absent."""
+    """Ollama's ``keep_alive`` in seconds (negative: keep loaded for ever); None when absent. The
+    runtime's own reading (``parse_keep_alive``), so both sides accept the same forms."""
     if raw is None:
         return None
-    if isinstance(raw, bool):
-        raise invalid('keep_alive must be a duration such as "5m" or a number of seconds')
-    if isinstance(raw, int | float):
-        if not math.isfinite(raw):
-            raise invalid("keep_alive must be a finite number of seconds", "keep_alive")
-        return float(raw)
-    if not isinstance(raw, str):
-        raise invalid('keep_alive must be a duration such as "5m" or a number of seconds')
-    text = raw.strip()
     try:
-        return float(text)  # "300", "-1", "0": seconds, as Ollama reads a bare number
-    except ValueError:
-        pass
-    sign = -1.0 if text.startswith("-") else 1.0
-    rest = text.lstrip("+-")
-    total, at = 0.0, 0
-    for match in _DURATION_PART.finditer(rest):
-        if match.start() != at:
-            break
-        total += float(match.group(1)) * _UNIT_S[match.group(2)]
-        at = match.end()
-    if not rest or at != len(rest):
-        raise invalid(f'time: invalid duration "{raw}"', "keep_alive")
-    return sign * total
+        seconds = parse_keep_alive(raw)
+    except InvalidRequest as exc:
+        raise invalid(str(exc), "keep_alive") from exc
+    return -1.0 if seconds is None else seconds
 
 
 def chat_call(body: Mapping[str, Any]) -> OllamaCall:
@@ -171,8 +152,9 @@ def _call(
     body: Mapping[str, Any], model: str, request: LanguageModelRequest | None, *, chat: bool
 ) -> OllamaCall:
     stream = _optional(body, "stream", bool)
-    keep_alive = keep_alive_seconds(body.get("keep_alive"))
-    return OllamaCall(model, request, True if stream is None else stream, keep_alive, chat)
+    raw = body.get("keep_alive")
+    seconds = keep_alive_seconds(raw)
+    return OllamaCall(model, request, True if stream is None else stream, seconds, chat, raw)
 
 
 def _request(

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import ollama
 import pytest
@@ -104,9 +105,14 @@ def test_the_ollama_client_lists_chats_generates_embeds_and_is_recorded(
     unloaded = client.generate(model=STARTER_ID, keep_alive=0)
     assert unloaded.done and unloaded.done_reason == "unload"
     assert client.ps().models == []
-    loaded = client.generate(model=STARTER_ID)
+    loaded = client.generate(model=STARTER_ID, keep_alive="2h")
     assert loaded.done_reason == "load"
-    assert [m.model for m in client.ps().models] == [STARTER_ID]
+    [running] = client.ps().models
+    assert running.model == STARTER_ID
+    # A load on demand like any other: its keep-alive is the one the client asked for.
+    assert running.expires_at is not None
+    left = running.expires_at - datetime.now(UTC)
+    assert timedelta(hours=1, minutes=50) < left <= timedelta(hours=2)
 
 
 async def _recent(paths: Paths) -> list[object]:

@@ -40,7 +40,7 @@ def test_keep_alive_durations_read_as_ollama_reads_them() -> None:
     assert keep_alive_seconds("1h30m") == 5400
     assert keep_alive_seconds("1.5s") == 1.5
     assert keep_alive_seconds("-1") == -1
-    assert keep_alive_seconds("-1m") == -60
+    assert keep_alive_seconds("-1m") == -1  # any negative duration: loaded for ever
     assert keep_alive_seconds(0) == 0
     assert keep_alive_seconds("0") == 0
     assert keep_alive_seconds(None) is None
