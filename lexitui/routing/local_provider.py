@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole, LoadedModelStatus
@@ -28,6 +28,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
+from lexitui.routing.local_requests import local_sampling
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.manager import InferenceManager
 
@@ -158,6 +159,9 @@ class LocalLlmProvider:
                         finish_reason=result.finish_reason,
                         latency_ms=(time.perf_counter() - started) * 1000,
                         ttft_ms=result.metrics.ttft_ms or None,
+                        tokens_per_second=result.metrics.tokens_per_second or None,
+                        prompt_tokens_per_second=result.metrics.prompt_eval_tokens_per_second
+                        or None,
                     )
                     yield LanguageModelChunk(
                         chunk.text,
@@ -262,7 +266,9 @@ class LocalLlmProvider:
 def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
     """What a provider request means for the local engine. Unset samplers take the OpenAI API's
     defaults (temperature 1, top-p 1, no penalties), not the chat screen's, so a client of the
-    gateway gets from the local model what it would ask of any OpenAI-compatible server."""
+    gateway gets from the local model what it would ask of any OpenAI-compatible server. The
+    engine's own samplers (top-k, min-p, repetition penalty, mirostat, a grammar or JSON format)
+    come from ``parameters`` (``local_requests`` names them), so a chat keeps its settings."""
     messages = tuple(LocalChatMessage(_role(m.role), m.content) for m in request.messages)
     params = request.parameters
     local = LocalGenerationRequest(
@@ -277,6 +283,7 @@ def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
         frequency_penalty=_number(params.get("frequency_penalty"), 0.0),
         presence_penalty=_number(params.get("presence_penalty"), 0.0),
     )
+    local = replace(local, **local_sampling(params))
     local.validate()
     return local
 

@@ -1,0 +1,162 @@
+"""Between the local engine's requests and the router's: the same sampling, both ways.
+
+The chat screen and ``lexitui run`` build a ``LocalGenerationRequest`` (every llama.cpp sampler
+a user can set) and send it through the router as a ``LanguageModelRequest``; the local provider
+turns it back into the engine's request. The samplers OpenAI's API lacks travel in
+``parameters`` under OpenAI-style names (``top_k``, ``min_p``, ``typical_p``,
+``repetition_penalty``, ``mirostat``, ``mirostat_tau``, ``mirostat_eta``, ``grammar``, and
+``response_format`` in OpenAI's own shape), so a JSON format reaches a cloud provider as well
+and the others stay lexitui's own (a cloud provider only sends the ones its API names).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from lexitui.domain.inference import (
+    InvalidRequest,
+    LocalFormatType,
+    LocalGenerationRequest,
+    LocalResponseFormat,
+)
+from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
+from lexitui.routing.tokens import estimate_tokens
+from lexitui.runtime.request_body import with_system_prompt
+
+if TYPE_CHECKING:
+    from lexitui.runtime.manager import InferenceManager
+
+# The engine's own samplers, by the name they travel under (``repeat_penalty`` is llama.cpp's
+# and Ollama's spelling of the same thing, accepted too).
+INTEGERS = ("top_k", "mirostat")
+FLOATS = ("min_p", "typical_p", "repetition_penalty", "mirostat_tau", "mirostat_eta")
+ALIASES = {"repeat_penalty": "repetition_penalty"}
+
+
+def routed_request(
+    request: LocalGenerationRequest, *, model: str | None = None, task: TaskType = TaskType.CHAT
+) -> LanguageModelRequest:
+    """``request`` as the router takes it, every sampler kept: the system prompt leads the
+    messages, as the engine would have put it."""
+    chat = with_system_prompt(request) if request.messages else ()
+    messages = tuple(Message(m.role.value, m.content, tuple(m.images or ())) for m in chat)
+    prompt = request.prompt
+    if not messages and request.system_prompt and prompt is not None:
+        prompt = f"{request.system_prompt}\n\n{prompt}"
+    return LanguageModelRequest(
+        messages=messages,
+        prompt=None if messages else prompt,
+        model=model,
+        max_tokens=request.max_tokens,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        stop=request.stop_sequences,
+        seed=request.seed,
+        task=task,
+        parameters=sampling_parameters(request),
+    )
+
+
+def sampling_parameters(request: LocalGenerationRequest) -> dict[str, Any]:
+    """The samplers of ``request`` beyond OpenAI's typed fields, by their travelling names."""
+    params: dict[str, Any] = {
+        "frequency_penalty": request.frequency_penalty,
+        "presence_penalty": request.presence_penalty,
+        "repetition_penalty": request.repetition_penalty,
+    }
+    for name in (*INTEGERS, *FLOATS, "grammar"):
+        value = getattr(request, name)
+        if value is not None:
+            params[name] = value
+    fmt = request.format
+    if fmt is not None and fmt.type is LocalFormatType.JSON:
+        params["response_format"] = {"type": "json_object"}
+    elif fmt is not None and fmt.type is LocalFormatType.JSON_SCHEMA:
+        schema = json.loads(fmt.schema or "{}")
+        params["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": schema},
+        }
+    return params
+
+
+def local_sampling(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``LocalGenerationRequest`` fields ``params`` set (``InvalidRequest`` names a bad
+    one); the fields they leave out keep the caller's defaults."""
+    out: dict[str, Any] = {}
+    for raw, value in params.items():
+        name = ALIASES.get(raw, raw)
+        if value is None or (name in out and raw != name):
+            continue  # unset, or the alias of a name also given (the OpenAI-style one wins)
+        if name in INTEGERS:
+            out[name] = _integer(name, value)
+        elif name in FLOATS:
+            out[name] = _float(name, value)
+        elif name == "grammar":
+            if not isinstance(value, str):
+                raise InvalidRequest("grammar must be GBNF text")
+            out["grammar"] = value
+        elif name == "response_format":
+            out["format"] = _response_format(value)
+    return out
+
+
+def loaded_model_request(
+    local: LocalGenerationRequest, runtime: InferenceManager
+) -> LanguageModelRequest:
+    """A chat's request for the model loaded now (the active one), named so the router sends it
+    to that very load; with none loaded (never, or its engine died), the router's choice."""
+    active = runtime.active_model
+    if active is None:
+        return routed_request(local)
+    loads = [m for m in runtime.loaded_models() if m.model.id == active.model.id]
+    # The model id names one load; with several loads of it, the load id says which.
+    model = active.model.id if len(loads) == 1 else f"local:{active.id}"
+    return fit_to_context(routed_request(local, model=model), active.resources.context_size)
+
+
+def fit_to_context(request: LanguageModelRequest, context: int | None) -> LanguageModelRequest:
+    """A chat asks its loaded model for up to ``max_tokens``, or until the context is full: when
+    the answer's room is smaller, ``max_tokens`` becomes that room, so the router's context
+    check lets it through (and the engine stops where it would have). A prompt that leaves no
+    room is left as it is: the router then says it does not fit."""
+    if not context:
+        return request
+    prompt, answer = estimate_tokens(request)
+    room = context - prompt
+    if prompt + answer <= context or room < 1:
+        return request
+    return replace(request, max_tokens=room)
+
+
+def _integer(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise InvalidRequest(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _float(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidRequest(f"{name} must be a number, not {value!r}")
+    return float(value)
+
+
+def _response_format(value: object) -> LocalResponseFormat | None:
+    """OpenAI's ``response_format``: ``{"type": "text" | "json_object" | "json_schema"}``, a
+    schema under ``json_schema.schema``."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return LocalResponseFormat(LocalFormatType.JSON)
+    if kind == "json_schema" and isinstance(value, dict):
+        spec = value.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            raise InvalidRequest("response_format json_schema needs a schema object")
+        return LocalResponseFormat(LocalFormatType.JSON_SCHEMA, json.dumps(schema))
+    raise InvalidRequest(f"unknown response_format {value!r}")
