@@ -44,6 +44,12 @@ class ChatTurn(Vertical):
             self.body = Markdown(model_text(message.content), classes="assistant-message")
             super().__init__(self.label, self.body, classes="turn assistant-turn")
 
+    def relabel(self, speaker: str) -> None:
+        """The answer came from ``speaker`` (a cloud provider's model, the router having chosen)."""
+        self.speaker = speaker
+        if self.label is not None:
+            self.label.update(f"[b]{shown(speaker, 60)}[/b]")
+
     def drop(self) -> None:
         """Out of the model's context after a truncation: kept on screen, dimmed, and said."""
         self.dropped = True
@@ -58,6 +64,7 @@ class ChatTurn(Vertical):
 class ChatLog(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ChatLog .dropped-note { padding: 0 1; margin: 1 0 0 0; color: $warning; }
+    ChatLog .route-note { padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
         Binding("up", "select(-1)", "Previous message", id="chat.previous", show=False),
