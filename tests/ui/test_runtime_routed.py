@@ -101,20 +101,25 @@ async def test_with_the_engine_killed_the_chat_answers_from_the_cloud_and_says_w
         assert "local model unavailable" in note and "SIGKILL" in note
         assert "cost $0.0" in note
 
+        # Asked again: the new answer has its own note, the old one went with its answer.
+        await pilot.press("ctrl+r")
+        await until(lambda: len(cloud.requests) == 2 and not screen.chat.generating, 60)
+        assert len(screen.query(".route-note")) == 1 and len(screen.chat.history) == 2
+
         await app.services.routing.recorder.flush()
         await pilot.press("escape", "8")
         await until(lambda: isinstance(app.screen, RoutingScreen))
         routing = app.screen
         assert isinstance(routing, RoutingScreen)
-        await until(lambda: len(rows(routing, "#routing-log")) == 1, 30)
+        await until(lambda: len(rows(routing, "#routing-log")) == 2, 30)
         logged = rows(routing, "#routing-log")[0]
         assert " tui " in f" {logged} " and "openai" in logged and "gpt-4o-mini" in logged
 
         usage = await asyncio.to_thread(usage_report)
         assert usage.returncode == 0, usage.stderr
         report = json.loads(usage.stdout)
-        assert report["analytics"]["requests_by_source"] == {"tui": 1}
-        assert report["stats"]["cloud_requests"] == 1
+        assert report["analytics"]["requests_by_source"] == {"tui": 2}
+        assert report["stats"]["cloud_requests"] == 2
         await pilot.press("escape", "q")
 
 

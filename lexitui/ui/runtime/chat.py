@@ -221,7 +221,7 @@ class ChatPane(Vertical):
                 await self._keep("".join(parts), turn, request, response)
                 note = route_note(record) if record is not None and response else None
                 if note and turn.is_mounted:
-                    await log.mount(Static(note, classes="route-note"), after=turn)
+                    await turn.add_note(note)
                     log.scroll_end(animate=False)
             if response is None and not failed:  # stopped: the context changed all the same
                 self.post_message(self.Stopped())

@@ -27,6 +27,7 @@ class ChatTurn(Vertical):
     ChatTurn .assistant-label { padding: 0 1; margin: 1 0 0 0; color: $success; }
     ChatTurn.-dropped { opacity: 55%; }
     ChatTurn.-selected { background: $boost; }
+    ChatTurn .route-note { padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, message: LocalChatMessage, speaker: str) -> None:
@@ -50,6 +51,10 @@ class ChatTurn(Vertical):
         if self.label is not None:
             self.label.update(f"[b]{shown(speaker, 60)}[/b]")
 
+    async def add_note(self, text: str) -> None:
+        """A line under the answer (who gave it and why): it goes when the answer goes."""
+        await self.mount(Static(text, classes="route-note"))
+
     def drop(self) -> None:
         """Out of the model's context after a truncation: kept on screen, dimmed, and said."""
         self.dropped = True
@@ -64,7 +69,6 @@ class ChatTurn(Vertical):
 class ChatLog(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ChatLog .dropped-note { padding: 0 1; margin: 1 0 0 0; color: $warning; }
-    ChatLog .route-note { padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
         Binding("up", "select(-1)", "Previous message", id="chat.previous", show=False),
