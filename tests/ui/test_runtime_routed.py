@@ -89,6 +89,8 @@ async def test_with_the_engine_killed_the_chat_answers_from_the_cloud_and_says_w
         assert active is not None and active.pid is not None
         os.kill(active.pid, signal.SIGKILL)
         await until(lambda: not screen.table.models, 30)
+        placeholder = screen.query_one("#chat-input", Input).placeholder
+        assert placeholder.startswith("No model loaded: Enter asks the router")
 
         await ask(screen, pilot, "Say hello.")
         await until(lambda: "finish:" in text(screen, "#chat-stats"), 60)

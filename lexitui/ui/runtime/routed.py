@@ -28,6 +28,15 @@ def can_answer(service: RoutingService) -> bool:
     return any(provider.available_now()[0] for provider in service.providers())
 
 
+def chat_placeholder(model: str | None, routed: bool) -> str:
+    """What the empty input says: the model it talks to, or how to get an answer without one."""
+    if model is not None:
+        return f"Message {model} (Enter sends, Esc leaves the input)"
+    if routed:
+        return "No model loaded: Enter asks the router (it picks who answers), L loads one"
+    return "Load a model (L), then type here and press Enter"
+
+
 def answered_by(record: RoutedRequestRecord) -> str:
     """The answer's label: the model, and the provider when it was not the local one."""
     if record.is_local:
