@@ -28,7 +28,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
-from lexitui.routing.local_requests import local_sampling
+from lexitui.routing.local_sampling import local_sampling
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.manager import InferenceManager
 
@@ -266,9 +266,7 @@ class LocalLlmProvider:
 def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
     """What a provider request means for the local engine. Unset samplers take the OpenAI API's
     defaults (temperature 1, top-p 1, no penalties), not the chat screen's, so a client of the
-    gateway gets from the local model what it would ask of any OpenAI-compatible server. The
-    engine's own samplers (top-k, min-p, repetition penalty, mirostat, a grammar or JSON format)
-    come from ``parameters`` (``local_requests`` names them), so a chat keeps its settings."""
+    gateway gets from the local model what it would ask of any OpenAI-compatible server."""
     messages = tuple(LocalChatMessage(_role(m.role), m.content) for m in request.messages)
     params = request.parameters
     local = LocalGenerationRequest(
@@ -283,7 +281,7 @@ def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
         frequency_penalty=_number(params.get("frequency_penalty"), 0.0),
         presence_penalty=_number(params.get("presence_penalty"), 0.0),
     )
-    local = replace(local, **local_sampling(params))
+    local = replace(local, **local_sampling(params))  # top_k, repeat_penalty, JSON output...
     local.validate()
     return local
 

@@ -2,27 +2,20 @@
 
 The chat screen and ``lexitui run`` build a ``LocalGenerationRequest`` (every llama.cpp sampler
 a user can set) and send it through the router as a ``LanguageModelRequest``; the local provider
-turns it back into the engine's request. The samplers OpenAI's API lacks travel in
-``parameters`` under OpenAI-style names (``top_k``, ``min_p``, ``typical_p``,
-``repetition_penalty``, ``mirostat``, ``mirostat_tau``, ``mirostat_eta``, ``grammar``, and
-``response_format`` in OpenAI's own shape), so a JSON format reaches a cloud provider as well
-and the others stay lexitui's own (a cloud provider only sends the ones its API names).
+turns it back into the engine's request (``local_sampling``). The samplers OpenAI's API lacks
+travel in ``parameters`` under the names llama.cpp and Ollama give them (``top_k``, ``min_p``,
+``typical_p``, ``repeat_penalty``, ``mirostat``, ``mirostat_tau``, ``mirostat_eta``,
+``grammar``) and a JSON format as OpenAI's ``response_format``, so it reaches a cloud provider
+as well; the others stay lexitui's own (a cloud provider only sends the ones its API names).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lexitui.domain.inference import (
-    InvalidRequest,
-    LocalFormatType,
-    LocalGenerationRequest,
-    LocalResponseFormat,
-)
+from lexitui.domain.inference import LocalFormatType, LocalGenerationRequest
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.routing.tokens import estimate_tokens
 from lexitui.runtime.request_body import with_system_prompt
@@ -30,11 +23,18 @@ from lexitui.runtime.request_body import with_system_prompt
 if TYPE_CHECKING:
     from lexitui.runtime.manager import InferenceManager
 
-# The engine's own samplers, by the name they travel under (``repeat_penalty`` is llama.cpp's
-# and Ollama's spelling of the same thing, accepted too).
-INTEGERS = ("top_k", "mirostat")
-FLOATS = ("min_p", "typical_p", "repetition_penalty", "mirostat_tau", "mirostat_eta")
-ALIASES = {"repeat_penalty": "repetition_penalty"}
+# The engine's own samplers beside OpenAI's typed fields: field -> the name it travels under
+# (``local_sampling`` reads them back; llama.cpp's and Ollama's spelling).
+TRAVELLING = {
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "typical_p": "typical_p",
+    "repetition_penalty": "repeat_penalty",
+    "mirostat": "mirostat",
+    "mirostat_tau": "mirostat_tau",
+    "mirostat_eta": "mirostat_eta",
+    "grammar": "grammar",
+}
 
 
 def routed_request(
@@ -66,10 +66,9 @@ def sampling_parameters(request: LocalGenerationRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "frequency_penalty": request.frequency_penalty,
         "presence_penalty": request.presence_penalty,
-        "repetition_penalty": request.repetition_penalty,
     }
-    for name in (*INTEGERS, *FLOATS, "grammar"):
-        value = getattr(request, name)
+    for field, name in TRAVELLING.items():
+        value = getattr(request, field)
         if value is not None:
             params[name] = value
     fmt = request.format
@@ -82,27 +81,6 @@ def sampling_parameters(request: LocalGenerationRequest) -> dict[str, Any]:
             "json_schema": {"name": "answer", "schema": schema},
         }
     return params
-
-
-def local_sampling(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``LocalGenerationRequest`` fields ``params`` set (``InvalidRequest`` names a bad
-    one); the fields they leave out keep the caller's defaults."""
-    out: dict[str, Any] = {}
-    for raw, value in params.items():
-        name = ALIASES.get(raw, raw)
-        if value is None or (name in out and raw != name):
-            continue  # unset, or the alias of a name also given (the OpenAI-style one wins)
-        if name in INTEGERS:
-            out[name] = _integer(name, value)
-        elif name in FLOATS:
-            out[name] = _float(name, value)
-        elif name == "grammar":
-            if not isinstance(value, str):
-                raise InvalidRequest("grammar must be GBNF text")
-            out["grammar"] = value
-        elif name == "response_format":
-            out["format"] = _response_format(value)
-    return out
 
 
 def loaded_model_request(
@@ -131,32 +109,3 @@ def fit_to_context(request: LanguageModelRequest, context: int | None) -> Langua
     if prompt + answer <= context or room < 1:
         return request
     return replace(request, max_tokens=room)
-
-
-def _integer(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise InvalidRequest(f"{name} must be a whole number, not {value!r}")
-    return int(value)
-
-
-def _float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidRequest(f"{name} must be a number, not {value!r}")
-    return float(value)
-
-
-def _response_format(value: object) -> LocalResponseFormat | None:
-    """OpenAI's ``response_format``: ``{"type": "text" | "json_object" | "json_schema"}``, a
-    schema under ``json_schema.schema``."""
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return LocalResponseFormat(LocalFormatType.JSON)
-    if kind == "json_schema" and isinstance(value, dict):
-        spec = value.get("json_schema")
-        schema = spec.get("schema") if isinstance(spec, dict) else None
-        if not isinstance(schema, dict):
-            raise InvalidRequest("response_format json_schema needs a schema object")
-        return LocalResponseFormat(LocalFormatType.JSON_SCHEMA, json.dumps(schema))
-    raise InvalidRequest(f"unknown response_format {value!r}")
