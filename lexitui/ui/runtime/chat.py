@@ -216,7 +216,7 @@ class ChatPane(Vertical):
             await stream.stop()
             if chat == self._chat:  # not cleared meanwhile: the answer belongs to this chat
                 record = watch.record
-                if record is not None and not record.is_local:
+                if record is not None and (not record.is_local or speaker == ROUTED):
                     turn.relabel(answered_by(record))
                 await self._keep("".join(parts), turn, request, response)
                 note = route_note(record) if record is not None and response else None

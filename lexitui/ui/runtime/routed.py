@@ -24,8 +24,9 @@ ROUTED = "router"  # the speaker while the router picks (no model loaded), until
 
 
 def can_answer(service: RoutingService) -> bool:
-    """Whether any provider could take a request now (a cloud one with the local model gone)."""
-    return any(provider.available_now()[0] for provider in service.providers())
+    """Whether the chat sends with no model loaded: when a cloud provider could take it now.
+    Without one, the chat asks the user to load a model rather than load one by itself."""
+    return any(provider.available_now()[0] for provider in service.cloud)
 
 
 def chat_placeholder(model: str | None, routed: bool) -> str:
@@ -40,7 +41,7 @@ def chat_placeholder(model: str | None, routed: bool) -> str:
 def answered_by(record: RoutedRequestRecord) -> str:
     """The answer's label: the model, and the provider when it was not the local one."""
     if record.is_local:
-        return record.model_id
+        return record.model_id or ROUTED
     return f"{record.provider_id} · {record.model_id}"
 
 
