@@ -145,8 +145,11 @@ class LocalLlmProvider:
         started = time.perf_counter()
         first: float | None = None
         index = 0
+        # Closed before this stream ends: the engine's slot is free once the answer is given,
+        # not whenever the collector gets to an abandoned generator (the next request waits).
+        chunks = self._runtime.stream(local, model=model)
         try:
-            async for chunk in self._runtime.stream(local, model=model):
+            async for chunk in chunks:
                 if chunk.result is not None:
                     result = chunk.result
                     response = LanguageModelResponse(
@@ -182,6 +185,8 @@ class LocalLlmProvider:
         except (GenerationError, RuntimeErrorBase) as exc:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
+        finally:
+            await chunks.aclose()
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         model = await self._ensure_loaded(request.model)
