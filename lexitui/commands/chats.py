@@ -14,7 +14,7 @@ import sys
 
 from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import LocalGenerationResult
+from lexitui.domain.language_model import LanguageModelResponse
 from lexitui.services import Services
 from lexitui.store import StoreError
 from lexitui.store.conversations import Conversation
@@ -90,7 +90,7 @@ class ChatSaver:
         self.conversation = conversation
         return messages
 
-    async def exchange(self, question: LocalChatMessage, answer: LocalGenerationResult) -> None:
+    async def exchange(self, question: LocalChatMessage, answer: LanguageModelResponse) -> None:
         """Save a question and its answer, together, once the answer is complete (a stopped
         answer saves nothing, as it is not kept in the chat either)."""
         reply = LocalChatMessage(ChatRole.ASSISTANT, answer.text)
@@ -106,8 +106,8 @@ class ChatSaver:
                 self.conversation,
                 reply,
                 model_id=self._model_id,
-                tokens_per_second=answer.metrics.tokens_per_second,
-                ttft_ms=answer.metrics.ttft_ms,
+                tokens_per_second=answer.tokens_per_second,
+                ttft_ms=answer.ttft_ms,
             )
         except SAVE_ERRORS as exc:
             if not self._failed:

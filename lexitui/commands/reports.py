@@ -91,4 +91,6 @@ async def cmd_usage(args: argparse.Namespace) -> int:
             )
         for task, count in sorted(analytics.requests_by_task.items()):
             print(f"  task {task}: {count}")
+        for source, count in sorted(analytics.requests_by_source.items()):
+            print(f"  from {source}: {count}")
         return 0

@@ -18,8 +18,9 @@ from datetime import timedelta
 
 from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
-from lexitui.domain.routing import RoutedRequestRecord, RoutingOptions, RoutingStrategy
+from lexitui.domain.routing import RoutingOptions, RoutingStrategy
 from lexitui.routing.money import share_of, usd
+from lexitui.routing.record_watch import RecordWatch
 from lexitui.routing.records_json import to_json
 from lexitui.routing.service import RoutingService
 from lexitui.routing.status import budget_status, provider_rows
@@ -115,17 +116,17 @@ async def cmd_route(args: argparse.Namespace) -> int:
                 print(f"task:     {routed.task.value}")
             return 0
         text = ""
-        finished: list[RoutedRequestRecord] = []  # this request's record, whoever else writes
-        subscription = routing.records.subscribe(finished.append)
-        try:
-            async for chunk in routing.stream(request, options=options, source="cli"):
+        with RecordWatch(routing.records) as watch:  # this request's record, whoever else sends
+            answer = routing.stream(
+                request, options=options, source="cli", request_id=watch.request_id
+            )
+            async for chunk in answer:
                 if not args.json:
                     sys.stdout.write(chunk.text)
                     sys.stdout.flush()
                 text += chunk.text
-        finally:
-            subscription.dispose()
-        record = finished[-1]
+        record = watch.record
+        assert record is not None, "a finished request is always recorded"
         if args.json:
             print(json.dumps({"text": text, "record": to_json(record)}, indent=2))
         else:

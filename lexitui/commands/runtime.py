@@ -21,6 +21,7 @@ from typing import Any
 
 from lexitui.commands.chats import ChatSaver, add_continue_option
 from lexitui.commands.chats import add_parser as add_chats_parser
+from lexitui.commands.run_answer import answer, report
 from lexitui.commands.runtime_options import add_generation_options, add_load_options
 from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
@@ -31,12 +32,10 @@ from lexitui.domain.inference import (
     LocalEmbeddingRequest,
     LocalFormatType,
     LocalGenerationRequest,
-    LocalGenerationResult,
     LocalResponseFormat,
 )
 from lexitui.domain.units import format_bytes
 from lexitui.engine.state import live_engines
-from lexitui.runtime.errors import NoModelLoaded
 from lexitui.services import Services
 from lexitui.store.conversations import ConversationNotFound
 
@@ -163,15 +162,17 @@ async def cmd_run(args: argparse.Namespace) -> int:
             return 1
         loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
         _warn_unused_gpu(services)
+        # Built now, so it hears of the engine going away and can say so when it routes.
+        await services.routing.start()
         if args.prompt is None:
             await _interactive(services, request, saver, history)
         else:
             question = LocalChatMessage(ChatRole.USER, args.prompt)
             asked = replace(request, messages=(*history, question))
-            result = await _answer(services, asked, quiet=args.json)
-            _report(result, args.json, engine=loaded.backend)
+            answered = await answer(services, asked, quiet=args.json)
+            report(answered, args.json, engine=loaded.backend)
             if saver.conversation is not None:  # a one-off prompt is saved only to a chat
-                await saver.exchange(question, result)
+                await saver.exchange(question, answered.response)
     finally:
         await services.stop()
     return 0
@@ -185,19 +186,6 @@ def _warn_unused_gpu(services: Services) -> None:
     note = unused_gpu_note(hardware.gpus) if hardware is not None else None
     if note:
         print(f"lexitui: {note}", file=sys.stderr, flush=True)
-
-
-async def _answer(
-    services: Services, request: LocalGenerationRequest, *, quiet: bool
-) -> LocalGenerationResult:
-    result: LocalGenerationResult | None = None
-    async for chunk in services.runtime.stream(request):
-        if chunk.text and not quiet:
-            sys.stdout.write(chunk.text)
-            sys.stdout.flush()
-        result = chunk.result or result
-    assert result is not None, "a finished stream always ends with its result"
-    return result
 
 
 async def _interactive(
@@ -224,49 +212,23 @@ async def _interactive(
                 return
             if not line.strip():
                 continue
-            if engine.error:  # the engine went away while we waited for input
-                raise NoModelLoaded(f"{engine.model.id} was unloaded: {engine.error}")
+            # With the model gone meanwhile (its engine died, it was unloaded), the router
+            # decides: a cloud provider answers, or the error says why nothing could.
             question = LocalChatMessage(ChatRole.USER, line)
             request = replace(template, messages=(*history, question))
-            task = asyncio.ensure_future(_answer(services, request, quiet=False))
+            task = asyncio.ensure_future(answer(services, request, quiet=False))
             try:
-                result = await task
+                answered = await task
             except (KeyboardInterrupt, asyncio.CancelledError):
                 task.cancel()
                 print("\n[stopped]")
                 continue
-            history += [question, LocalChatMessage(ChatRole.ASSISTANT, result.text)]
-            await saver.exchange(question, result)
-            _report(result, False)
+            reply = LocalChatMessage(ChatRole.ASSISTANT, answered.response.text)
+            history += [question, reply]
+            await saver.exchange(question, answered.response)
+            report(answered, False)
     finally:
         saver.farewell()
-
-
-def _report(result: LocalGenerationResult, as_json: bool, *, engine: str = "") -> None:
-    m = result.metrics
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "text": result.text,
-                    "completion_tokens": result.usage.completion_tokens,
-                    "prompt_tokens": result.usage.prompt_tokens,
-                    "ttft_ms": round(m.ttft_ms, 1),
-                    "tokens_per_second": round(m.tokens_per_second, 1),
-                    "prompt_eval_tokens_per_second": round(m.prompt_eval_tokens_per_second, 1),
-                    "total_ms": round(m.total_ms, 1),
-                    "finish_reason": result.finish_reason,
-                    "engine": engine,  # what answered: "embedded llama.cpp", "llama-server (…)"
-                }
-            )
-        )
-        return
-    sys.stdout.write("\n")
-    print(
-        f"[{result.usage.completion_tokens} tokens, {m.tokens_per_second:.1f} tok/s, "
-        f"TTFT {m.ttft_ms:.0f} ms, {result.finish_reason or 'done'}]",
-        file=sys.stderr,
-    )
 
 
 # --- ps / unload ----------------------------------------------------------------------------

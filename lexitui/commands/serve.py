@@ -71,7 +71,11 @@ async def cmd_serve(args: argparse.Namespace) -> int:
             await services.runtime.load(args.model, load_options(args), backend=args.backend)
         # An Ollama client's load (a generate with no prompt) is a load on demand like any
         # other: shared with the requests waiting for it, and let go after its keep-alive.
-        catalog = OllamaCatalog(services.runtime, services.registry, services.routing.local.preload)
+        catalog = OllamaCatalog(
+            services.runtime,
+            services.registry,
+            lambda model_id, keep_alive: services.routing.local.preload(model_id, keep_alive),
+        )
         gateway = Gateway(services.routing, settings, api_key, catalog=catalog)
         try:
             await gateway.start()

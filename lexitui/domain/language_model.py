@@ -69,6 +69,10 @@ class LanguageModelResponse:
     finish_reason: str | None = None
     latency_ms: float = 0.0
     ttft_ms: float | None = None
+    # Decode and prompt-reading speeds as the engine measured them (a local model); None when
+    # the provider does not say (a cloud API).
+    tokens_per_second: float | None = None
+    prompt_tokens_per_second: float | None = None
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,8 @@ class UsageAnalytics:
     cost_by_provider: dict[str, Decimal] = field(default_factory=dict)
     requests_by_task: dict[str, int] = field(default_factory=dict)
     average_latency_ms_by_provider: dict[str, float] = field(default_factory=dict)
+    # Where the requests came from: "gateway", "cli", "tui" (the Runtime chat)...
+    requests_by_source: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from lexitui.domain.chat import LocalChatMessage
-from lexitui.domain.enums import ChatRole, LoadedModelStatus
-from lexitui.domain.inference import InvalidRequest, LocalEmbeddingRequest, LocalGenerationRequest
+from lexitui.domain.enums import LoadedModelStatus
+from lexitui.domain.inference import InvalidRequest, LocalEmbeddingRequest
 from lexitui.domain.language_model import (
     EmbeddingRequest,
     EmbeddingResponse,
@@ -33,7 +32,7 @@ from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_loading import KeepAlive, LocalModelLoader, requested_keep_alive
 from lexitui.routing.local_models import InstalledCatalog
-from lexitui.routing.local_sampling import local_sampling
+from lexitui.routing.local_requests import to_local_request
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, RuntimeErrorBase
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
@@ -205,8 +204,11 @@ class LocalLlmProvider:
         started = time.perf_counter()
         first: float | None = None
         index = 0
+        # Closed before this stream ends: the engine's slot is free once the answer is given,
+        # not whenever the collector gets to an abandoned generator (the next request waits).
+        chunks = self._runtime.stream(local, model=model)
         try:
-            async for chunk in self._runtime.stream(local, model=model):
+            async for chunk in chunks:
                 if chunk.result is not None:
                     result = chunk.result
                     response = LanguageModelResponse(
@@ -219,6 +221,9 @@ class LocalLlmProvider:
                         finish_reason=result.finish_reason,
                         latency_ms=(time.perf_counter() - started) * 1000,
                         ttft_ms=result.metrics.ttft_ms or None,
+                        tokens_per_second=result.metrics.tokens_per_second or None,
+                        prompt_tokens_per_second=result.metrics.prompt_eval_tokens_per_second
+                        or None,
                     )
                     yield LanguageModelChunk(
                         chunk.text,
@@ -240,7 +245,10 @@ class LocalLlmProvider:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
         finally:
-            self._loader.done_with(engine, keep_alive)
+            try:
+                await chunks.aclose()
+            finally:
+                self._loader.done_with(engine, keep_alive)
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         engine = await self._ensure_loaded(request.model)
@@ -346,44 +354,6 @@ class LocalLlmProvider:
     def forget_load_error(self) -> None:
         """Try the configured model again (after the user changed something)."""
         self._load_error = None
-
-
-def to_local_request(request: LanguageModelRequest) -> LocalGenerationRequest:
-    """What a provider request means for the local engine. Unset samplers take the OpenAI API's
-    defaults (temperature 1, top-p 1, no penalties), not the chat screen's, so a client of the
-    gateway gets from the local model what it would ask of any OpenAI-compatible server."""
-    messages = tuple(LocalChatMessage(_role(m.role), m.content) for m in request.messages)
-    params = request.parameters
-    local = LocalGenerationRequest(
-        prompt=request.prompt if not messages else None,
-        messages=messages or None,
-        max_tokens=request.max_tokens,
-        stop_sequences=request.stop,
-        seed=request.seed,
-        temperature=1.0 if request.temperature is None else request.temperature,
-        top_p=1.0 if request.top_p is None else request.top_p,
-        repetition_penalty=1.0,
-        frequency_penalty=_number(params.get("frequency_penalty"), 0.0),
-        presence_penalty=_number(params.get("presence_penalty"), 0.0),
-    )
-    local = replace(local, **local_sampling(params))  # top_k, repeat_penalty, JSON output...
-    local.validate()
-    return local
-
-
-def _number(value: object, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequest(f"expected a number, not {value!r}")
-    return float(value)
-
-
-def _role(role: str) -> ChatRole:
-    try:
-        return ChatRole(role)
-    except ValueError:
-        raise InvalidRequest(f"unknown message role {role!r}") from None
 
 
 def _kind_after(message: str, *, streamed: bool) -> FailureKind:

@@ -2,7 +2,7 @@
 engine, beside its typed fields: llama.cpp's own samplers (``top_k``, ``min_p``,
 ``repeat_penalty``...; the Ollama API's ``options`` name them the same way) and
 ``response_format`` (OpenAI's shape, which the Ollama API's ``format`` becomes) as the engine's
-JSON mode or JSON schema."""
+JSON mode or JSON schema, and ``grammar`` (GBNF text, llama.cpp's own field)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def local_sampling(params: Mapping[str, Any]) -> dict[str, Any]:
     response_format = _response_format(params.get("response_format"))
     if response_format is not None:
         fields["format"] = response_format
+    grammar = params.get("grammar")
+    if grammar is not None:
+        if not isinstance(grammar, str):
+            raise InvalidRequest("grammar must be GBNF text")
+        fields["grammar"] = grammar
     return fields
 
 

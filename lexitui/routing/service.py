@@ -173,12 +173,15 @@ class RoutingService:
         *,
         options: RoutingOptions | None = None,
         source: str = "api",
+        request_id: str | None = None,
     ) -> AsyncGenerator[LanguageModelChunk]:
+        """Route and stream one request; its record goes to ``records`` once it ends (answered,
+        failed or closed early), under ``request_id`` (given by a caller that waits for it)."""
         await self.start()
         refuse_images(request)
         await self._refresh_profiles()
         await self._refresh_installed(request.model)
-        request_id = uuid.uuid4().hex
+        request_id = request_id or uuid.uuid4().hex
         request, options, override = self._options(request, options)
         started = time.perf_counter()
         config = self.router.config

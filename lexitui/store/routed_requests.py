@@ -107,6 +107,7 @@ class RoutedRequestRows:
             tokens_by_provider=dict(t.tokens_by_provider),
             cost_by_provider=dict(t.cost_by_provider),
             requests_by_task=dict(t.by_task),
+            requests_by_source=dict(t.by_source),
             average_latency_ms_by_provider={
                 p: v.average_ms
                 for p, v in t.latency_by_provider.items()

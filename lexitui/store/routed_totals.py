@@ -1,9 +1,9 @@
 """A period's figures of ``routed_requests``, summed by SQLite, never row by row in Python.
 
 ``TOTALS_SQL`` groups the period's requests by everything a report tells apart (provider,
-model, local or cloud, task, fallback, success) and sums the rest in each group: tokens,
-latency, and the money columns with ``decimal_sum`` (exact). A week of gateway traffic is then a
-few dozen groups, and ``Totals`` adds those up once for every report.
+model, local or cloud, task, where they came from, fallback, success) and sums the rest in each
+group: tokens, latency, and the money columns with ``decimal_sum`` (exact). A week of gateway
+traffic is then a few dozen groups, and ``Totals`` adds those up once for every report.
 
 A NULL amount is a price nobody knew: counted apart (``COUNT`` of the column), never added as
 zero.
@@ -23,14 +23,15 @@ import aiosqlite
 NO_PROVIDER = "none"
 
 TOTALS_SQL = (
-    "SELECT provider_id, model_id, is_local, task, was_fallback, success, COUNT(*) AS requests, "
+    "SELECT provider_id, model_id, is_local, task, source, was_fallback, success, "
+    "COUNT(*) AS requests, "
     "SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens, "
     "SUM(latency_ms) AS latency_ms, "
     "COUNT(cost_usd) AS costed, decimal_sum(cost_usd) AS cost_usd, "
     "COUNT(avoided_usd) AS priced, decimal_sum(avoided_usd) AS avoided_usd, "
     "COUNT(electricity_usd) AS metered, decimal_sum(electricity_usd) AS electricity_usd "
     "FROM routed_requests WHERE created_at >= ? AND created_at <= ? "
-    "GROUP BY provider_id, model_id, is_local, task, was_fallback, success"
+    "GROUP BY provider_id, model_id, is_local, task, source, was_fallback, success"
 )
 
 
@@ -86,6 +87,7 @@ class Totals:
     by_model: Counter[str] = field(default_factory=Counter)
     by_provider: Counter[str] = field(default_factory=Counter)
     by_task: Counter[str] = field(default_factory=Counter)
+    by_source: Counter[str] = field(default_factory=Counter)  # gateway, cli, tui...
     tokens_by_provider: Counter[str] = field(default_factory=Counter)
     cost_by_provider: dict[str, Decimal] = field(default_factory=dict)
     latency_by_provider: defaultdict[str, Latency] = field(
@@ -100,7 +102,8 @@ class Totals:
         return self.known_avoided if self.local_priced or not self.local else None
 
     def add(self, group: aiosqlite.Row) -> None:
-        """One group of requests alike in provider, model, place, task, fallback and success."""
+        """One group of requests alike in provider, model, place, task, source, fallback and
+        success."""
         provider, model = str(group["provider_id"]), str(group["model_id"])
         success, local = bool(group["success"]), bool(group["is_local"])
         count = int(group["requests"])
@@ -108,6 +111,7 @@ class Totals:
         self.requests += count
         self.fallbacks += count if group["was_fallback"] else 0
         self.by_task[str(group["task"])] += count
+        self.by_source[str(group["source"])] += count
         if provider == NO_PROVIDER:  # refused before any provider: a failure, nothing else
             self.failed += count
             return

@@ -8,7 +8,7 @@ import pytest
 
 from lexitui.domain.inference import InvalidRequest, LocalFormatType
 from lexitui.domain.language_model import LanguageModelRequest, Message
-from lexitui.routing.local_provider import to_local_request
+from lexitui.routing.local_requests import to_local_request
 from lexitui.runtime.request_body import sampling_fields
 
 

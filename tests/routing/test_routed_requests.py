@@ -78,6 +78,7 @@ async def test_stats_analytics_and_savings_over_a_period(tmp_path: Path) -> None
                 prompt_tokens=10,
                 latency_ms=3000.0,
                 task=TaskType.SUMMARIZATION,
+                source="tui",
             ),
             record(
                 "local",
@@ -124,6 +125,7 @@ async def test_stats_analytics_and_savings_over_a_period(tmp_path: Path) -> None
     assert analytics.tokens_by_provider == {"local": 200, "openai": 100}
     assert analytics.cost_by_provider == {"local": Decimal("0.0015"), "openai": Decimal("0.01")}
     assert analytics.requests_by_task == {"chat": 4, "summarization": 1}
+    assert analytics.requests_by_source == {"api": 4, "tui": 1}
     assert analytics.average_latency_ms_by_provider == {"local": 2000.0, "openai": 500.0}
 
     assert savings.local_requests == 2  # the failed local request saved nothing

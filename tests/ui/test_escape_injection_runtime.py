@@ -3,13 +3,18 @@ shown as text, whatever the model wrote or the engine printed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
+from rich.text import Text
+
 from lexitui.domain.enums import ChatRole
+from lexitui.domain.routing import RoutedRequestRecord, RoutingStrategy
 from lexitui.store.conversations import ConversationRows
 from lexitui.ui.app import LexituiApp
 from lexitui.ui.backends.engine_log import EngineLogScreen
 from lexitui.ui.runtime.dialogs import ConversationPicker
+from lexitui.ui.runtime.routed import route_note
 from lexitui.ui.runtime.screen import RuntimeScreen
 from tests.ui.hostile_text import (
     assert_shown_as_text,
@@ -62,3 +67,23 @@ async def test_chat_and_engine_log_are_shown_as_text(tmp_path: Path) -> None:
         assert shown_file_name("LOGFILE") in screen_text(app)
         assert "progress 10%progress 99%" in screen_text(app)  # a bare CR cannot hide a line
         assert_terminal_safe(app)
+
+
+def test_who_answered_a_chat_and_why_is_written_as_text() -> None:
+    """A cloud provider names its model and errors in its own words: the chat's note under a
+    routed answer shows them as text."""
+    record = RoutedRequestRecord(
+        request_id="r1",
+        provider_id=hostile("PROVIDER"),
+        model_id=hostile("MODEL"),
+        is_local=False,
+        strategy=RoutingStrategy.PREFER_LOCAL,
+        reason=hostile("REASON"),
+        cost_usd=Decimal("0.0001"),
+    )
+    note = route_note(record)
+    assert note is not None
+    plain = Text.from_markup(note).plain
+    for tag in ("PROVIDER", "MODEL", "REASON"):
+        assert f"[b]{tag}[/b]" in plain
+    assert "\x1b" not in plain and "\x9b" not in plain and "\u202e" not in plain

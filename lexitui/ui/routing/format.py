@@ -31,7 +31,19 @@ if TYPE_CHECKING:  # records only: the dashboard imports this module before its 
 REREAD_S = 0.3  # the most often a shown screen reads the routing store again (on changes only)
 GAUGE_WIDTH = 8
 NO_REQUESTS = "No routed requests yet: run `lexitui serve` or `lexitui route`."
-LOG_COLUMNS = ("Time UTC", "Task", "Provider", "Model", "FB", "Tokens", "ms", "Cost", "Reason")
+# "From": where the request came from (gateway, cli, tui for the Runtime chat).
+LOG_COLUMNS = (
+    "Time UTC",
+    "From",
+    "Task",
+    "Provider",
+    "Model",
+    "FB",
+    "Tokens",
+    "ms",
+    "Cost",
+    "Reason",
+)
 LIVE_COLUMNS = ("Time UTC", "Provider", "Model", "Tokens", "ms", "Cost")
 PROVIDER_COLUMNS = ("Id", "Kind", "Model", "Key", "Available", "Cooldown")
 
@@ -67,6 +79,7 @@ def log_row(
     provider = plain(record.provider_id, 40, style="red" if not record.success else "")
     return (
         clock(record, today),
+        shown(record.source, 10),
         label(record.task.value),
         provider,
         shown(record.model_id or "-", 32),
@@ -80,7 +93,7 @@ def log_row(
 
 def live_row(record: RoutedRequestRecord, today: date | None = None) -> tuple[str | Text, ...]:
     full = log_row(record, today=today)
-    return (full[0], full[2], full[3], full[5], full[6], full[7])
+    return (full[0], full[3], full[4], full[6], full[7], full[8])
 
 
 def provider_row(row: ProviderRow) -> tuple[str | Text, ...]:

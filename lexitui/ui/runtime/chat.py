@@ -1,8 +1,10 @@
 """The Runtime area's chat pane: the messages, a live stats line and the input.
 
-Answers stream into ``Markdown.get_stream`` (batched re-renders) rather than a re-render per
-token. Esc cancels the generation worker; the stream is closed with ``aclosing``, which closes the
-HTTP stream at once and makes the engine stop decoding. Each message is saved to the store as
+Requests go through the router (source ``tui``; ``routed.py`` says how), so they are recorded,
+and a cloud provider answers when no model is loaded. Answers stream into
+``Markdown.get_stream`` (batched re-renders) rather than a re-render per token. Esc cancels the
+generation worker; the router's stream is closed with ``aclosing``, which closes the engine's
+HTTP stream at once and makes it stop decoding. Each message is saved to the store as
 soon as it is complete (a stopped answer too: it is what the user saw), so a chat can be reopened
 after a restart. The pane reports finished answers with ``Answered`` and stopped ones with
 ``Stopped`` so the screen refreshes the context gauge, the table and the profile. Each message is
@@ -23,17 +25,23 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
+from lexitui.config import ConfigError
 from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
-from lexitui.domain.inference import InvalidRequest, LocalGenerationRequest, LocalGenerationResult
+from lexitui.domain.inference import InvalidRequest, LocalGenerationRequest
+from lexitui.domain.language_model import LanguageModelResponse
+from lexitui.routing.errors import ProviderError, RoutingError
+from lexitui.routing.local_requests import loaded_model_request
+from lexitui.routing.record_watch import RecordWatch
 from lexitui.runtime.chat_export import ChatExport, ExportedMessage
-from lexitui.runtime.errors import GenerationError, NoModelLoaded
 from lexitui.store import StoreError
 from lexitui.store.conversations import Conversation, ConversationNotFound
 from lexitui.ui.runtime.format import finished_stats, model_text, shown, streaming_stats
+from lexitui.ui.runtime.routed import ROUTED, SOURCE, answered_by, can_answer, route_note
 from lexitui.ui.runtime.turns import ChatLog, ChatTurn
 
 if TYPE_CHECKING:
+    from lexitui.routing.service import RoutingService
     from lexitui.runtime.conversations import ConversationService
     from lexitui.services import Services
 
@@ -46,9 +54,9 @@ RequestFor = Callable[[tuple[LocalChatMessage, ...]], LocalGenerationRequest]
 
 class ChatPane(Vertical):
     class Answered(Message):
-        def __init__(self, result: LocalGenerationResult) -> None:
+        def __init__(self, response: LanguageModelResponse) -> None:
             super().__init__()
-            self.result = result
+            self.response = response
 
     class Stopped(Message):
         """An answer was stopped before its end: the context holds what was said so far."""
@@ -113,9 +121,8 @@ class ChatPane(Vertical):
         if self.busy:
             self.say(f"[yellow]{self.busy}[/]")
             return
-        active = self.services.runtime.active_model
-        if active is None:
-            self.say("[yellow]Load a model first: L opens the load dialog.[/]", error=True)
+        speaker = await self._speaker()
+        if speaker is None:
             return
         message = LocalChatMessage(ChatRole.USER, prompt)
         request = self._request((*self.history, message))
@@ -123,9 +130,32 @@ class ChatPane(Vertical):
             return  # the input keeps the text, so the user can fix the parameters and resend
         event.input.value = ""
         self.history.append(message)
-        await self._show(message, active.model.id)
-        await self._save(message, active.model.id, request.system_prompt)
-        self._answer(request, active.model.id)
+        await self._show(message, speaker)
+        await self._save(message, speaker, request.system_prompt)
+        self._answer(request, speaker)
+
+    async def _speaker(self) -> str | None:
+        """Who answers: the loaded model, else whoever the router picks; None (said why) when
+        nothing could: no model loaded and no cloud provider ready."""
+        active = self.services.runtime.active_model
+        if active is not None:
+            return active.model.id
+        routing = await self._routing()
+        if routing is None:
+            return None
+        if not can_answer(routing):
+            self.say("[yellow]Load a model first: L opens the load dialog.[/]", error=True)
+            return None
+        return self.conversation.model_id if self.conversation else ROUTED
+
+    async def _routing(self) -> RoutingService | None:
+        from lexitui.ui.routing.data import routing_service
+
+        try:
+            return await routing_service(self.services)
+        except ConfigError as exc:
+            self.say(f"[red]Not sent: routing is off:[/] {shown(str(exc))}", error=True)
+            return None
 
     def _request(self, messages: tuple[LocalChatMessage, ...]) -> LocalGenerationRequest | None:
         try:
@@ -141,9 +171,12 @@ class ChatPane(Vertical):
         return turn
 
     @work(exclusive=True, group=GENERATION)
-    async def _answer(self, request: LocalGenerationRequest, model_id: str) -> None:
+    async def _answer(self, request: LocalGenerationRequest, speaker: str) -> None:
         chat = self._chat
-        turn = await self._show(LocalChatMessage(ChatRole.ASSISTANT, ""), model_id)
+        routing = await self._routing()
+        if routing is None:
+            return
+        turn = await self._show(LocalChatMessage(ChatRole.ASSISTANT, ""), speaker)
         answer = turn.body
         assert isinstance(answer, Markdown)
         log = self.chat_log
@@ -152,16 +185,19 @@ class ChatPane(Vertical):
         started = time.perf_counter()
         first: float | None = None
         shown_at = 0.0
-        result: LocalGenerationResult | None = None
+        response: LanguageModelResponse | None = None
         failed = False
         self.say(streaming_stats(0, 0.0, None))
+        watch = RecordWatch(routing.records)
         try:
-            # Closing the manager's stream (an async generator) closes the HTTP stream.
-            chunks = self.services.runtime.stream(request)
+            # Closing the router's stream closes the provider's: for the local model, the HTTP
+            # stream to the engine, which then stops decoding.
+            routed = loaded_model_request(request, self.services.runtime)
+            chunks = routing.stream(routed, source=SOURCE, request_id=watch.request_id)
             async with aclosing(chunks):
                 async for chunk in chunks:
-                    if chunk.result is not None:
-                        result = chunk.result
+                    if chunk.response is not None:
+                        response = chunk.response
                     if not chunk.text:
                         continue
                     now = time.perf_counter()
@@ -172,26 +208,33 @@ class ChatPane(Vertical):
                     if now - shown_at >= STATS_EVERY_S:
                         shown_at = now
                         self.say(streaming_stats(len(parts), now - first, (first - started) * 1000))
-        except (GenerationError, NoModelLoaded, InvalidRequest) as exc:
+        except (ProviderError, RoutingError) as exc:
             failed = True
             self.say(f"[red]Generation failed:[/] {shown(str(exc))}", error=True)
         finally:
+            watch.close()
             await stream.stop()
             if chat == self._chat:  # not cleared meanwhile: the answer belongs to this chat
-                await self._keep("".join(parts), turn, model_id, request, result)
-            if result is None and not failed:  # stopped: the context changed all the same
+                record = watch.record
+                if record is not None and (not record.is_local or speaker == ROUTED):
+                    turn.relabel(answered_by(record))
+                await self._keep("".join(parts), turn, request, response)
+                note = route_note(record) if record is not None and response else None
+                if note and turn.is_mounted:
+                    await turn.add_note(note)
+                    log.scroll_end(animate=False)
+            if response is None and not failed:  # stopped: the context changed all the same
                 self.post_message(self.Stopped())
-        if result is not None and chat == self._chat:
-            self.say(finished_stats(result))
-            self.post_message(self.Answered(result))
+        if response is not None and chat == self._chat:
+            self.say(finished_stats(response))
+            self.post_message(self.Answered(response))
 
     async def _keep(
         self,
         text: str,
         turn: ChatTurn,
-        model_id: str,
         request: LocalGenerationRequest,
-        result: LocalGenerationResult | None,
+        response: LanguageModelResponse | None,
     ) -> None:
         """Add a finished (or stopped) answer to the history and the store."""
         if not text:
@@ -201,13 +244,12 @@ class ChatPane(Vertical):
         message = LocalChatMessage(ChatRole.ASSISTANT, text)
         turn.message = message
         self.history.append(message)
-        metrics = result.metrics if result else None
         await self._save(
             message,
-            model_id,
+            turn.speaker,
             request.system_prompt,
-            metrics.tokens_per_second if metrics else None,
-            metrics.ttft_ms if metrics else None,
+            response.tokens_per_second if response else None,
+            response.ttft_ms if response else None,
         )
 
     def stop(self) -> bool:
@@ -223,9 +265,8 @@ class ChatPane(Vertical):
         if self.generating:
             self.say("[yellow]An answer is still streaming: Esc stops it first.[/]")
             return
-        active = self.services.runtime.active_model
-        if active is None:
-            self.say("[yellow]Load a model first: L opens the load dialog.[/]", error=True)
+        speaker = await self._speaker()
+        if speaker is None:
             return
         if self.history and self.history[-1].role is ChatRole.ASSISTANT:
             request = self._request(tuple(self.history[:-1]))
@@ -244,7 +285,7 @@ class ChatPane(Vertical):
         else:
             self.say("Nothing to regenerate yet: send a message first.")
             return
-        self._answer(request, active.model.id)
+        self._answer(request, speaker)
 
     # --- conversations ---------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.usage_bar import usage_bar
 
 if TYPE_CHECKING:
-    from lexitui.domain.inference import ContextStatus, LoadedModel, LocalGenerationResult
+    from lexitui.domain.inference import ContextStatus, LoadedModel
+    from lexitui.domain.language_model import LanguageModelResponse
     from lexitui.runtime.profiler import BenchReport, ModelPerformance
 
 NONE = "—"
@@ -81,18 +82,18 @@ def streaming_stats(tokens: int, elapsed_s: float, ttft_ms: float | None) -> str
     return " · ".join(parts) + " · [dim]Esc stops[/]"
 
 
-def finished_stats(result: LocalGenerationResult) -> str:
-    """After the answer: the engine's own figures and why it stopped."""
-    m = result.metrics
-    return " · ".join(
-        [
-            f"{result.usage.completion_tokens} tokens",
-            measured(f"{m.tokens_per_second:.1f} tok/s"),
-            measured(f"TTFT {m.ttft_ms:.0f} ms"),
-            measured(f"prompt {m.prompt_eval_tokens_per_second:.0f} tok/s"),
-            f"finish: {shown(result.finish_reason or 'unknown', 40)}",
-        ]
-    )
+def finished_stats(response: LanguageModelResponse) -> str:
+    """After the answer: the engine's own figures (a cloud answer has none of the speeds) and
+    why it stopped."""
+    parts = [f"{response.usage.completion_tokens} tokens"]
+    if response.tokens_per_second is not None:
+        parts.append(measured(f"{response.tokens_per_second:.1f} tok/s"))
+    if response.ttft_ms is not None:
+        parts.append(measured(f"TTFT {response.ttft_ms:.0f} ms"))
+    if response.prompt_tokens_per_second is not None:
+        parts.append(measured(f"prompt {response.prompt_tokens_per_second:.0f} tok/s"))
+    parts.append(f"finish: {shown(response.finish_reason or 'unknown', 40)}")
+    return " · ".join(parts)
 
 
 def context_gauge(status: ContextStatus | None) -> Text:

@@ -45,6 +45,7 @@ from lexitui.ui.runtime.format import (
 )
 from lexitui.ui.runtime.models import LoadedModelsTable
 from lexitui.ui.runtime.params import ParamsPanel
+from lexitui.ui.runtime.routed import can_answer, chat_placeholder
 from lexitui.ui.runtime.tools import RuntimeTools
 from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.style_paths import style
@@ -168,12 +169,10 @@ class RuntimeScreen(RuntimeTools):
             except NoModelLoaded:  # unloaded between the two reads
                 status = None
         self.query_one("#runtime-context", Static).update(context_gauge(status))
-        placeholder = (
-            f"Message {active.model.id} (Enter sends, Esc leaves the input)"
-            if active
-            else "Load a model (L), then type here and press Enter"
+        self.query_one("#chat-input", Input).placeholder = chat_placeholder(
+            active.model.id if active else None,
+            self.services.built("routing") and can_answer(self.services.routing),
         )
-        self.query_one("#chat-input", Input).placeholder = placeholder
 
     @work(exclusive=True, group="runtime-profile")
     async def refresh_profile(self) -> None:

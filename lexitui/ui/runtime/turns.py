@@ -27,6 +27,7 @@ class ChatTurn(Vertical):
     ChatTurn .assistant-label { padding: 0 1; margin: 1 0 0 0; color: $success; }
     ChatTurn.-dropped { opacity: 55%; }
     ChatTurn.-selected { background: $boost; }
+    ChatTurn .route-note { padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, message: LocalChatMessage, speaker: str) -> None:
@@ -43,6 +44,16 @@ class ChatTurn(Vertical):
             self.label = Static(f"[b]{shown(speaker, 60)}[/b]", classes="assistant-label")
             self.body = Markdown(model_text(message.content), classes="assistant-message")
             super().__init__(self.label, self.body, classes="turn assistant-turn")
+
+    def relabel(self, speaker: str) -> None:
+        """The answer came from ``speaker`` (a cloud provider's model, the router having chosen)."""
+        self.speaker = speaker
+        if self.label is not None:
+            self.label.update(f"[b]{shown(speaker, 60)}[/b]")
+
+    async def add_note(self, text: str) -> None:
+        """A line under the answer (who gave it and why): it goes when the answer goes."""
+        await self.mount(Static(text, classes="route-note"))
 
     def drop(self) -> None:
         """Out of the model's context after a truncation: kept on screen, dimmed, and said."""
