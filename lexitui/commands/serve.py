@@ -22,7 +22,8 @@ from lexitui.commands.runtime import load_options
 from lexitui.commands.runtime_options import add_load_options
 from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.server import Gateway, check_binding
-from lexitui.routing.settings import GatewaySettings, RoutingSettings, ollama_port
+from lexitui.routing.gateway_settings import GatewaySettings, ollama_port
+from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
 

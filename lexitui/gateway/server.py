@@ -17,7 +17,7 @@ from lexitui.gateway.http_read import HEAD_TIMEOUT_S
 from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.ollama_routes import OPEN_PATHS, Answer, OllamaError, OllamaRoutes
 from lexitui.gateway.routes import GatewayRouter, OpenAiRoutes
-from lexitui.routing.settings import GatewaySettings
+from lexitui.routing.gateway_settings import GatewaySettings
 
 
 def is_loopback(host: str) -> bool:

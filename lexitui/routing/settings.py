@@ -83,6 +83,7 @@ from lexitui.domain.routing import (
     RoutingConfig,
     RoutingStrategy,
 )
+from lexitui.routing.gateway_settings import GatewaySettings, gateway_settings
 
 PROVIDER_KINDS = ("openai", "openai_compatible", "azure", "anthropic")
 DEFAULT_KEY_ENV = {
@@ -123,19 +124,6 @@ class CostSettings:
     cpu_watts: float = 65.0
     compare_to: str | None = None  # "provider:model" of genai-prices; None: first cloud provider
     prices: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # per Mtok in, out
-
-
-OLLAMA_PORT = 11434
-
-
-@dataclass(frozen=True)
-class GatewaySettings:
-    host: str = "127.0.0.1"
-    port: int = 8788
-    api_key_env: str = "LEXITUI_GATEWAY_KEY"
-    max_connections: int = 256
-    # Also serve on Ollama's port, where Ollama tools look by default; None: only on ``port``.
-    ollama_port: int | None = OLLAMA_PORT
 
 
 @dataclass(frozen=True)
@@ -221,7 +209,7 @@ class RoutingSettings:
                 k: _override(v, f"workflows.{k}")
                 for k, v in _table(orchestration, "workflows", "orchestration").items()
             },
-            gateway=_gateway(_table(config, "gateway")),
+            gateway=gateway_settings(_table(config, "gateway")),
             local_quality=_quality(routing, "local_quality", LOCAL_QUALITY, "[routing]"),
             record_prompts=_flag(routing, "record_prompts", False),
         )
@@ -311,37 +299,6 @@ def _costs(table: dict[str, Any]) -> CostSettings:
         compare_to=_text(table.get("compare_to")),
         prices=prices,
     )
-
-
-def _gateway(table: dict[str, Any]) -> GatewaySettings:
-    port = table.get("port", 8788)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError(f"[gateway] port must be a whole number from 1 to 65535, not {port!r}")
-    connections = table.get("max_connections", 256)
-    if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
-        raise ConfigError(
-            f"[gateway] max_connections must be a whole number >= 1, not {connections!r}"
-        )
-    return GatewaySettings(
-        host=str(table.get("host", "127.0.0.1")),
-        port=port,
-        api_key_env=str(table.get("api_key_env", "LEXITUI_GATEWAY_KEY")),
-        max_connections=connections,
-        ollama_port=ollama_port(table.get("ollama_port", OLLAMA_PORT), "[gateway] ollama_port"),
-    )
-
-
-def ollama_port(value: object, where: str) -> int | None:
-    """A port (0: any free one), or ``false`` / ``"off"`` for none."""
-    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "false")):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 65536:
-        raise ConfigError(
-            f'{where} must be a port from 0 to 65535, or false / "off", not {value!r}'
-        )
-    return value
 
 
 def _override(value: object, where: str) -> LlmOverride:

@@ -21,7 +21,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.gateway import Gateway, GatewayRouter
 from lexitui.routing.errors import UnknownModel
-from lexitui.routing.settings import GatewaySettings
+from lexitui.routing.gateway_settings import GatewaySettings
 
 PIECES = ("Hello", ", ", "world", "!")
 PROMPT_TOKENS = 7

@@ -19,7 +19,7 @@ from lexitui.routing.errors import (
     FailureKind,
     ProviderError,
 )
-from lexitui.routing.settings import GatewaySettings
+from lexitui.routing.gateway_settings import GatewaySettings
 from tests.gateway.conftest import PROMPT_TOKENS, FakeRouter, start_gateway
 
 pytestmark = pytest.mark.timeout(20)

@@ -15,7 +15,8 @@ import pytest
 from lexitui.config import ConfigError
 from lexitui.gateway import Gateway
 from lexitui.gateway.connections import AcceptErrorLog
-from lexitui.routing.settings import GatewaySettings, RoutingSettings
+from lexitui.routing.gateway_settings import GatewaySettings
+from lexitui.routing.settings import RoutingSettings
 from tests.gateway.conftest import FakeRouter
 
 pytestmark = pytest.mark.timeout(30)

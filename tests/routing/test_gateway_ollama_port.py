@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lexitui.backends.ollama_host import OLLAMA_PORT
 from lexitui.config import ConfigError
-from lexitui.routing.settings import OLLAMA_PORT, RoutingSettings
+from lexitui.routing.settings import RoutingSettings
 from tests.home_config import write_test_config
 
 
