@@ -49,6 +49,7 @@ class LoadedEngine:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_used_at: datetime | None = None
     active_requests: int = 0
+    waiting_requests: int = 0  # in line for a slot
     context_used: int = 0
     requests: int = 0
     tokens: int = 0
@@ -71,6 +72,10 @@ class LoadedEngine:
     @property
     def pid(self) -> int | None:
         return self.supervisor.pid if self.supervisor else None
+
+    def last_use(self) -> float:
+        """When it last answered (or loaded): the least recent idle model is evicted first."""
+        return (self.last_used_at or self.loaded_at).timestamp()
 
     @property
     def idle(self) -> bool:

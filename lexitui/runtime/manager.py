@@ -134,12 +134,18 @@ class InferenceManager:
     def active_requests(self) -> int:
         return sum(e.active_requests for e in self._engines.values())
 
+    @property
+    def in_line(self) -> tuple[int, int]:
+        """Requests answering or waiting for a slot, and the slots, over the loaded models."""
+        held = sum(e.active_requests + e.waiting_requests for e in self._engines.values())
+        return held, sum(e.max_concurrent for e in self._engines.values())
+
     # --- load and unload ------------------------------------------------------------------
 
     async def estimate(self, model_id: str, options: ModelLoadOptions | None = None) -> Footprint:
         """The memory a load would take and the fit verdict, for the load dialog."""
         model = await self._registry.get(model_id)
-        footprint = await self._footprint(model, options or DEFAULT_LOAD)
+        footprint = await self._footprint(model, self.settings.with_slots(options or DEFAULT_LOAD))
         if footprint is None:
             raise ModelDoesNotFit("memory cannot be estimated: hardware detection is off")
         return footprint
@@ -157,7 +163,7 @@ class InferenceManager:
 
         ``backend`` names another backend to serve it (``ollama``...); ``model_id`` is then the
         backend's own model name. By default the embedded engine loads an installed model."""
-        options = options or DEFAULT_LOAD
+        options = self.settings.with_slots(options or DEFAULT_LOAD)
         if backend is not None:
             return await self._load_remote(backend, model_id, options)
         async with self._load_lock:
@@ -201,7 +207,7 @@ class InferenceManager:
             supervisor=None,
             footprint=None,
             context_size=options.context_length or 0,
-            max_concurrent=self.settings.max_concurrent,
+            max_concurrent=options.parallel or 1,
             instance=instance,
             backend=name,
             endpoint=backend.endpoint,
@@ -233,7 +239,7 @@ class InferenceManager:
             supervisor=supervisor,
             footprint=footprint,
             context_size=options.context_length or DEFAULT_CONTEXT,
-            max_concurrent=self.settings.max_concurrent,
+            max_concurrent=options.parallel or 1,
         )
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
@@ -242,7 +248,7 @@ class InferenceManager:
             Path(model.path),
             options,
             slot_save_path=self.snapshots_dir,
-            parallel=self.settings.max_concurrent,
+            parallel=options.parallel or 1,
         )
         engine.endpoint = url
         if supervisor.kind is not None:
@@ -280,7 +286,7 @@ class InferenceManager:
             problem = self._does_not_fit(footprint)
             if not problem:
                 return footprint
-            idle = sorted((e for e in self._engines.values() if e.idle), key=_last_use)
+            idle = sorted((e for e in self._engines.values() if e.idle), key=LoadedEngine.last_use)
             if not idle:
                 raise ModelDoesNotFit(f"{model.id} {problem}, and no idle model can be unloaded")
             if not allowed:
@@ -376,11 +382,6 @@ class InferenceManager:
         self, request: LocalEmbeddingRequest, *, model: str | None = None
     ) -> LocalEmbeddingResult:
         return await self._line.embed(self.engine(model), request)
-
-
-def _last_use(engine: LoadedEngine) -> float:
-    used = engine.last_used_at or engine.loaded_at
-    return used.timestamp()
 
 
 def _rss(pid: int | None) -> int:

@@ -50,10 +50,13 @@ class RequestLine:
         self, engine: LoadedEngine, request: LocalGenerationRequest
     ) -> AsyncGenerator[LocalGenerationChunk]:
         wait = self._settings().queue_timeout_s
+        engine.waiting_requests += 1
         try:
             await asyncio.wait_for(engine.slots.acquire(), wait)
         except TimeoutError:
             raise GenerationError(f"{engine.model.id} stayed busy for {wait:.0f} s") from None
+        finally:
+            engine.waiting_requests -= 1
         engine.began()
         pieces: list[str] = []
         finished = False
