@@ -152,8 +152,9 @@ class LocalLlmProvider:
         started = time.perf_counter()
         first: float | None = None
         index = 0
+        chunks = self._runtime.stream(local, model=model)
         try:
-            async for chunk in self._runtime.stream(local, model=model):
+            async for chunk in chunks:
                 if chunk.result is not None:
                     result = chunk.result
                     response = LanguageModelResponse(
@@ -186,6 +187,8 @@ class LocalLlmProvider:
         except (GenerationError, RuntimeErrorBase) as exc:
             kind = _kind_after(str(exc), streamed=first is not None)
             raise ProviderError(LOCAL_ID, kind, self._crash_notice() or str(exc)) from exc
+        finally:
+            await chunks.aclose()  # now, not later in a task of the garbage collector's
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         model = await self._ensure_loaded(request.model)

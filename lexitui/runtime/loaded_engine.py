@@ -8,6 +8,7 @@ concurrent requests than its engine decodes at once and the rest queue in arriva
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from lexitui.domain.inference import (
 )
 from lexitui.domain.models import InstalledModel
 from lexitui.runtime.footprint import Footprint
+
+RSS_MAX_AGE_S = 1.0
 
 if TYPE_CHECKING:
     import httpx
@@ -65,6 +68,7 @@ class LoadedEngine:
     # which ``ContextManager.sync`` counts; ``context_used`` is stale until then.
     context_pending: bool = False
     slots: asyncio.Semaphore = field(init=False)
+    _rss: tuple[float, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.max_concurrent)
@@ -72,6 +76,14 @@ class LoadedEngine:
     @property
     def pid(self) -> int | None:
         return self.supervisor.pid if self.supervisor else None
+
+    def rss(self) -> int:
+        """The engine process's resident memory, read from the system at most once per
+        ``RSS_MAX_AGE_S``: every request's routing reads the model's snapshot several times."""
+        now = time.monotonic()
+        if self._rss is None or now - self._rss[0] >= RSS_MAX_AGE_S:
+            self._rss = (now, _process_rss(self.pid))
+        return self._rss[1]
 
     def last_use(self) -> float:
         """When it last answered (or loaded): the least recent idle model is evicted first."""
@@ -136,3 +148,14 @@ class LoadedEngine:
                 context_used=self.context_used,
             ),
         )
+
+
+def _process_rss(pid: int | None) -> int:
+    if pid is None:
+        return 0
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
+    except (psutil.Error, OSError):
+        return 0

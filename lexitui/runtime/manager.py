@@ -101,12 +101,12 @@ class InferenceManager:
     # --- what is loaded -------------------------------------------------------------------
 
     def loaded_models(self) -> list[LoadedModel]:
-        return [e.snapshot(_rss(e.pid)) for e in self._engines.values()]
+        return [e.snapshot(e.rss()) for e in self._engines.values()]
 
     @property
     def active_model(self) -> LoadedModel | None:
         engine = self._engines.get(self._active or "")
-        return engine.snapshot(_rss(engine.pid)) if engine else None
+        return engine.snapshot(engine.rss()) if engine else None
 
     def set_active(self, loaded_id: str) -> LoadedModel:
         self._active = self.engine(loaded_id).id
@@ -171,7 +171,7 @@ class InferenceManager:
             for engine in self._engines.values():
                 if engine.model.id == model.id and engine.options == options:
                     self._active = engine.id
-                    return engine.snapshot(_rss(engine.pid))
+                    return engine.snapshot(engine.rss())
             self._bus.publish(ModelLoadStarted(model.id, describe_options(options)))
             try:
                 footprint = await self._make_room(model, options, evict)
@@ -179,7 +179,7 @@ class InferenceManager:
             except Exception as exc:
                 self._bus.publish(ModelLoadFailed(model.id, str(exc)))
                 raise
-            return engine.snapshot(_rss(engine.pid))
+            return engine.snapshot(engine.rss())
 
     async def _load_remote(
         self, name: str, model_id: str, options: ModelLoadOptions
@@ -222,7 +222,8 @@ class InferenceManager:
     async def _start(
         self, model: InstalledModel, options: ModelLoadOptions, footprint: Footprint | None
     ) -> LoadedEngine:
-        import httpx  # deferred: keeps ~60 ms of imports off the app's start-up path
+        # Deferred: keeps ~60 ms of httpx imports off the app's start-up path.
+        from lexitui.runtime.engine_client import engine_client
 
         loaded_id = uuid.uuid4().hex
         state = state_path(self._run_dir, f"runtime-{loaded_id}") if self._run_dir else None
@@ -253,9 +254,7 @@ class InferenceManager:
         engine.endpoint = url
         if supervisor.kind is not None:
             engine.backend = supervisor.kind.label
-        engine.client = httpx.AsyncClient(
-            base_url=url, timeout=30.0, headers=supervisor.auth_headers
-        )
+        engine.client = engine_client(url, supervisor.auth_headers)
         engine.status = LoadedModelStatus.READY
         self._engines[loaded_id] = engine
         self._active = loaded_id
@@ -382,14 +381,3 @@ class InferenceManager:
         self, request: LocalEmbeddingRequest, *, model: str | None = None
     ) -> LocalEmbeddingResult:
         return await self._line.embed(self.engine(model), request)
-
-
-def _rss(pid: int | None) -> int:
-    if pid is None:
-        return 0
-    import psutil
-
-    try:
-        return int(psutil.Process(pid).memory_info().rss)
-    except (psutil.Error, OSError):
-        return 0
