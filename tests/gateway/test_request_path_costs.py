@@ -6,8 +6,10 @@ Speed itself is measured in bench/bench_gateway_overhead.py; these check the mec
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.language_model import LanguageModelRequest, Message
 from lexitui.events import ModelLoaded
 from lexitui.runtime import loaded_engine
-from lexitui.runtime.engine_client import _OneWriteStream
+from lexitui.runtime.engine_client import _SocketStream
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 from lexitui.store.batched_writes import BatchedWrites
@@ -113,22 +115,37 @@ async def test_the_engines_resident_size_is_read_at_most_once_a_second(
     assert len(reads) == 1 and all(m and m.resources.ram_bytes > 0 for m in sizes)
 
 
-class RecordingStream:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self.writes.append(buffer)
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return b"HTTP/1.1 200 OK\r\n"
-
-
 async def test_a_request_to_the_engine_leaves_in_one_write() -> None:
-    inner = RecordingStream()
-    stream = _OneWriteStream(inner)  # type: ignore[arg-type]
+    """Head and body reach the engine together: its HTTP thread wakes once per request."""
+    received: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def engine(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.2)  # lets every write land before the first read
+        received.append(await reader.read(65536))
+        arrived.set()
+        writer.close()
+
+    server = await asyncio.start_server(engine, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sent: list[bytes] = []
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setblocking(False)
+    stream = _SocketStream(sock)
+    real_send = stream._loop.sock_sendall
+
+    async def counted(s: socket.socket, data: bytes) -> None:
+        sent.append(data)
+        await real_send(s, data)
+
+    stream._loop = SimpleNamespace(sock_sendall=counted, sock_recv=stream._loop.sock_recv)  # type: ignore[assignment]
     await stream.write(b"POST /v1/chat/completions HTTP/1.1\r\n\r\n")
     await stream.write(b'{"messages": []}')
-    assert inner.writes == []
-    assert await stream.read(4096) == b"HTTP/1.1 200 OK\r\n"
-    assert inner.writes == [b'POST /v1/chat/completions HTTP/1.1\r\n\r\n{"messages": []}']
+    assert sent == []
+    assert await stream.read(4096, timeout=5) == b""  # the engine hung up after reading
+    await arrived.wait()
+    assert sent == [b'POST /v1/chat/completions HTTP/1.1\r\n\r\n{"messages": []}']
+    assert received == sent
+    await stream.aclose()
+    server.close()
+    await server.wait_closed()
