@@ -37,6 +37,7 @@ ALONE = (
     "tests/discovery/test_hub_bomb_discover.py",
     "tests/fakes/test_ollama_server.py",
     "tests/gateway/test_serve_half_open.py",
+    "tests/gateway/test_serve_parallel.py",
     "tests/gguf/test_gguf_shape.py",
     "tests/gguf/test_gguf_validation.py",
     "tests/routing/test_cloud_anthropic.py",

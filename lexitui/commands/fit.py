@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lexitui.commands.runtime_options import slot_count
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.llama_buffers import KV_BYTES_PER_ELEMENT
@@ -25,6 +26,7 @@ from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompatibility
 from lexitui.domain.enums import CompatibilityWarningType, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities, to_json_dict
+from lexitui.domain.slots import context_per_request, context_words
 from lexitui.domain.units import MIB
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.unused_gpu import unused_gpu_note
@@ -53,8 +55,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--kv-type", default="f16", choices=sorted(KV_BYTES_PER_ELEMENT), help="KV cache type"
     )
+    parser.add_argument(
+        "--parallel",
+        type=slot_count,
+        metavar="N",
+        help="requests answered at once; they share the context (default: [runtime] parallel)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=cmd_fit)
+
+
+def configured_parallel() -> int:
+    """``[runtime] parallel``: the slots a load gets unless it asks for its own."""
+    from lexitui.config import Paths, load_config
+    from lexitui.runtime.settings import RuntimeSettings
+
+    return RuntimeSettings.from_config(load_config(Paths.from_env())).parallel
 
 
 async def detect_hardware() -> HardwareCapabilities:
@@ -82,14 +98,16 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
     hardware = await detect()
     analyzer = CompatibilityAnalyzer(hardware)  # plans with the GPUs an engine can drive
     note = unused_gpu_note(hardware.gpus)
+    parallel = args.parallel or configured_parallel()
     pinned = args.ctx is not None or args.gpu_layers is not None or args.kv_type != "f16"
     config = (
         InferenceConfig(
             gpu_layers=-1 if args.gpu_layers is None else args.gpu_layers,
             context_length=args.ctx,
             kv_cache_type=args.kv_type,
+            parallel=parallel,
         )
-        if pinned
+        if pinned or parallel > 1
         else None
     )
     fit = await analyzer.analyze_variant(
@@ -201,7 +219,7 @@ def render_text(target: Target, fit: VariantCompatibility, engine_note: str | No
         f"Level    {level_word(fit.level)}",
         f"Mode     {fit.recommended_mode.value if fit.recommended_mode else '?'}, "
         f"{fit.recommended_gpu_layers} GPU layers "
-        f"(of {facts.n_layers} + output), context {fit.recommended_context_length}",
+        f"(of {facts.n_layers} + output), {_context(fit)}",
     ]
     if perf is not None:
         lines.append(
@@ -220,6 +238,11 @@ def render_text(target: Target, fit: VariantCompatibility, engine_note: str | No
     return "\n".join(lines)
 
 
+def _context(fit: VariantCompatibility) -> str:
+    parallel = fit.breakdown.parallel if fit.breakdown is not None else 1
+    return context_words(fit.recommended_context_length or 0, parallel)
+
+
 def report_json(
     target: Target, fit: VariantCompatibility, engine_note: str | None = None
 ) -> dict[str, Any]:
@@ -232,4 +255,7 @@ def report_json(
         if k not in ("layer_bytes", "layer_expert_bytes")
     }
     data["breakdown_lines"] = fit.breakdown.lines() if fit.breakdown else []
+    parallel = fit.breakdown.parallel if fit.breakdown else 1
+    data["parallel"] = parallel
+    data["context_per_request"] = context_per_request(fit.recommended_context_length or 0, parallel)
     return data

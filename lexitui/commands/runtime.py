@@ -143,6 +143,7 @@ def load_options(args: argparse.Namespace, *, embedding: bool = True) -> ModelLo
         kv_cache_type=args.kv_cache_type,
         engine=args.engine,
         embedding=embedding,
+        parallel=args.parallel,
     )
 
 

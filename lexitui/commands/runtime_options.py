@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from lexitui.commands.engine import add_engine_options
+from lexitui.runtime.settings import MAX_PARALLEL
 
 
 def add_generation_options(parser: argparse.ArgumentParser) -> None:
@@ -34,12 +35,26 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     fmt.add_argument("--grammar", metavar="FILE", help="constrain the answer with a GBNF grammar")
 
 
+def slot_count(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= MAX_PARALLEL:
+        raise argparse.ArgumentTypeError(f"--parallel must be a number from 1 to {MAX_PARALLEL}")
+    return value
+
+
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("loading")
     g.add_argument(
         "--backend", help="serve it from this backend (e.g. ollama; MODEL is its model name)"
     )
     g.add_argument("--ctx", type=int, default=4096, help="context length in tokens")
+    g.add_argument(
+        "--parallel",
+        type=slot_count,
+        metavar="N",
+        help="requests answered at once (engine slots; each gets ctx/N tokens of context); "
+        "default: [runtime] parallel",
+    )
     g.add_argument("--gpu-layers", type=int, help="layers on the GPU (-1 all, 0 CPU only)")
     g.add_argument("--threads", type=int)
     g.add_argument("--batch", type=int, help="prompt batch size")

@@ -25,6 +25,7 @@ from lexitui.domain.enums import (
     WarningSeverity,
 )
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.domain.slots import context_words
 from lexitui.domain.units import format_bytes
 
 if TYPE_CHECKING:
@@ -256,10 +257,11 @@ def rationale(fit: VariantCompatibility, quality: float) -> str:
         InferenceMode.CPU_ONLY: "CPU only",
     }
     mode = modes[fit.recommended_mode] if fit.recommended_mode else "placement unknown"
-    return (
-        f"{level_word(fit.level)}: {mode}, {speed}, quality {quality:.2f}, "
-        f"{fit.recommended_context_length} tokens of context"
-    )
+    tokens = fit.recommended_context_length or 0
+    parallel = fit.breakdown.parallel if fit.breakdown is not None else 1
+    # Several slots share the context: say what one request gets.
+    context = f"{tokens} tokens of context" if parallel <= 1 else context_words(tokens, parallel)
+    return f"{level_word(fit.level)}: {mode}, {speed}, quality {quality:.2f}, {context}"
 
 
 def summarize(

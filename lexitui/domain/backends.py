@@ -73,6 +73,9 @@ class ModelLoadOptions:
     engine: str | None = None  # lexitui's own engines: "embedded", "llama-server" or "auto"
     keep_alive: str | int | None = None  # Ollama: "5m", seconds, 0 unloads, negative forever
     embedding: bool = False  # llama.cpp serves /v1/embeddings only when started with it
+    # Requests answered at once (llama.cpp's slots, which split the context evenly); None
+    # takes ``[runtime] parallel``.
+    parallel: int | None = None
 
 
 @dataclass(frozen=True)

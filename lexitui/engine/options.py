@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lexitui.domain.slots import slots_problem
+
 FLASH_ATTENTION = ("on", "off", "auto")
 # The KV cache types llama.cpp accepts for ``--cache-type-k/-v``.
 KV_CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
@@ -40,6 +42,9 @@ class EngineOptions:
                 f"flash attention must be one of {', '.join(FLASH_ATTENTION)}, "
                 f"not {self.flash_attention!r}"
             )
+        problem = slots_problem(self.parallel, embedding=self.embedding)
+        if problem:
+            raise ValueError(problem)
         if self.kv_cache_type not in (None, *KV_CACHE_TYPES):
             raise ValueError(
                 f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "

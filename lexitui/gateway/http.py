@@ -296,10 +296,11 @@ class HttpServer:
         head_only = request.method == "HEAD"
         if isinstance(response, HttpResponse):
             headers = [*_common(response.headers), ("content-length", str(len(response.body)))]
-            await _send(conn, writer, h11.Response(status_code=response.status, headers=headers))
+            events: list[Any] = [h11.Response(status_code=response.status, headers=headers)]
             if response.body and not head_only:
-                await _send(conn, writer, h11.Data(data=response.body))
-            await _send(conn, writer, h11.EndOfMessage())
+                events.append(h11.Data(data=response.body))
+            # One write: head and body leave in one packet, the client wakes once.
+            await _send(conn, writer, *events, h11.EndOfMessage())
             return False
         body = response.body
         try:
@@ -320,8 +321,8 @@ def _common(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("server", "lexitui"), *headers]
 
 
-async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, event: Any) -> None:
-    data = conn.send(event)
+async def _send(conn: h11.Connection, writer: asyncio.StreamWriter, *events: Any) -> None:
+    data = b"".join(conn.send(event) or b"" for event in events)
     if data:
         writer.write(data)
         await writer.drain()

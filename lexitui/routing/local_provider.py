@@ -29,6 +29,7 @@ from lexitui.domain.language_model import (
     TokenUsage,
 )
 from lexitui.domain.resources import InferenceResourceUsage
+from lexitui.domain.slots import context_per_request
 from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_loading import KeepAlive, LocalModelLoader, requested_keep_alive
 from lexitui.routing.local_models import InstalledCatalog
@@ -123,10 +124,12 @@ class LocalLlmProvider:
         return True, f"{named} loads on first use"
 
     def context_length(self, model: str | None) -> int | None:
+        """What one request may use: the engine's slots split its context evenly."""
         try:
-            return self._runtime.engine(model).context_size or None
+            engine = self._runtime.engine(model)
         except NoModelLoaded:
             return None
+        return context_per_request(engine.context_size, engine.max_concurrent) or None
 
     def known_models(self) -> tuple[str, ...]:
         loaded = [m.model.id for m in self._runtime.loaded_models()]
@@ -147,7 +150,12 @@ class LocalLlmProvider:
         return found.id if found else None
 
     def in_flight(self) -> int:
-        return self._runtime.active_requests
+        """Requests answering or waiting in line for a slot."""
+        return self._runtime.in_line[0]
+
+    def slots(self) -> int:
+        """The loaded models' engine slots: that many requests are answered at once."""
+        return self._runtime.in_line[1]
 
     # --- the provider protocol ------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 and written to the store.
 
 The money is worked out at once (the budgets must see a cloud spend before the next request is
-routed), while the row is written in the background so the answer's last byte never waits on
-SQLite; ``flush`` waits for the writes (before stopping, and in tests).
+routed), while the row is written in the background, batched with the rows finished about the
+same time (``BatchedWrites``), so the answer's last byte never waits on SQLite; ``flush`` waits
+for the writes (before stopping, before reading the stats, and in tests).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.electricity import EnergyMeter, EnergySpan
 from lexitui.routing.prices import PriceBook
 from lexitui.routing.provider import LanguageModelProvider
+from lexitui.store.batched_writes import BatchedWrites
 from lexitui.store.loop_writes import LoopWrites
 from lexitui.store.routed_requests import RoutedRequestRows
 
@@ -66,6 +68,7 @@ class RequestRecorder:
         self._local_cost_of = local_cost_of
         self._record_prompts = record_prompts
         self._writes = LoopWrites(lambda exc: log.warning("recording a request: %s", exc))
+        self._row_batch = BatchedWrites(rows.add_many, self._writes)
         self._recorded: Subject[RoutedRequestRecord] = Subject()
 
     async def start(self) -> None:
@@ -161,7 +164,7 @@ class RequestRecorder:
         )
         if cost:
             await self.budgets.after_spend(now, cost)
-        self._writes.submit(self.rows.add(record))
+        self._row_batch.submit(record)
         self._recorded.on_next(record)
         return record
 

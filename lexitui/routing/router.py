@@ -90,6 +90,7 @@ class LlmRouter:
         considered = tuple(p.provider_id for p in providers)
         skipped: dict[str, str] = {}
         candidates: list[Candidate] = []
+        full: list[Candidate] = []  # local models at their limit: they can still queue
         for provider in providers:
             if pinned and provider.provider_id != pinned:
                 skipped[provider.provider_id] = f"the request asks for {pinned}"
@@ -101,20 +102,31 @@ class LlmRouter:
                 skipped[provider.provider_id] = why
                 continue
             model = self._model_for(provider, request.model, pinned=pinned == provider.provider_id)
-            candidates.append(
-                Candidate(
-                    provider=provider,
-                    model=model,
-                    cost=self._cost_of(provider, model, prompt_tokens, output_tokens)
-                    if self._cost_of
-                    else None,
-                    latency=self._latency_of(provider, model, output_tokens)
-                    if self._latency_of
-                    else None,
-                    quality=self._quality_of(provider.provider_id),
-                    load=_load(provider, self.config.local_max_concurrent),
-                )
+            candidate = Candidate(
+                provider=provider,
+                model=model,
+                cost=self._cost_of(provider, model, prompt_tokens, output_tokens)
+                if self._cost_of
+                else None,
+                latency=self._latency_of(provider, model, output_tokens)
+                if self._latency_of
+                else None,
+                quality=self._quality_of(provider.provider_id),
+                load=_load(provider, self.local_limit(provider)),
             )
+            busy = self._busy(provider)
+            if busy:
+                skipped[provider.provider_id] = busy
+                full.append(candidate)
+            else:
+                candidates.append(candidate)
+        if not candidates and full:
+            # Nowhere else to go: the request waits in the model's line for a free slot (with
+            # the runtime's queue timeout) rather than being refused.
+            candidates = full
+            queued = {c.provider.provider_id: skipped.pop(c.provider.provider_id) for c in full}
+        else:
+            queued = {}
         ordered = order_candidates(
             strategy,
             candidates,
@@ -134,6 +146,8 @@ class LlmRouter:
         if cloud_first and wanted in skipped and first.provider.provider_id != wanted:
             preferred_skipped[wanted] = skipped[wanted]  # the preferred cloud was passed over
         reason = _reason(strategy, first, preferred_skipped)
+        if first.provider.provider_id in queued:
+            reason += f" ({queued[first.provider.provider_id]}: it waits for a free slot)"
         decision = RoutingDecision(
             provider_id=first.provider.provider_id,
             model_id=first.model,
@@ -189,11 +203,22 @@ class LlmRouter:
                 f"the prompt (~{prompt_tokens} tokens + {output_tokens} to answer) does not fit "
                 f"the local model's context of {context}"
             )
-        busy = _in_flight(provider)
-        if busy is not None and busy >= self.config.local_max_concurrent:
-            limit = self.config.local_max_concurrent
-            return f"the local model is busy ({busy} requests in flight, at most {limit})"
         return None
+
+    def local_limit(self, provider: LanguageModelProvider) -> int:
+        """Requests the local model may hold before others go elsewhere: ``[routing]
+        local_max_concurrent``, and never fewer than the loaded model's slots (a free slot
+        always takes a request)."""
+        return max(self.config.local_max_concurrent, _slots(provider) or 0)
+
+    def _busy(self, provider: LanguageModelProvider) -> str | None:
+        busy = _in_flight(provider)
+        if not provider.is_local or busy is None:
+            return None
+        limit = self.local_limit(provider)
+        if busy < limit:
+            return None
+        return f"the local model is busy ({busy} requests in flight, at most {limit})"
 
     def _pinned(self, providers: Sequence[LanguageModelProvider], model: str | None) -> str | None:
         """A model name that belongs to exactly one provider pins the request to it."""
@@ -253,6 +278,12 @@ def _available(provider: LanguageModelProvider, model: str | None) -> tuple[bool
 def _in_flight(provider: LanguageModelProvider) -> int | None:
     counter = getattr(provider, "in_flight", None)
     return int(counter()) if callable(counter) else None
+
+
+def _slots(provider: LanguageModelProvider) -> int | None:
+    counter = getattr(provider, "slots", None)
+    value = counter() if callable(counter) else None
+    return None if value is None else int(value)
 
 
 def _load(provider: LanguageModelProvider, local_capacity: int) -> float:

@@ -6,7 +6,8 @@ strategy = "prefer_local"        # one of the nine RoutingStrategy values
 fallback = true
 local_model = "smollm2-135m-instruct-q4_1"   # loaded on first use when nothing is loaded
 local_timeout_s = 120
-local_max_concurrent = 2
+local_max_concurrent = 2         # requests the local model holds (answering or in line) before
+                                 # others go elsewhere; never fewer than its slots
 min_tokens_for_local = 0         # prompts smaller/larger than these go to the cloud
 max_tokens_for_local = 6000
 cloud_provider = "openai"

@@ -27,6 +27,8 @@ class Footprint:
     verdict: str  # one line for the load dialog
     kv_bytes_per_token: int = 0  # all layers, f16 cache
     engine_note: str | None = None  # why this machine's GPU goes unused, and what fixes it
+    context_length: int = DEFAULT_CONTEXT
+    parallel: int = 1  # slots; each request gets context_length // parallel tokens
 
     @property
     def total_bytes(self) -> int:
@@ -53,6 +55,7 @@ async def estimate_footprint(
         gpu_layers=-1 if options.gpu_layers is None else options.gpu_layers,
         context_length=options.context_length or DEFAULT_CONTEXT,
         batch_size=options.batch_size or 2048,
+        parallel=options.parallel or 1,
     )
     plan = CompatibilityAnalyzer(hardware).plan(facts, config)  # the GPUs an engine can drive
     breakdown = plan.breakdown
@@ -70,5 +73,14 @@ async def estimate_footprint(
     kv_per_token = int(facts.kv_bytes_per_token_per_layer(2.0) * breakdown.n_layers)
     note = unused_gpu_note(hardware.gpus)
     return Footprint(
-        ram, vram, breakdown.n_layers, gpu_layers, plan.fits, verdict, kv_per_token, note
+        ram,
+        vram,
+        breakdown.n_layers,
+        gpu_layers,
+        plan.fits,
+        verdict,
+        kv_per_token,
+        note,
+        context_length=config.context_length or DEFAULT_CONTEXT,
+        parallel=config.parallel,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ async def stream_generation(
     model: str,
     *,
     first_token_timeout: float | None = None,
-) -> AsyncIterator[LocalGenerationChunk]:
+) -> AsyncGenerator[LocalGenerationChunk]:
     import httpx
 
     body = request_body(request, model, stream=True)
@@ -156,14 +156,22 @@ def context_tokens(timings: dict[str, Any]) -> int:
 
 
 async def _sse_events(resp: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    # Read to the body's end (it ends right after ``[DONE]``), not left at ``[DONE]``: httpx's
+    # readers stacked under ``aiter_lines`` then finish, instead of each being finalized later
+    # by a task of its own on the loop (a dozen per answer, CPU a busy server would rather
+    # spend answering).
+    done = False
     async for line in resp.aiter_lines():
+        if done:
+            continue
         if line.startswith("error:"):
             raise GenerationError(line[6:].strip())
         if not line.startswith("data:"):
             continue
         data = line[5:].strip()
         if data == "[DONE]":
-            return
+            done = True
+            continue
         event = json.loads(data)
         if "error" in event:  # llama.cpp reports a failure inside the stream this way
             raise GenerationError(error_text(500, data))

@@ -17,6 +17,7 @@ def describe_options(options: ModelLoadOptions) -> str:
         "flash attention": options.flash_attention,
         "kv cache": options.kv_cache_type,
         "engine": options.engine,
+        "slots": options.parallel if options.parallel and options.parallel > 1 else None,
     }
     parts = [f"{k} {v}" for k, v in words.items() if v is not None]
     parts += [f"mmap {'on' if options.use_mmap else 'off'}"] if options.use_mmap is not None else []

@@ -12,6 +12,7 @@ plan its one timer; ``keep_alive_s`` None keeps it loaded until it is unloaded b
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,8 @@ from lexitui.domain.inference import (
 )
 from lexitui.domain.models import InstalledModel
 from lexitui.runtime.footprint import Footprint
+
+RSS_MAX_AGE_S = 1.0
 
 if TYPE_CHECKING:
     import httpx
@@ -54,6 +57,7 @@ class LoadedEngine:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_used_at: datetime | None = None
     active_requests: int = 0
+    waiting_requests: int = 0  # in line for a slot
     context_used: int = 0
     requests: int = 0
     tokens: int = 0
@@ -75,6 +79,7 @@ class LoadedEngine:
     holds: int = 0
     on_idle: Callable[[LoadedEngine], None] | None = None
     slots: asyncio.Semaphore = field(init=False)
+    _rss: tuple[float, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.max_concurrent)
@@ -82,6 +87,18 @@ class LoadedEngine:
     @property
     def pid(self) -> int | None:
         return self.supervisor.pid if self.supervisor else None
+
+    def rss(self) -> int:
+        """The engine process's resident memory, read from the system at most once per
+        ``RSS_MAX_AGE_S``: every request's routing reads the model's snapshot several times."""
+        now = time.monotonic()
+        if self._rss is None or now - self._rss[0] >= RSS_MAX_AGE_S:
+            self._rss = (now, _process_rss(self.pid))
+        return self._rss[1]
+
+    def last_use(self) -> float:
+        """When it last answered (or loaded): the least recent idle model is evicted first."""
+        return (self.last_used_at or self.loaded_at).timestamp()
 
     @property
     def idle(self) -> bool:
@@ -183,3 +200,14 @@ class LoadedEngine:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _process_rss(pid: int | None) -> int:
+    if pid is None:
+        return 0
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
+    except (psutil.Error, OSError):
+        return 0

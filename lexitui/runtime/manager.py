@@ -103,12 +103,12 @@ class InferenceManager:
     # --- what is loaded -------------------------------------------------------------------
 
     def loaded_models(self) -> list[LoadedModel]:
-        return [e.snapshot(_rss(e.pid)) for e in self._engines.values()]
+        return [e.snapshot(e.rss()) for e in self._engines.values()]
 
     @property
     def active_model(self) -> LoadedModel | None:
         engine = self._engines.get(self._active or "")
-        return engine.snapshot(_rss(engine.pid)) if engine else None
+        return engine.snapshot(engine.rss()) if engine else None
 
     def set_active(self, loaded_id: str) -> LoadedModel:
         self._active = self.engine(loaded_id).id
@@ -136,12 +136,18 @@ class InferenceManager:
     def active_requests(self) -> int:
         return sum(e.active_requests for e in self._engines.values())
 
+    @property
+    def in_line(self) -> tuple[int, int]:
+        """Requests answering or waiting for a slot, and the slots, over the loaded models."""
+        held = sum(e.active_requests + e.waiting_requests for e in self._engines.values())
+        return held, sum(e.max_concurrent for e in self._engines.values())
+
     # --- load and unload ------------------------------------------------------------------
 
     async def estimate(self, model_id: str, options: ModelLoadOptions | None = None) -> Footprint:
         """The memory a load would take and the fit verdict, for the load dialog."""
         model = await self._registry.get(model_id)
-        footprint = await self._footprint(model, options or DEFAULT_LOAD)
+        footprint = await self._footprint(model, self.settings.with_slots(options or DEFAULT_LOAD))
         if footprint is None:
             raise ModelDoesNotFit("memory cannot be estimated: hardware detection is off")
         return footprint
@@ -159,7 +165,7 @@ class InferenceManager:
 
         ``backend`` names another backend to serve it (``ollama``...); ``model_id`` is then the
         backend's own model name. By default the embedded engine loads an installed model."""
-        options = options or DEFAULT_LOAD
+        options = self.settings.with_slots(options or DEFAULT_LOAD)
         if backend is not None:
             return await self._load_remote(backend, model_id, options)
         async with self._load_lock:
@@ -167,7 +173,7 @@ class InferenceManager:
             for engine in self._engines.values():
                 if engine.model.id == model.id and engine.options == options:
                     self._active = engine.id
-                    return engine.snapshot(_rss(engine.pid))
+                    return engine.snapshot(engine.rss())
             self._bus.publish(ModelLoadStarted(model.id, describe_options(options)))
             try:
                 footprint = await self._make_room(model, options, evict)
@@ -175,7 +181,7 @@ class InferenceManager:
             except Exception as exc:
                 self._bus.publish(ModelLoadFailed(model.id, str(exc)))
                 raise
-            return engine.snapshot(_rss(engine.pid))
+            return engine.snapshot(engine.rss())
 
     async def _load_remote(
         self, name: str, model_id: str, options: ModelLoadOptions
@@ -203,7 +209,7 @@ class InferenceManager:
             supervisor=None,
             footprint=None,
             context_size=options.context_length or 0,
-            max_concurrent=self.settings.max_concurrent,
+            max_concurrent=options.parallel or 1,
             instance=instance,
             backend=name,
             endpoint=backend.endpoint,
@@ -218,7 +224,8 @@ class InferenceManager:
     async def _start(
         self, model: InstalledModel, options: ModelLoadOptions, footprint: Footprint | None
     ) -> LoadedEngine:
-        import httpx  # deferred: keeps ~60 ms of imports off the app's start-up path
+        # Deferred: keeps ~60 ms of httpx imports off the app's start-up path.
+        from lexitui.runtime.engine_client import engine_client
 
         loaded_id = uuid.uuid4().hex
         state = state_path(self._run_dir, f"runtime-{loaded_id}") if self._run_dir else None
@@ -235,7 +242,7 @@ class InferenceManager:
             supervisor=supervisor,
             footprint=footprint,
             context_size=options.context_length or DEFAULT_CONTEXT,
-            max_concurrent=self.settings.max_concurrent,
+            max_concurrent=options.parallel or 1,
         )
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
@@ -244,14 +251,12 @@ class InferenceManager:
             Path(model.path),
             options,
             slot_save_path=self.snapshots_dir,
-            parallel=self.settings.max_concurrent,
+            parallel=options.parallel or 1,
         )
         engine.endpoint = url
         if supervisor.kind is not None:
             engine.backend = supervisor.kind.label
-        engine.client = httpx.AsyncClient(
-            base_url=url, timeout=30.0, headers=supervisor.auth_headers
-        )
+        engine.client = engine_client(url, supervisor.auth_headers)
         engine.status = LoadedModelStatus.READY
         self._engines[loaded_id] = engine
         self._active = loaded_id
@@ -282,7 +287,7 @@ class InferenceManager:
             problem = self._does_not_fit(footprint)
             if not problem:
                 return footprint
-            idle = sorted((e for e in self._engines.values() if e.idle), key=_last_use)
+            idle = sorted((e for e in self._engines.values() if e.idle), key=LoadedEngine.last_use)
             if not idle:
                 raise ModelDoesNotFit(f"{model.id} {problem}, and no idle model can be unloaded")
             if not allowed:
@@ -379,19 +384,3 @@ class InferenceManager:
         self, request: LocalEmbeddingRequest, *, model: str | None = None
     ) -> LocalEmbeddingResult:
         return await self._line.embed(self.engine(model), request)
-
-
-def _last_use(engine: LoadedEngine) -> float:
-    used = engine.last_used_at or engine.loaded_at
-    return used.timestamp()
-
-
-def _rss(pid: int | None) -> int:
-    if pid is None:
-        return 0
-    import psutil
-
-    try:
-        return int(psutil.Process(pid).memory_info().rss)
-    except (psutil.Error, OSError):
-        return 0

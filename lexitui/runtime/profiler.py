@@ -33,6 +33,7 @@ from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.runtime.load_words import describe_options
 from lexitui.runtime.manager import InferenceManager
 from lexitui.store import Store
+from lexitui.store.batched_writes import BatchedWrites
 from lexitui.store.loop_writes import LoopWrites
 from lexitui.store.performance import ModelPerformance, PerformanceRows
 
@@ -138,6 +139,7 @@ class PerformanceProfiler:
         self._subscription: DisposableBase | None = None
         # Profiling is bookkeeping: a failed write is logged, never raised into the runtime.
         self._writes = LoopWrites(on_error=lambda exc: log.warning("performance row: %s", exc))
+        self._generations = BatchedWrites(self._rows.record_generations, self._writes)
 
     def start(self) -> None:
         """Record finished generations from now on (again after ``stop``)."""
@@ -229,8 +231,8 @@ class PerformanceProfiler:
     def _on_event(self, event: Event) -> None:
         # A request that produced no token has no decode speed or first token to average.
         if isinstance(event, LocalGenerationCompleted) and event.completion_tokens > 0:
-            self._writes.submit(
-                self._rows.record_generation(
+            self._generations.submit(
+                (
                     event.model_id,
                     event.completion_tokens,
                     event.tokens_per_second,

@@ -10,7 +10,7 @@ with the names of the fields rather than silently dropped.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import UTC, datetime
 
@@ -86,7 +86,7 @@ async def describe_remote_model(backend: InferenceBackend, model_id: str) -> Ins
 
 async def stream_remote(
     instance: ModelInstance, request: LocalGenerationRequest
-) -> AsyncIterator[LocalGenerationChunk]:
+) -> AsyncGenerator[LocalGenerationChunk]:
     body = backend_request(request, instance.backend.name)
     started = time.perf_counter()
     first = last = 0.0

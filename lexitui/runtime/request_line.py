@@ -13,7 +13,7 @@ model is marked so the context manager counts them again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 
 from lexitui.domain.inference import (
@@ -51,6 +51,7 @@ class RequestLine:
     ) -> AsyncGenerator[LocalGenerationChunk]:
         wait = self._settings().queue_timeout_s
         engine.hold()  # waiting in line: the model is not idle (its keep-alive must not end it)
+        engine.waiting_requests += 1  # and the router counts it as in flight
         try:
             await asyncio.wait_for(engine.slots.acquire(), wait)
         except TimeoutError:
@@ -59,13 +60,16 @@ class RequestLine:
         except BaseException:
             engine.release()
             raise
+        finally:
+            engine.waiting_requests -= 1
         engine.began()
         engine.release()
         pieces: list[str] = []
         finished = False
+        attempts = self._attempts(engine, request)
         try:
             self._bus.publish(GenerationStarted(engine.id, engine.model.id, 0))
-            async for chunk in self._attempts(engine, request):
+            async for chunk in attempts:
                 pieces.append(chunk.text)
                 finished = finished or chunk.result is not None
                 yield chunk
@@ -77,17 +81,22 @@ class RequestLine:
                 engine.context_pending = True
             raise
         finally:
+            # Closed here, not left to the garbage collector (which closes an unfinished
+            # generator later, in a task of its own): the engine's stream ends at once.
+            await attempts.aclose()
             engine.ended()
             engine.slots.release()
 
     async def _attempts(
         self, engine: LoadedEngine, request: LocalGenerationRequest
-    ) -> AsyncIterator[LocalGenerationChunk]:
+    ) -> AsyncGenerator[LocalGenerationChunk]:
         retries = self._settings().retries
         for attempt in range(retries + 1):
             sent_text = False
+            answer: AsyncGenerator[LocalGenerationChunk] | None = None
             try:
-                async for chunk in self._send(engine, request):
+                answer = self._send(engine, request)
+                async for chunk in answer:
                     sent_text = sent_text or bool(chunk.text)
                     if chunk.result is not None:
                         chunk = self._finished(engine, request, chunk.result)
@@ -102,10 +111,13 @@ class RequestLine:
                 reason = engine.error or str(exc)
                 self._bus.publish(GenerationFailed(engine.id, engine.model.id, reason))
                 raise GenerationError(reason) from exc
+            finally:
+                if answer is not None:
+                    await answer.aclose()
 
     def _send(
         self, engine: LoadedEngine, request: LocalGenerationRequest
-    ) -> AsyncIterator[LocalGenerationChunk]:
+    ) -> AsyncGenerator[LocalGenerationChunk]:
         if not self._still_loaded(engine):
             raise GenerationError(engine.error or f"{engine.model.id} was unloaded")
         if engine.instance is not None:

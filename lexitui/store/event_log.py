@@ -1,8 +1,8 @@
 """Writes the events that matter later (installs, deletions, loads, routings) to the store.
 
-Events are queued on publish and written by one task, in batches of whatever queued up
-meanwhile, so a publisher never waits on disk and events keep their order; ``stop()`` drains
-the queue so nothing published before quit is lost.
+Events are queued on publish and written by one task, in batches of whatever queued up within
+a tenth of a second of the first, so a publisher never waits on disk and events keep their
+order; ``stop()`` drains the queue so nothing published before quit is lost.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # writing many small transactions can keep this one waiting past the busy timeout once, and a
 # later try then goes through; only a lock held through all of them loses the batch.
 BUSY_RETRY_PAUSES_S = (0.25, 1.0, 2.0)
+BATCH_WAIT_S = 0.1
 
 
 class EventRecorder:
@@ -45,6 +46,10 @@ class EventRecorder:
         # Whatever queued up while the last write ran goes in one transaction: a routed request
         # publishes several events at once, and one commit costs far less than one each.
         while (event := await self._queue.get()) is not None:
+            # A moment for the events around this one (a routed request publishes its last
+            # one when the answer ends): each commit is several trips to the store's thread,
+            # CPU a busy server would rather give to requests. ``stop()`` still drains.
+            await asyncio.sleep(BATCH_WAIT_S)
             batch = [event]
             done = False
             while not self._queue.empty():

@@ -7,6 +7,7 @@ per generation, so concurrent writers never lose an increment; averages are deri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,6 +48,10 @@ class MeasuredFile:
     benchmarked: bool
 
 
+# One finished generation: model id, tokens, tokens/s, time to first token (ms), when.
+Generation = tuple[str, int, float, float, datetime]
+
+
 class PerformanceRows:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -54,8 +59,13 @@ class PerformanceRows:
     async def record_generation(
         self, model_id: str, tokens: int, tokens_per_second: float, ttft_ms: float, at: datetime
     ) -> None:
+        await self.record_generations([(model_id, tokens, tokens_per_second, ttft_ms, at)])
+
+    async def record_generations(self, generations: Sequence[Generation]) -> None:
+        """Each (model, tokens, tokens/s, TTFT ms, when) added to its model's row, in one
+        transaction."""
         async with self._store.write() as conn:
-            await conn.execute(
+            await conn.executemany(
                 """
                 INSERT INTO model_performance
                     (model_id, requests, tokens, tps_sum, peak_tps, ttft_sum_ms, updated_at)
@@ -68,7 +78,7 @@ class PerformanceRows:
                     ttft_sum_ms = ttft_sum_ms + excluded.ttft_sum_ms,
                     updated_at = excluded.updated_at
                 """,
-                (model_id, tokens, tokens_per_second, tokens_per_second, ttft_ms, _iso(at)),
+                [(m, n, tps, tps, ttft, _iso(at)) for m, n, tps, ttft, at in generations],
             )
 
     async def record_bench(

@@ -12,6 +12,7 @@ order is time order and the ``created_at`` index serves the period queries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,10 +44,14 @@ class RoutedRequestRows:
         self._store = store
 
     async def add(self, record: RoutedRequestRecord) -> None:
+        await self.add_many([record])
+
+    async def add_many(self, records: Sequence[RoutedRequestRecord]) -> None:
+        """Several rows in one transaction."""
         async with self._store.write() as conn:
-            await conn.execute(
+            await conn.executemany(
                 f"INSERT INTO routed_requests ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-                _values(record),
+                [_values(record) for record in records],
             )
 
     async def recent(self, limit: int = 50) -> list[RoutedRequestRecord]:

@@ -283,7 +283,13 @@ def test_parameter_count_labels() -> None:
 
 
 def fit_args(target: str, **options: object) -> argparse.Namespace:
-    defaults: dict[str, object] = {"ctx": None, "gpu_layers": None, "kv_type": "f16", "json": False}
+    defaults: dict[str, object] = {
+        "ctx": None,
+        "gpu_layers": None,
+        "kv_type": "f16",
+        "json": False,
+        "parallel": None,
+    }
     return argparse.Namespace(target=target, **{**defaults, **options})
 
 

@@ -35,6 +35,7 @@ class ScriptedProvider:
     break_after: int | None = None  # raise after this many chunks
     first_delay_s: float = 0.0
     busy: int = 0
+    engine_slots: int | None = None  # a local model's slots (``slots()``), when it tells
     models: tuple[str, ...] = ()
     calls: int = 0
     seen: list[LanguageModelRequest] = field(default_factory=list)
@@ -59,6 +60,9 @@ class ScriptedProvider:
 
     def in_flight(self) -> int:
         return self.busy
+
+    def slots(self) -> int | None:
+        return self.engine_slots
 
     async def is_available(self) -> bool:
         return self.available

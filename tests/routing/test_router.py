@@ -198,3 +198,27 @@ def test_nothing_eligible_says_why_for_each_provider() -> None:
     with pytest.raises(NoRoute) as caught:
         router.plan(ASK)
     assert "local: no model is loaded" in str(caught.value)
+
+
+def test_the_local_limit_follows_the_loaded_models_slots() -> None:
+    # A model with 4 slots takes 4 requests at once even where [routing] allows 2.
+    local = ScriptedProvider("local", is_local=True, engine_slots=4)
+    router = build(local, ScriptedProvider("c"), config=RoutingConfig(local_max_concurrent=2))
+    for busy in (2, 3):
+        local.busy = busy
+        assert router.plan(ASK).decision.provider_id == "local"
+    local.busy = 4  # every slot taken: the next one may go elsewhere
+    decision = router.plan(ASK).decision
+    assert decision.provider_id == "c"
+    assert "busy (4 requests in flight, at most 4)" in decision.reason
+
+
+def test_a_busy_local_model_with_nowhere_else_to_go_takes_the_request_in_line() -> None:
+    local = ScriptedProvider("local", is_local=True, engine_slots=4, busy=6)
+    cloud_down = ScriptedProvider("c", available=False)
+    plan = build(local, cloud_down, config=RoutingConfig(local_max_concurrent=2)).plan(ASK)
+    assert plan.decision.provider_id == "local"
+    assert "it waits for a free slot" in plan.decision.reason
+    assert "local" not in plan.skipped
+    only = build(local).plan(ASK, RoutingOptions(strategy=S.LOCAL_ONLY))
+    assert only.decision.provider_id == "local"

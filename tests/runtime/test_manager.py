@@ -198,7 +198,7 @@ async def test_engine_killed_mid_stream_fails_the_generation_and_recovers(
 
 async def test_requests_wait_in_line_and_a_long_wait_is_an_error(services: Services) -> None:
     await services.runtime.load(STARTER_ID, SMALL)
-    services.runtime.settings = RuntimeSettings(max_concurrent=1, queue_timeout_s=0.3)
+    services.runtime.settings = RuntimeSettings(parallel=1, queue_timeout_s=0.3)
     first = services.runtime.stream(ask("Write a long story.", max_tokens=300))
     await anext(first)  # the one slot is taken
     with pytest.raises(GenerationError, match="stayed busy"):

@@ -25,10 +25,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.slots import context_words, slots_problem
 from lexitui.domain.text import safe_text
 from lexitui.domain.units import format_bytes
 from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
+from lexitui.runtime.settings import MAX_PARALLEL
 from lexitui.ui.text import plain
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ NUMBER_FIELDS: tuple[NumberField, ...] = (
     NumberField("context_length", "Context", 256, 2**24, "context must be a whole number ≥ 256"),
     NumberField("gpu_layers", "GPU layers", -1, 100_000, "GPU layers must be -1, 0 or a count"),
     NumberField("threads", "Threads", 1, 1024, "threads must be a whole number ≥ 1"),
+    NumberField("parallel", "Parallel slots", 1, MAX_PARALLEL, "slots must be a whole number ≥ 1"),
     NumberField("batch_size", "Batch size", 1, 2**20, "batch size must be a whole number ≥ 1"),
     NumberField("main_gpu", "Main GPU", 0, 255, "main GPU must be a GPU index ≥ 0"),
     NumberField("rope_freq_base", "RoPE freq base", 0.0, 1e12, "RoPE base must be a number > 0"),
@@ -74,6 +77,7 @@ HINTS = {
     "context_length": "tokens the model sees at once",
     "gpu_layers": "-1 all · 0 CPU only · N layers",
     "threads": "CPU threads for generation",
+    "parallel": "requests at once, sharing the context",
     "batch_size": "prompt tokens per step",
     "main_gpu": "index of the GPU used first",
     "rope_freq_base": "blank = the model's own value",
@@ -110,6 +114,9 @@ def options_from_form(
             parsed[spec.key] = parse_field(spec, values.get(spec.key, ""))
         except ValueError as exc:
             errors[spec.key] = str(exc)
+    slots = parsed.get("parallel")
+    if slots and slots_problem(slots, embedding=True):  # the dialog loads with embeddings on
+        errors["parallel"] = "with embeddings, slots must be 1, 2, 4, 8…"
     if errors:
         return None, errors
     use_mmap = {"on": True, "off": False}.get(mmap)
@@ -128,6 +135,8 @@ def fit_text(footprint: Footprint) -> Text:
         text.append("Does not fit this machine now", style="bold red")
     vram = format_bytes(footprint.vram_bytes) if footprint.vram_bytes else "none"
     text.append(f"\nRAM {format_bytes(footprint.ram_bytes)} · VRAM {vram}")
+    if footprint.parallel > 1:  # each request sees only its share of the context
+        text.append(f" · {context_words(footprint.context_length, footprint.parallel)}")
     text.append(
         f"\nLayers: {footprint.gpu_layers} on GPU, {footprint.cpu_layers} on CPU"
         f" (of {footprint.n_layers})"
