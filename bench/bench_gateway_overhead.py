@@ -18,16 +18,13 @@ import argparse
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
 import httpx
 import psutil
+from serving import engine_of, serve
 
-from lexitui.config import Paths
-from lexitui.engine.state import live_engines
 from lexitui.storage.starter import STARTER_ID
 
 BODY = {
@@ -42,27 +39,6 @@ BODY = {
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def serve(*extra: str) -> tuple[subprocess.Popen[str], str]:
-    """``lexitui serve`` with the starter loaded; returns the process and its ``/v1`` URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID, *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("lexitui gateway on "):
-        proc.kill()
-        raise SystemExit(f"lexitui serve did not start: {line!r}")
-    return proc, line.split()[-1]
-
-
-def engine_of(proc: subprocess.Popen[str]) -> tuple[str, dict[str, str]]:
-    """The engine's URL and the header carrying its secret, from the serving process's state."""
-    [state] = [s for s in live_engines(Paths.from_env()) if s.owner_pid == proc.pid]
-    return state.endpoint, {"Authorization": f"Bearer {state.api_key}"}
 
 
 def timed(client: httpx.Client, url: str, headers: dict[str, str]) -> float:

@@ -21,14 +21,12 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
 import httpx
+from serving import engine_of, serve
 
-from lexitui.config import Paths
-from lexitui.engine.state import live_engines
 from lexitui.storage.starter import STARTER_ID
 
 PROMPTS = (
@@ -41,28 +39,16 @@ MAX_TOKENS = 96
 SLOTS = 4
 
 
-def serve(threads: int) -> tuple[subprocess.Popen[str], str]:
-    args = ["--parallel", str(SLOTS), "--threads", str(threads), "--ctx", "4096"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID, *args],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("lexitui gateway on "):
-        proc.kill()
-        raise SystemExit(f"lexitui serve did not start: {line!r}")
-    return proc, line.split()[-1] + "/chat/completions"
+def serve_slots(threads: int) -> tuple[subprocess.Popen[str], str]:
+    proc, base_url = serve("--parallel", str(SLOTS), "--threads", str(threads), "--ctx", "4096")
+    return proc, base_url + "/chat/completions"
 
 
-def engine_of(proc: subprocess.Popen[str]) -> tuple[str, dict[str, str]]:
-    """The engine's own chat URL and the header with its secret (the serving process's state
-    file, what ``lexitui ps`` reads)."""
-    [state] = [s for s in live_engines(Paths.from_env()) if s.owner_pid == proc.pid]
+def engine_chat(proc: subprocess.Popen[str]) -> tuple[str, dict[str, str]]:
+    """The engine's own chat URL and the header with its secret."""
+    endpoint, headers = engine_of(proc)
     # llama.cpp closes the connection after a streamed answer: ask for that up front.
-    headers = {"Authorization": f"Bearer {state.api_key}", "Connection": "close"}
-    return state.endpoint + "/v1/chat/completions", headers
+    return endpoint + "/v1/chat/completions", {**headers, "Connection": "close"}
 
 
 async def answer(client: httpx.AsyncClient, url: str, prompt: str) -> int:
@@ -94,9 +80,9 @@ async def aggregate(client: httpx.AsyncClient, url: str, clients: int) -> float:
 
 async def measure(threads: int, rounds: int) -> dict[str, tuple[float, float]]:
     """Per path (through the gateway, the engine directly): 1-client and 4-client tokens/s."""
-    proc, gateway = serve(threads)
+    proc, gateway = serve_slots(threads)
     try:
-        engine, auth = engine_of(proc)
+        engine, auth = engine_chat(proc)
         limits = httpx.Limits(max_connections=SLOTS)
         speeds: dict[str, tuple[float, float]] = {}
         for name, url, headers in (("gateway", gateway, {}), ("engine", engine, auth)):

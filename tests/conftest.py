@@ -22,6 +22,8 @@ from lexitui.engine.kinds import EMBEDDED_KIND, EngineKind
 from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_ENV, THREADS_ENV
 from lexitui.services import Services
 from lexitui.storage.starter import starter_model_path
+from tests.fakes.cloud_common import TEST_KEY
+from tests.fakes.cloud_openai import FakeOpenAI
 from tests.fakes.hub_server import FakeHub
 from tests.home_config import closed_url, write_test_config
 
@@ -164,4 +166,23 @@ async def services(paths: Paths) -> AsyncIterator[Services]:
 async def hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeHub]:
     async with FakeHub() as fake:
         monkeypatch.setenv("HF_ENDPOINT", fake.base_url)
+        yield fake
+
+
+@pytest.fixture
+async def openai_cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeOpenAI]:
+    """A cloud provider ``openai`` (model gpt-4o-mini) in the test home's config, answered by a
+    local server speaking OpenAI's API, with its key set."""
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    async with FakeOpenAI() as fake:
+        paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+        write_test_config(
+            paths.config_file,
+            f"""
+[providers.openai]
+kind = "openai"
+base_url = "{fake.base_url}"
+model = "gpt-4o-mini"
+""",
+        )
         yield fake

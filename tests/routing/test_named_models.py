@@ -16,9 +16,7 @@ from lexitui.domain.language_model import LanguageModelRequest, Message
 from lexitui.routing.errors import UnknownModel
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_FILE, STARTER_ID
-from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
-from tests.home_config import write_test_config
 
 
 def ask(model: str | None, *, images: tuple[str, ...] = ()) -> LanguageModelRequest:
@@ -28,25 +26,13 @@ def ask(model: str | None, *, images: tuple[str, ...] = ()) -> LanguageModelRequ
 
 
 @pytest.fixture
-async def services(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    async with FakeOpenAI() as cloud:
-        paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-        write_test_config(
-            paths.config_file,
-            f"""
-[providers.openai]
-kind = "openai"
-base_url = "{cloud.base_url}"
-model = "gpt-4o-mini"
-""",
-        )
-        built = Services.build(paths)
-        await built.start()
-        try:
-            yield built
-        finally:
-            await built.stop()
+async def services(openai_cloud: FakeOpenAI, paths: Paths) -> AsyncIterator[Services]:
+    built = Services.build(paths)
+    await built.start()
+    try:
+        yield built
+    finally:
+        await built.stop()
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
-from lexitui.config import Paths
 from lexitui.storage.starter import STARTER_ID
-from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
-from tests.home_config import write_test_config
 
 pytestmark = pytest.mark.engine
 
@@ -41,22 +37,6 @@ def usage() -> dict[str, dict[str, object]]:
     return found
 
 
-@pytest.fixture
-async def cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeOpenAI]:
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    async with FakeOpenAI() as fake:
-        write_test_config(
-            paths.config_file,
-            f"""
-[providers.openai]
-kind = "openai"
-base_url = "{fake.base_url}"
-model = "gpt-4o-mini"
-""",
-        )
-        yield fake
-
-
 def test_a_one_shot_run_is_answered_locally_and_recorded_as_the_cli() -> None:
     result = lexitui("run", STARTER_ID, "Say hi", *QUICK, "--top-k", "1", "--json")
     assert result.returncode == 0, result.stderr
@@ -73,7 +53,7 @@ def test_a_one_shot_run_is_answered_locally_and_recorded_as_the_cli() -> None:
 
 
 async def test_with_the_model_unloaded_the_cloud_answers_and_the_chat_is_saved(
-    cloud: FakeOpenAI,
+    openai_cloud: FakeOpenAI,
 ) -> None:
     chat = subprocess.Popen(
         [sys.executable, "-m", "lexitui", "run", STARTER_ID, *QUICK],
@@ -89,7 +69,7 @@ async def test_with_the_model_unloaded_the_cloud_answers_and_the_chat_is_saved(
         chat.stdin.write("Say hi\n")
         chat.stdin.flush()
         deadline = time.monotonic() + 60
-        while not cloud.requests and usage()["stats"]["local_requests"] == 0:
+        while not openai_cloud.requests and usage()["stats"]["local_requests"] == 0:
             assert time.monotonic() < deadline, "the first answer never came"
             time.sleep(0.2)
         assert "unloaded" in lexitui("unload", STARTER_ID).stdout
@@ -101,7 +81,7 @@ async def test_with_the_model_unloaded_the_cloud_answers_and_the_chat_is_saved(
         if chat.poll() is None:
             chat.kill()
     assert chat.returncode == 0, err
-    assert len(cloud.requests) == 1, "the second question went to the cloud"
+    assert len(openai_cloud.requests) == 1, "the second question went to the cloud"
     assert "[answered by openai gpt-4o-mini: Used cloud (openai) due to: local model" in err
     assert "stopped from outside" in err and "cost $" in err
     report = usage()

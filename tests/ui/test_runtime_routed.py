@@ -11,13 +11,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from lexitui.config import Paths
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.routing import RoutedRequestRecord
 from lexitui.storage.starter import STARTER_ID
@@ -26,9 +24,7 @@ from lexitui.ui.routing.screen import RoutingScreen
 from lexitui.ui.runtime.params import ParamsPanel
 from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.runtime.turns import ChatTurn
-from tests.fakes.cloud_common import TEST_KEY
 from tests.fakes.cloud_openai import FakeOpenAI
-from tests.home_config import write_test_config
 from tests.ui.test_routing_screen import rows
 from tests.ui.test_runtime_screen import open_runtime, text
 from tests.waiting import until, until_answered
@@ -36,22 +32,6 @@ from tests.waiting import until, until_answered
 pytestmark = pytest.mark.engine
 
 SMALL = ModelLoadOptions(context_length=2048, threads=1, embedding=True)
-
-
-@pytest.fixture
-async def cloud(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeOpenAI]:
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    async with FakeOpenAI() as fake:
-        write_test_config(
-            paths.config_file,
-            f"""
-[providers.openai]
-kind = "openai"
-base_url = "{fake.base_url}"
-model = "gpt-4o-mini"
-""",
-        )
-        yield fake
 
 
 def usage_report() -> subprocess.CompletedProcess[str]:
@@ -77,7 +57,7 @@ async def ask(screen: RuntimeScreen, pilot: Pilot[None], message: str) -> None:
 
 
 async def test_with_the_engine_killed_the_chat_answers_from_the_cloud_and_says_why(
-    cloud: FakeOpenAI,
+    openai_cloud: FakeOpenAI,
 ) -> None:
     app = LexituiApp()
     async with app.run_test(size=(140, 40)) as pilot:
@@ -95,7 +75,7 @@ async def test_with_the_engine_killed_the_chat_answers_from_the_cloud_and_says_w
         await ask(screen, pilot, "Say hello.")
         await until(lambda: "finish:" in text(screen, "#chat-stats"), 60)
         answer = screen.chat.history[-1]
-        assert answer.content and len(cloud.requests) == 1, "the cloud answered"
+        assert answer.content and len(openai_cloud.requests) == 1, "the cloud answered"
         label = screen.chat.chat_log.turns[-1]
         assert isinstance(label, ChatTurn) and label.speaker == "openai · gpt-4o-mini"
         note = str(screen.query_one(".route-note", Static).render())
@@ -105,7 +85,7 @@ async def test_with_the_engine_killed_the_chat_answers_from_the_cloud_and_says_w
 
         # Asked again: the new answer has its own note, the old one went with its answer.
         await pilot.press("ctrl+r")
-        await until(lambda: len(cloud.requests) == 2 and not screen.chat.generating, 60)
+        await until(lambda: len(openai_cloud.requests) == 2 and not screen.chat.generating, 60)
         assert len(screen.query(".route-note")) == 1 and len(screen.chat.history) == 2
 
         await app.services.routing.recorder.flush()
