@@ -336,6 +336,7 @@ class DownloadManager:
             # The store often shares the disk that just filled up: the download's own error is
             # what the user must see (whoever waits for the download gets it), not the store's.
             log.warning("could not record that download %s failed: %s", download_id, exc)
+            self._queue.note_said(exc)
             raise cause from exc
         self._bus.publish(ModelDownloadCompleted(download_id, download.model.id, False, error))
 

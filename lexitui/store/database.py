@@ -40,6 +40,10 @@ class StoreBusy(StoreError):
     """Another process held the write lock past the busy timeout: trying again later can work."""
 
 
+class StoreFull(StoreError):
+    """The disk under the database is full: every write fails alike until space is freed."""
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -48,6 +52,9 @@ class Store:
         # One connection is shared by every coroutine: without this lock a second writer's
         # BEGIN would land inside the first one's transaction and fail.
         self._write_lock = asyncio.Lock()
+        # Set once a full disk has been said to the user: every write fails alike then, and
+        # one line is enough (the event log stays quiet about its own losses after it).
+        self.full_said = False
 
     async def open(self) -> None:
         """Open, set up and migrate the database, or raise StoreError (never leaving the
@@ -143,7 +150,7 @@ class Store:
             async with self._transaction() as conn:
                 yield conn
         except sqlite3.OperationalError as exc:
-            kind = StoreBusy if _is_busy(exc) else StoreError
+            kind = StoreBusy if _is_busy(exc) else StoreFull if _is_full(exc) else StoreError
             raise kind(_use_failure(self.path, exc)) from exc
         except sqlite3.Error as exc:
             raise StoreError(_use_failure(self.path, exc)) from exc
@@ -261,6 +268,10 @@ def _reason(exc: BaseException) -> str:
 
 def _open_failure(path: Path, exc: BaseException) -> str:
     return f"cannot open database {path}: {_explain(exc)}"
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _use_failure(path: Path, exc: BaseException) -> str:

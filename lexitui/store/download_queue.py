@@ -20,6 +20,7 @@ from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.from_json import from_json_dict
 from lexitui.events import EventBus, ModelDownloadQueued
 from lexitui.store import Store
+from lexitui.store.database import StoreError, StoreFull
 
 # Not finished: asking again for the same variant joins these rather than starting anew (a
 # process killed while verifying must find its partial again under the same id).
@@ -56,6 +57,11 @@ class DownloadQueue:
     def __init__(self, store: Store, bus: EventBus) -> None:
         self._store = store
         self._bus = bus
+
+    def note_said(self, error: StoreError) -> None:
+        """``error`` has been shown to the user: a full disk need not be said again."""
+        if isinstance(error, StoreFull):
+            self._store.full_said = True
 
     async def enqueue(
         self,

@@ -14,7 +14,7 @@ import logging
 from reactivex.abc import DisposableBase
 
 from lexitui.events import PERSISTED_EVENTS, Event, EventBus
-from lexitui.store.database import Store, StoreBusy, StoreError
+from lexitui.store.database import Store, StoreBusy, StoreError, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class EventRecorder:
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._subscription: DisposableBase | None = None
+        self._lost_to_full_disk = 0  # said once at stop, unless the full disk was said already
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -60,8 +61,11 @@ class EventRecorder:
                 batch.append(more)
             try:
                 await self._write(batch)
+            except StoreFull:
+                # Whoever's write mattered more (a download, a command) says the disk is full.
+                self._lost_to_full_disk += len(batch)
             except StoreError as exc:
-                # A full disk or a lock held too long loses this batch, not every later one.
+                # A lock held too long loses this batch, not every later one.
                 log.warning("could not record %d event(s): %s", len(batch), exc)
             if done:
                 return
@@ -84,3 +88,9 @@ class EventRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._lost_to_full_disk and not self._store.full_said:
+            lost, self._lost_to_full_disk = self._lost_to_full_disk, 0
+            log.warning(
+                "could not record %d event(s): the disk under %s is full", lost, self._store.path
+            )
+            self._store.full_said = True

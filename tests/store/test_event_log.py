@@ -76,3 +76,35 @@ async def test_a_batch_refused_for_a_busy_database_is_written_once_the_lock_is_f
         await services.stop()
     assert [json.loads(r[0])["model_id"] for r in rows] == ["late"]
     assert "could not record" not in caplog.text
+
+
+async def full_disk(services: Services) -> None:
+    """SQLite's own "database or disk is full": the file may grow no further."""
+    pages = (await services.store.fetch_all("PRAGMA page_count"))[0][0]
+    await services.store.conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+async def test_a_full_disk_is_its_own_error_and_events_lost_to_it_are_said_once(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    await full_disk(services)
+    with pytest.raises(database.StoreFull, match="full"):
+        async with services.store.write() as conn:
+            await conn.execute(
+                "INSERT INTO events (ts, kind, details) VALUES (0, 'x', ?)", ("y" * 100_000,)
+            )
+    for n in range(3):
+        services.bus.publish(ModelLoaded(model_id=f"m{n}" * 5000, backend="e", load_seconds=0.5))
+    await services.recorder.stop()
+    said = [r.getMessage() for r in caplog.records if "could not record" in r.getMessage()]
+    assert len(said) == 1 and "is full" in said[0], said
+
+
+async def test_events_lost_to_a_full_disk_already_said_add_no_second_line(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    await full_disk(services)
+    services.store.full_said = True  # a download's failure said it (see DownloadQueue.note_said)
+    services.bus.publish(ModelLoaded(model_id="m" * 50_000, backend="e", load_seconds=0.5))
+    await services.recorder.stop()
+    assert not [r for r in caplog.records if "could not record" in r.getMessage()]
