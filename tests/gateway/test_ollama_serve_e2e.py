@@ -10,6 +10,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -90,8 +91,11 @@ def test_the_ollama_client_lists_chats_generates_embeds_and_is_recorded(
     assert STARTER_ID in [m.model for m in ollama.Client(host=ollama_port).list().models]
 
     # Every generation and embedding went through the router, recorded as this API's.
-    rows = asyncio.run(_recent(paths))
-    assert len(rows) >= 6  # four generations, two embeddings
+    # Rows are written in batches a moment after each answer: wait for the last one.
+    deadline = time.monotonic() + 10
+    while len(rows := asyncio.run(_recent(paths))) < 6:  # four generations, two embeddings
+        assert time.monotonic() < deadline, f"only {len(rows)} requests were recorded"
+        time.sleep(0.1)
     assert {r.source for r in rows} == {"ollama"}
     usage = subprocess.run(
         [sys.executable, "-m", "lexitui", "usage", "--json"],

@@ -218,7 +218,20 @@ async def test_load_chat_context_snapshots_and_profile() -> None:
         await until(lambda: f"{second}/1024 tokens" in text(screen, "#runtime-context"), 30)
 
         await pilot.press("b")
-        await until(lambda: "bench" in text(screen, "#runtime-profile"), 240)
+
+        def benched_or_refused() -> bool:
+            state = text(screen, "#runtime-state")
+            return "bench" in text(screen, "#runtime-profile") or "failed" in state.lower()
+
+        # Either way the wait ends with what the screen said, so a failure names its cause.
+        try:
+            await until(benched_or_refused, 240)
+        except AssertionError as waited:
+            said = text(screen, "#runtime-state")
+            where = (screen.focused, screen.chat.busy, screen.chat.generating)
+            said_all = f"no benchmark: {said!r}; focus, busy, generating: {where}"
+            raise AssertionError(said_all) from waited
+        assert "bench" in text(screen, "#runtime-profile"), text(screen, "#runtime-state")
         profile = text(screen, "#runtime-profile")
         assert "requests" in profile and "avg" in profile and "TTFT" in profile
         assert "Bench of" in text(screen, "#runtime-state")
