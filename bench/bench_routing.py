@@ -233,6 +233,8 @@ def serve(threads: int) -> tuple[subprocess.Popen[str], str, str]:
             "serve",
             "--port",
             "0",
+            "--ollama-port",
+            "off",
             "--model",
             STARTER_ID,
             "--threads",

@@ -12,9 +12,11 @@ from lexitui.storage.starter import STARTER_ID
 
 
 def serve(*extra: str) -> tuple[subprocess.Popen[str], str]:
-    """``lexitui serve --port 0 --model STARTER EXTRA``; the process and its ``/v1`` URL."""
+    """``lexitui serve --port 0 --model STARTER EXTRA``; the process and its ``/v1`` URL. It
+    leaves Ollama's port alone: a figure must not depend on, or take, what holds it."""
+    serve_args = ["serve", "--port", "0", "--ollama-port", "off", "--model", STARTER_ID]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lexitui", "serve", "--port", "0", "--model", STARTER_ID, *extra],
+        [sys.executable, "-m", "lexitui", *serve_args, *extra],
         stdout=subprocess.PIPE,
         text=True,
     )
