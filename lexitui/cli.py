@@ -38,6 +38,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lexitui.commands.routing": ("route", "providers", "savings"),
     "lexitui.commands.reports": ("recommend", "usage"),
     "lexitui.commands.serve": ("serve",),
+    "lexitui.commands.license": ("license",),
 }
 
 # Errors a user can cause or fix; they print one line instead of a traceback. Named by module so
@@ -56,6 +57,7 @@ USER_ERRORS = (
     ("lexitui.storage.errors", "StorageError"),
     ("lexitui.routing.errors", "RoutingError"),
     ("lexitui.routing.errors", "ProviderError"),
+    ("lexitui.editions.license_file", "LicenseError"),
 )
 
 
