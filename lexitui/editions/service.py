@@ -86,6 +86,8 @@ class LicenseService:
                 managed=False,
                 limits=UNLIMITED,
             )
+        if authority.refusal is not None:  # installed but untrustworthy: closed, never open
+            return _core(authority.refusal)
         path = license_path(self._paths)
         try:
             text = path.read_text(encoding="utf-8")
