@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lexitui.config import Paths
+from lexitui.editions.license_file import License, key_id, sign
 from lexitui.editions.service import LicenseService
 from lexitui.editions.tiers import GB, Limits, Tier
 from tests.editions.conftest import THIS_MACHINE, TODAY, IssueLicense
@@ -186,3 +187,71 @@ def test_environment_and_config_claiming_a_tier_change_nothing(
     ent = service.entitlements()
     assert ent.tier is Tier.CORE
     assert "no license is installed" in ent.reason
+
+
+def test_a_signed_key_id_that_disagrees_with_the_envelope_is_refused(
+    service: LicenseService, authority_key: Ed25519PrivateKey, install: Install
+) -> None:
+    """The envelope's key id picks the key; the signed copy must name the same one."""
+    license = License(
+        licensee="ann",
+        tier=Tier.ENTERPRISE,
+        limits={},
+        issued=TODAY,
+        expires=None,
+        grace_days=0,
+        machine=None,
+        key_id="someone-else",
+    )
+    envelope = json.loads(sign(license, authority_key))
+    envelope["key_id"] = key_id(authority_key.public_key())
+    install(json.dumps(envelope))
+    ent = service.entitlements()
+    assert ent.tier is Tier.CORE
+    assert "key id does not match its signer" in ent.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("tier", "platinum", "unknown tier"),
+        ("limits", {"gpus": 4}, "unknown limit"),
+        ("limits", {"loaded_models": -1}, "non-negative"),
+        ("grace_days", "forever", "grace_days"),
+        ("issued", "yesterday", "invalid"),
+    ],
+)
+def test_a_signed_but_malformed_payload_is_refused(
+    service: LicenseService,
+    authority_key: Ed25519PrivateKey,
+    install: Install,
+    field: str,
+    value: object,
+    reason: str,
+) -> None:
+    data = {
+        "licensee": "ann",
+        "tier": "teams",
+        "limits": {},
+        "issued": TODAY.isoformat(),
+        "expires": None,
+        "grace_days": 0,
+        "machine": None,
+        "key_id": key_id(authority_key.public_key()),
+        field: value,
+    }
+    payload = json.dumps(data).encode()
+    install(
+        json.dumps(
+            {
+                "format": 1,
+                "alg": "ed25519",
+                "key_id": data["key_id"],
+                "payload": base64.b64encode(payload).decode(),
+                "signature": base64.b64encode(authority_key.sign(payload)).decode(),
+            }
+        )
+    )
+    ent = service.entitlements()
+    assert ent.tier is Tier.CORE
+    assert reason in ent.reason

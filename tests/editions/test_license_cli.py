@@ -140,3 +140,15 @@ def test_issue_rejects_bad_input_in_one_line(
         capsys, "license", "issue", "--key", key, "--tier", "teams", "--to", "x", *extra
     )
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_status_shows_core_and_why_when_the_authority_is_unsafe(
+    capsys: pytest.CaptureFixture[str], site_dir: Path, tmp_path: Path
+) -> None:
+    _, out, _ = cli(capsys, "license", "keygen", str(tmp_path / "op"))
+    install_authority(out, site_dir)
+    (site_dir / authority.AUTHORITY_FILE).chmod(0o666)
+    _, out, _ = cli(capsys, "license", "status", "--json")
+    report = json.loads(out)
+    assert (report["tier"], report["managed"]) == ("Core", True)
+    assert "writable by others" in report["reason"]
