@@ -3,7 +3,8 @@
 TARGET is a local GGUF file, an installed model id (``lexitui ls``), or ``REPO/FILE`` on the
 Hugging Face Hub, whose header is read with HTTP Range requests (nothing is downloaded). The
 report is the memory breakdown per device, the placement (mode, GPU layers, context), the level,
-the warnings and a tokens/s estimate; ``--json`` prints it as one object.
+the warnings and a tokens/s estimate; ``--json`` prints it as one object. Several targets, Hub
+repo ids, ``--from-file`` or ``--search`` give one table instead (``fit_bulk``).
 """
 
 from __future__ import annotations

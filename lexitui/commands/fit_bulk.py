@@ -35,7 +35,14 @@ class BulkTargetsError(ValueError):
 
 
 def is_bulk(args: argparse.Namespace) -> bool:
-    return len(args.target) != 1 or args.from_file is not None or args.search is not None
+    """Anything but one file target; a lone repo id is a one-row table (it has no one file)."""
+    if len(args.target) != 1 or args.from_file is not None or args.search is not None:
+        return True
+    return _names_a_repo(args.target[0])
+
+
+def _names_a_repo(target: str) -> bool:
+    return is_repo_id(target) and not Path(target).expanduser().exists()
 
 
 def _list_file(name: str) -> list[str]:
@@ -100,7 +107,7 @@ async def cmd_fit_bulk(
         async def analyse(target: str) -> FitRow:
             from lexitui.commands.fit import resolve_target
 
-            if is_repo_id(target) and not Path(target).expanduser().exists():
+            if _names_a_repo(target):
                 details = await (await discovery.get()).details(target)
                 return row_from_model(target, details.compatibility)
             found = await resolve_target(target)

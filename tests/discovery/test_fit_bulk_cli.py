@@ -75,12 +75,16 @@ async def test_search_analyses_the_search_results(hub: FakeHub) -> None:
     assert row["model"] == STARTER_REPO and row["verdict"] != "error"
 
 
-async def test_nothing_analysed_exits_1_with_the_table(hub: FakeHub) -> None:
-    result = lexitui("fit", MISSING_REPO, "/no/such/model.gguf")
+async def test_nothing_analysed_exits_1_with_the_table(hub: FakeHub, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"not a GGUF file at all" * 10)
+    result = lexitui("fit", MISSING_REPO, "/no/such/model.gguf", str(garbage))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     rows = _rows(result.stdout)
     assert " error " in rows[MISSING_REPO] and " error " in rows["/no/such/model.gguf"]
+    assert " error " in rows[str(garbage)]
+    assert result.stdout.strip().splitlines()[-1] == "0 of 3 analysed"
 
 
 async def test_bad_list_file_and_no_target_are_one_line_errors(tmp_path: Path) -> None:
@@ -89,3 +93,11 @@ async def test_bad_list_file_and_no_target_are_one_line_errors(tmp_path: Path) -
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("lexitui: "), result.stderr
+
+
+async def test_a_lone_repo_id_is_a_one_row_table(hub: FakeHub) -> None:
+    result = lexitui("fit", TINY_REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1 of 1 analysed"
+    row = _rows(result.stdout)[TINY_REPO]
+    assert " error " not in row and " none fits " not in row
