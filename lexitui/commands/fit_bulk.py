@@ -79,8 +79,8 @@ async def cmd_fit_bulk(
     analyzer: CompatibilityAnalyzer,
     config: InferenceConfig | None,
 ) -> int:
-    if args.limit is not None and args.limit <= 0:
-        print("lexitui: --limit must be positive", file=sys.stderr)
+    if args.limit is not None and (args.limit <= 0 or args.search is None):
+        print("lexitui: --limit must be positive and goes with --search", file=sys.stderr)
         return 1
     try:
         targets = list(args.target)

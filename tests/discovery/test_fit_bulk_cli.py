@@ -88,7 +88,8 @@ async def test_nothing_analysed_exits_1_with_the_table(hub: FakeHub, tmp_path: P
 
 
 async def test_bad_list_file_and_no_target_are_one_line_errors(tmp_path: Path) -> None:
-    for args in (("--from-file", str(tmp_path / "absent.txt")), ()):
+    absent = ("--from-file", str(tmp_path / "absent.txt"))
+    for args in (absent, (), ("--search", "x", "--limit", "0"), ("a/b", "c/d", "--limit", "2")):
         result = lexitui("fit", *args)
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
@@ -101,3 +102,13 @@ async def test_a_lone_repo_id_is_a_one_row_table(hub: FakeHub) -> None:
     assert result.stdout.strip().splitlines()[-1] == "1 of 1 analysed"
     row = _rows(result.stdout)[TINY_REPO]
     assert " error " not in row and " none fits " not in row
+
+
+async def test_a_refusing_network_is_a_row_per_model(hub: FakeHub) -> None:
+    hub.rate_limit(times=1000)
+    result = lexitui("fit", STARTER_REPO, TINY_REPO)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    rows = _rows(result.stdout)
+    for repo in (STARTER_REPO, TINY_REPO):
+        assert " error " in rows[repo] and "rate-limiting" in rows[repo]
