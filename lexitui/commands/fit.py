@@ -3,7 +3,8 @@
 TARGET is a local GGUF file, an installed model id (``lexitui ls``), or ``REPO/FILE`` on the
 Hugging Face Hub, whose header is read with HTTP Range requests (nothing is downloaded). The
 report is the memory breakdown per device, the placement (mode, GPU layers, context), the level,
-the warnings and a tokens/s estimate; ``--json`` prints it as one object.
+the warnings and a tokens/s estimate; ``--json`` prints it as one object. Several targets, Hub
+repo ids, ``--from-file`` or ``--search`` give one table instead (``fit_bulk``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "fit", help="will a model fit: memory per device, GPU layers, context, speed"
     )
-    parser.add_argument("target", help="a GGUF path, an installed model id, or REPO/FILE.gguf")
+    parser.add_argument(
+        "target",
+        nargs="*",
+        help="a GGUF path, an installed model id, or REPO/FILE.gguf; several, or Hub repo ids "
+        "(owner/name), give one table",
+    )
+    parser.add_argument(
+        "--from-file", metavar="LIST", help="analyse the models listed one a line (- for stdin)"
+    )
+    parser.add_argument("--search", metavar="QUERY", help="analyse a Hugging Face search's models")
+    parser.add_argument("--limit", type=int, help="models a --search takes (default 10)")
     parser.add_argument("--ctx", type=int, help="context length (default: longest that fits)")
     parser.add_argument("--gpu-layers", type=int, help="layers to offload (default: most that fit)")
     parser.add_argument(
@@ -61,7 +72,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help="requests answered at once; they share the context (default: [runtime] parallel)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (a list for several models)"
+    )
     parser.set_defaults(func=cmd_fit)
 
 
@@ -90,11 +103,18 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
     if bad_ctx or (args.gpu_layers is not None and args.gpu_layers < -1):
         print("lexitui: --ctx must be positive and --gpu-layers -1 or more", file=sys.stderr)
         return 1
-    try:
-        target = await resolve_target(args.target)
-    except (GgufError, FitTargetError, ValueError) as exc:
-        print(f"lexitui: {exc}", file=sys.stderr)
+    from lexitui.commands.fit_bulk import cmd_fit_bulk, is_bulk
+
+    bulk = is_bulk(args)
+    if bulk and not (args.target or args.from_file is not None or args.search is not None):
+        print("lexitui: fit needs a TARGET, --from-file LIST or --search QUERY", file=sys.stderr)
         return 1
+    if not bulk:
+        try:
+            target = await resolve_target(args.target[0])
+        except (GgufError, FitTargetError, ValueError) as exc:
+            print(f"lexitui: {exc}", file=sys.stderr)
+            return 1
     hardware = await detect()
     analyzer = CompatibilityAnalyzer(hardware)  # plans with the GPUs an engine can drive
     note = unused_gpu_note(hardware.gpus)
@@ -110,6 +130,8 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
         if pinned or parallel > 1
         else None
     )
+    if bulk:
+        return await cmd_fit_bulk(args, analyzer, config)
     fit = await analyzer.analyze_variant(
         target.variant, target.facts, config, choose_gpu_layers=args.gpu_layers is None
     )

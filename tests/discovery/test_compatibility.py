@@ -289,8 +289,11 @@ def fit_args(target: str, **options: object) -> argparse.Namespace:
         "kv_type": "f16",
         "json": False,
         "parallel": None,
+        "from_file": None,
+        "search": None,
+        "limit": None,
     }
-    return argparse.Namespace(target=target, **{**defaults, **options})
+    return argparse.Namespace(target=[target], **{**defaults, **options})
 
 
 async def test_fit_command_prints_the_starter_breakdown(
