@@ -183,8 +183,11 @@ class Store:
         if self._reader is None:
             raise StoreError("store is not open")
         try:
-            async with self._reader.execute(sql, params) as cur:
-                return list(await cur.fetchall())
+            # One call on the connection's thread runs the query to its end, even when the
+            # caller is cancelled meanwhile (a screen's refresh replaced by a newer one). A
+            # cursor dropped half-read would keep its read snapshot open, and every later read
+            # on this connection would see the store as it was then.
+            return list(await self._reader.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             raise StoreError(_use_failure(self.path, exc)) from exc
 
