@@ -74,7 +74,9 @@ async def test_load_with_options_generate_and_events(services: Services) -> None
     log = services.runtime.log_path(STARTER_ID).read_text(errors="replace")
     assert "n_threads = 2" in log
 
-    result = await services.runtime.generate(ask("Say hi", max_tokens=8))
+    # Greedy, and asked for more than 8 tokens' worth: sampling could end "hi" sooner.
+    story = ask("Write a long story about the sea.", max_tokens=8, temperature=0.0, seed=1)
+    result = await services.runtime.generate(story)
     assert result.text and result.usage.completion_tokens == 8
     assert result.metrics.ttft_ms > 0 and result.metrics.tokens_per_second > 0
     assert result.metrics.prompt_eval_tokens_per_second > 0
