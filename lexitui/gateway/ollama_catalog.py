@@ -22,9 +22,9 @@ from lexitui.domain.models import InstalledModel
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufArray, GgufHeader
+from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import NoModelLoaded
 from lexitui.runtime.manager import InferenceManager
-from lexitui.runtime.model_names import find_installed
 from lexitui.store.installed_models import ModelRegistry
 
 MAX_INFO_ARRAY = 64  # longer arrays (vocabularies, merges) show as null, as Ollama shows them
@@ -98,6 +98,9 @@ class OllamaCatalog:
     ) -> None:
         self._runtime = runtime
         self._registry = registry
+        # Names are looked up on every generation: from a copy of the installed list, read
+        # again when it is old or lacks the name (as the router does), not once per request.
+        self._names = InstalledCatalog(registry.list)
         self._load = load or (lambda model_id, _keep_alive: runtime.load(model_id))
         self._headers: dict[tuple[str, int, int], GgufHeader | None] = {}
 
@@ -106,7 +109,8 @@ class OllamaCatalog:
 
     async def find(self, name: str) -> CatalogModel | None:
         """The installed model ``name`` means (see ``find_installed``)."""
-        model = find_installed(await self._registry.list(), name)
+        await self._names.refresh(name)
+        model = self._names.find(name)
         return None if model is None else CatalogModel(model, await self._header(model))
 
     async def resolve(self, name: str) -> str:
