@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from lexitui.domain.models import InstalledModel
 from lexitui.routing.errors import FailureKind, ProviderError
@@ -22,7 +21,6 @@ from lexitui.runtime.errors import NoModelLoaded
 from lexitui.runtime.keep_alive import parse_keep_alive
 from lexitui.runtime.loaded_engine import LoadedEngine
 from lexitui.runtime.manager import InferenceManager
-from lexitui.runtime.model_names import GGUF_SUFFIX
 from lexitui.storage.starter import STARTER_ID
 
 
@@ -56,15 +54,6 @@ class LocalModelLoader:
 
     def find(self, name: str) -> InstalledModel | None:
         return self._catalog.find(name) if self._catalog is not None else None
-
-    def names(self) -> tuple[str, ...]:
-        """Every name an installed model answers to here: its id, file name (with and without
-        ``.gguf``) and its own name, so the router sends a request naming one to this provider."""
-        out: list[str] = []
-        for model in self._catalog.models if self._catalog is not None else []:
-            file_name = PurePath(model.path).name
-            out += [model.id, file_name, file_name.removesuffix(GGUF_SUFFIX), model.name]
-        return tuple(dict.fromkeys(n for n in out if n))
 
     def starter(self) -> str | None:
         """The starter model's id, when it is installed."""

@@ -134,7 +134,7 @@ class LocalLlmProvider:
     def known_models(self) -> tuple[str, ...]:
         loaded = [m.model.id for m in self._runtime.loaded_models()]
         preferred = self._default_name()
-        installed = self._loader.names() if self._on_demand else ()
+        installed = [m.id for m in self.catalog.models] if self.catalog and self._on_demand else []
         return tuple(dict.fromkeys([*loaded, *([preferred] if preferred else []), *installed]))
 
     def model_named(self, name: str) -> str | None:

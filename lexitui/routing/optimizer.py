@@ -34,7 +34,7 @@ from lexitui.routing.electricity import energy_cost
 from lexitui.routing.errors import RoutingError
 from lexitui.routing.money import usd
 from lexitui.routing.prices import PriceBook
-from lexitui.routing.provider import LanguageModelProvider
+from lexitui.routing.provider import LanguageModelProvider, model_named
 from lexitui.routing.tokens import estimate_tokens
 from lexitui.store.performance import ModelPerformance
 from lexitui.store.routed_requests import RoutedRequestRows
@@ -294,9 +294,9 @@ def _model_for(provider: LanguageModelProvider, model: str | None) -> str | None
         for prefix in (f"{provider.provider_id}:", f"{provider.provider_id}/"):
             if model.startswith(prefix):
                 return model[len(prefix) :]
-        known = getattr(provider, "known_models", ())
-        if model in tuple(known() if callable(known) else known):
-            return model
+        named = model_named(provider, model)
+        if named is not None:
+            return named
     return provider.default_model
 
 

@@ -62,3 +62,13 @@ class LanguageModelProvider(Protocol):
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+def model_named(provider: LanguageModelProvider, model: str) -> str | None:
+    """The model ``provider`` means by ``model``: the local provider knows the spellings of its
+    installed models (``model_named``); others answer to the names they list."""
+    resolve = getattr(provider, "model_named", None)
+    if callable(resolve):
+        named = resolve(model)
+        return named if isinstance(named, str) else None
+    return model if model in provider.known_models() else None

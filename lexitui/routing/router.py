@@ -24,7 +24,7 @@ from lexitui.domain.routing import (
 )
 from lexitui.routing.cooldowns import Cooldowns
 from lexitui.routing.errors import UnknownModel
-from lexitui.routing.provider import LanguageModelProvider
+from lexitui.routing.provider import LanguageModelProvider, model_named
 from lexitui.routing.strategies import Candidate, order_candidates
 from lexitui.routing.tokens import estimate_tokens
 
@@ -253,16 +253,6 @@ class LlmRouter:
 
     def with_config(self, config: RoutingConfig) -> None:
         self.config = config
-
-
-def model_named(provider: LanguageModelProvider, model: str) -> str | None:
-    """The model ``provider`` means by ``model``: the local provider knows the spellings of its
-    installed models (``model_named``); others answer to the names they list."""
-    resolve = getattr(provider, "model_named", None)
-    if callable(resolve):
-        named = resolve(model)
-        return named if isinstance(named, str) else None
-    return model if model in provider.known_models() else None
 
 
 def _available(provider: LanguageModelProvider, model: str | None) -> tuple[bool, str]:
