@@ -58,6 +58,7 @@ USER_ERRORS = (
     ("lexitui.routing.errors", "RoutingError"),
     ("lexitui.routing.errors", "ProviderError"),
     ("lexitui.editions.license_file", "LicenseError"),
+    ("lexitui.editions.refusals", "EditionRefusal"),
 )
 
 

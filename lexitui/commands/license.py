@@ -15,8 +15,9 @@ from pathlib import Path
 
 from lexitui.config import Paths
 from lexitui.editions.authority import authority_path, machine_id
+from lexitui.editions.entitlements import Entitlements
 from lexitui.editions.license_file import License, LicenseError, key_id, sign
-from lexitui.editions.service import Entitlements, LicenseService, license_path
+from lexitui.editions.service import LicenseService, license_path
 from lexitui.editions.tiers import Limits, Tier
 
 PRIVATE_KEY_FILE = "authority.key"

@@ -21,6 +21,7 @@ from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_loo
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.quant_names import parameter_count, quant_label
 from lexitui.discovery.registry import ModelRegistry
+from lexitui.discovery.search_quota import SearchQuota
 from lexitui.domain.discovery import (
     ModelCompatibility,
     ModelSearchQuery,
@@ -83,6 +84,7 @@ class DiscoveryService:
         bus: EventBus,
         hub_token: Callable[[], str | None] = lambda: None,
         measured: MeasuredSpeeds | None = None,
+        quota: SearchQuota | None = None,
     ) -> None:
         """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
         ``measured``: speeds measured here, which replace estimates for the same files."""
@@ -94,6 +96,7 @@ class DiscoveryService:
         self._hub_token = hub_token
         self._measured = measured
         self._probes: dict[str, Probed] = {}
+        self.quota = quota  # the editions' search rules; None (a part built alone) is open
 
     async def close(self) -> None:
         for registry in self.registries.values():
@@ -114,7 +117,12 @@ class DiscoveryService:
     async def search(
         self, query: ModelSearchQuery, kind: ModelRegistryType | None = None
     ) -> ModelSearchResult:
+        searched = kind or self.default
+        if self.quota is not None:
+            await self.quota.check(searched)
         result = await self.registry(kind).search(query)
+        if self.quota is not None:
+            await self.quota.count(searched)
         if query.only_compatible:
             kept = [m for m in result.models if await self._fits(m)]
             result = replace(result, models=tuple(kept))

@@ -9,16 +9,32 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+def _site_config_dir() -> Path:
+    """The platform's site config folder, never moved by the environment.
+
+    platformdirs follows ``XDG_CONFIG_DIRS`` on Linux, which any user can set: pointed at an
+    empty folder it would make a managed machine look unmanaged, with everything open."""
+    if sys.platform == "win32":  # the API call there reads no environment variable
+        return Path(platformdirs.site_config_dir("lexitui"))
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/lexitui")
+    return Path("/etc/xdg/lexitui")  # the XDG default, which XDG_CONFIG_DIRS would override
+
 
 # Where an operator installs the public key. A constant (not a setting) on purpose; tests
 # replace it in-process only.
-SITE_CONFIG_DIR = Path(platformdirs.site_config_dir("lexitui"))
+SITE_CONFIG_DIR = _site_config_dir()
 AUTHORITY_FILE = "authority.pub"
 ROOT_UID = 0
 _MAX_KEY_BYTES = 4096
@@ -65,6 +81,10 @@ def load_authority() -> Authority:
         data = os.read(fd, _MAX_KEY_BYTES)
     finally:
         os.close(fd)
+    # Imported only on a managed machine: ~40 ms that an unmanaged start-up does without.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     try:
         key = load_pem_public_key(data)
     except ValueError:

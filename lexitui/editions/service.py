@@ -9,53 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lexitui.config import Paths
 from lexitui.editions.authority import Authority, load_authority, machine_id
-from lexitui.editions.license_file import License, LicenseError, verify
-from lexitui.editions.tiers import REQUIRED_TIER, TIER_LIMITS, UNLIMITED, Action, Limits, Tier
+from lexitui.editions.entitlements import Entitlements
+from lexitui.editions.tiers import TIER_LIMITS, UNLIMITED, Tier
+
+if TYPE_CHECKING:
+    from lexitui.editions.license_file import License
 
 LICENSE_FILE = "license.json"
-UNMANAGED = "unmanaged"
 
 
 def license_path(paths: Paths) -> Path:
     """Where ``lexitui license install`` keeps the user's license."""
     return paths.config_dir / LICENSE_FILE
-
-
-@dataclass(frozen=True)
-class Entitlements:
-    tier: Tier
-    licensee: str | None
-    reason: str
-    managed: bool
-    limits: Limits
-    expires: dt.date | None = None
-
-    @property
-    def shown_tier(self) -> str:
-        """What the UI and ``license status`` show: the tier's name, or "unmanaged"."""
-        return self.tier.title if self.managed else UNMANAGED
-
-    def allows(self, action: Action) -> bool:
-        return not self.managed or self.tier.rank >= REQUIRED_TIER[action].rank
-
-    @staticmethod
-    def unlocking_tier(action: Action) -> Tier:
-        return REQUIRED_TIER[action]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "tier": self.shown_tier,
-            "licensee": self.licensee,
-            "managed": self.managed,
-            "reason": self.reason,
-            "expires": None if self.expires is None else self.expires.isoformat(),
-            "limits": self.limits.as_dict(),
-        }
 
 
 def _utc_today() -> dt.date:
@@ -88,6 +58,9 @@ class LicenseService:
             )
         if authority.refusal is not None:  # installed but untrustworthy: closed, never open
             return _core(authority.refusal)
+        # Only a managed machine pays for the signature code's imports.
+        from lexitui.editions.license_file import LicenseError
+
         path = license_path(self._paths)
         try:
             text = path.read_text(encoding="utf-8")
@@ -110,6 +83,8 @@ class LicenseService:
 
     def check(self, text: str, authority: Authority | None = None) -> License:
         """The license in ``text`` if it holds on this machine today; ``LicenseError`` if not."""
+        from lexitui.editions.license_file import LicenseError, verify
+
         authority = load_authority() if authority is None else authority
         if authority.refusal is not None:
             raise LicenseError(authority.refusal)

@@ -102,3 +102,12 @@ def live_engines(paths: Paths) -> list[ManagedState]:
         return []
     states = (read_live_state(p) for p in sorted(folder.glob("*.json")))
     return [s for s in states if s is not None]
+
+
+def live_loaded_models(folder: Path) -> list[ManagedState]:
+    """The models other live lexitui processes of this user have loaded (not ``backend
+    start`` engines): what a loaded-model limit counts beside this process's own."""
+    if not folder.is_dir():
+        return []
+    states = (read_live_state(p) for p in sorted(folder.glob("runtime-*.json")))
+    return [s for s in states if s is not None]

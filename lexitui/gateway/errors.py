@@ -16,6 +16,7 @@ from typing import Any
 
 from lexitui.config import ConfigError
 from lexitui.domain.inference import InvalidRequest
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.routing.errors import (
     AllProvidersFailed,
     BudgetExceeded,
@@ -102,6 +103,8 @@ def from_exception(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, InvalidRequest):
         return invalid(str(exc))
+    if isinstance(exc, EditionRefusal):  # the user's edition: neither a bad request nor a retry
+        return ApiError(403, exc.message, "permission_error", None, exc.code)
     if isinstance(exc, BudgetExceeded):
         return ApiError(429, exc.message, "insufficient_quota", None, "insufficient_quota")
     if isinstance(exc, ProviderError) and exc.kind is FailureKind.BAD_REQUEST and exc.status == 404:

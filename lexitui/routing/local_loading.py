@@ -15,6 +15,7 @@ import asyncio
 from dataclasses import dataclass
 
 from lexitui.domain.models import InstalledModel
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_models import InstalledCatalog
 from lexitui.runtime.errors import NoModelLoaded
@@ -89,6 +90,8 @@ class LocalModelLoader:
             raise ProviderError(self._provider_id, FailureKind.UNAVAILABLE, message)
         try:
             return await self.load(installed.id)
+        except EditionRefusal:  # the user's edition: no other provider may quietly answer it
+            raise
         except Exception as exc:  # does not fit, engine failed to start: say why, fall back
             message = f"{installed.id} could not be loaded: {exc}"
             raise ProviderError(self._provider_id, FailureKind.UNAVAILABLE, message) from exc

@@ -30,6 +30,7 @@ from lexitui.domain.language_model import (
 )
 from lexitui.domain.resources import InferenceResourceUsage
 from lexitui.domain.slots import context_per_request
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.routing.errors import FailureKind, ProviderError
 from lexitui.routing.local_loading import KeepAlive, LocalModelLoader, requested_keep_alive
 from lexitui.routing.local_models import InstalledCatalog
@@ -333,6 +334,8 @@ class LocalLlmProvider:
         installed = self._loader.find(default)
         try:
             return await self._loader.load(installed.id if installed else default)
+        except EditionRefusal:  # the user's edition: no other provider may quietly answer it
+            raise
         except Exception as exc:  # any load failure: fall back, and say why from now on
             self._load_error = str(exc)
             raise ProviderError(LOCAL_ID, FailureKind.UNAVAILABLE, str(exc)) from exc

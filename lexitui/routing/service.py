@@ -35,6 +35,7 @@ from lexitui.domain.routing import (
     RoutingStats,
     RoutingStrategy,
 )
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.events import EventBus, FallbackTriggered, RequestRouted
 from lexitui.routing.cooldowns import Cooldowns
 from lexitui.routing.errors import (
@@ -232,7 +233,7 @@ class RoutingService:
                         response, error = chunk.response, None
                     yield chunk
             error = None
-        except (ProviderError, RoutingError) as exc:
+        except (ProviderError, RoutingError, EditionRefusal) as exc:
             error = str(exc)
             raise
         finally:

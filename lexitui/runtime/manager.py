@@ -37,6 +37,8 @@ from lexitui.domain.inference import (
     LocalGenerationResult,
 )
 from lexitui.domain.units import format_bytes
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.engine.errors import EngineError
 from lexitui.engine.process import START_TIMEOUT_S
 from lexitui.engine.state import state_path
@@ -48,6 +50,7 @@ from lexitui.events import (
     ModelLoadStarted,
     ModelUnloaded,
 )
+from lexitui.runtime.edition_checks import check_generation, check_load
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.footprint import DEFAULT_CONTEXT, Footprint, estimate_footprint
 from lexitui.runtime.idle_unloader import IdleUnloader
@@ -79,8 +82,10 @@ class InferenceManager:
         settings: RuntimeSettings | None = None,
         start_timeout: float = START_TIMEOUT_S,
         backends: Callable[[str], InferenceBackend] | None = None,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         self._registry = registry
+        self._entitlements = entitlements  # read at each check: built once, on first use
         self._bus = bus
         self.logs_dir = logs_dir
         self.snapshots_dir = snapshots_dir
@@ -167,6 +172,7 @@ class InferenceManager:
         backend's own model name. By default the embedded engine loads an installed model."""
         options = self.settings.with_slots(options or DEFAULT_LOAD)
         if backend is not None:
+            self._check_load(model_id, options)
             return await self._load_remote(backend, model_id, options)
         async with self._load_lock:
             model = await self._registry.get(model_id)
@@ -174,6 +180,7 @@ class InferenceManager:
                 if engine.model.id == model.id and engine.options == options:
                     self._active = engine.id
                     return engine.snapshot(engine.rss())
+            self._check_load(model.id, options)
             self._bus.publish(ModelLoadStarted(model.id, describe_options(options)))
             try:
                 footprint = await self._make_room(model, options, evict)
@@ -182,6 +189,10 @@ class InferenceManager:
                 self._bus.publish(ModelLoadFailed(model.id, str(exc)))
                 raise
             return engine.snapshot(engine.rss())
+
+    def _check_load(self, model_id: str, options: ModelLoadOptions) -> None:
+        here = [e.model.id for e in self._engines.values()]
+        check_load(self._entitlements(), model_id, options, here, self._run_dir)
 
     async def _load_remote(
         self, name: str, model_id: str, options: ModelLoadOptions
@@ -374,6 +385,7 @@ class InferenceManager:
     ) -> AsyncGenerator[LocalGenerationChunk]:
         """Stream an answer from ``model`` (load id or model id; default the active model)."""
         request.validate()
+        check_generation(self._entitlements(), request)
         # Closed with this stream, at once: the request line then frees the slot and notes a
         # stopped answer before the caller goes on (not whenever the generator is collected).
         async with contextlib.aclosing(self._line.stream(self.engine(model), request)) as chunks:
@@ -383,4 +395,5 @@ class InferenceManager:
     async def embed(
         self, request: LocalEmbeddingRequest, *, model: str | None = None
     ) -> LocalEmbeddingResult:
+        self._entitlements().require(Action.EMBEDDINGS)
         return await self._line.embed(self.engine(model), request)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from lexitui.domain.discovery import ModelVariant, RemoteModel
     from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
+    from lexitui.editions.entitlements import Entitlements
     from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
     from lexitui.runtime.conversations import ConversationService
@@ -127,6 +128,7 @@ class Services:
                 detect=hardware.detect,
                 settings=RuntimeSettings.from_config(config),
                 backends=backend,
+                entitlements=lambda: built.entitlements,
             ),
             recorder=EventRecorder(bus, store),
             hardware=hardware,
@@ -154,6 +156,14 @@ class Services:
         backends = BackendManager(self.paths, self.bus, resolve_model=resolve)
         backends.follow_runtime(self.runtime.loaded_models)
         return backends
+
+    @cached_property
+    def entitlements(self) -> Entitlements:
+        """What this user may do: read once, on the first check (a license installed while
+        lexitui runs counts from its next start)."""
+        from lexitui.editions.service import LicenseService
+
+        return LicenseService(self.paths).entitlements()
 
     @cached_property
     def storage(self) -> StorageManager:
@@ -233,6 +243,7 @@ class Services:
             self.hardware,
             start_download,
             measured=lambda: self.profiler.measured_speeds(),
+            entitlements=lambda: self.entitlements,
         )
 
     async def start(self, *, background: bool = False) -> None:

@@ -11,13 +11,16 @@ from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.measured import MeasuredSpeeds
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
+from lexitui.discovery.search_quota import SearchQuota
 from lexitui.discovery.service import DiscoveryService
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.store import Store
+from lexitui.store.edition_counters import EditionCounters
 from lexitui.store.search_cache import RegistryCache
 
 
@@ -29,6 +32,7 @@ def build_discovery(
     hardware: HardwareDetector,
     start_download: Callable[[RemoteModel, ModelVariant], Awaitable[ModelDownload]],
     measured: MeasuredSpeeds | None = None,
+    entitlements: Callable[[], Entitlements] = lambda: OPEN,
 ) -> DiscoveryService:
     cache = RegistryCache(store)
     hub_config_token = config_hub_token(config)
@@ -51,4 +55,5 @@ def build_discovery(
         bus=bus,
         hub_token=hub_token,
         measured=measured,
+        quota=SearchQuota(entitlements, EditionCounters(store)),
     )

@@ -204,4 +204,17 @@ def _versioned(tables: tuple[str, ...]) -> str:
 # 11: a change marker per shown table (above), so screens hear of other processes' writes.
 MIGRATIONS += (_versioned(WATCHED_TABLES),)
 
+# 12: the editions' daily counters (Hugging Face searches), per operating-system user and UTC day.
+MIGRATIONS += (
+    """
+    CREATE TABLE edition_counters (
+        user TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        day TEXT NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user, counter, day)
+    );
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,3 +93,37 @@ def install(paths: Paths) -> Callable[[str], None]:
         target.write_text(text)
 
     return put
+
+
+@dataclass
+class ManagedMachine:
+    """A machine with a license authority installed in ``site_dir``, driven as a user would:
+    ``lexitui`` subprocesses (through ``tests.editions.lexitui_managed``) in the test home."""
+
+    site_dir: Path
+    issue: IssueLicense
+    paths: Paths
+
+    def license(self, tier: Tier, **overrides: object) -> None:
+        """Install a license issued yesterday (the subprocess reads the real clock)."""
+        yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        target = license_path(self.paths)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.issue(tier, issued=yesterday, **overrides))
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "tests.editions.lexitui_managed", str(self.site_dir), *args]
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=os.environ.copy(),
+        )
+
+
+@pytest.fixture
+def managed(site_dir: Path, issue: IssueLicense, paths: Paths) -> ManagedMachine:
+    return ManagedMachine(site_dir, issue, paths)

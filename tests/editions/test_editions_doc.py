@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lexitui.editions.service import Entitlements
+from lexitui.editions.entitlements import Entitlements
 from lexitui.editions.tiers import REQUIRED_TIER, TIER_LIMITS, Action, Limits, Tier
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "editions.md"

@@ -1,0 +1,51 @@
+"""The editions' rules for searching: the Ollama library is Core's, the Hub is WriterPro's and
+counted per UTC day (10 searches on WriterPro), before the registry is asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from lexitui.domain.enums import ModelRegistryType
+from lexitui.editions.entitlements import Entitlements
+from lexitui.editions.tiers import Action
+from lexitui.store.edition_counters import EditionCounters
+
+HUB_SEARCHES = "hub_searches"
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class SearchQuota:
+    def __init__(
+        self,
+        entitlements: Callable[[], Entitlements],
+        counters: EditionCounters,
+        today: Callable[[], dt.date] = utc_today,
+    ) -> None:
+        self._entitlements = entitlements
+        self._counters = counters
+        self._today = today
+
+    async def check(self, kind: ModelRegistryType) -> None:
+        """Raise an ``EditionRefusal`` when this search is not allowed now."""
+        entitlements = self._entitlements()
+        if kind is not ModelRegistryType.HUGGING_FACE:
+            entitlements.require(Action.BROWSE_OLLAMA)
+            return
+        entitlements.require(Action.SEARCH_HUB)
+        if entitlements.limit("searches_per_day") is None:
+            return
+        used = await self._counters.used(HUB_SEARCHES, self._today())
+        entitlements.require_room("searches_per_day", used, usage=f"{used} used today, UTC")
+
+    async def count(self, kind: ModelRegistryType) -> None:
+        """Count a search the Hub answered (only where a limit applies)."""
+        limited = self._entitlements().limit("searches_per_day") is not None
+        if kind is ModelRegistryType.HUGGING_FACE and limited:
+            await self._counters.add(HUB_SEARCHES, self._today())
+
+    async def used_today(self) -> int:
+        return await self._counters.used(HUB_SEARCHES, self._today())
