@@ -125,3 +125,11 @@ def test_the_gate_names_the_tier_that_unlocks_an_action(
     assert ent.unlocking_tier(Action.COMPATIBILITY) is Tier.TEAMS
     assert not ent.allows(Action.BULK_ANALYSIS)
     assert ent.unlocking_tier(Action.BULK_ANALYSIS) is Tier.ENTERPRISE
+
+
+def test_the_environment_cannot_move_the_authority(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # XDG_CONFIG_DIRS pointed at an empty folder would make a managed machine look unmanaged.
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
+    assert not authority._site_config_dir().is_relative_to(tmp_path)
