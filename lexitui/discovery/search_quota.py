@@ -32,8 +32,11 @@ class SearchQuota:
     async def check(self, kind: ModelRegistryType) -> None:
         """Raise an ``EditionRefusal`` when this search is not allowed now."""
         entitlements = self._entitlements()
-        if kind is not ModelRegistryType.HUGGING_FACE:
+        if kind is ModelRegistryType.OLLAMA_LIBRARY:
             entitlements.require(Action.BROWSE_OLLAMA)
+            return
+        if kind is ModelRegistryType.CUSTOM:
+            entitlements.require(Action.CUSTOM_REGISTRIES)
             return
         entitlements.require(Action.SEARCH_HUB)
         if entitlements.limit("searches_per_day") is None:

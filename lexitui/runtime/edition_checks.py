@@ -26,9 +26,10 @@ def check_load(
 ) -> None:
     """Refuse a load this user's edition does not allow; ``loaded_here`` are this process's
     loaded model ids (the one being loaded again does not count twice)."""
-    entitlements.require(Action.LOAD_MODEL)
+    # The higher requirement first, so a refusal names the tier that would allow this load.
     if (options.parallel or 1) > 1:
         entitlements.require(Action.CONCURRENT_REQUESTS)
+    entitlements.require(Action.LOAD_MODEL)
     if entitlements.limit("loaded_models") is None:
         return
     others = [s.model_id for s in live_loaded_models(run_dir)] if run_dir is not None else []
@@ -55,6 +56,7 @@ def uses_all_parameters(request: LocalGenerationRequest) -> bool:
 
 
 def check_generation(entitlements: Entitlements, request: LocalGenerationRequest) -> None:
-    entitlements.require(Action.GENERATE)
+    # The higher requirement first, so a refusal names the tier that would allow this request.
     if uses_all_parameters(request):
         entitlements.require(Action.ALL_PARAMETERS)
+    entitlements.require(Action.GENERATE)

@@ -176,11 +176,11 @@ class InferenceManager:
             return await self._load_remote(backend, model_id, options)
         async with self._load_lock:
             model = await self._registry.get(model_id)
+            self._check_load(model.id, options)
             for engine in self._engines.values():
                 if engine.model.id == model.id and engine.options == options:
                     self._active = engine.id
                     return engine.snapshot(engine.rss())
-            self._check_load(model.id, options)
             self._bus.publish(ModelLoadStarted(model.id, describe_options(options)))
             try:
                 footprint = await self._make_room(model, options, evict)
