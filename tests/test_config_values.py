@@ -26,6 +26,9 @@ BAD_VALUES = [
     ("[huggingface]\ntoken = 5\n", ["ls"], "[huggingface] token must be a quoted string"),
     ("[huggingface]\ntoken = 5\n", ["pull", "org/repo"], "[huggingface] token"),
     ("[hardware]\ntemp_alert_c = nan\n", ["ls"], "[hardware] temp_alert_c"),
+    ("[ollama_library]\nurl = 5\n", ["search", "--registry", "ollama"], "[ollama_library] url"),
+    ("[ollama_library]\nurl = 'ftp://x'\n", ["ls"], "[ollama_library] url must be an http(s)"),
+    ("[ollama_library]\nurl = 'https://'\n", ["ls"], "[ollama_library] url must name a host"),
 ]
 
 

@@ -1,0 +1,94 @@
+"""Discover's Ollama mode (``o``) against a fake ollama.com and a fake Ollama registry: the
+popular list on switching, search, a model's tags with their fit, and ``d`` pulling a tag."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from textual.widgets import DataTable, Input, Static
+
+from lexitui.config import Paths
+from lexitui.discovery.ollama_library import OllamaLibraryRegistry
+from lexitui.domain.enums import DownloadStatus, ModelRegistryType
+from lexitui.store.search_cache import RegistryCache
+from lexitui.ui.app import LexituiApp
+from tests.fakes.hub_server import FakeHub
+from tests.fakes.ollama_registry import FakeRegistry, add_sample_models
+from tests.fakes.ollama_site import FakeOllamaSite
+from tests.ui.test_discover_screen import _app, _cells, open_discover, search_for
+from tests.waiting import until, until_answered
+
+ONE_B = b"GGUF" + bytes(range(256)) * 64
+
+
+@pytest_asyncio.fixture
+async def site() -> AsyncIterator[FakeOllamaSite]:
+    async with FakeOllamaSite() as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def registry() -> AsyncIterator[FakeRegistry]:
+    async with FakeRegistry() as fake:
+        add_sample_models(fake)
+        fake.add_model("library/llama3.2", "1b", weights=ONE_B, model_type="1.2B")
+        yield fake
+
+
+def _library_app(
+    paths: Paths, tmp_path: Path, site: FakeOllamaSite, registry: FakeRegistry
+) -> LexituiApp:
+    app = _app(paths, tmp_path)
+    services = app.services
+    # The library on the fakes: its website for browsing, its registry for the manifests.
+    library = OllamaLibraryRegistry(
+        RegistryCache(services.store), base_url=registry.url, site_url=site.url
+    )
+    services.discovery.registries[ModelRegistryType.OLLAMA_LIBRARY] = library
+    return app
+
+
+async def test_ollama_mode_lists_filters_and_pulls_from_the_library(
+    hub: FakeHub, paths: Paths, tmp_path: Path, site: FakeOllamaSite, registry: FakeRegistry
+) -> None:
+    app = _library_app(paths, tmp_path, site, registry)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen, results = await open_discover(app, pilot)
+        await pilot.press("o")
+        status = screen.query_one("#discover-status", Static)
+        await until(lambda: "Popular in the Ollama library" in str(status.render()))
+        assert "ollama.com's public library pages" in str(status.render())
+        assert "Ollama" in screen.query_one("#discover-query", Input).placeholder
+        await until(lambda: results.row_count == 6)
+        assert _cells(results, 1)[:2] == ["deepseek-r1", "llama3.2"]
+        assert _cells(results, 2)[1] == "1b, 3b"  # every size the library lists
+        assert _cells(results, 3)[0] == "75,200,000"
+
+        await search_for(screen, pilot, "llama")
+        await until(lambda: _cells(results, 1) == ["llama3.1", "llama3.2", "llama3.2-vision"])
+
+        results.focus()
+        results.move_cursor(row=1)
+        variants = screen.query_one("#discover-variants", DataTable)
+        await until(lambda: "1b-instruct-q4_K_M" in _cells(variants, 0), seconds=20)
+        card = str(screen.query_one("#discover-card", Static).render())
+        assert "Meta's Llama 3.2 goes small" in card and "Sizes: 1b, 3b" in card
+
+        await pilot.press("v")
+        variants.move_cursor(row=_cells(variants, 0).index("1b"))
+        await pilot.press("d")
+        manager = app.services.download_manager
+
+        async def queued() -> bool:
+            return bool(await manager.get_downloads() + await manager.get_history())
+
+        await until_answered(queued, seconds=20)
+        download = (await manager.get_downloads() + await manager.get_history())[0]
+        # What was queued is what the registry's manifest names for llama3.2:1b.
+        assert download.model.id == "llama3.2:1b"
+        assert download.variant.sha256 == hashlib.sha256(ONE_B).hexdigest()
+        finished = await manager.wait(download.id)
+        assert finished.status is DownloadStatus.COMPLETED, finished.error
