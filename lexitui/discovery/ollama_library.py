@@ -66,8 +66,8 @@ MAX_REMEMBERED_NAMES = 500
 NAMES_KEY = cache_key(NAMES_KIND, "remembered")
 
 SITE_LIMITATIONS = (
-    "Search and the popular list come from ollama.com's public library pages (there is no "
-    "search API): if the site changes its pages, lexitui says so rather than guessing.",
+    "Search and the popular list are read from ollama.com's pages: there is no search API.",
+    "If the site changes its pages, lexitui says so rather than guessing.",
     "A tag's size is the one the site shows; its file, quantization and checksum are read from "
     "the registry when the tag is pulled.",
     "Category, task, format and quantization filters do not apply to the library's list: it is "

@@ -195,7 +195,7 @@ async def test_unknown_models_and_changed_pages(
 
 async def test_limitations_tell_what_the_site_gives(browsing: OllamaLibraryRegistry) -> None:
     text = " ".join(browsing.limitations)
-    assert "ollama.com's public library pages" in text
+    assert "read from ollama.com's pages" in text
     assert "names you have opened" not in text  # the old search over known names is gone
     assert all(s.endswith(".") and "\n" not in s for s in browsing.limitations)
 

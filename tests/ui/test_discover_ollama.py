@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+from syrupy.assertion import SnapshotAssertion
 from textual.widgets import DataTable, Input, Static
 
 from lexitui.config import Paths
@@ -60,7 +61,8 @@ async def test_ollama_mode_lists_filters_and_pulls_from_the_library(
         await pilot.press("o")
         status = screen.query_one("#discover-status", Static)
         await until(lambda: "Popular in the Ollama library" in str(status.render()))
-        assert "ollama.com's public library pages" in str(status.render())
+        below = str(screen.query_one("#discover-facets", Static).render())
+        assert "read from ollama.com's pages: there is no search API" in below
         assert "Ollama" in screen.query_one("#discover-query", Input).placeholder
         await until(lambda: results.row_count == 6)
         assert _cells(results, 1)[:2] == ["deepseek-r1", "llama3.2"]
@@ -92,3 +94,24 @@ async def test_ollama_mode_lists_filters_and_pulls_from_the_library(
         assert download.variant.sha256 == hashlib.sha256(ONE_B).hexdigest()
         finished = await manager.wait(download.id)
         assert finished.status is DownloadStatus.COMPLETED, finished.error
+
+
+async def test_ollama_mode_snapshot(
+    hub: FakeHub,
+    paths: Paths,
+    tmp_path: Path,
+    site: FakeOllamaSite,
+    registry: FakeRegistry,
+    svg_snapshot: SnapshotAssertion,
+) -> None:
+    app = _library_app(paths, tmp_path, site, registry)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, results = await open_discover(app, pilot)
+        await pilot.press("o")
+        await until(lambda: results.row_count == 6)
+        results.move_cursor(row=1)
+        variants = screen.query_one("#discover-variants", DataTable)
+        # llama3.2's own tags, not deepseek-r1's still shown from the first row.
+        await until(lambda: "1b-instruct-q4_K_M" in _cells(variants, 0), seconds=20)
+        await pilot.pause(0.2)
+        assert svg_snapshot == app.export_screenshot()

@@ -159,9 +159,8 @@ class DiscoverScreen(AreaScreen):
             return
         headline = f"{len(result.models)} models"
         if self.registry is ModelRegistryType.OLLAMA_LIBRARY:
-            headline = library_headline(
-                len(result.models), services.discovery.limitations(self.registry), trending
-            )
+            what = "Popular in the Ollama library" if trending else "Ollama library"
+            headline = f"{what}: {len(result.models)} models"
         elif trending:
             headline = f"Trending: {len(result.models)} GGUF models"
         await self._show_results(result, headline)
@@ -173,7 +172,10 @@ class DiscoverScreen(AreaScreen):
         if result.cached_age_seconds is not None:
             headline += f" · offline, from cache {result.cached_age_seconds / 60:.0f} min old"
         self._status(headline)
-        self.query_one("#discover-facets", Static).update(facets_text(result.facets))
+        # The Hub's facets; for a registry without them, where its list comes from.
+        limits = services.discovery.limitations(self.registry)
+        below = facets_text(result.facets) or (markup_safe(limits[0], 300) if limits else "")
+        self.query_one("#discover-facets", Static).update(below)
         table = self.query_one("#discover-results", DataTable)
         table.clear()
         for m in self.models:
@@ -275,10 +277,3 @@ class DiscoverScreen(AreaScreen):
 
     def _status(self, markup: str) -> None:
         self.query_one("#discover-status", Static).update(markup)
-
-
-def library_headline(count: int, limitations: tuple[str, ...], popular: bool) -> str:
-    """The Ollama library's status line: what was listed, then where it came from."""
-    what = f"Popular in the Ollama library: {count} models" if popular else f"{count} models"
-    where = limitations[0] if limitations else ""
-    return markup_safe(f"{what}. {where}".strip(), 600)
