@@ -42,6 +42,7 @@ SEARCH_KIND = "ollama_site_search"
 TAGS_KIND = "ollama_site_tags"
 SIZE_TAG = "size:"
 CAPABILITY_TAG = "capability:"
+TAG_COUNT_TAG = "tags:"
 REGISTRY_HOST = "registry.ollama.ai"
 MAX_PAGES = 5  # a search reads at most this many result pages
 
@@ -55,13 +56,24 @@ def capabilities_of(model: RemoteModel) -> tuple[str, ...]:
     return tuple(t.removeprefix(CAPABILITY_TAG) for t in model.tags if t.startswith(CAPABILITY_TAG))
 
 
+def tag_count_of(model: RemoteModel) -> int | None:
+    """How many tags the library lists for a model."""
+    for tag in model.tags:
+        count = tag.removeprefix(TAG_COUNT_TAG)
+        if tag.startswith(TAG_COUNT_TAG) and count.isdigit():
+            return int(count)
+    return None
+
+
 def library_facts(model: RemoteModel) -> str:
-    """What the Ollama library lists for a model: sizes, capabilities, pulls, last update."""
-    sizes, capabilities = sizes_of(model), capabilities_of(model)
-    if not sizes and not capabilities:
+    """What the Ollama library lists for a model: sizes, capabilities, pulls, tags, update."""
+    sizes, capabilities, count = sizes_of(model), capabilities_of(model), tag_count_of(model)
+    if not sizes and not capabilities and count is None:
         return ""
     parts = [f"Sizes: {', '.join(sizes)}" if sizes else "", ", ".join(capabilities)]
     parts.append(f"{model.downloads:,} pulls")
+    if count is not None:
+        parts.append(f"{count} tags")
     if model.updated_at is not None:
         parts.append(f"updated {model.updated_at:%Y-%m-%d}")
     return " · ".join(p for p in parts if p)
@@ -77,7 +89,7 @@ def card_to_model(card: LibraryCard, site_url: str) -> RemoteModel:
     namespace, _, model = card.name.rpartition("/")
     tags = [CAPABILITY_TAG + c for c in card.capabilities] + [SIZE_TAG + s for s in card.sizes]
     if card.tag_count is not None:
-        tags.append(f"tags:{card.tag_count}")
+        tags.append(f"{TAG_COUNT_TAG}{card.tag_count}")
     return RemoteModel(
         id=card.name,
         name=model,

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from lexitui.discovery.errors import ModelNotFoundError, RegistryOfflineError
-from lexitui.discovery.ollama_browse import capabilities_of, sizes_of
+from lexitui.discovery.ollama_browse import capabilities_of, sizes_of, tag_count_of
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.discovery.ollama_pages import LibraryPageChangedError
 from lexitui.discovery.service import DiscoveryService
@@ -78,6 +78,7 @@ async def test_search_returns_the_sites_results(
     assert llama.description == "Meta's Llama 3.2 goes small with 1B and 3B models."
     assert llama.downloads == 51_400_000
     assert sizes_of(llama) == ("1b", "3b") and capabilities_of(llama) == ("tools",)
+    assert tag_count_of(llama) == 63
     assert llama.parameter_count == "1B"  # the smallest size: what the fit badge rates
     assert llama.updated_at is not None and llama.updated_at.year == 2024
     assert llama.homepage == f"{site.url}/library/llama3.2"

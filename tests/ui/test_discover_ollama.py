@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
@@ -18,7 +19,7 @@ from lexitui.store.search_cache import RegistryCache
 from lexitui.ui.app import LexituiApp
 from tests.fakes.hub_server import FakeHub
 from tests.fakes.ollama_registry import FakeRegistry, add_sample_models
-from tests.fakes.ollama_site import FakeOllamaSite
+from tests.fakes.ollama_site import FakeOllamaSite, page
 from tests.ui.test_discover_screen import _app, _cells, open_discover, search_for
 from tests.waiting import until, until_answered
 
@@ -78,6 +79,7 @@ async def test_ollama_mode_lists_filters_and_pulls_from_the_library(
         await until(lambda: "1b-instruct-q4_K_M" in _cells(variants, 0), seconds=20)
         card = str(screen.query_one("#discover-card", Static).render())
         assert "Meta's Llama 3.2 goes small" in card and "Sizes: 1b, 3b" in card
+        assert "6 tags" in card
 
         await pilot.press("v")
         variants.move_cursor(row=_cells(variants, 0).index("1b"))
@@ -115,3 +117,59 @@ async def test_ollama_mode_snapshot(
         await until(lambda: "1b-instruct-q4_K_M" in _cells(variants, 0), seconds=20)
         await pilot.pause(0.2)
         assert svg_snapshot == app.export_screenshot()
+
+
+async def test_offline_the_list_comes_from_the_store_with_its_age(
+    hub: FakeHub, paths: Paths, tmp_path: Path, site: FakeOllamaSite, registry: FakeRegistry
+) -> None:
+    app = _library_app(paths, tmp_path, site, registry)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen, results = await open_discover(app, pilot)
+        await pilot.press("o")
+        await until(lambda: results.row_count == 6)
+        await age_the_cache(app, hours=2)
+        site.down = True
+        await pilot.press("t")  # the popular list again: the site cannot answer now
+        status = screen.query_one("#discover-status", Static)
+        await until(lambda: "offline, from cache 120 min old" in str(status.render()))
+        assert results.row_count == 6
+
+
+async def test_hostile_page_text_is_shown_as_text(
+    hub: FakeHub, paths: Paths, tmp_path: Path, site: FakeOllamaSite, registry: FakeRegistry
+) -> None:
+    site.searches[("evil", 1)] = page("search_hostile.html")
+    hostile = "[bold red]with markup[/] and \x1b[2J\x07 raw escapes"
+    site.tags["evil"] = (
+        page("tags_llama3.2.html")
+        .replace("llama3.2", "evil")
+        .replace("Meta&#39;s Llama 3.2 goes small with 1B and 3B models.", hostile)
+    )
+    app = _library_app(paths, tmp_path, site, registry)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen, results = await open_discover(app, pilot)
+        await pilot.press("o")
+        await until(lambda: results.row_count == 6)
+        await search_for(screen, pilot, "evil")
+        await until(lambda: _cells(results, 1) == ["evil", "tiny"])
+        results.focus()
+        results.move_cursor(row=0)
+        card = screen.query_one("#discover-card", Static)
+        await until(lambda: "with markup" in str(card.render()), seconds=20)
+        # The page's markup is shown as text, its control bytes as visible escapes.
+        assert "[bold red]with markup[/]" in str(card.render())
+        assert "\\x1b[2J" in str(card.render())
+        shown = app.export_screenshot()
+        assert "\x1b" not in shown and "\x07" not in shown
+
+
+async def age_the_cache(app: LexituiApp, *, hours: float) -> None:
+    """Make every stored registry answer ``hours`` older, as if fetched that long ago."""
+    async with app.services.store.write() as conn:
+        cursor = await conn.execute("SELECT key, fetched_at FROM registry_cache")
+        for key, fetched in await cursor.fetchall():
+            older = datetime.fromisoformat(fetched) - timedelta(hours=hours)
+            await conn.execute(
+                "UPDATE registry_cache SET fetched_at = ? WHERE key = ?",
+                (older.isoformat(timespec="microseconds"), key),
+            )
