@@ -286,6 +286,9 @@ class OllamaLibraryRegistry:
         if self._browser is None:
             return await self._search_known(query)
         text = (query.query or "").strip()
+        if _has_tag(text):  # a full name:tag is not searched for: it is opened
+            found = await self.get_model(text)
+            return ModelSearchResult(models=(found,) if found else (), total_count=int(bool(found)))
         wanted = max(query.skip, 0) + max(query.take, 0)
         models, more, age = await self._browser.search(text, wanted)
         return search_library(models, query, site_has_more=more, cached_age_seconds=age)

@@ -183,6 +183,16 @@ async def test_a_name_with_its_tag_still_resolves_through_the_registry(
     assert site.requests == [] and fake.manifest_requests() == 1
 
 
+async def test_a_full_name_typed_in_search_opens_that_tag(
+    browsing: OllamaLibraryRegistry, site: FakeOllamaSite
+) -> None:
+    found = await browsing.search(ModelSearchQuery(query="llama3.2:3b"))
+    (model,) = found.models
+    assert model.id == "llama3.2:3b" and model.variants[0].download_url is not None
+    assert (await browsing.search(ModelSearchQuery(query="llama3.2:70b"))).models == ()
+    assert site.requests == []  # the registry answered, not the site's search
+
+
 async def test_unknown_models_and_changed_pages(
     browsing: OllamaLibraryRegistry, site: FakeOllamaSite
 ) -> None:
