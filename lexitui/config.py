@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -148,6 +149,26 @@ def hub_token(config: dict[str, Any]) -> str | None:
         )
 
 
+DEFAULT_OLLAMA_SITE = "https://ollama.com"
+
+
+def ollama_site_url(config: dict[str, Any]) -> str | None:
+    """``[ollama_library] url``: the website whose library pages Discover reads (default
+    ollama.com); ``false`` reads none (search then runs over the names lexitui knows)."""
+    with naming_file(config):
+        section = config.get("ollama_library", {})
+        if not isinstance(section, dict):
+            raise ConfigError("[ollama_library] must be a table")
+        url = section.get("url", DEFAULT_OLLAMA_SITE)
+        if url is False:
+            return None
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError("[ollama_library] url must be an http(s) URL or false")
+        if not urlsplit(url).netloc:
+            raise ConfigError('[ollama_library] url must name a host ("https://ollama.com")')
+        return url.rstrip("/")
+
+
 def load_config(paths: Paths) -> dict[str, Any]:
     """Read the TOML config; a missing file is an empty config, a broken one a clear error."""
     path = paths.config_file
@@ -162,6 +183,7 @@ def load_config(paths: Paths) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML ({exc})", path) from exc
     hub_token(config)  # checked now: the Hub is reached long after the store is open
+    ollama_site_url(config)
     return config
 
 

@@ -2,7 +2,8 @@
 
 A developer machine may run Ollama or LM Studio on their default ports; tests must not see them.
 The port is bound (so nothing else can take it) but never listens, so every connection to it is
-refused. ``lexitui serve`` does not listen on Ollama's port in tests (``ollama_port = false``).
+refused. ``lexitui serve`` does not listen on Ollama's port in tests (``ollama_port = false``),
+and the Ollama library's website is looked for on the same closed port, never the real site.
 Ollama is sent there by ``OLLAMA_HOST`` (set by the autouse fixture) rather than by the
 config, so the tests that point ``OLLAMA_HOST`` at a fake Ollama still reach it. Tests that write
 their own config keep these lines through ``write_test_config``.
@@ -64,5 +65,7 @@ def write_test_config(
             body[at:at] = ["ollama_port = false"]
         else:
             body += ["", "[gateway]", "ollama_port = false"]
+    if "[ollama_library]" not in body:
+        body += ["", "[ollama_library]", f'url = "{closed_url()}"']
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as private as lexitui makes it
     path.write_text("\n".join(body) + "\n", encoding="utf-8")

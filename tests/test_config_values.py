@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from lexitui.config import ConfigError, Paths, load_config
+from lexitui.config import ConfigError, Paths, load_config, ollama_site_url
 from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.settings import RuntimeSettings
 from tests.home_config import write_test_config
@@ -26,6 +26,9 @@ BAD_VALUES = [
     ("[huggingface]\ntoken = 5\n", ["ls"], "[huggingface] token must be a quoted string"),
     ("[huggingface]\ntoken = 5\n", ["pull", "org/repo"], "[huggingface] token"),
     ("[hardware]\ntemp_alert_c = nan\n", ["ls"], "[hardware] temp_alert_c"),
+    ("[ollama_library]\nurl = 5\n", ["search", "--registry", "ollama"], "[ollama_library] url"),
+    ("[ollama_library]\nurl = 'ftp://x'\n", ["ls"], "[ollama_library] url must be an http(s)"),
+    ("[ollama_library]\nurl = 'https://'\n", ["ls"], "[ollama_library] url must name a host"),
 ]
 
 
@@ -122,3 +125,13 @@ def test_good_values_still_load(paths: Paths) -> None:
     assert RuntimeSettings.from_config(config).memory_budget_bytes == int(12.5 * 1024**3)
     routing = RoutingSettings.from_config(config).routing
     assert str(routing.daily_cloud_budget) == "5" and str(routing.monthly_cloud_budget) == "50.25"
+
+
+def test_the_ollama_library_site_is_ollama_com_unless_the_config_names_another() -> None:
+    assert ollama_site_url({}) == "https://ollama.com"
+    assert ollama_site_url({"ollama_library": {"url": "http://mirror.lan:8080/"}}) == (
+        "http://mirror.lan:8080"
+    )
+    assert ollama_site_url({"ollama_library": {"url": False}}) is None  # browse no site
+    with pytest.raises(ConfigError, match="url must be an http"):
+        ollama_site_url({"ollama_library": {"url": True}})

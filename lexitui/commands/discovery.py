@@ -11,11 +11,14 @@ import json
 from typing import Any
 
 from lexitui.discovery.compatibility_text import level_word
+from lexitui.discovery.ollama_browse import capabilities_of, library_facts, sizes_of
+from lexitui.discovery.quant_names import shown_label
 from lexitui.discovery.service import DiscoveryService, FitBadge, ModelDetails
-from lexitui.domain.discovery import ModelSearchQuery
+from lexitui.domain.discovery import ModelSearchQuery, RemoteModel
 from lexitui.domain.enums import (
     ModelCategory,
     ModelFormat,
+    ModelRegistryType,
     ModelSizeCategory,
     ModelSortOrder,
     QuantizationType,
@@ -24,10 +27,29 @@ from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
+REGISTRIES = {
+    "huggingface": ModelRegistryType.HUGGING_FACE,
+    "ollama": ModelRegistryType.OLLAMA_LIBRARY,
+}
+
+
+def _registry_option(parser: Any) -> None:
+    parser.add_argument(
+        "--registry",
+        choices=list(REGISTRIES),
+        default="huggingface",
+        help="where to look: the Hugging Face Hub, or the Ollama library (ollama.com)",
+    )
+
 
 def add_parser(sub: Any) -> None:
-    search = sub.add_parser("search", help="search Hugging Face for models, with fit badges")
-    search.add_argument("query", nargs="?", default=None, help="words to search for")
+    search = sub.add_parser(
+        "search", help="search Hugging Face or the Ollama library for models, with fit badges"
+    )
+    search.add_argument(
+        "query", nargs="?", default=None, help="words to search for (none: trending/popular)"
+    )
+    _registry_option(search)
     search.add_argument("--author")
     search.add_argument("--base-model", help="e.g. meta-llama/Llama-3.1-8B")
     search.add_argument("--category", choices=[c.value for c in ModelCategory])
@@ -45,7 +67,10 @@ def add_parser(sub: Any) -> None:
     search.set_defaults(func=cmd_search)
 
     show = sub.add_parser("show", help="a model's card, license and variants with their fit")
-    show.add_argument("repo", help="a Hugging Face repo id, e.g. bartowski/Qwen2.5-7B-GGUF")
+    show.add_argument(
+        "repo", help="a Hugging Face repo id (bartowski/Qwen2.5-7B-GGUF) or an Ollama name"
+    )
+    _registry_option(show)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
@@ -77,9 +102,10 @@ async def _discovery() -> tuple[Services, DiscoveryService]:
 
 async def cmd_search(args: argparse.Namespace) -> int:
     query = query_from_args(args)
+    kind = REGISTRIES[args.registry]
     services, discovery = await _discovery()
     try:
-        result = await discovery.search(query)
+        result = await discovery.search(query, kind)
         badges = {m.id: await discovery.badge(m) for m in result.models}
     finally:
         await services.stop()
@@ -95,11 +121,26 @@ async def cmd_search(args: argparse.Namespace) -> int:
     if not result.models:
         print("No models found.")
     for m in result.models:
+        if kind is ModelRegistryType.OLLAMA_LIBRARY:
+            print(library_line(m, _badge(badges[m.id])))
+            continue
         print(
             f"{_badge(badges[m.id]):<6} {safe_text(m.id, 60):<60} "
             f"{safe_text(m.parameter_count or '?', 8):>8} {m.downloads:>10,} dl"
         )
     return 0
+
+
+def library_line(model: RemoteModel, badge: str) -> str:
+    """One Ollama library result: name, sizes, pulls, capabilities, last update."""
+    sizes = safe_text(", ".join(sizes_of(model)) or "?", 24)
+    capabilities = safe_text(", ".join(capabilities_of(model)), 40)
+    updated = f"updated {model.updated_at:%Y-%m-%d}" if model.updated_at else ""
+    line = (
+        f"{badge:<6} {safe_text(model.id, 40):<40} {sizes:<24} {model.downloads:>12,} pulls  "
+        f"{capabilities:<20} {updated}"
+    )
+    return line.rstrip()
 
 
 def _badge(badge: FitBadge) -> str:
@@ -109,7 +150,7 @@ def _badge(badge: FitBadge) -> str:
 async def cmd_show(args: argparse.Namespace) -> int:
     services, discovery = await _discovery()
     try:
-        details = await discovery.details(args.repo)
+        details = await discovery.details(args.repo, REGISTRIES[args.registry])
     finally:
         await services.stop()
     if args.json:
@@ -138,18 +179,22 @@ def details_lines(details: ModelDetails) -> str:
         f"parameters: {safe_text(m.parameter_count or '?', 12)}  "
         f"downloads: {m.downloads:,}  likes: {m.likes:,}",
     ]
+    if m.registry is ModelRegistryType.OLLAMA_LIBRARY:
+        if m.description:
+            lines.append(f"  {safe_text(m.description, 300)}")
+        lines.append(f"  {safe_text(library_facts(m), 300)}")
     lines += [f"  note: {safe_text(n, 300)}" for n in details.notes]
     if details.summary:
         lines.append(f"  {safe_text(details.summary, 300)}")
     lines.append("  variants:")
     for fit in details.variants:
         v = fit.variant
-        label = v.quantization_label or (v.quantization.value if v.quantization else v.variant_id)
+        label = shown_label(v)
         perf = fit.performance
         speed = f"{perf.tokens_per_second_expected:.0f} tok/s" if perf else "?"
         mode = fit.recommended_mode.value if fit.recommended_mode else "?"
         lines.append(
-            f"    {safe_text(label, 14):<14} {format_bytes(v.size_bytes):>10}  "
+            f"    {safe_text(label, 20):<20} {format_bytes(v.size_bytes):>10}  "
             f"{level_word(fit.level):<12} {mode:<14} {speed}"
         )
     return "\n".join(lines)

@@ -1,16 +1,18 @@
-"""The Ollama library as a ``ModelRegistry``, as far as its public API honestly goes.
+"""The Ollama library as a ``ModelRegistry``: its website to browse, its registry to resolve.
 
-What the registry (``registry.ollama.ai``) answers without signing in is the distribution API:
-a ``name:tag`` resolves to a manifest, whose config blob says the format, family, parameter size
-and quantization, and whose layers give the weights' size and sha256. That is what
-``get_model``/``get_variants`` return: one variant per ``name:tag``.
+Browsing (search, the popular list, a model's tags) reads ollama.com's public library pages,
+since the library has no JSON search API (``ollama_browse``); a model found there is the name
+``ollama pull`` takes (``llama3.2``), with one variant per tag and the size the site shows.
 
-What it does not answer, and so lexitui does not pretend to: there is no search, catalogue,
-trending list, category, description or download count (those are ollama.com web pages, not an
-API), and Ollama's client never lists a repository's tags, so one name is one variant. Search
-runs over a list of names lexitui already knows: every name resolved here before (kept in the
-cache) and the models the local Ollama has (``known_names``). ``limitations`` says so in
-sentences the UI shows as they are.
+Resolving reads the registry (``registry.ollama.ai``) through its distribution API: a
+``name:tag`` resolves to a manifest, whose config blob says the format, family, parameter size
+and quantization, and whose layers give the weights' size and sha256. A name typed with its tag,
+and every tag when it is pulled, goes through the manifest.
+
+With no website configured (``site_url=None``: a registry mirror without one), search runs over
+a list of names lexitui already knows: every name resolved here before (kept in the cache) and
+the models the local Ollama has (``known_names``). ``limitations`` says which in sentences the
+UI shows as they are.
 
 Manifests are cached for a day: a tag can move (``latest`` does), but a day-old answer is what
 ``ollama pull`` would also have started from, and it keeps browsing off the network.
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 
 from lexitui.backends.errors import clean_text
 from lexitui.discovery.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
+from lexitui.discovery.ollama_browse import LibraryBrowser
 from lexitui.discovery.ollama_errors import BadRegistryAnswerError, InvalidOllamaNameError
 from lexitui.discovery.ollama_fetch import RegistryFetcher, blob_url
 from lexitui.discovery.ollama_manifest import (
@@ -43,7 +46,8 @@ from lexitui.discovery.ollama_names import (
     OllamaName,
     parse_ollama_name,
 )
-from lexitui.discovery.ollama_search import search_names
+from lexitui.discovery.ollama_search import search_library, search_names
+from lexitui.discovery.ollama_site import SiteFetcher
 from lexitui.domain.backends import BackendModel
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, ModelVariant, RemoteModel
 from lexitui.domain.enums import ModelCategory, ModelRegistryType
@@ -60,6 +64,15 @@ MAX_CONFIG_BYTES = 1 << 20  # real config blobs are ~500 bytes
 MAX_LICENSE_BYTES = 64 << 10  # read the license only when it is small enough to be text
 MAX_REMEMBERED_NAMES = 500
 NAMES_KEY = cache_key(NAMES_KIND, "remembered")
+
+SITE_LIMITATIONS = (
+    "Search and the popular list are read from ollama.com's pages: there is no search API.",
+    "If the site changes its pages, lexitui says so rather than guessing.",
+    "A tag's size is the one the site shows; its file, quantization and checksum are read from "
+    "the registry when the tag is pulled.",
+    "Category, task, format and quantization filters do not apply to the library's list: it is "
+    "filtered by name, size and author only.",
+)
 
 LIMITATIONS = (
     "The Ollama library has no search API: lexitui searches the names you have opened before "
@@ -81,18 +94,25 @@ class OllamaLibraryRegistry:
 
     type = ModelRegistryType.OLLAMA_LIBRARY
     name = "Ollama library"
-    limitations: tuple[str, ...] = LIMITATIONS
 
     def __init__(
         self,
         cache: RegistryCache,
         *,
         base_url: str = DEFAULT_BASE_URL,
+        site_url: str | None = None,
         client: httpx.AsyncClient | None = None,
         known_names: Callable[[], Awaitable[list[str]]] | None = None,
         timeout: float = 30.0,
     ) -> None:
+        """``base_url``: the registry; ``site_url``: the website whose library pages are read
+        (None: none, search runs over known names)."""
         self._cache = cache
+        self._site_client: httpx.AsyncClient | None = None
+        self._browser = (
+            LibraryBrowser(cache, site_url, self._site_fetcher) if site_url is not None else None
+        )
+        self.limitations: tuple[str, ...] = SITE_LIMITATIONS if site_url else LIMITATIONS
         self._base_url = base_url.rstrip("/")
         self._client = client
         self._owns_client = client is None
@@ -107,23 +127,22 @@ class OllamaLibraryRegistry:
 
     def _fetcher(self) -> RegistryFetcher:
         if self._client is None:
-            import httpx  # first use only: ~60 ms the TUI's first paint does not need
-
-            host = urlsplit(self._base_url).hostname or ""
-            # A public registry may sit behind the user's HTTPS proxy, so the environment's
-            # proxy settings count; a loopback one (a mirror, a test) must not go through it.
-            self._client = httpx.AsyncClient(
-                timeout=self._timeout,
-                follow_redirects=False,
-                trust_env=host not in ("127.0.0.1", "localhost", "::1"),
-                headers={"User-Agent": "lexitui"},
-            )
+            self._client = _new_client(self._base_url, self._timeout)
         return RegistryFetcher(self._base_url, self._client)
+
+    def _site_fetcher(self) -> SiteFetcher:
+        assert self._browser is not None
+        if self._site_client is None:
+            self._site_client = _new_client(self._browser.site_url, self._timeout)
+        return SiteFetcher(self._browser.site_url, self._site_client)
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
+        if self._site_client is not None:
+            site, self._site_client = self._site_client, None
+            await site.aclose()
 
     def parse_name(self, model_id: str) -> OllamaName:
         """Validate ``model_id``; names on other registries are refused with the reason."""
@@ -142,19 +161,28 @@ class OllamaLibraryRegistry:
     # -- resolving a name ----------------------------------------------------------------------
 
     async def get_model(self, model_id: str) -> RemoteModel | None:
-        """The model behind ``name[:tag]``, or None when the registry has no such manifest.
+        """The model behind ``name[:tag]``, or None when there is no such model or tag.
 
-        None as the ``ModelRegistry`` Protocol says; ``get_variants`` raises
-        ``ModelNotFoundError`` naming ``name:tag`` instead, for callers that show why.
+        A name without a tag is the library's model with every tag (its page); a ``name:tag``
+        is that tag's manifest. None as the ``ModelRegistry`` Protocol says; ``get_variants``
+        raises ``ModelNotFoundError`` naming it instead, for callers that show why.
         """
         try:
-            return await self.resolve(model_id)
+            return await self._model(model_id)
         except ModelNotFoundError:
             return None
 
     async def get_variants(self, model_id: str) -> list[ModelVariant]:
-        """The one variant a ``name:tag`` has (the registry cannot list a model's other tags)."""
-        return list((await self.resolve(model_id)).variants)
+        """A model's tags (a name without a tag), or the one variant a ``name:tag`` has."""
+        return list((await self._model(model_id)).variants)
+
+    async def _model(self, model_id: str) -> RemoteModel:
+        name = self.parse_name(model_id)
+        if self._browser is None or _has_tag(model_id) or name.host != DEFAULT_HOST:
+            return await self.resolve(model_id)
+        page = name.model if name.namespace == DEFAULT_NAMESPACE else name.repository
+        model, _ = await self._browser.model(page)
+        return model
 
     async def resolve(self, model_id: str) -> RemoteModel:
         """Manifest and config from the registry (or the cache) -> the model with its variant.
@@ -253,6 +281,19 @@ class OllamaLibraryRegistry:
     # -- search and the lists the registry does not have ---------------------------------------
 
     async def search(self, query: ModelSearchQuery) -> ModelSearchResult:
+        """The library's search (its popular list for an empty query), filtered and paged here;
+        with no website, a search over the names lexitui knows (``_search_known``)."""
+        if self._browser is None:
+            return await self._search_known(query)
+        text = (query.query or "").strip()
+        if _has_tag(text):  # a full name:tag is not searched for: it is opened
+            found = await self.get_model(text)
+            return ModelSearchResult(models=(found,) if found else (), total_count=int(bool(found)))
+        wanted = max(query.skip, 0) + max(query.take, 0)
+        models, more, age = await self._browser.search(text, wanted)
+        return search_library(models, query, site_has_more=more, cached_age_seconds=age)
+
+    async def _search_known(self, query: ModelSearchQuery) -> ModelSearchResult:
         """Substring search over the names lexitui knows, not over the Ollama library.
 
         The list is every name resolved here before plus the local Ollama's models;
@@ -274,8 +315,10 @@ class OllamaLibraryRegistry:
         return search_names(models, query)
 
     async def trending(self, limit: int = 20) -> list[RemoteModel]:
-        """Always empty: the registry publishes no popularity data (see ``limitations``)."""
-        return []
+        """The library's popular list; empty without a website (the registry has none)."""
+        if self._browser is None:
+            return []
+        return list((await self.search(ModelSearchQuery(take=limit))).models)
 
     async def by_category(self, category: ModelCategory, limit: int = 20) -> list[RemoteModel]:
         """Always empty: the registry has no categories (see ``limitations``)."""
@@ -303,6 +346,25 @@ def _name_only(name: OllamaName) -> RemoteModel:
         repository=f"{name.host}/{name.repository}",
         tags=(name.tag,),
     )
+
+
+def _new_client(url: str, timeout: float) -> httpx.AsyncClient:
+    import httpx  # first use only: ~60 ms the TUI's first paint does not need
+
+    host = urlsplit(url).hostname or ""
+    # A public registry may sit behind the user's HTTPS proxy, so the environment's proxy
+    # settings count; a loopback one (a mirror, a test) must not go through it.
+    return httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=host not in ("127.0.0.1", "localhost", "::1"),
+        headers={"User-Agent": "lexitui"},
+    )
+
+
+def _has_tag(model_id: str) -> bool:
+    """``llama3.2:3b`` has one; ``llama3.2`` and ``localhost:5000/x/y`` do not."""
+    return ":" in model_id.strip().rpartition("/")[2]
 
 
 def _first_line(text: bytes) -> str | None:

@@ -10,6 +10,7 @@ recently opened first.
 
 from __future__ import annotations
 
+from lexitui.discovery.ollama_browse import sizes_of
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, RemoteModel
 from lexitui.domain.enums import ModelFormat, ModelSizeCategory, ModelSortOrder
 
@@ -31,8 +32,12 @@ _SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 
 
 def _parameters(model: RemoteModel) -> float | None:
+    return _label_parameters(model.parameter_count)
+
+
+def _label_parameters(text: str | None) -> float | None:
     """The count a label states: 3.2B -> 3.2e9, 8X7B -> 5.6e10 (what ``ollama_mapping`` keeps)."""
-    label = (model.parameter_count or "").upper()
+    label = (text or "").upper()
     experts, _, count = label.rpartition("X")
     try:
         return float(count[:-1]) * _SCALE[count[-1]] * (int(experts) if experts else 1)
@@ -41,10 +46,13 @@ def _parameters(model: RemoteModel) -> float | None:
 
 
 def _fits_size(model: RemoteModel, limit: ModelSizeCategory) -> bool:
+    return _fits(_parameters(model), limit)
+
+
+def _fits(parameters: float | None, limit: ModelSizeCategory) -> bool:
     maximum = _MAX_PARAMETERS.get(limit)
     if maximum is None:
         return True  # XXLARGE: no upper bound
-    parameters = _parameters(model)
     return parameters is not None and parameters <= maximum
 
 
@@ -85,4 +93,49 @@ def search_names(models: list[RemoteModel], query: ModelSearchQuery) -> ModelSea
         models=tuple(page),
         total_count=len(matched),
         has_more=skip + len(page) < len(matched),
+    )
+
+
+def _smallest_fits(model: RemoteModel, limit: ModelSizeCategory) -> bool:
+    """A library model passes a size limit when one of its sizes does ("1b, 70b" is tiny)."""
+    return any(_fits(_label_parameters(size), limit) for size in sizes_of(model))
+
+
+def _library_sorted(models: list[RemoteModel], order: ModelSortOrder) -> list[RemoteModel]:
+    if order is ModelSortOrder.NAME:
+        return sorted(models, key=lambda m: m.id.casefold())
+    if order is ModelSortOrder.RECENT:
+        # Newest first; models whose date the page did not show keep their order, after them.
+        return sorted(models, key=lambda m: -m.updated_at.timestamp() if m.updated_at else 0.0)
+    if order is ModelSortOrder.DOWNLOADS:
+        return sorted(models, key=lambda m: -m.downloads)
+    if order is ModelSortOrder.SIZE:
+        return sorted(models, key=lambda m: (_parameters(m) is None, _parameters(m) or 0.0))
+    return models  # TRENDING/LIKES: the site's own order (popularity, then relevance)
+
+
+def search_library(
+    models: list[RemoteModel],
+    query: ModelSearchQuery,
+    *,
+    site_has_more: bool,
+    cached_age_seconds: float | None,
+) -> ModelSearchResult:
+    """The library site's results for ``query.query``, with the filters a listed model can be
+    checked against: author and size. Format, quantization, category and task have no data
+    in a listing (the registry's ``limitations`` say so) and are not applied."""
+    kept = [
+        m
+        for m in models
+        if (not query.author or (m.author or "library").casefold() == query.author.casefold())
+        and (query.max_size is None or _smallest_fits(m, query.max_size))
+    ]
+    matched = _library_sorted(kept, query.sort)
+    skip, take = max(query.skip, 0), max(query.take, 0)
+    page = matched[skip : skip + take]
+    return ModelSearchResult(
+        models=tuple(page),
+        total_count=len(matched),
+        cached_age_seconds=cached_age_seconds,
+        has_more=skip + len(page) < len(matched) or site_has_more,
     )

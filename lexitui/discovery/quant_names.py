@@ -163,6 +163,14 @@ def quant_label(variant: ModelVariant) -> str | None:
     return variant.quantization.value if variant.quantization else None
 
 
+def shown_label(variant: ModelVariant) -> str:
+    """What a table names a variant by: a tag listed by its pull name (``llama3.2:3b-fp16``,
+    whose tag says more than its quantization) by its tag; a file by its quantization."""
+    if variant.filename == variant.variant_id and ":" in variant.variant_id:
+        return variant.variant_id.rpartition(":")[2]
+    return quant_label(variant) or variant.variant_id
+
+
 def is_unloadable_quant(label: str | None) -> bool:
     return bool(label and _UNLOADABLE.match(label.upper().removeprefix("UD-")))
 

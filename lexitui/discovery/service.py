@@ -210,6 +210,12 @@ class DiscoveryService:
             for v in model.variants
             if v.format is ModelFormat.GGUF and v.download_url and len(v.files) <= 1
         ]
+        if not any(v.download_url for v in model.variants):
+            return (
+                None,
+                {},
+                "Sizes as listed: each variant's file is resolved and verified when it is pulled.",
+            )
         if not ggufs:
             return None, {}, "No single-file GGUF variant: estimates come from file sizes."
         token = self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
@@ -236,4 +242,13 @@ class DiscoveryService:
         return None, unreadable, note
 
     async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
+        """Queue ``variant``. One listed without a download link (a tag from the Ollama
+        library's page) is resolved by its id first, so what is fetched is what the registry's
+        manifest names, with its size and checksum."""
+        registry = self.registries.get(model.registry)
+        if variant.download_url is None and registry is not None:
+            resolved = await registry.get_model(variant.variant_id)
+            if resolved is None or not resolved.variants:
+                raise ModelNotFoundError(variant.variant_id, f" ({registry.name})")
+            model, variant = resolved, resolved.variants[0]
         return await self._start_download(model, variant)

@@ -7,6 +7,7 @@ from typing import Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import hub_token as config_hub_token
+from lexitui.config import ollama_site_url
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.measured import MeasuredSpeeds
@@ -38,7 +39,9 @@ def build_discovery(
     hub_config_token = config_hub_token(config)
     ollama = next((b for b in backends.backends() if b.name == "ollama"), None)
     library = OllamaLibraryRegistry(
-        cache, known_names=local_ollama_names(ollama.list_models) if ollama else None
+        cache,
+        site_url=ollama_site_url(config),
+        known_names=local_ollama_names(ollama.list_models) if ollama else None,
     )
 
     async def capabilities() -> HardwareCapabilities:

@@ -142,20 +142,6 @@ async def test_discover_snapshot(
         assert svg_snapshot == app.export_screenshot()
 
 
-async def test_ollama_library_says_what_it_cannot_do(
-    hub: FakeHub, paths: Paths, tmp_path: Path
-) -> None:
-    app = _app(paths, tmp_path)
-    async with app.run_test(size=(140, 45)) as pilot:
-        screen, results = await open_discover(app, pilot)
-        await pilot.press("o")
-        status = screen.query_one("#discover-status", Static)
-        await until(lambda: "no search API" in str(status.render()))
-        assert "Ollama" in screen.query_one("#discover-query", Input).placeholder
-        # Nothing invented: no names were ever resolved and no Ollama runs here.
-        assert results.row_count == 0
-
-
 async def test_facets_count_the_shown_results(hub: FakeHub, paths: Paths, tmp_path: Path) -> None:
     app = _app(paths, tmp_path)
     async with app.run_test(size=(140, 45)):

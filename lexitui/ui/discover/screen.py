@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
 
 from lexitui.discovery.errors import RegistryError
+from lexitui.discovery.ollama_browse import sizes_of
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import ModelSearchQuery, ModelSearchResult, RemoteModel
 from lexitui.domain.enums import (
@@ -157,9 +158,9 @@ class DiscoverScreen(AreaScreen):
             self._status(f"[red]{markup_safe(str(exc), 600)}[/]")
             return
         headline = f"{len(result.models)} models"
-        if self.registry is not ModelRegistryType.HUGGING_FACE:
-            limits = " ".join(services.discovery.limitations(self.registry))
-            headline = markup_safe(f"{len(result.models)} known names. {limits}", 600)
+        if self.registry is ModelRegistryType.OLLAMA_LIBRARY:
+            what = "Popular in the Ollama library" if trending else "Ollama library"
+            headline = f"{what}: {len(result.models)} models"
         elif trending:
             headline = f"Trending: {len(result.models)} GGUF models"
         await self._show_results(result, headline)
@@ -171,13 +172,18 @@ class DiscoverScreen(AreaScreen):
         if result.cached_age_seconds is not None:
             headline += f" · offline, from cache {result.cached_age_seconds / 60:.0f} min old"
         self._status(headline)
-        self.query_one("#discover-facets", Static).update(facets_text(result.facets))
+        # The Hub's facets; for a registry without them, where its list comes from.
+        limits = services.discovery.limitations(self.registry)
+        below = facets_text(result.facets) or (markup_safe(limits[0], 300) if limits else "")
+        self.query_one("#discover-facets", Static).update(below)
         table = self.query_one("#discover-results", DataTable)
         table.clear()
         for m in self.models:
+            # A library model comes in several sizes: all are listed, the badge rates the least.
+            params = ", ".join(sizes_of(m)) or m.parameter_count or "?"
             table.add_row(
                 badge_cell(self.badges[m.id]), plain(m.id, 100),
-                plain(m.parameter_count or "?", 12), f"{m.downloads:,}", f"{m.likes:,}",
+                plain(params, 24), f"{m.downloads:,}", f"{m.likes:,}",
                 plain(m.license or "?", 40), key=m.id,
             )  # fmt: skip
 
@@ -226,7 +232,8 @@ class DiscoverScreen(AreaScreen):
         self.query_one("#discover-variants", DataTable).focus()
 
     def action_switch_registry(self) -> None:
-        """The Hub and the Ollama library; the library's limits are said, not hidden."""
+        """The Hub and the Ollama library (opening on its popular list); the library's limits
+        are said, not hidden."""
         services = self.services
         kinds = list(services.discovery.registries)
         self.registry = kinds[(kinds.index(self.registry) + 1) % len(kinds)]

@@ -6,6 +6,8 @@ a word ("fits", "tight", "no"), so the verdict survives ``NO_COLOR`` and 16-colo
 
 from __future__ import annotations
 
+from lexitui.discovery.ollama_browse import library_facts
+from lexitui.discovery.quant_names import shown_label
 from lexitui.discovery.service import FitBadge, ModelDetails
 from lexitui.domain.discovery import SearchFacet, VariantCompatibility
 from lexitui.domain.enums import CompatibilityLevel
@@ -37,9 +39,7 @@ def badge_cell(badge: FitBadge) -> str:
 
 def variant_cells(fit: VariantCompatibility) -> tuple[str, ...]:
     variant = fit.variant
-    label = variant.quantization_label or (
-        variant.quantization.value if variant.quantization else variant.variant_id
-    )
+    label = shown_label(variant)
     if len(variant.files) > 1:
         label += f" ({len(variant.files)} parts)"
     size = format_bytes(variant.size_bytes)
@@ -64,6 +64,9 @@ def details_text(details: ModelDetails) -> str:
     known = " · ".join(markup_safe(f) for f in facts if f)
     if known:
         lines.append(known)
+    listed = library_facts(model)
+    if listed:
+        lines.append(markup_safe(listed, 300))
     licence = markup_safe(model.license or "no license stated")
     use = "commercial use allowed" if model.commercial_use_allowed else "no commercial use"
     lines.append(f"License: {licence} ({use})")
