@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lexitui.discovery.ollama_library import OllamaLibraryRegistry
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import ModelRegistryType
@@ -22,7 +23,9 @@ from lexitui.editions.refusals import LimitReached, NotEntitled
 from lexitui.editions.tiers import REQUIRED_TIER, TIER_LIMITS, Action, Tier
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
+from lexitui.store.search_cache import RegistryCache
 from tests.fakes.hub_server import FakeHub
+from tests.fakes.ollama_site import FakeOllamaSite
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(300)]
 
@@ -64,6 +67,14 @@ async def test_each_row_is_allowed_from_its_tier_and_refused_below_it(
     services: Services, hub: FakeHub
 ) -> None:
     await services.runtime.load(STARTER_ID, LOADED)
+    async with FakeOllamaSite() as site:
+        # Browsing the library reads its website (here the recorded pages).
+        library = OllamaLibraryRegistry(RegistryCache(services.store), site_url=site.url)
+        services.discovery.registries[ModelRegistryType.OLLAMA_LIBRARY] = library
+        await probe_every_row(services)
+
+
+async def probe_every_row(services: Services) -> None:
     for action, probe in PROBES.items():
         needed = REQUIRED_TIER[action]
         for tier in Tier:
