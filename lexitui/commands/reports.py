@@ -12,6 +12,7 @@ import argparse
 import json
 
 from lexitui.commands.routing import parse_period, started_routing
+from lexitui.domain.inference import InvalidRequest
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
 from lexitui.domain.routing import OptimizationGoal, RoutingStats, UsageAnalytics
 from lexitui.editions.tiers import Action
@@ -35,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     usage = sub.add_parser("usage", help="routed requests, tokens, cost and latency per provider")
     usage.add_argument("--period", default="7d", help="e.g. 24h, 7d, 4w, 1m (default 7d)")
+    usage.add_argument(
+        "--requests", type=int, metavar="N", help="also list the N newest requests, one a line"
+    )
     usage.add_argument("--json", action="store_true")
     usage.set_defaults(func=cmd_usage)
 
@@ -68,15 +72,21 @@ async def cmd_usage(args: argparse.Namespace) -> int:
     """Requests and tokens per model and day (basic analytics); with detailed analytics, the
     routing mix, cost and latency per provider, task and source as well."""
     period = parse_period(args.period)
+    if args.requests is not None and args.requests < 1:
+        raise InvalidRequest("--requests must be 1 or more")
     async with started_routing() as (_, routing):
         days = await routing.reports.by_day_and_model(period)
         detailed = routing.reports.allows(Action.DETAILED_ANALYTICS)
         stats = await routing.get_stats(period) if detailed else None
         analytics = await routing.reports.analytics(period) if detailed else None
+        # Asked for by name: refused below detailed analytics, never left out silently.
+        recent = await routing.reports.recent(args.requests) if args.requests else None
         if args.json:
             out: dict[str, object] = {"by_day": to_json(days)}
             if stats is not None:
                 out.update(stats=to_json(stats), analytics=to_json(analytics))
+            if recent is not None:
+                out["requests"] = to_json(recent)
             print(json.dumps(out, indent=2))
             return 0
         requests = sum(d.requests for d in days)
@@ -87,9 +97,16 @@ async def cmd_usage(args: argparse.Namespace) -> int:
                 f"  {d.day}  {d.model_id or '-':<32} {d.requests:>6} requests "
                 f"{d.prompt_tokens:>9} in {d.completion_tokens:>9} out"
             )
-        if stats is None or analytics is None:
-            return 0
-        _print_details(stats, analytics)
+        if stats is not None and analytics is not None:
+            _print_details(stats, analytics)
+        for r in recent or ():
+            cost = usd(r.cost_usd, unknown="-") if not r.is_local else "local"
+            said = "" if r.success else f"  failed: {r.error}"
+            print(
+                f"  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.source:<8} {r.provider_id:<10} "
+                f"{r.model_id or '-':<28} {r.prompt_tokens:>6} in {r.completion_tokens:>6} out "
+                f"{r.latency_ms:>8.0f} ms  {cost}{said}"
+            )
         return 0
 
 

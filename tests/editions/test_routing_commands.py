@@ -58,12 +58,17 @@ def test_usage_savings_and_recommend_by_tier(managed: ManagedMachine, cloud: Fak
     assert "stats" not in json.loads(totals.stdout)
     text = managed.run("usage").stdout
     assert "1 requests" in text and "gpt-4o-mini" in text and "cloud cost" not in text
+    refused(managed.run("usage", "--requests", "5"), "detailed analytics needs Enterprise")
     for command in (("savings",), ("recommend", "hi")):
         refused(managed.run(*command), "cost optimisation needs Enterprise or above")
     managed.license(Tier.ENTERPRISE)
-    detailed = json.loads(managed.run("usage", "--json").stdout)
+    detailed = json.loads(managed.run("usage", "--requests", "5", "--json").stdout)
     assert detailed["stats"]["cloud_requests"] == 1
     assert detailed["analytics"]["requests_by_provider"] == {"openai": 1}
+    (request,) = detailed["requests"]
+    assert (request["provider_id"], request["source"]) == ("openai", "cli")
+    listed = managed.run("usage", "--requests", "5").stdout
+    assert "cloud cost" in listed and " cli      openai " in listed
     assert managed.run("savings").returncode == 0
     assert managed.run("recommend", "hi").returncode == 0
 
