@@ -188,7 +188,7 @@ async def cmd_savings(args: argparse.Namespace) -> int:
     period = parse_period(args.period)
     async with started_routing() as (_, routing):
         reference = routing.recorder.prices.reference_label()
-        report = await routing.recorder.rows.savings(period, reference)
+        report = await routing.reports.savings(period)
         if args.json:
             print(json.dumps(to_json(report), indent=2))
             return 0

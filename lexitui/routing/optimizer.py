@@ -30,6 +30,8 @@ from lexitui.domain.routing import (
     SavingsReport,
     UsageAnalytics,
 )
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.routing.electricity import energy_cost
 from lexitui.routing.errors import RoutingError
 from lexitui.routing.money import usd
@@ -99,11 +101,14 @@ class CostPerformanceOptimizer:
         quality_of: Callable[[str], float],
         local_speed: Callable[[str], float | None],
         profiles: Profiles | None = None,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         """``price_provider_of`` maps a provider id to its genai-prices provider id;
         ``local_speed`` is a local model's measured decode speed in tokens/s, if known;
         ``profiles`` reads the profiler's stored figures (``refresh_profiles`` caches them, so
-        the router's hot path stays synchronous)."""
+        the router's hot path stays synchronous). The estimates the router reads are open to
+        every edition; the recommendations and reports are cost optimisation's."""
+        self._entitlements = entitlements
         self._providers = providers
         self._prices = prices
         self._rows = rows
@@ -203,6 +208,7 @@ class CostPerformanceOptimizer:
 
     async def estimate_costs(self, request: LanguageModelRequest) -> list[CostEstimate]:
         """The cost of ``request`` on every provider that could take it now."""
+        self._entitlements().require(Action.COST_OPTIMISATION)
         input_tokens, output_tokens = estimate_tokens(request)
         return [
             self.estimate_cost(provider, model, input_tokens, output_tokens)
@@ -212,6 +218,7 @@ class CostPerformanceOptimizer:
     async def get_recommendation(
         self, request: LanguageModelRequest, goal: OptimizationGoal
     ) -> OptimizationRecommendation:
+        self._entitlements().require(Action.COST_OPTIMISATION)
         await self.refresh_profiles()
         input_tokens, output_tokens = estimate_tokens(request)
         options = [
@@ -245,9 +252,11 @@ class CostPerformanceOptimizer:
         )
 
     async def get_analytics(self, period: timedelta) -> UsageAnalytics:
+        self._entitlements().require(Action.DETAILED_ANALYTICS)
         return await self._rows.analytics(period)
 
     async def get_savings_report(self, period: timedelta) -> SavingsReport:
+        self._entitlements().require(Action.COST_OPTIMISATION)
         return await self._rows.savings(period, self._prices.reference_label())
 
     # --- helpers ------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class RoutePlan:
     decision: RoutingDecision
     chain: tuple[tuple[LanguageModelProvider, str], ...]  # (provider, model), first answers
     skipped: dict[str, str]  # provider id -> why it was not considered
+    pinned: str | None = None  # the provider the request (or an override) names
 
 
 class NoRoute(Exception):
@@ -70,17 +71,28 @@ class LlmRouter:
         self._turn = itertools.count()
 
     def strategy_for(
-        self, request: LanguageModelRequest, options: RoutingOptions
+        self,
+        request: LanguageModelRequest,
+        options: RoutingOptions,
+        config: RoutingConfig | None = None,
     ) -> RoutingStrategy:
         if options.strategy is not None:
             return options.strategy
-        return self.config.task_routing.get(request.task, self.config.default_strategy)
+        config = config or self.config
+        return config.task_routing.get(request.task, config.default_strategy)
 
     def plan(
-        self, request: LanguageModelRequest, options: RoutingOptions | None = None
+        self,
+        request: LanguageModelRequest,
+        options: RoutingOptions | None = None,
+        *,
+        config: RoutingConfig | None = None,
     ) -> RoutePlan:
+        """The decision and chain for ``request``, under ``config`` (the user's edition's view
+        of the router's config; the router's own when None)."""
         options = options or RoutingOptions()
-        strategy = self.strategy_for(request, options)
+        config = config or self.config
+        strategy = self.strategy_for(request, options, config)
         prompt_tokens, output_tokens = estimate_tokens(request)
         providers = list(self._providers())
         pinned = options.provider_id or self._pinned(providers, request.model)
@@ -96,7 +108,7 @@ class LlmRouter:
                 skipped[provider.provider_id] = f"the request asks for {pinned}"
                 continue
             why = self._why_not(
-                provider, request.model, strategy, options, prompt_tokens, output_tokens
+                provider, request.model, strategy, options, config, prompt_tokens, output_tokens
             )
             if why:
                 skipped[provider.provider_id] = why
@@ -130,18 +142,18 @@ class LlmRouter:
         ordered = order_candidates(
             strategy,
             candidates,
-            preferred_cloud=self.config.preferred_cloud_provider,
+            preferred_cloud=config.preferred_cloud_provider,
             turn=next(self._turn),
         )
         ordered = _follow_chain(ordered, self._chain_of(request))
         if not ordered:
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no providers"
             raise NoRoute(f"no provider can take this request ({reasons})", skipped)
-        if not (options.allow_fallback and self.config.enable_fallback):
+        if not (options.allow_fallback and config.enable_fallback):
             ordered = ordered[:1]
         first = ordered[0]
         preferred_skipped = _preferred_skipped(strategy, first, skipped, providers)
-        wanted = self.config.preferred_cloud_provider
+        wanted = config.preferred_cloud_provider
         cloud_first = strategy in (RoutingStrategy.PREFER_CLOUD, RoutingStrategy.CLOUD_ONLY)
         if cloud_first and wanted in skipped and first.provider.provider_id != wanted:
             preferred_skipped[wanted] = skipped[wanted]  # the preferred cloud was passed over
@@ -159,7 +171,7 @@ class LlmRouter:
             estimated_latency=first.latency,
         )
         chain = tuple((c.provider, c.model) for c in ordered)
-        return RoutePlan(decision, chain, skipped)
+        return RoutePlan(decision, chain, skipped, pinned)
 
     def _why_not(
         self,
@@ -167,6 +179,7 @@ class LlmRouter:
         model: str | None,
         strategy: RoutingStrategy,
         options: RoutingOptions,
+        config: RoutingConfig,
         prompt_tokens: int,
         output_tokens: int,
     ) -> str | None:
@@ -181,18 +194,19 @@ class LlmRouter:
         if cooling:
             return cooling
         if provider.is_local:
-            return self._local_limits(provider, options, prompt_tokens, output_tokens)
+            return self._local_limits(provider, options, config, prompt_tokens, output_tokens)
         return self._budget_blocked()
 
     def _local_limits(
         self,
         provider: LanguageModelProvider,
         options: RoutingOptions,
+        config: RoutingConfig,
         prompt_tokens: int,
         output_tokens: int,
     ) -> str | None:
-        low = options.min_tokens_for_local or self.config.min_tokens_for_local
-        high = options.max_tokens_for_local or self.config.max_tokens_for_local
+        low = options.min_tokens_for_local or config.min_tokens_for_local
+        high = options.max_tokens_for_local or config.max_tokens_for_local
         if low and prompt_tokens < low:
             return f"the prompt (~{prompt_tokens} tokens) is under the local minimum of {low}"
         if high and prompt_tokens > high:

@@ -35,9 +35,12 @@ from lexitui.domain.routing import (
     RoutingStats,
     RoutingStrategy,
 )
+from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.editions.refusals import EditionRefusal
+from lexitui.editions.tiers import Action
 from lexitui.events import EventBus, FallbackTriggered, RequestRouted
 from lexitui.routing.cooldowns import Cooldowns
+from lexitui.routing.edition_gates import RoutingGates
 from lexitui.routing.errors import (
     AllProvidersFailed,
     BudgetExceeded,
@@ -57,6 +60,7 @@ from lexitui.routing.recording import RequestRecorder
 from lexitui.routing.router import LlmRouter, NoRoute, RoutePlan
 from lexitui.routing.settings import RoutingSettings
 from lexitui.routing.task_detect import with_detected_task
+from lexitui.routing.usage_reports import UsageReports
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,11 @@ class RoutingService:
         *,
         optimizer: CostPerformanceOptimizer | None = None,
         keys: KeyStore | None = None,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         self.settings = settings
+        self.gates = RoutingGates(entitlements)
+        self.reports = UsageReports(recorder, optimizer, entitlements)
         self.optimizer = optimizer
         self.keys = keys
         self._started = False
@@ -104,7 +111,7 @@ class RoutingService:
                 settings.local_quality if pid == local.provider_id else quality.get(pid, 0.5)
             ),
             budget_blocked=recorder.budget_blocked,
-            chain_of=lambda r: self.fallback.config.chains.get(r.task, ()),
+            chain_of=lambda r: self.gates.chain(self.fallback.config.chains, r.task),
         )
         self.records: Subject[RoutedRequestRecord] = Subject()  # every finished request, live
         self.on_close: list[Callable[[], None]] = []  # subscriptions the wiring made
@@ -126,12 +133,13 @@ class RoutingService:
         return self.router.config
 
     async def set_config(self, config: RoutingConfig) -> None:
+        """Change the routing choices; one beyond the user's edition is refused."""
+        self.gates.check_config_change(self.router.config, config)
         self.router.config = config
 
     async def get_stats(self, period: timedelta) -> RoutingStats:
         await self.start()
-        await self.recorder.flush()
-        return await self.recorder.rows.stats(period)
+        return await self.reports.stats(period)
 
     async def route(
         self, request: LanguageModelRequest, options: RoutingOptions | None = None
@@ -141,7 +149,7 @@ class RoutingService:
         await self._refresh_profiles()
         await self._refresh_installed(request.model)
         request, options, source = self._options(request, options)
-        plan = self._plan(request, options, source)
+        plan = self._plan(request, options, source, action=None)
         return RoutedRequest(
             plan.chain[0][0],
             plan.decision.model_id,
@@ -183,15 +191,16 @@ class RoutingService:
         await self._refresh_profiles()
         await self._refresh_installed(request.model)
         request_id = request_id or uuid.uuid4().hex
-        request, options, override = self._options(request, options)
         started = time.perf_counter()
         config = self.router.config
         if config.daily_cloud_budget is not None or config.monthly_cloud_budget is not None:
             await self.recorder.budgets.refresh_if_stale()
+        asked = options
         try:
-            plan = self._plan(request, options, override)
-        except (RoutingError, BudgetExceeded) as exc:
-            strategy = self.router.strategy_for(request, options)
+            request, options, override = self._options(request, options)
+            plan = self._plan(request, options, override, action=Action.GENERATE)
+        except (RoutingError, BudgetExceeded, EditionRefusal) as exc:
+            strategy = self.router.strategy_for(request, options or asked or RoutingOptions())
             refused = await self.recorder.refusal(request_id, request, strategy, str(exc), source)
             self.records.on_next(refused)
             raise
@@ -274,7 +283,7 @@ class RoutingService:
             workflow_id=request.workflow_id,
         )
         await self._refresh_installed(request.model)
-        plan = self._plan(as_request, RoutingOptions(), "")
+        plan = self._plan(as_request, RoutingOptions(), "", action=Action.EMBEDDINGS)
         started = time.perf_counter()
         meter = self.recorder.energy_meter()
         result = await self.fallback.execute_with_fallback(
@@ -345,23 +354,44 @@ class RoutingService:
         wanted = request.parameters.get("strategy")
         if wanted and options.strategy is None:
             options = replace(options, strategy=RoutingStrategy(str(wanted)))
-        return self.orchestration.apply(request, options)
+        self.gates.check_asked(options.strategy)
+        override, source = self.orchestration.override_for(request)
+        left_out = None if override is None else self.gates.override_note(source)
+        if left_out is not None:
+            return request, options, left_out
+        request, options, source = self.orchestration.apply(request, options)
+        return request, options, f"override: {source}" if source else ""
 
     def _plan(
-        self, request: LanguageModelRequest, options: RoutingOptions, override: str
+        self,
+        request: LanguageModelRequest,
+        options: RoutingOptions,
+        override: str,
+        *,
+        action: Action | None,
     ) -> RoutePlan:
+        """The router's plan under the user's edition; ``action`` is what the request does
+        (basic generation, embeddings; None only decides), checked with basic routing."""
+        config, notes = self.gates.effective(
+            self.router.config, request, self.fallback.config.chains
+        )
         try:
-            plan = self.router.plan(request, options)
+            plan = self.router.plan(request, options, config=config)
         except NoRoute as exc:
+            self.gates.require_routing(action)  # below WriterPro the edition is the answer
             spent = self.recorder.budgets.blocked()
             if spent is not None and spent in exc.skipped.values():
                 # Only the budget stood between the request and the cloud: a quota error (429).
                 raise BudgetExceeded("cloud", str(exc)) from exc
             raise RoutingError(str(exc)) from exc
-        if override:
-            decision = replace(
-                plan.decision, reason=f"{plan.decision.reason} (override: {override})"
-            )
+        except RoutingError:
+            self.gates.require_routing(action)
+            raise
+        self.gates.check_plan(plan)
+        self.gates.require_routing(action)
+        notes = [override, *notes] if override else notes
+        if notes:
+            decision = replace(plan.decision, reason=f"{plan.decision.reason} ({'; '.join(notes)})")
             plan = replace(plan, decision=decision)
         return plan
 

@@ -85,6 +85,7 @@ def build_routing(services: Services) -> RoutingService:
         quality_of,
         local_speed,
         profiles=lambda: services.profiler.all_stats(),
+        entitlements=lambda: services.entitlements,
     )
     recorder = RequestRecorder(
         rows,
@@ -98,7 +99,14 @@ def build_routing(services: Services) -> RoutingService:
     )
     recorder.recorded.subscribe(optimizer.observe)
     service = RoutingService(
-        settings, local, cloud, services.bus, recorder, optimizer=optimizer, keys=keys
+        settings,
+        local,
+        cloud,
+        services.bus,
+        recorder,
+        optimizer=optimizer,
+        keys=keys,
+        entitlements=lambda: services.entitlements,
     )
     service.on_close.append(unloads.dispose)
     service.on_close.append(lambda: runtime.on_engine_exit.remove(on_engine_exit))

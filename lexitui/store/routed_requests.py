@@ -13,6 +13,7 @@ order is time order and the ``created_at`` index serves the period queries.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,7 @@ from lexitui.domain.routing import (
     UsageAnalytics,
 )
 from lexitui.store.database import Store
-from lexitui.store.routed_totals import TOTALS_SQL, Latency, Totals, amount
+from lexitui.store.routed_totals import NO_PROVIDER, TOTALS_SQL, Latency, Totals, amount
 
 _COLUMNS = (
     "request_id, created_at, provider_id, model_id, is_local, strategy, reason, task, "
@@ -37,6 +38,17 @@ _COLUMNS = (
     "cost_usd, avoided_usd, electricity_usd, energy_wh, agent_id, workflow_id, source, prompt_text"
 )
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
+
+
+@dataclass(frozen=True)
+class DayModelUsage:
+    """One model's requests and tokens on one UTC day (``YYYY-MM-DD``)."""
+
+    day: str
+    model_id: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
 
 
 class RoutedRequestRows:
@@ -119,6 +131,21 @@ class RoutedRequestRows:
                 if v.average_ms is not None
             },
         )
+
+    async def by_day_and_model(
+        self, period: timedelta, now: datetime | None = None
+    ) -> list[DayModelUsage]:
+        """Requests and tokens per UTC day and model over the period, oldest day first;
+        requests no provider took are not any model's."""
+        end = now or datetime.now(UTC)
+        rows = await self._store.fetch_all(
+            "SELECT substr(created_at, 1, 10) AS day, model_id, COUNT(*), "
+            "SUM(prompt_tokens), SUM(completion_tokens) FROM routed_requests "
+            "WHERE created_at >= ? AND created_at <= ? AND provider_id != ? "
+            "GROUP BY day, model_id ORDER BY day, model_id",
+            (iso(end - period), iso(end), NO_PROVIDER),
+        )
+        return [DayModelUsage(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]
 
     async def savings(
         self, period: timedelta, compared_to: str | None, now: datetime | None = None
