@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from lexitui.discovery.compatibility_text import level_word
@@ -46,6 +47,9 @@ def add_parser(sub: Any) -> None:
 
     show = sub.add_parser("show", help="a model's card, license and variants with their fit")
     show.add_argument("repo", help="a Hugging Face repo id, e.g. bartowski/Qwen2.5-7B-GGUF")
+    show.add_argument(
+        "--registry", metavar="NAME", help="a [registries.NAME] of the config (default: the Hub)"
+    )
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
@@ -72,7 +76,11 @@ def query_from_args(args: argparse.Namespace) -> ModelSearchQuery:
 async def _discovery() -> tuple[Services, DiscoveryService]:
     services = Services.build()
     await services.start()
-    return services, services.discovery
+    try:
+        return services, services.discovery
+    except BaseException:  # stopped, or the process would wait on what started
+        await services.stop()
+        raise
 
 
 async def cmd_search(args: argparse.Namespace) -> int:
@@ -80,13 +88,19 @@ async def cmd_search(args: argparse.Namespace) -> int:
     services, discovery = await _discovery()
     try:
         result = await discovery.search(query)
-        badges = {m.id: await discovery.badge(m) for m in result.models}
+        # In result order, not by id: two registries may both have a model of one id.
+        badges = [await discovery.badge(m) for m in result.models]
+        several = bool(discovery.custom)
     finally:
         await services.stop()
+    for gone in result.unavailable:
+        print(
+            f"lexitui: {safe_text(gone.registry, 40)} unavailable: {safe_text(gone.reason, 300)}",
+            file=sys.stderr,
+        )
     if args.json:
         out = result.to_json_dict()
-        for model in out["models"]:
-            badge = badges[model["id"]]
+        for model, badge in zip(out["models"], badges, strict=True):
             model["fit"] = badge.level.value if badge.level else None
         print(json.dumps(out, indent=2))
         return 0
@@ -94,9 +108,11 @@ async def cmd_search(args: argparse.Namespace) -> int:
         print(f"(offline: results from the cache, {result.cached_age_seconds / 60:.0f} min old)")
     if not result.models:
         print("No models found.")
-    for m in result.models:
+    for m, badge in zip(result.models, badges, strict=True):
+        # The registry's name only when there are several to tell apart.
+        where = f"{safe_text(m.registry_name or '?', 14):<14} " if several else ""
         print(
-            f"{_badge(badges[m.id]):<6} {safe_text(m.id, 60):<60} "
+            f"{_badge(badge):<6} {where}{safe_text(m.id, 60):<60} "
             f"{safe_text(m.parameter_count or '?', 8):>8} {m.downloads:>10,} dl"
         )
     return 0
@@ -109,7 +125,7 @@ def _badge(badge: FitBadge) -> str:
 async def cmd_show(args: argparse.Namespace) -> int:
     services, discovery = await _discovery()
     try:
-        details = await discovery.details(args.repo)
+        details = await discovery.details(args.repo, registry_name=args.registry)
     finally:
         await services.stop()
     if args.json:
@@ -131,8 +147,9 @@ def details_json(details: ModelDetails) -> dict[str, Any]:
 def details_lines(details: ModelDetails) -> str:
     m = details.model
     use = "commercial use allowed" if m.commercial_use_allowed else "no commercial use"
+    origin = f"  ({safe_text(m.registry_name, 40)})" if m.registry_name else ""
     lines = [
-        safe_text(m.id, 120),
+        safe_text(m.id, 120) + origin,
         f"  license: {safe_text(m.license or 'not stated', 60)} ({use})",
         f"  architecture: {safe_text(m.architecture or '?', 40)}  "
         f"parameters: {safe_text(m.parameter_count or '?', 12)}  "

@@ -16,11 +16,13 @@ from dataclasses import dataclass, replace
 
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
-from lexitui.discovery.errors import ModelNotFoundError
+from lexitui.discovery.custom_registry import CustomRegistry
+from lexitui.discovery.errors import ModelNotFoundError, RegistryError
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.quant_names import parameter_count, quant_label
 from lexitui.discovery.registry import ModelRegistry
+from lexitui.discovery.search_all import labelled, search_together
 from lexitui.domain.discovery import (
     ModelCompatibility,
     ModelSearchQuery,
@@ -83,10 +85,13 @@ class DiscoveryService:
         bus: EventBus,
         hub_token: Callable[[], str | None] = lambda: None,
         measured: MeasuredSpeeds | None = None,
+        custom: Sequence[CustomRegistry] = (),
     ) -> None:
         """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
-        ``measured``: speeds measured here, which replace estimates for the same files."""
+        ``measured``: speeds measured here, which replace estimates for the same files;
+        ``custom``: the configured registries, searched beside the default one."""
         self.registries = {r.type: r for r in registries}
+        self.custom = {r.name: r for r in custom}
         self.default = registries[0].type
         self._hardware = hardware
         self._start_download = start_download
@@ -96,13 +101,23 @@ class DiscoveryService:
         self._probes: dict[str, Probed] = {}
 
     async def close(self) -> None:
-        for registry in self.registries.values():
+        for registry in (*self.registries.values(), *self.custom.values()):
             aclose = getattr(registry, "aclose", None)
             if aclose is not None:
                 await aclose()
 
     def registry(self, kind: ModelRegistryType | None = None) -> ModelRegistry:
         return self.registries[kind or self.default]
+
+    def registry_named(self, name: str) -> ModelRegistry:
+        """A registry by the name its results carry (``RemoteModel.registry_name``)."""
+        if name in self.custom:
+            return self.custom[name]
+        for registry in self.registries.values():
+            if registry.name == name:
+                return registry
+        known = ", ".join([*self.custom, *(r.name for r in self.registries.values())])
+        raise RegistryError(f"no registry named {name!r} (known: {known})")
 
     def limitations(self, kind: ModelRegistryType | None = None) -> tuple[str, ...]:
         """Plain sentences on what a registry cannot do (the Ollama library has no search)."""
@@ -114,7 +129,11 @@ class DiscoveryService:
     async def search(
         self, query: ModelSearchQuery, kind: ModelRegistryType | None = None
     ) -> ModelSearchResult:
-        result = await self.registry(kind).search(query)
+        registry = self.registry(kind)
+        if registry.type is self.default and self.custom:
+            result = await search_together(registry, list(self.custom.values()), query)
+        else:
+            result = labelled(await registry.search(query), registry.name)
         if query.only_compatible:
             kept = [m for m in result.models if await self._fits(m)]
             result = replace(result, models=tuple(kept))
@@ -135,12 +154,23 @@ class DiscoveryService:
         fit = await (await self.analyzer()).analyze_variant(variant, facts=facts)
         return FitBadge(fit.level, f"at Q4_K_M: {fit.reason or level_word(fit.level)}")
 
-    async def details(self, model_id: str, kind: ModelRegistryType | None = None) -> ModelDetails:
-        registry = self.registry(kind)
+    async def details(
+        self,
+        model_id: str,
+        kind: ModelRegistryType | None = None,
+        *,
+        registry_name: str | None = None,
+    ) -> ModelDetails:
+        """``registry_name``: the registry a search result came from (it wins over ``kind``)."""
+        registry = self.registry_named(registry_name) if registry_name else self.registry(kind)
         found = await registry.get_model(model_id)
         if found is None:
             raise ModelNotFoundError(model_id, f" ({registry.name})")
-        model = replace(found, variants=tuple(await registry.get_variants(model_id)))
+        model = replace(
+            found,
+            variants=tuple(await registry.get_variants(model_id)),
+            registry_name=found.registry_name or registry.name,
+        )
         notes: list[str] = []
         if model.gated:
             notes.append(
@@ -195,8 +225,10 @@ class DiscoveryService:
         """The real shape from one variant's GGUF header: the smallest single file (fewest
         bytes behind the header); a mirror may lack a file, so up to three are tried. Also
         the files whose header was refused (by URL), which get no verdict."""
-        if model.id in self._probes:
-            return self._probes[model.id]
+        # By registry too: two registries may hold different files under one repo id.
+        probe_key = f"{model.registry_name}|{model.id}"
+        if probe_key in self._probes:
+            return self._probes[probe_key]
         ggufs = [
             v
             for v in model.variants
@@ -204,7 +236,7 @@ class DiscoveryService:
         ]
         if not ggufs:
             return None, {}, "No single-file GGUF variant: estimates come from file sizes."
-        token = self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
+        token = self._token_for(model)
         headers = {"Authorization": f"Bearer {token}"} if token else None
         unreadable: dict[str, GgufError] = {}
         unfetched: GgufFetchError | None = None
@@ -220,12 +252,19 @@ class DiscoveryService:
                 unreadable[url] = exc
                 continue
             probe = HeaderProbe(url, facts, remote.header.data_offset)
-            self._probes[model.id] = (probe, unreadable, None)
+            self._probes[probe_key] = (probe, unreadable, None)
             return probe, unreadable, None
         if unfetched is None:
             return None, unreadable, None
         note = f"Could not read a GGUF header ({unfetched}); estimates use file sizes."
         return None, unreadable, note
+
+    def _token_for(self, model: RemoteModel) -> str | None:
+        """A configured registry's own token for its models; the Hub's only for the Hub's."""
+        custom = self.custom.get(model.registry_name or "")
+        if custom is not None:
+            return custom.token()
+        return self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
 
     async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
         return await self._start_download(model, variant)

@@ -1,4 +1,5 @@
-"""How the app's discovery service is put together: the Hub first, then the Ollama library."""
+"""How the app's discovery service is put together: the Hub first, then the Ollama library, and
+the user's ``[registries.NAME]`` searched beside the Hub."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import hub_token as config_hub_token
+from lexitui.discovery.custom_registry import build_custom_registry
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.measured import MeasuredSpeeds
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
+from lexitui.discovery.registry_settings import registry_specs
 from lexitui.discovery.service import DiscoveryService
 from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import ModelDownload
@@ -31,6 +34,7 @@ def build_discovery(
     measured: MeasuredSpeeds | None = None,
 ) -> DiscoveryService:
     cache = RegistryCache(store)
+    custom = [build_custom_registry(spec, store) for spec in registry_specs(config)]
     hub_config_token = config_hub_token(config)
     ollama = next((b for b in backends.backends() if b.name == "ollama"), None)
     library = OllamaLibraryRegistry(
@@ -51,4 +55,5 @@ def build_discovery(
         bus=bus,
         hub_token=hub_token,
         measured=measured,
+        custom=custom,
     )
