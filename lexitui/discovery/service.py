@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from lexitui.discovery.bulk_fit import FitRow, analyse_all, row_from_model
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.custom_registry import CustomRegistry
@@ -211,6 +212,31 @@ class DiscoveryService:
         return ModelDetails(
             model, compatibility.variant_compatibilities, compatibility, tuple(notes)
         )
+
+    async def analyse_all(
+        self,
+        models: Sequence[RemoteModel],
+        on_row: Callable[[int, FitRow], None] | None = None,
+    ) -> list[FitRow]:
+        """Bulk fit over search results: each model opened as ``details`` opens it (from the
+        registry it came from), its best variant that fits or why none does; a model that
+        fails is a row with its reason, never the end of the table. ``on_row(index, row)``
+        hears of each row as it is done."""
+
+        async def one(target: str) -> FitRow:
+            model = models[int(target)]
+            found = await self.details(model.id, model.registry, registry_name=model.registry_name)
+            return row_from_model(model.id, found.compatibility)
+
+        def named(index: int, row: FitRow) -> FitRow:
+            return replace(row, model=models[index].id)  # a failed row is named by its index
+
+        def heard(index: int, row: FitRow) -> None:
+            if on_row is not None:
+                on_row(index, named(index, row))
+
+        rows = await analyse_all([str(i) for i in range(len(models))], one, on_row=heard)
+        return [named(i, row) for i, row in enumerate(rows)]
 
     async def _lookup(self, model_id: str) -> MeasuredLookup | None:
         if self._measured is None:

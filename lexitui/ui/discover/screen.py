@@ -7,8 +7,9 @@ hands the highlighted variant to the Downloads area, after saying what would go 
 model without a token is not queued (it would only fail), a variant that does not fit is queued
 only once the user confirms. With ``[registries.NAME]`` configured, a search covers them beside
 the Hub: a column names each result's registry, and one that did not answer is named in the
-status line with why. Every text that came from a registry is shown through ``lexitui.ui.text``,
-so a model card can never style or move the terminal.
+status line with why. ``A`` ("Fit all") analyses every result at once (``AnalyseAllScreen``).
+Every text that came from a registry is shown through ``lexitui.ui.text``, so a model card can
+never style or move the terminal.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lexitui.domain.enums import (
 )
 from lexitui.domain.units import format_bytes
 from lexitui.store.download_queue import DownloadRequestError
+from lexitui.ui.discover.analyse_all import AnalyseAllScreen
 from lexitui.ui.discover.checks import does_not_fit_text, gated_without_token
 from lexitui.ui.downloads.hub_token import hub_token_set
 from lexitui.ui.shell.area_screen import AreaScreen
@@ -65,6 +67,7 @@ class DiscoverScreen(AreaScreen):
         Binding("d", "download", "Download variant", id="discover.download"),
         Binding("v", "focus_variants", "Variants", id="discover.variants"),
         Binding("o", "switch_registry", "Hub/Ollama", id="discover.registry"),
+        Binding("A", "analyse_all", "Fit all", id="discover.analyse_all"),
     ]
 
     def __init__(self) -> None:
@@ -250,6 +253,15 @@ class DiscoverScreen(AreaScreen):
         self.models = []
         self.query_one("#discover-results", DataTable).clear()
         self.action_trending()
+
+    def action_analyse_all(self) -> None:
+        if not self.models:
+            self.notify("Nothing to analyse: search first.", severity="warning")
+            return
+        discovery = self.services.discovery
+        self.app.push_screen(
+            AnalyseAllScreen(discovery, self.models, labelled=bool(discovery.custom))
+        )
 
     def action_toggle_filters(self) -> None:
         panel = self.query_one("#discover-filters")
