@@ -33,7 +33,11 @@ from lexitui.domain.enums import (
 from lexitui.domain.units import format_bytes
 from lexitui.store.download_queue import DownloadRequestError
 from lexitui.ui.discover.analyse_all import AnalyseAllScreen
-from lexitui.ui.discover.checks import does_not_fit_text, gated_without_token
+from lexitui.ui.discover.checks import (
+    does_not_fit_text,
+    gated_without_registry_token,
+    gated_without_token,
+)
 from lexitui.ui.downloads.hub_token import hub_token_set
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe, plain
@@ -276,7 +280,12 @@ class DiscoverScreen(AreaScreen):
         table = self.query_one("#discover-variants", DataTable)
         fit = details.variants[min(table.cursor_row, len(details.variants) - 1)]
         services = await self.ready()
-        refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
+        custom = services.discovery.custom.get(details.model.registry_name or "")
+        if custom is not None:  # its own token (token_env) opens it, never the Hub's
+            has_token = custom.token() is not None
+            refusal = gated_without_registry_token(details.model, custom.spec, has_token=has_token)
+        else:
+            refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
         if refusal:
             self.notify(markup_safe(refusal, 600), severity="error", timeout=12)
             return
