@@ -102,3 +102,16 @@ async def test_a_bad_registry_table_is_one_error_line(hub: FakeHub, paths: Paths
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("lexitui: ") and "[registries.corp] url has port 0" in line
+
+
+async def test_fit_over_a_search_opens_each_result_on_its_own_registry(
+    hub: FakeHub, corp: FakeHub
+) -> None:
+    result = lexitui("fit", "--search", "tiny-random", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["model"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {TINY, f"corp:{TINY}"}
+    assert all(row["verdict"] != "error" for row in rows.values()), rows
+    # corp's row was read from corp, not from the Hub under the same repo id.
+    assert corp.hub_calls(f"/api/models/{TINY}")
+    assert "down unavailable" in result.stderr
