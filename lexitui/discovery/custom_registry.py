@@ -9,10 +9,12 @@ not, nor does its token go to the Hub (K3).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
-from lexitui.discovery.errors import RegistryError, RegistryUnavailableError
+from lexitui.discovery.errors import RegistryAuthError, RegistryError, RegistryUnavailableError
 from lexitui.discovery.hf_settings import HubToken
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry
@@ -80,7 +82,8 @@ class CustomRegistry:
     # -- the ModelRegistry protocol -------------------------------------------------------------
 
     async def search(self, query: ModelSearchQuery) -> ModelSearchResult:
-        result = await self.inner.search(query)
+        with self._own_words():
+            result = await self.inner.search(query)
         models = list(result.models)
         exact = await self._exact_name(query)
         if exact is not None and all(m.id != exact.id for m in models):
@@ -88,11 +91,13 @@ class CustomRegistry:
         return replace(result, models=tuple(self._label(m) for m in models))
 
     async def get_model(self, model_id: str) -> RemoteModel | None:
-        found = await self.inner.get_model(model_id)
+        with self._own_words():
+            found = await self.inner.get_model(model_id)
         return self._label(found) if found is not None else None
 
     async def get_variants(self, model_id: str) -> list[ModelVariant]:
-        return await self.inner.get_variants(model_id)
+        with self._own_words():
+            return await self.inner.get_variants(model_id)
 
     async def trending(self, limit: int = 20) -> list[RemoteModel]:
         return [self._label(m) for m in await self.inner.trending(limit)]
@@ -101,6 +106,16 @@ class CustomRegistry:
         return [self._label(m) for m in await self.inner.by_category(category, limit)]
 
     # -- internals ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _own_words(self) -> Iterator[None]:
+        """A refused token is this registry's, from its variable: not the Hub's HF_TOKEN."""
+        try:
+            yield
+        except RegistryAuthError:
+            raise RegistryError(
+                f"{self.name} refused the token in {self.spec.token_env}: set a valid one there"
+            ) from None
 
     def _label(self, model: RemoteModel) -> RemoteModel:
         return replace(model, registry_name=self.name)

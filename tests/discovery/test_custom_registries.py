@@ -144,3 +144,18 @@ async def test_without_its_token_the_gated_file_is_refused_not_sent_the_hub_toke
     finished = await running.download_manager.wait(queued.id)
     assert finished.status is DownloadStatus.FAILED
     assert not [c for c in corp.calls if c.has_auth]
+
+
+async def test_a_refused_token_is_said_as_the_registrys_own(
+    hub: FakeHub, corp: FakeHub, paths: Paths, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bogus = "hf_notAKnownToken000000000000000000"
+    monkeypatch.setenv("CORP_TOKEN", bogus)
+    configure(paths, corp=corp.base_url)
+    running = await start()
+    result = await running.discovery.search(ModelSearchQuery(query="tiny-random"))
+    (gone,) = result.unavailable
+    assert gone.registry == "corp"
+    assert "refused the token in CORP_TOKEN" in gone.reason and "HF_TOKEN" not in gone.reason
+    assert bogus not in gone.reason
+    assert [m.registry_name for m in result.models] == ["Hugging Face"]
