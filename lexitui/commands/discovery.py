@@ -17,6 +17,7 @@ from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import (
     ModelCategory,
     ModelFormat,
+    ModelRegistryType,
     ModelSizeCategory,
     ModelSortOrder,
     QuantizationType,
@@ -24,6 +25,12 @@ from lexitui.domain.enums import (
 from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
+
+# The built-in registries by the names ``--registry`` takes (a configured one goes by its own).
+BUILT_IN = {
+    "huggingface": ModelRegistryType.HUGGING_FACE,
+    "ollama": ModelRegistryType.OLLAMA_LIBRARY,
+}
 
 
 def add_parser(sub: Any) -> None:
@@ -48,7 +55,9 @@ def add_parser(sub: Any) -> None:
     show = sub.add_parser("show", help="a model's card, license and variants with their fit")
     show.add_argument("repo", help="a Hugging Face repo id, e.g. bartowski/Qwen2.5-7B-GGUF")
     show.add_argument(
-        "--registry", metavar="NAME", help="a [registries.NAME] of the config (default: the Hub)"
+        "--registry",
+        metavar="NAME",
+        help="huggingface (the default), ollama, or a [registries.NAME] of the config",
     )
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
@@ -125,7 +134,7 @@ def _badge(badge: FitBadge) -> str:
 async def cmd_show(args: argparse.Namespace) -> int:
     services, discovery = await _discovery()
     try:
-        details = await discovery.details(args.repo, registry_name=args.registry)
+        details = await discovery.details(args.repo, **_where(args.registry))
     finally:
         await services.stop()
     if args.json:
@@ -133,6 +142,13 @@ async def cmd_show(args: argparse.Namespace) -> int:
     else:
         print(details_lines(details))
     return 0
+
+
+def _where(registry: str | None) -> dict[str, Any]:
+    """``details``' arguments for ``--registry``: a built-in by its name, else a configured one."""
+    if registry is None or registry in BUILT_IN:
+        return {"kind": BUILT_IN[registry or "huggingface"]}
+    return {"registry_name": registry}
 
 
 def details_json(details: ModelDetails) -> dict[str, Any]:

@@ -24,6 +24,8 @@ OLLAMA = "ollama"
 KINDS = (HUGGINGFACE, OLLAMA)
 KEYS = ("kind", "url", "token_env")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# The built-in registries' names on the command line (``--registry``): never a configured one.
+RESERVED = ("huggingface", "ollama")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Token spellings that must never be taken for the name of a variable.
 _TOKEN_PREFIXES = ("hf_", "api_", "sk-")
@@ -64,6 +66,8 @@ def _spec(name: str, table: object) -> RegistrySpec:
             f"[registries] {name!r} is not a registry name (letters, digits, '.', '_', '-'; "
             "up to 32)"
         )
+    if name.lower() in RESERVED:
+        raise ConfigError(f"{where}: {name!r} names a built-in registry; choose another name")
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table with kind and url")
     if "token" in table:

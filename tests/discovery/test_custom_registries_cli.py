@@ -86,6 +86,13 @@ async def test_show_asks_the_registry_named(hub: FakeHub, corp: FakeHub) -> None
     assert corp.hub_calls(f"/api/models/{TINY}")
 
 
+async def test_show_names_the_built_in_registries_as_before(hub: FakeHub, corp: FakeHub) -> None:
+    result = lexitui("show", TINY, "--registry", "huggingface", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"]["registry_name"] == "Hugging Face"
+    assert not corp.hub_calls(f"/api/models/{TINY}")
+
+
 async def test_show_of_an_unknown_registry_is_one_line(hub: FakeHub, corp: FakeHub) -> None:
     result = lexitui("show", TINY, "--registry", "nosuch")
     assert result.returncode == 1

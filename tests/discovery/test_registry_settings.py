@@ -88,6 +88,8 @@ def test_a_token_written_in_the_file_is_refused_and_never_repeated(table: str) -
 def test_bad_names_and_shapes() -> None:
     with pytest.raises(ConfigError, match="not a registry name"):
         specs('[registries."my corp"]\nkind = "huggingface"\nurl = "http://h"\n')
+    with pytest.raises(ConfigError, match="names a built-in registry"):
+        specs('[registries.Ollama]\nkind = "ollama"\nurl = "http://h"\n')
     with pytest.raises(ConfigError, match=r"\[registries\] must hold tables"):
         specs('registries = "corp"\n')
     with pytest.raises(ConfigError, match="must be a table"):
