@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from lexitui.config import Paths, load_config
+from lexitui.discovery.registry_settings import registry_specs
 from lexitui.hardware.settings import load_hardware_settings
 from lexitui.runtime.settings import RuntimeSettings
 
 
 def checked_config(paths: Paths) -> dict[str, Any]:
-    """The config, its runtime and hardware values checked; raises ``ConfigError``."""
+    """The config, its runtime, hardware and registry values checked; raises ``ConfigError``."""
     config = load_config(paths)
     RuntimeSettings.from_config(config)
+    registry_specs(config)
     load_hardware_settings(paths)
     return config

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from lexitui.discovery.compatibility_text import level_word
@@ -27,18 +28,21 @@ from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
-REGISTRIES = {
+# The built-in registries by the names ``--registry`` takes (a configured one goes by its own).
+BUILT_IN = {
     "huggingface": ModelRegistryType.HUGGING_FACE,
     "ollama": ModelRegistryType.OLLAMA_LIBRARY,
 }
 
 
-def _registry_option(parser: Any) -> None:
+def _registry_option(parser: Any, *, configured: bool = False) -> None:
+    also = ", or a [registries.NAME] of the config" if configured else ""
     parser.add_argument(
         "--registry",
-        choices=list(REGISTRIES),
+        metavar="NAME" if configured else None,
+        choices=None if configured else list(BUILT_IN),
         default="huggingface",
-        help="where to look: the Hugging Face Hub, or the Ollama library (ollama.com)",
+        help=f"where to look: huggingface (the Hub, the default), ollama (ollama.com){also}",
     )
 
 
@@ -70,7 +74,7 @@ def add_parser(sub: Any) -> None:
     show.add_argument(
         "repo", help="a Hugging Face repo id (bartowski/Qwen2.5-7B-GGUF) or an Ollama name"
     )
-    _registry_option(show)
+    _registry_option(show, configured=True)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
@@ -97,22 +101,32 @@ def query_from_args(args: argparse.Namespace) -> ModelSearchQuery:
 async def _discovery() -> tuple[Services, DiscoveryService]:
     services = Services.build()
     await services.start()
-    return services, services.discovery
+    try:
+        return services, services.discovery
+    except BaseException:  # stopped, or the process would wait on what started
+        await services.stop()
+        raise
 
 
 async def cmd_search(args: argparse.Namespace) -> int:
     query = query_from_args(args)
-    kind = REGISTRIES[args.registry]
+    kind = BUILT_IN[args.registry]
     services, discovery = await _discovery()
     try:
         result = await discovery.search(query, kind)
-        badges = {m.id: await discovery.badge(m) for m in result.models}
+        # In result order, not by id: two registries may both have a model of one id.
+        badges = [await discovery.badge(m) for m in result.models]
+        several = bool(discovery.custom) and kind is ModelRegistryType.HUGGING_FACE
     finally:
         await services.stop()
+    for gone in result.unavailable:
+        print(
+            f"lexitui: {safe_text(gone.registry, 40)} unavailable: {safe_text(gone.reason, 300)}",
+            file=sys.stderr,
+        )
     if args.json:
         out = result.to_json_dict()
-        for model in out["models"]:
-            badge = badges[model["id"]]
+        for model, badge in zip(out["models"], badges, strict=True):
             model["fit"] = badge.level.value if badge.level else None
         print(json.dumps(out, indent=2))
         return 0
@@ -120,12 +134,14 @@ async def cmd_search(args: argparse.Namespace) -> int:
         print(f"(offline: results from the cache, {result.cached_age_seconds / 60:.0f} min old)")
     if not result.models:
         print("No models found.")
-    for m in result.models:
+    for m, badge in zip(result.models, badges, strict=True):
         if kind is ModelRegistryType.OLLAMA_LIBRARY:
-            print(library_line(m, _badge(badges[m.id])))
+            print(library_line(m, _badge(badge)))
             continue
+        # The registry's name only when there are several to tell apart.
+        where = f"{safe_text(m.registry_name or '?', 14):<14} " if several else ""
         print(
-            f"{_badge(badges[m.id]):<6} {safe_text(m.id, 60):<60} "
+            f"{_badge(badge):<6} {where}{safe_text(m.id, 60):<60} "
             f"{safe_text(m.parameter_count or '?', 8):>8} {m.downloads:>10,} dl"
         )
     return 0
@@ -150,7 +166,7 @@ def _badge(badge: FitBadge) -> str:
 async def cmd_show(args: argparse.Namespace) -> int:
     services, discovery = await _discovery()
     try:
-        details = await discovery.details(args.repo, REGISTRIES[args.registry])
+        details = await discovery.details(args.repo, **_where(args.registry))
     finally:
         await services.stop()
     if args.json:
@@ -158,6 +174,13 @@ async def cmd_show(args: argparse.Namespace) -> int:
     else:
         print(details_lines(details))
     return 0
+
+
+def _where(registry: str | None) -> dict[str, Any]:
+    """``details``' arguments for ``--registry``: a built-in by its name, else a configured one."""
+    if registry is None or registry in BUILT_IN:
+        return {"kind": BUILT_IN[registry or "huggingface"]}
+    return {"registry_name": registry}
 
 
 def details_json(details: ModelDetails) -> dict[str, Any]:
@@ -172,8 +195,9 @@ def details_json(details: ModelDetails) -> dict[str, Any]:
 def details_lines(details: ModelDetails) -> str:
     m = details.model
     use = "commercial use allowed" if m.commercial_use_allowed else "no commercial use"
+    origin = f"  ({safe_text(m.registry_name, 40)})" if m.registry_name else ""
     lines = [
-        safe_text(m.id, 120),
+        safe_text(m.id, 120) + origin,
         f"  license: {safe_text(m.license or 'not stated', 60)} ({use})",
         f"  architecture: {safe_text(m.architecture or '?', 40)}  "
         f"parameters: {safe_text(m.parameter_count or '?', 12)}  "

@@ -25,8 +25,9 @@ from lexitui.discovery.bulk_fit import (
 )
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.service import DiscoveryService
-from lexitui.domain.discovery import InferenceConfig, ModelSearchQuery
+from lexitui.domain.discovery import InferenceConfig, ModelSearchQuery, RemoteModel
 from lexitui.domain.enums import ModelSortOrder
+from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
 
@@ -90,6 +91,9 @@ async def cmd_fit_bulk(
         print(f"lexitui: {exc}", file=sys.stderr)
         return 1
     discovery = _Discovery()
+    # A search's results by their row's name: "NAME:owner/repo" for a configured registry's, so
+    # each is opened on the registry it came from (two may hold one repo id).
+    searched: dict[str, RemoteModel] = {}
     try:
         if args.search is not None:
             query = ModelSearchQuery(
@@ -98,8 +102,15 @@ async def cmd_fit_bulk(
                 sort=ModelSortOrder.TRENDING,
                 take=args.limit or 10,
             )
-            result = await (await discovery.get()).search(query)
-            targets += [m.id for m in result.models]
+            found = await discovery.get()
+            result = await found.search(query)
+            for model in result.models:
+                custom = model.registry_name in found.custom
+                searched[f"{model.registry_name}:{model.id}" if custom else model.id] = model
+            for gone in result.unavailable:
+                said = f"{safe_text(gone.registry, 40)} unavailable: {safe_text(gone.reason, 300)}"
+                print(f"lexitui: {said}", file=sys.stderr)
+            targets += list(searched)
         if not targets:
             print("lexitui: no models to analyse", file=sys.stderr)
             return 1
@@ -107,6 +118,12 @@ async def cmd_fit_bulk(
         async def analyse(target: str) -> FitRow:
             from lexitui.commands.fit import resolve_target
 
+            if target in searched:
+                model = searched[target]
+                details = await (await discovery.get()).details(
+                    model.id, model.registry, registry_name=model.registry_name
+                )
+                return row_from_model(target, details.compatibility)
             if _names_a_repo(target):
                 details = await (await discovery.get()).details(target)
                 return row_from_model(target, details.compatibility)

@@ -109,19 +109,24 @@ async def analyse_all(
     analyse_one: Callable[[str], Awaitable[FitRow]],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    on_row: Callable[[int, FitRow], None] | None = None,
 ) -> list[FitRow]:
-    """Every target's row, in the order given, at most ``concurrency`` analysed at once."""
+    """Every target's row, in the order given, at most ``concurrency`` analysed at once;
+    ``on_row(index, row)`` hears of each as soon as it is done (a screen's progress)."""
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(target: str) -> FitRow:
+    async def one(index: int, target: str) -> FitRow:
         async with gate:
             try:
-                return await analyse_one(target)
+                row = await analyse_one(target)
             # Any failure of one target is that target's row: the others are still worth having.
             except Exception as exc:
-                return error_row(target, exc)
+                row = error_row(target, exc)
+        if on_row is not None:
+            on_row(index, row)
+        return row
 
-    return list(await asyncio.gather(*(one(t) for t in targets)))
+    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(targets))))
 
 
 def read_target_list(lines: Iterable[str]) -> list[str]:

@@ -88,9 +88,12 @@ class HuggingFaceRegistry:
         compatible: Callable[[RemoteModel], bool] | None = None,
         on_stale: Callable[[StaleNotice], None] | None = None,
         timeout_s: float = TIMEOUT_S,
+        token_source: Callable[[], HubToken | None] | None = None,
     ) -> None:
         """``token``: the one from lexitui's config; ``HF_TOKEN`` still wins over it (K4).
-        ``compatible``: the hardware check ``only_compatible`` searches apply (None: skipped)."""
+        ``compatible``: the hardware check ``only_compatible`` searches apply (None: skipped).
+        ``token_source``: the only token to use, for an endpoint other than the Hub (the Hub's
+        own token, from ``HF_TOKEN`` or a login, must never be sent there: K3)."""
         self._cache = cache
         self._config_token = token
         self._endpoint = endpoint
@@ -98,6 +101,7 @@ class HuggingFaceRegistry:
         self._compatible = compatible
         self._on_stale = on_stale
         self._timeout = timeout_s
+        self._token_source = token_source
 
     # -- the ModelRegistry protocol -------------------------------------------------------------
 
@@ -163,6 +167,8 @@ class HuggingFaceRegistry:
     # -- internals ------------------------------------------------------------------------------
 
     def _settings(self) -> tuple[str, HubToken | None]:
+        if self._token_source is not None:
+            return resolve_endpoint(self._endpoint), self._token_source()
         return resolve_endpoint(self._endpoint), resolve_token(self._config_token)
 
     async def _listing(self, params: Params, fetch: int) -> tuple[list[HubHit], bool, float | None]:

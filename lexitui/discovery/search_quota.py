@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from lexitui.domain.enums import ModelRegistryType
 from lexitui.editions.entitlements import Entitlements
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.editions.tiers import Action
 from lexitui.store.edition_counters import EditionCounters
 
@@ -49,6 +50,18 @@ class SearchQuota:
         limited = self._entitlements().limit("searches_per_day") is not None
         if kind is ModelRegistryType.HUGGING_FACE and limited:
             await self._counters.add(HUB_SEARCHES, self._today())
+
+    def require_custom(self) -> None:
+        """Raise ``NotEntitled`` unless this user may use the configured registries."""
+        self._entitlements().require(Action.CUSTOM_REGISTRIES)
+
+    def custom_refusal(self) -> str | None:
+        """Why the configured registries are left out of a Hub search, or None."""
+        try:
+            self.require_custom()
+        except EditionRefusal as refused:
+            return refused.message
+        return None
 
     async def used_today(self) -> int:
         return await self._counters.used(HUB_SEARCHES, self._today())

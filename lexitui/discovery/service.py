@@ -14,13 +14,16 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from lexitui.discovery.bulk_fit import FitRow, analyse_all, row_from_model
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
-from lexitui.discovery.errors import ModelNotFoundError
+from lexitui.discovery.custom_registry import CustomRegistry
+from lexitui.discovery.errors import ModelNotFoundError, RegistryError
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.quant_names import parameter_count, quant_label
 from lexitui.discovery.registry import ModelRegistry
+from lexitui.discovery.search_all import labelled, search_together
 from lexitui.discovery.search_quota import SearchQuota
 from lexitui.domain.discovery import (
     ModelCompatibility,
@@ -28,6 +31,7 @@ from lexitui.domain.discovery import (
     ModelSearchResult,
     ModelVariant,
     RemoteModel,
+    UnavailableRegistry,
     VariantCompatibility,
 )
 from lexitui.domain.downloads import ModelDownload
@@ -85,10 +89,13 @@ class DiscoveryService:
         hub_token: Callable[[], str | None] = lambda: None,
         measured: MeasuredSpeeds | None = None,
         quota: SearchQuota | None = None,
+        custom: Sequence[CustomRegistry] = (),
     ) -> None:
         """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
-        ``measured``: speeds measured here, which replace estimates for the same files."""
+        ``measured``: speeds measured here, which replace estimates for the same files;
+        ``custom``: the configured registries, searched beside the default one."""
         self.registries = {r.type: r for r in registries}
+        self.custom = {r.name: r for r in custom}
         self.default = registries[0].type
         self._hardware = hardware
         self._start_download = start_download
@@ -99,13 +106,25 @@ class DiscoveryService:
         self.quota = quota  # the editions' search rules; None (a part built alone) is open
 
     async def close(self) -> None:
-        for registry in self.registries.values():
+        for registry in (*self.registries.values(), *self.custom.values()):
             aclose = getattr(registry, "aclose", None)
             if aclose is not None:
                 await aclose()
 
     def registry(self, kind: ModelRegistryType | None = None) -> ModelRegistry:
         return self.registries[kind or self.default]
+
+    def registry_named(self, name: str) -> ModelRegistry:
+        """A registry by the name its results carry (``RemoteModel.registry_name``)."""
+        if name in self.custom:
+            if self.quota is not None:
+                self.quota.require_custom()
+            return self.custom[name]
+        for registry in self.registries.values():
+            if registry.name == name:
+                return registry
+        known = ", ".join([*self.custom, *(r.name for r in self.registries.values())])
+        raise RegistryError(f"no registry named {name!r} (known: {known})")
 
     def limitations(self, kind: ModelRegistryType | None = None) -> tuple[str, ...]:
         """Plain sentences on what a registry cannot do (the Ollama library has no search)."""
@@ -120,7 +139,11 @@ class DiscoveryService:
         searched = kind or self.default
         if self.quota is not None:
             await self.quota.check(searched)
-        result = await self.registry(kind).search(query)
+        registry = self.registry(kind)
+        if registry.type is self.default and self.custom:
+            result = await self._search_with_custom(registry, query)
+        else:
+            result = labelled(await registry.search(query), registry.name)
         if self.quota is not None:
             await self.quota.count(searched)
         if query.only_compatible:
@@ -128,6 +151,18 @@ class DiscoveryService:
             result = replace(result, models=tuple(kept))
         self._bus.publish(ModelSearched(query.query or "", len(result.models)))
         return result
+
+    async def _search_with_custom(
+        self, registry: ModelRegistry, query: ModelSearchQuery
+    ) -> ModelSearchResult:
+        """The default registry and every configured one; the configured ones only where the
+        user's edition allows them (else each is named as unavailable, with why)."""
+        refusal = self.quota.custom_refusal() if self.quota is not None else None
+        if refusal is None:
+            return await search_together(registry, list(self.custom.values()), query)
+        result = labelled(await registry.search(query), registry.name)
+        left_out = tuple(UnavailableRegistry(name, refusal) for name in self.custom)
+        return replace(result, unavailable=left_out)
 
     async def _fits(self, model: RemoteModel) -> bool:
         level = (await self.badge(model)).level
@@ -143,12 +178,23 @@ class DiscoveryService:
         fit = await (await self.analyzer()).analyze_variant(variant, facts=facts)
         return FitBadge(fit.level, f"at Q4_K_M: {fit.reason or level_word(fit.level)}")
 
-    async def details(self, model_id: str, kind: ModelRegistryType | None = None) -> ModelDetails:
-        registry = self.registry(kind)
+    async def details(
+        self,
+        model_id: str,
+        kind: ModelRegistryType | None = None,
+        *,
+        registry_name: str | None = None,
+    ) -> ModelDetails:
+        """``registry_name``: the registry a search result came from (it wins over ``kind``)."""
+        registry = self.registry_named(registry_name) if registry_name else self.registry(kind)
         found = await registry.get_model(model_id)
         if found is None:
             raise ModelNotFoundError(model_id, f" ({registry.name})")
-        model = replace(found, variants=tuple(await registry.get_variants(model_id)))
+        model = replace(
+            found,
+            variants=tuple(await registry.get_variants(model_id)),
+            registry_name=found.registry_name or registry.name,
+        )
         notes: list[str] = []
         if model.gated:
             notes.append(
@@ -190,6 +236,31 @@ class DiscoveryService:
             model, compatibility.variant_compatibilities, compatibility, tuple(notes)
         )
 
+    async def analyse_all(
+        self,
+        models: Sequence[RemoteModel],
+        on_row: Callable[[int, FitRow], None] | None = None,
+    ) -> list[FitRow]:
+        """Bulk fit over search results: each model opened as ``details`` opens it (from the
+        registry it came from), its best variant that fits or why none does; a model that
+        fails is a row with its reason, never the end of the table. ``on_row(index, row)``
+        hears of each row as it is done."""
+
+        async def one(target: str) -> FitRow:
+            model = models[int(target)]
+            found = await self.details(model.id, model.registry, registry_name=model.registry_name)
+            return row_from_model(model.id, found.compatibility)
+
+        def named(index: int, row: FitRow) -> FitRow:
+            return replace(row, model=models[index].id)  # a failed row is named by its index
+
+        def heard(index: int, row: FitRow) -> None:
+            if on_row is not None:
+                on_row(index, named(index, row))
+
+        rows = await analyse_all([str(i) for i in range(len(models))], one, on_row=heard)
+        return [named(i, row) for i, row in enumerate(rows)]
+
     async def _lookup(self, model_id: str) -> MeasuredLookup | None:
         if self._measured is None:
             return None
@@ -203,8 +274,10 @@ class DiscoveryService:
         """The real shape from one variant's GGUF header: the smallest single file (fewest
         bytes behind the header); a mirror may lack a file, so up to three are tried. Also
         the files whose header was refused (by URL), which get no verdict."""
-        if model.id in self._probes:
-            return self._probes[model.id]
+        # By registry too: two registries may hold different files under one repo id.
+        probe_key = f"{model.registry_name}|{model.id}"
+        if probe_key in self._probes:
+            return self._probes[probe_key]
         ggufs = [
             v
             for v in model.variants
@@ -218,7 +291,7 @@ class DiscoveryService:
             )
         if not ggufs:
             return None, {}, "No single-file GGUF variant: estimates come from file sizes."
-        token = self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
+        token = self._token_for(model)
         headers = {"Authorization": f"Bearer {token}"} if token else None
         unreadable: dict[str, GgufError] = {}
         unfetched: GgufFetchError | None = None
@@ -234,12 +307,19 @@ class DiscoveryService:
                 unreadable[url] = exc
                 continue
             probe = HeaderProbe(url, facts, remote.header.data_offset)
-            self._probes[model.id] = (probe, unreadable, None)
+            self._probes[probe_key] = (probe, unreadable, None)
             return probe, unreadable, None
         if unfetched is None:
             return None, unreadable, None
         note = f"Could not read a GGUF header ({unfetched}); estimates use file sizes."
         return None, unreadable, note
+
+    def _token_for(self, model: RemoteModel) -> str | None:
+        """A configured registry's own token for its models; the Hub's only for the Hub's."""
+        custom = self.custom.get(model.registry_name or "")
+        if custom is not None:
+            return custom.token()
+        return self._hub_token() if model.registry is ModelRegistryType.HUGGING_FACE else None
 
     async def download(self, model: RemoteModel, variant: ModelVariant) -> ModelDownload:
         """Queue ``variant``. One listed without a download link (a tag from the Ollama

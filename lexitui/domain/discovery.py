@@ -106,6 +106,17 @@ class RemoteModel(JsonRecord):
     gated: str | None = None  # None/"auto"/"manual"
     pipeline_tag: str | None = None
     library: str | None = None
+    # Which registry answered, by the name it is shown with ("Hugging Face", or the NAME of a
+    # ``[registries.NAME]`` the user configured): details and downloads go back to it.
+    registry_name: str | None = None
+
+
+@dataclass(frozen=True)
+class UnavailableRegistry(JsonRecord):
+    """A registry searched beside the others that gave no answer, and why (one line)."""
+
+    registry: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,8 @@ class ModelSearchResult(JsonRecord):
     # Served from the cache because the registry was offline or rate-limited: how old it is.
     cached_age_seconds: float | None = None
     has_more: bool = False
+    # Registries searched together whose part of the answer is missing (the others are here).
+    unavailable: tuple[UnavailableRegistry, ...] = ()
 
 
 @dataclass(frozen=True)

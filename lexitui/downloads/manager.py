@@ -68,6 +68,7 @@ class DownloadManager:
         hub_endpoint: Callable[[], str],
         hub_token: Callable[[], str | None] = lambda: None,
         settings: ManagerSettings = DEFAULT_SETTINGS,
+        registry_auth: tuple[Auth, ...] = (),
     ) -> None:
         self.layout = layout
         self.settings = settings
@@ -77,6 +78,7 @@ class DownloadManager:
         self._bus = bus
         self._hub_endpoint = hub_endpoint
         self._hub_token = hub_token
+        self._registry_auth = registry_auth
         self._reporter = ProgressReporter(bus, settings.progress_interval_s)
         self._slots = SlotGate(settings.max_concurrent_downloads)
         # What each scheduled download waits with; set_priority changes it even before the
@@ -364,9 +366,9 @@ class DownloadManager:
         )
 
     def _auth(self, url: str) -> Auth | None:
-        """The Hub token, for the Hub's own origin only (K3)."""
-        hub = origin_of(self._hub_endpoint())
-        return Auth(hub, self._hub_token) if origin_of(url) == hub else None
+        """The Hub token for the Hub's own origin, a configured registry's for its (K3)."""
+        auths = (Auth(origin_of(self._hub_endpoint()), self._hub_token), *self._registry_auth)
+        return next((a for a in auths if a.origin == origin_of(url)), None)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lexitui.config import Paths, load_config
+from lexitui.discovery.registry_settings import registry_specs
 from lexitui.engine.state import run_dir
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
@@ -98,6 +99,7 @@ class Services:
         """``hardware`` lets tests pass a detector fed with recorded readings."""
         paths = paths or Paths.from_env()
         config = load_config(paths)
+        registry_specs(config)  # checked before anything starts: the registries are built late
         bus = EventBus()
         store = Store(paths.database)
         registry = ModelRegistry(store)

@@ -1,4 +1,5 @@
-"""How the app's discovery service is put together: the Hub first, then the Ollama library."""
+"""How the app's discovery service is put together: the Hub first, then the Ollama library, and
+the user's ``[registries.NAME]`` searched beside the Hub."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 from lexitui.backends.manager import BackendManager
 from lexitui.config import hub_token as config_hub_token
 from lexitui.config import ollama_site_url
+from lexitui.discovery.custom_registry import build_custom_registry
 from lexitui.discovery.hf_settings import resolve_token
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.discovery.measured import MeasuredSpeeds
 from lexitui.discovery.ollama_library import OllamaLibraryRegistry, local_ollama_names
+from lexitui.discovery.registry_settings import registry_specs
 from lexitui.discovery.search_quota import SearchQuota
 from lexitui.discovery.service import DiscoveryService
 from lexitui.domain.discovery import ModelVariant, RemoteModel
@@ -36,6 +39,7 @@ def build_discovery(
     entitlements: Callable[[], Entitlements] = lambda: OPEN,
 ) -> DiscoveryService:
     cache = RegistryCache(store)
+    custom = [build_custom_registry(spec, store) for spec in registry_specs(config)]
     hub_config_token = config_hub_token(config)
     ollama = next((b for b in backends.backends() if b.name == "ollama"), None)
     library = OllamaLibraryRegistry(
@@ -59,4 +63,5 @@ def build_discovery(
         hub_token=hub_token,
         measured=measured,
         quota=SearchQuota(entitlements, EditionCounters(store)),
+        custom=custom,
     )

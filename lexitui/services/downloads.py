@@ -6,8 +6,10 @@ from typing import Any, Protocol
 
 from lexitui.config import Paths, hub_token
 from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
+from lexitui.discovery.registry_settings import registry_specs
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.manager import DownloadManager
+from lexitui.downloads.resolve import Auth, origin_of
 from lexitui.downloads.settings import ManagerSettings
 from lexitui.events import EventBus
 from lexitui.store.download_queue import DownloadQueue
@@ -64,4 +66,9 @@ def build_download_manager(
         hub_endpoint=lambda: resolve_endpoint(None),
         hub_token=token,
         settings=settings or settings_from_config(services.config),
+        registry_auth=tuple(
+            Auth(origin_of(spec.url), spec.token)
+            for spec in registry_specs(services.config)
+            if spec.token_env is not None
+        ),
     )

@@ -94,7 +94,7 @@ async def test_hostile_text_never_reaches_the_terminal_raw(site: FakeOllamaSite)
 async def test_show_lists_the_tags_with_their_fit(site: FakeOllamaSite) -> None:
     result = lexitui("show", "--registry", "ollama", "llama3.2")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("llama3.2\n")
+    assert result.stdout.startswith("llama3.2  (Ollama library)\n")
     assert "Meta's Llama 3.2 goes small" in result.stdout
     assert "1b, 3b" in result.stdout and "51,400,000 pulls" in result.stdout
     for label in ("3b-instruct-fp16", "1b-instruct-q4_K_M", "6.0 GiB"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lexitui.discovery.registry_settings import RegistrySpec
 from lexitui.domain.discovery import RemoteModel, VariantCompatibility
 from lexitui.domain.enums import ModelRegistryType
 from lexitui.domain.units import format_bytes
@@ -19,6 +20,23 @@ def gated_without_token(model: RemoteModel, *, has_token: bool) -> str | None:
         f"Not queued: {model.id} is gated, and without a Hugging Face token the Hub refuses its "
         f"files. Accept its license on its page ({page}), then set HF_TOKEN (or `token` under "
         "[huggingface] in the config) and press d again."
+    )
+
+
+def gated_without_registry_token(
+    model: RemoteModel, registry: RegistrySpec, *, has_token: bool
+) -> str | None:
+    """The same, for a model of a configured registry: its own token decides, not HF_TOKEN."""
+    if not model.gated or has_token:
+        return None
+    how = (
+        f"set {registry.token_env}"
+        if registry.token_env
+        else f'name its variable with token_env = "VARIABLE" under [registries.{registry.name}]'
+    )
+    return (
+        f"Not queued: {model.id} is gated on {registry.name}, which refuses its files without "
+        f"its token: {how}, and press d again."
     )
 
 

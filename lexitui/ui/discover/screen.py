@@ -5,8 +5,11 @@ A thin view over ``DiscoveryService``: the search box and filter panel build a
 shows the card summary, the license and every variant with its own fit, memory and speed. ``d``
 hands the highlighted variant to the Downloads area, after saying what would go wrong: a gated
 model without a token is not queued (it would only fail), a variant that does not fit is queued
-only once the user confirms. Every text that came from a registry is shown through
-``lexitui.ui.text``, so a model card can never style or move the terminal.
+only once the user confirms. With ``[registries.NAME]`` configured, a search covers them beside
+the Hub: a column names each result's registry, and one that did not answer is named in the
+status line with why. ``A`` ("Fit all") analyses every result at once (``AnalyseAllScreen``).
+Every text that came from a registry is shown through ``lexitui.ui.text``, so a model card can
+never style or move the terminal.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ from lexitui.domain.enums import (
 )
 from lexitui.domain.units import format_bytes
 from lexitui.store.download_queue import DownloadRequestError
-from lexitui.ui.discover.checks import does_not_fit_text, gated_without_token
+from lexitui.ui.discover.analyse_all import AnalyseAllScreen
+from lexitui.ui.discover.checks import (
+    does_not_fit_text,
+    gated_without_registry_token,
+    gated_without_token,
+)
 from lexitui.ui.downloads.hub_token import hub_token_set
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe, plain
@@ -44,6 +52,12 @@ SIZES = [(f"up to {s.value}", s) for s in ModelSizeCategory]
 
 
 VARIANT_COLUMNS = ("Quant", "File", "Fit", "Memory", "tok/s")
+RESULT_COLUMNS = ("Fit", "Model", "Params", "Downloads", "Likes", "License")
+
+
+def result_key(model: RemoteModel) -> str:
+    """A row's key: two registries may each have a model of one id."""
+    return f"{model.registry_name or ''}|{model.id}"
 
 
 class DiscoverScreen(AreaScreen):
@@ -58,12 +72,13 @@ class DiscoverScreen(AreaScreen):
         Binding("d", "download", "Download variant", id="discover.download"),
         Binding("v", "focus_variants", "Variants", id="discover.variants"),
         Binding("o", "switch_registry", "Hub/Ollama", id="discover.registry"),
+        Binding("A", "analyse_all", "Fit all", id="discover.analyse_all"),
     ]
 
     def __init__(self) -> None:
         super().__init__("discover")
         self.models: list[RemoteModel] = []
-        self.badges: dict[str, FitBadge] = {}
+        self.badges: dict[str, FitBadge] = {}  # by result_key
         self.details: ModelDetails | None = None
         self.registry = ModelRegistryType.HUGGING_FACE
 
@@ -96,9 +111,7 @@ class DiscoverScreen(AreaScreen):
 
     def on_mount(self) -> None:
         self.title = "lexitui · Discover"
-        self.query_one("#discover-results", DataTable).add_columns(
-            "Fit", "Model", "Params", "Downloads", "Likes", "License"
-        )
+        self.query_one("#discover-results", DataTable).add_columns(*RESULT_COLUMNS)
         self.query_one("#discover-variants", DataTable).add_columns(*VARIANT_COLUMNS)
         self.query_one("#discover-filters").display = self.app.size.width >= 100
 
@@ -163,12 +176,14 @@ class DiscoverScreen(AreaScreen):
             headline = f"{what}: {len(result.models)} models"
         elif trending:
             headline = f"Trending: {len(result.models)} GGUF models"
+        for gone in result.unavailable:  # the others' results are shown all the same
+            headline += f" · [red]{markup_safe(f'{gone.registry} unavailable: {gone.reason}')}[/]"
         await self._show_results(result, headline)
 
     async def _show_results(self, result: ModelSearchResult, headline: str) -> None:
         services = await self.ready()
         self.models = list(result.models)
-        self.badges = {m.id: await services.discovery.badge(m) for m in self.models}
+        self.badges = {result_key(m): await services.discovery.badge(m) for m in self.models}
         if result.cached_age_seconds is not None:
             headline += f" · offline, from cache {result.cached_age_seconds / 60:.0f} min old"
         self._status(headline)
@@ -177,14 +192,18 @@ class DiscoverScreen(AreaScreen):
         below = facets_text(result.facets) or (markup_safe(limits[0], 300) if limits else "")
         self.query_one("#discover-facets", Static).update(below)
         table = self.query_one("#discover-results", DataTable)
-        table.clear()
+        # A Registry column only when there are registries beside the Hub to tell apart.
+        labelled = bool(services.discovery.custom)
+        table.clear(columns=True)
+        table.add_columns(*RESULT_COLUMNS, *(("Registry",) if labelled else ()))
         for m in self.models:
             # A library model comes in several sizes: all are listed, the badge rates the least.
             params = ", ".join(sizes_of(m)) or m.parameter_count or "?"
+            where = (plain(m.registry_name or "?", 32),) if labelled else ()
             table.add_row(
-                badge_cell(self.badges[m.id]), plain(m.id, 100),
+                badge_cell(self.badges[result_key(m)]), plain(m.id, 100),
                 plain(params, 24), f"{m.downloads:,}", f"{m.likes:,}",
-                plain(m.license or "?", 40), key=m.id,
+                plain(m.license or "?", 40), *where, key=result_key(m),
             )  # fmt: skip
 
     # -- details ---------------------------------------------------------------------------
@@ -199,15 +218,18 @@ class DiscoverScreen(AreaScreen):
     def _model_highlighted(self) -> None:
         model = self.selected_model()
         if model is not None:
-            self.load_details(model.id)
+            self.load_details(model)
 
     @work(exclusive=True, group="discover-details")
-    async def load_details(self, model_id: str) -> None:
+    async def load_details(self, model: RemoteModel) -> None:
         services = await self.ready()
         card = self.query_one("#discover-card", Static)
-        card.update(f"Loading {markup_safe(model_id)}…")
+        card.update(f"Loading {markup_safe(model.id)}…")
         try:
-            details = await services.discovery.details(model_id, self.registry)
+            # From the registry the result came from (the Hub, or one configured beside it).
+            details = await services.discovery.details(
+                model.id, self.registry, registry_name=model.registry_name
+            )
         except RegistryError as exc:
             card.update(f"[red]{markup_safe(str(exc), 600)}[/]")
             return
@@ -243,6 +265,15 @@ class DiscoverScreen(AreaScreen):
         self.query_one("#discover-results", DataTable).clear()
         self.action_trending()
 
+    def action_analyse_all(self) -> None:
+        if not self.models:
+            self.notify("Nothing to analyse: search first.", severity="warning")
+            return
+        discovery = self.services.discovery
+        self.app.push_screen(
+            AnalyseAllScreen(discovery, self.models, labelled=bool(discovery.custom))
+        )
+
     def action_toggle_filters(self) -> None:
         panel = self.query_one("#discover-filters")
         panel.display = not panel.display
@@ -256,7 +287,12 @@ class DiscoverScreen(AreaScreen):
         table = self.query_one("#discover-variants", DataTable)
         fit = details.variants[min(table.cursor_row, len(details.variants) - 1)]
         services = await self.ready()
-        refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
+        custom = services.discovery.custom.get(details.model.registry_name or "")
+        if custom is not None:  # its own token (token_env) opens it, never the Hub's
+            has_token = custom.token() is not None
+            refusal = gated_without_registry_token(details.model, custom.spec, has_token=has_token)
+        else:
+            refusal = gated_without_token(details.model, has_token=hub_token_set(services.config))
         if refusal:
             self.notify(markup_safe(refusal, 600), severity="error", timeout=12)
             return
