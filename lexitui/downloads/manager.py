@@ -36,6 +36,7 @@ from lexitui.downloads.http_client import build_client
 from lexitui.downloads.job import DownloadJob, JobContext
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.limiter import RateLimiter
+from lexitui.downloads.quota import DownloadQuota
 from lexitui.downloads.records import CleanupResult, DownloadProgressEvent
 from lexitui.downloads.reporter import ProgressReporter
 from lexitui.downloads.resolve import Auth, origin_of
@@ -68,8 +69,10 @@ class DownloadManager:
         hub_endpoint: Callable[[], str],
         hub_token: Callable[[], str | None] = lambda: None,
         settings: ManagerSettings = DEFAULT_SETTINGS,
+        quota: DownloadQuota | None = None,
     ) -> None:
         self.layout = layout
+        self.quota = quota or DownloadQuota()  # the editions' rules; open unless given
         self.settings = settings
         self.verifier = IntegrityVerifier()
         self._queue = queue
@@ -122,8 +125,11 @@ class DownloadManager:
         require_size: bool = True,
     ) -> ModelDownload:
         """Queue and run a download; asking again for one in progress returns that one (and a
-        paused one resumes)."""
-        download = await self._queue.enqueue(model, variant, options, require_size=require_size)
+        paused one resumes). The user's edition may refuse it (``EditionRefusal``)."""
+        admit = self.quota.admission()
+        download = await self._queue.enqueue(
+            model, variant, options, require_size=require_size, admit=admit
+        )
         if download.status is DownloadStatus.PAUSED:
             download = await self._save(download, status=DownloadStatus.QUEUED, paused_at=None)
         self._schedule(download)
@@ -163,6 +169,7 @@ class DownloadManager:
         download = await self._get(download_id)
         if download.status not in (DownloadStatus.FAILED, DownloadStatus.CANCELLED):
             raise DownloadStateError(f"download {download_id} is {download.status.value}")
+        await self.quota.readmit(download, self._registry, self._queue)
         download = await self._save(
             download, status=DownloadStatus.QUEUED, error=None, completed_at=None
         )

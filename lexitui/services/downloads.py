@@ -8,7 +8,9 @@ from lexitui.config import Paths, hub_token
 from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.manager import DownloadManager
+from lexitui.downloads.quota import DownloadQuota
 from lexitui.downloads.settings import ManagerSettings
+from lexitui.editions.entitlements import Entitlements
 from lexitui.events import EventBus
 from lexitui.store.download_queue import DownloadQueue
 from lexitui.store.installed_models import ModelRegistry
@@ -27,6 +29,8 @@ class HasDownloadParts(Protocol):
     def registry(self) -> ModelRegistry: ...
     @property
     def downloads(self) -> DownloadQueue: ...
+    @property
+    def entitlements(self) -> Entitlements: ...
 
 
 def hub_config_token(config: dict[str, Any]) -> str | None:
@@ -56,6 +60,9 @@ def build_download_manager(
         found = resolve_token(config_token)
         return found.value if found else None
 
+    def entitlements() -> Entitlements:  # read at each download: built on first use
+        return services.entitlements
+
     return DownloadManager(
         StoreLayout(services.paths.models_dir),
         services.downloads,
@@ -64,4 +71,5 @@ def build_download_manager(
         hub_endpoint=lambda: resolve_endpoint(None),
         hub_token=token,
         settings=settings or settings_from_config(services.config),
+        quota=DownloadQuota(entitlements),
     )
