@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.errors import ModelNotFoundError
+from lexitui.discovery.fit_rules import no_verdict_reason
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.quant_names import parameter_count, quant_label
@@ -33,6 +34,8 @@ from lexitui.domain.discovery import (
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel, ModelFormat, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.events import EventBus, ModelSearched
 from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.remote import read_remote_header
@@ -85,6 +88,7 @@ class DiscoveryService:
         hub_token: Callable[[], str | None] = lambda: None,
         measured: MeasuredSpeeds | None = None,
         quota: SearchQuota | None = None,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
         ``measured``: speeds measured here, which replace estimates for the same files."""
@@ -97,6 +101,7 @@ class DiscoveryService:
         self._measured = measured
         self._probes: dict[str, Probed] = {}
         self.quota = quota  # the editions' search rules; None (a part built alone) is open
+        self._entitlements = entitlements  # fit verdicts are compatibility analysis (Teams)
 
     async def close(self) -> None:
         for registry in self.registries.values():
@@ -118,6 +123,8 @@ class DiscoveryService:
         self, query: ModelSearchQuery, kind: ModelRegistryType | None = None
     ) -> ModelSearchResult:
         searched = kind or self.default
+        if query.only_compatible:
+            self._entitlements().require(Action.COMPATIBILITY)
         if self.quota is not None:
             await self.quota.check(searched)
         result = await self.registry(kind).search(query)
@@ -134,6 +141,9 @@ class DiscoveryService:
         return level is not None and level is not CompatibilityLevel.INCOMPATIBLE
 
     async def badge(self, model: RemoteModel) -> FitBadge:
+        refused = no_verdict_reason(self._entitlements())
+        if refused is not None:
+            return FitBadge(None, refused)
         parameters = parameter_count(model.parameter_count)
         if parameters is None:
             return FitBadge(None, "size unknown until the model is opened")
@@ -156,6 +166,12 @@ class DiscoveryService:
                 "and set HF_TOKEN before downloading."
             )
         notes.extend(model.restrictions)
+        refused = no_verdict_reason(self._entitlements())
+        if refused is not None:  # the variants to choose from, without a verdict
+            variants = tuple(
+                VariantCompatibility(v, None, None, reason=refused) for v in model.variants
+            )
+            return ModelDetails(model, variants, None, (*notes, f"No fit verdicts: {refused}."))
         probe, unreadable, note = await self._probe(model)
         if note:
             notes.append(note)

@@ -59,4 +59,5 @@ def build_discovery(
         hub_token=hub_token,
         measured=measured,
         quota=SearchQuota(entitlements, EditionCounters(store)),
+        entitlements=entitlements,
     )
