@@ -94,9 +94,14 @@ class BackendManager:
         max_backoff: float = DEFAULT_MAX_BACKOFF,
         timeout: float = DEFAULT_TIMEOUT,
         entitlements: Callable[[], Entitlements] = lambda: OPEN,
+        admit_start: Callable[[ModelLoadOptions], None] = lambda _options: None,
     ) -> None:
+        """``entitlements``: adding a backend of one's own is Enterprise's; ``admit_start``
+        raises when the managed engine may not load a model with these options (the edition's
+        load checks, which live with the runtime's)."""
         self.paths = paths
-        self._entitlements = entitlements  # adding a backend of one's own is Enterprise's
+        self._entitlements = entitlements
+        self._admit_start = admit_start
         self.bus = bus or EventBus()
         self.tracker = StatusTracker(self.bus)
         self.settings = load_backend_settings(paths, movable=MOVABLE_NAMES, fixed={MANAGED_NAME})
@@ -249,6 +254,7 @@ class BackendManager:
     async def start_managed(
         self, model: str | Path, options: ModelLoadOptions | None = None
     ) -> BackendStartResult:
+        self._admit_start(options or ModelLoadOptions())
         return await self.managed.start(model, options)
 
     async def restart_managed(self) -> BackendStartResult:

@@ -40,6 +40,19 @@ def configuration_options(options: ModelLoadOptions) -> list[str]:
     ]
 
 
+def check_load_options(entitlements: Entitlements, options: ModelLoadOptions) -> None:
+    """Loading with these options: ``InferenceManager.load`` and the managed engine's start
+    (``lexitui backend start``) both ask it."""
+    # The higher requirement first, so a refusal names the tier that would allow this load.
+    if (options.parallel or 1) > 1:
+        entitlements.require(Action.CONCURRENT_REQUESTS)
+    if options.engine not in DEFAULT_ENGINES:
+        entitlements.require(Action.MANAGED_ENGINE)
+    if configuration_options(options):
+        entitlements.require(Action.ALL_CONFIGURATION)
+    entitlements.require(Action.LOAD_MODEL)
+
+
 def check_load(
     entitlements: Entitlements,
     model_id: str,
@@ -54,14 +67,7 @@ def check_load(
     serve it."""
     engines = list(engines)
     loaded_here = [e.model.id for e in engines]
-    # The higher requirement first, so a refusal names the tier that would allow this load.
-    if (options.parallel or 1) > 1:
-        entitlements.require(Action.CONCURRENT_REQUESTS)
-    if options.engine not in DEFAULT_ENGINES:
-        entitlements.require(Action.MANAGED_ENGINE)
-    if configuration_options(options):
-        entitlements.require(Action.ALL_CONFIGURATION)
-    entitlements.require(Action.LOAD_MODEL)
+    check_load_options(entitlements, options)
     check_backends(entitlements, backend, [served_by(e) for e in engines if e.model.id != model_id])
     if entitlements.limit("loaded_models") is None:
         return

@@ -150,12 +150,17 @@ class Services:
         """Built on first use (the TUI's background start, a command that lists backends): the
         backend kinds cost ~0.1 s of imports that the first frame does without."""
         from lexitui.backends.manager import BackendManager
+        from lexitui.runtime.edition_checks import check_load_options
 
         async def resolve(model_id: str) -> Path:
             return Path((await self.registry.get(model_id)).path)
 
         backends = BackendManager(
-            self.paths, self.bus, resolve_model=resolve, entitlements=lambda: self.entitlements
+            self.paths,
+            self.bus,
+            resolve_model=resolve,
+            entitlements=lambda: self.entitlements,
+            admit_start=lambda options: check_load_options(self.entitlements, options),
         )
         backends.follow_runtime(self.runtime.loaded_models)
         return backends

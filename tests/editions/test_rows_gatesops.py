@@ -162,3 +162,14 @@ async def test_context_and_snapshot_checks_come_before_the_model_is_looked_up(
         await services.context.truncate(0)
     with pytest.raises(NotEntitled):
         await services.context.save_snapshot()
+
+
+async def test_starting_the_managed_engine_asks_what_a_load_asks(services: Services) -> None:
+    # `lexitui backend start` serves a model too: no way round the load checks.
+    as_tier(services, licensed(Tier.CORE))
+    with pytest.raises(NotEntitled, match="load a model needs WriterPro"):
+        await services.backends.start_managed(STARTER_ID, ModelLoadOptions(context_length=512))
+    as_tier(services, licensed(Tier.WRITERPRO))
+    with pytest.raises(NotEntitled, match="all configuration options needs Teams"):
+        await services.backends.start_managed(STARTER_ID, ModelLoadOptions(threads=2))
+    assert not services.backends.managed.running
