@@ -359,6 +359,7 @@ class DownloadManager:
 
     def _context(self, download: ModelDownload) -> JobContext:
         transfer = TransferSettings.for_download(self.settings, download.options)
+        sized = functools.partial(self.quota.check_size, download, self._registry, self._queue)
         return JobContext(
             layout=self.layout,
             client=self._http(),
@@ -368,6 +369,7 @@ class DownloadManager:
             auth=self._auth,
             limiter=self._limiter,
             settings=transfer,
+            admit_size=sized,
         )
 
     def _auth(self, url: str) -> Auth | None:

@@ -12,14 +12,16 @@ write transaction (``DownloadQueue.enqueue``): two processes cannot both take th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.models import InstalledModel, InvalidModelId
+from lexitui.downloads.errors import DownloadError
 from lexitui.downloads.install import install_id
 from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.refusals import LimitReached
 from lexitui.editions.tiers import GB, Action
 from lexitui.store.download_queue import ACTIVE, Admit, DownloadQueue
 from lexitui.store.installed_models import ModelRegistry
@@ -94,6 +96,10 @@ def check_room(
     )
 
 
+class StorageLimitError(DownloadError):
+    """A download whose size was learnt only from its server would pass the storage limit."""
+
+
 class DownloadQuota:
     """What ``DownloadManager`` asks before it queues (or retries) a download."""
 
@@ -118,3 +124,16 @@ class DownloadQuota:
         admit = self.admission()
         if admit is not None:
             admit(download, await registry.list(), await queue.list())
+
+    async def check_size(
+        self, download: ModelDownload, registry: ModelRegistry, queue: DownloadQueue, size: int
+    ) -> None:
+        """A plain URL is queued without a size; once its server says one, before any byte is
+        fetched, it is checked like any other download (the download fails with the limit)."""
+        admit = self.admission()
+        if admit is None:
+            return
+        try:
+            admit(replace(download, total_bytes=size), await registry.list(), await queue.list())
+        except LimitReached as exc:
+            raise StorageLimitError(str(exc)) from exc

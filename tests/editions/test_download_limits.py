@@ -13,6 +13,7 @@ import pytest
 
 from lexitui.config import Paths
 from lexitui.domain.enums import DownloadStatus
+from lexitui.downloads.target import url_target
 from lexitui.editions.entitlements import Entitlements
 from lexitui.editions.refusals import LimitReached
 from lexitui.editions.tiers import TIER_LIMITS, Tier
@@ -105,6 +106,21 @@ async def test_a_download_that_would_pass_the_storage_limit_is_refused_before_an
     assert f"({q8_size(hub) / 1000:.1f} kB used, this download " in str(refused.value)
     await asyncio.sleep(0.1)
     assert len([c for c in hub.calls if c.server == "cdn"]) == fetched
+
+
+async def test_a_plain_url_is_checked_once_its_server_says_its_size(
+    services: Services, hub: FakeHub
+) -> None:
+    as_tier(services, writerpro(storage_bytes=q8_size(hub) - 1))
+    model, variant = url_target(f"{hub.base_url}/{TINY}/resolve/main/tiny-random-llama-Q8_0.gguf")
+    manager = services.download_manager
+    started = await manager.start_download(model, variant, require_size=False)  # size unknown
+    done = await manager.wait(started.id)
+    assert done.status is DownloadStatus.FAILED
+    assert done.error is not None and done.error.startswith("WriterPro: ")
+    assert "of downloaded models (0 B used, this download " in done.error
+    assert not [c for c in hub.calls if c.server == "cdn" and c.method == "GET"]
+    assert all(not m.source.startswith("url:") for m in await services.registry.list())
 
 
 async def test_teams_downloads_past_writerpros_limits(services: Services, hub: FakeHub) -> None:
