@@ -15,6 +15,7 @@ import pytest
 from lexitui.commands.fit import resolve_target
 from lexitui.discovery.bulk_fit import FitRow, analyse_all, row_from_fit
 from lexitui.domain.backends import ModelLoadOptions
+from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import DownloadStatus
 from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.editions.refusals import LimitReached, NotEntitled
@@ -131,6 +132,11 @@ async def test_discover_shows_no_fit_verdict_below_teams_and_says_which_tier_giv
     assert details.compatibility is None and details.variants  # still there to download
     assert all(v.level is None for v in details.variants)
     assert any("compatibility analysis needs Teams" in note for note in details.notes)
+    fitting = ModelSearchQuery(query="qwen", only_compatible=True)
+    with pytest.raises(NotEntitled, match="compatibility analysis needs Teams"):
+        await services.discovery.search(fitting)  # refused before a search is counted
+    quota = services.discovery.quota
+    assert quota is not None and await quota.used_today() == 0
     as_tier(services, licensed(Tier.TEAMS))
     assert (await services.discovery.details(TINY)).compatibility is not None
 
