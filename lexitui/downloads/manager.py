@@ -99,8 +99,9 @@ class DownloadManager:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume_pending: bool = True) -> None:
-        """Pick up downloads a previous run left queued or running (not paused ones)."""
-        if not resume_pending:
+        """Pick up downloads a previous run left queued or running (not paused ones), unless
+        this user's edition may not download now: they wait, queued, for one that may."""
+        if not resume_pending or not self.quota.may_download():
             return
         for download in await self._queue.list():
             if download.status is DownloadStatus.QUEUED or download.status in RUNNING:

@@ -106,6 +106,9 @@ class DownloadQuota:
     def __init__(self, entitlements: Callable[[], Entitlements] = lambda: OPEN) -> None:
         self._entitlements = entitlements
 
+    def may_download(self) -> bool:
+        return self._entitlements().allows(Action.DOWNLOAD)
+
     def admission(self) -> Admit | None:
         """Raise ``NotEntitled`` unless this user may download; then the room check the queue
         runs in its transaction, or None when nothing is counted (Teams and above, unmanaged)."""

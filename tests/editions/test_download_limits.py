@@ -123,6 +123,22 @@ async def test_a_plain_url_is_checked_once_its_server_says_its_size(
     assert all(not m.source.startswith("url:") for m in await services.registry.list())
 
 
+async def test_downloads_left_queued_wait_while_the_edition_may_not_download(
+    services: Services, hub: FakeHub
+) -> None:
+    model, variant = await pick(services, TINY, "Q8_0")
+    queued = await services.downloads.enqueue(model, variant)  # left by an earlier run
+    as_tier(
+        services, Entitlements(Tier.CORE, "ann", "", managed=True, limits=TIER_LIMITS[Tier.CORE])
+    )
+    await services.download_manager.start()
+    await asyncio.sleep(0.3)
+    assert services.download_manager.job(queued.id) is None
+    (still,) = await services.download_manager.get_downloads()
+    assert still.status is DownloadStatus.QUEUED
+    assert not [c for c in hub.calls if c.server == "cdn"]
+
+
 async def test_teams_downloads_past_writerpros_limits(services: Services, hub: FakeHub) -> None:
     as_tier(
         services, Entitlements(Tier.TEAMS, "ann", "", managed=True, limits=TIER_LIMITS[Tier.TEAMS])
