@@ -64,6 +64,8 @@ from lexitui.domain.backends import (
 )
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
 from lexitui.domain.inference import LoadedModel
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.engine.state import run_dir
 from lexitui.events import BackendStatusChanged, EventBus
 
@@ -91,8 +93,15 @@ class BackendManager:
         interval: float = DEFAULT_INTERVAL,
         max_backoff: float = DEFAULT_MAX_BACKOFF,
         timeout: float = DEFAULT_TIMEOUT,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
+        admit_start: Callable[[ModelLoadOptions], None] = lambda _options: None,
     ) -> None:
+        """``entitlements``: adding a backend of one's own is Enterprise's; ``admit_start``
+        raises when the managed engine may not load a model with these options (the edition's
+        load checks, which live with the runtime's)."""
         self.paths = paths
+        self._entitlements = entitlements
+        self._admit_start = admit_start
         self.bus = bus or EventBus()
         self.tracker = StatusTracker(self.bus)
         self.settings = load_backend_settings(paths, movable=MOVABLE_NAMES, fixed={MANAGED_NAME})
@@ -200,6 +209,7 @@ class BackendManager:
         type: str | InferenceBackendType = InferenceBackendType.CUSTOM,
         api_key_env: str | None = None,
     ) -> InferenceBackend:
+        self._entitlements().require(Action.CUSTOM_BACKENDS)
         spec = CustomBackendSpec(
             name=check_name(name),
             url=check_url(url),
@@ -244,6 +254,7 @@ class BackendManager:
     async def start_managed(
         self, model: str | Path, options: ModelLoadOptions | None = None
     ) -> BackendStartResult:
+        self._admit_start(options or ModelLoadOptions())
         return await self.managed.start(model, options)
 
     async def restart_managed(self) -> BackendStartResult:

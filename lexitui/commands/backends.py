@@ -26,6 +26,7 @@ from lexitui.commands.engine import add_engine_options
 from lexitui.config import ConfigError, Paths
 from lexitui.domain.backends import BackendReport, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
+from lexitui.editions.service import user_entitlements
 from lexitui.engine.state import read_live_state, run_dir, state_path
 from lexitui.events import BackendStatusChanged
 
@@ -147,7 +148,9 @@ async def run_backends(args: argparse.Namespace) -> int:
 
 async def run_add(args: argparse.Namespace) -> int:
     try:
-        async with BackendManager(Paths.from_env()) as manager:
+        paths = Paths.from_env()
+        entitlements = user_entitlements(paths)
+        async with BackendManager(paths, entitlements=lambda: entitlements) as manager:
             backend = manager.add_custom(args.name, args.url, args.type, args.api_key_env)
     except USER_ERRORS as exc:
         return _fail(exc)

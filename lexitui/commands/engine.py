@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 
 from lexitui.domain.hardware import GpuInfo
+from lexitui.editions.service import user_entitlements
 from lexitui.engine.build import BuildError, BuildPlan, build, install
 from lexitui.engine.options import FLASH_ATTENTION, KV_CACHE_TYPES
 from lexitui.engine.settings import ENGINE_NAMES
@@ -77,10 +78,11 @@ async def run_build(args: argparse.Namespace) -> int:
                 "(e.g. 90 for H100, 89 for RTX 40xx, 86 for RTX 30xx, 80 for A100)"
             )
     plan = BuildPlan(backend, archs, max(0, args.jobs))
+    entitlements = user_entitlements()
     try:
-        binary = await asyncio.to_thread(build, plan, _say)
+        binary = await asyncio.to_thread(build, plan, _say, entitlements=entitlements)
         if not args.no_install:
-            binary = await asyncio.to_thread(install, binary)
+            binary = await asyncio.to_thread(install, binary, entitlements=entitlements)
             _say(f"installed {binary}; loads now find it (see `lexitui engine list`)")
     except (BuildError, OSError) as exc:
         return _fail(str(exc))

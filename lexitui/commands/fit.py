@@ -22,6 +22,7 @@ from typing import Any
 from lexitui.commands.runtime_options import slot_count
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
+from lexitui.discovery.fit_rules import check_fit
 from lexitui.discovery.llama_buffers import KV_BYTES_PER_ELEMENT
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.domain.discovery import InferenceConfig, ModelVariant, VariantCompatibility
@@ -29,6 +30,7 @@ from lexitui.domain.enums import CompatibilityWarningType, ModelFormat
 from lexitui.domain.hardware import HardwareCapabilities, to_json_dict
 from lexitui.domain.slots import context_per_request, context_words
 from lexitui.domain.units import MIB
+from lexitui.editions.service import user_entitlements
 from lexitui.gguf.errors import GgufError
 from lexitui.hardware.unused_gpu import unused_gpu_note
 
@@ -110,6 +112,7 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
         print("lexitui: fit needs a TARGET, --from-file LIST or --search QUERY", file=sys.stderr)
         return 1
     if not bulk:
+        check_fit(user_entitlements(), 1)  # before any header is read
         try:
             target = await resolve_target(args.target[0])
         except (GgufError, FitTargetError, ValueError) as exc:

@@ -24,9 +24,11 @@ from lexitui.discovery.bulk_fit import (
     row_from_model,
 )
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
+from lexitui.discovery.fit_rules import check_fit
 from lexitui.discovery.service import DiscoveryService
 from lexitui.domain.discovery import InferenceConfig, ModelSearchQuery, RemoteModel
 from lexitui.domain.enums import ModelSortOrder
+from lexitui.editions.service import user_entitlements
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 
@@ -90,6 +92,9 @@ async def cmd_fit_bulk(
     except BulkTargetsError as exc:
         print(f"lexitui: {exc}", file=sys.stderr)
         return 1
+    listed = args.from_file is not None or args.search is not None
+    entitlements = user_entitlements()
+    check_fit(entitlements, len(targets), listed=listed)  # before a search is spent on it
     discovery = _Discovery()
     # A search's results by their row's name: "NAME:owner/repo" for a configured registry's, so
     # each is opened on the registry it came from (two may hold one repo id).
@@ -133,7 +138,7 @@ async def cmd_fit_bulk(
             )
             return row_from_fit(target, fit)
 
-        rows = await analyse_all(targets, analyse)
+        rows = await analyse_all(targets, analyse, entitlements=entitlements, listed=listed)
     finally:
         await discovery.stop()
     if args.json:

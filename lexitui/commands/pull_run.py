@@ -28,6 +28,7 @@ from lexitui.downloads.install import install_id
 from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.records import DownloadProgressEvent
 from lexitui.downloads.target import parse_target, resolve_hub_target, url_target
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.gguf.text import safe_text
 from lexitui.services import Services
 from lexitui.services.downloads import (
@@ -46,6 +47,7 @@ PULL_ERRORS = (
     ConfigError,
     StoreError,
     InvalidModelId,
+    EditionRefusal,
 )
 INTERRUPTED = 130
 HUMAN_EVERY_S = 1.0

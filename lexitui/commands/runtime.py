@@ -311,6 +311,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
     services = Services.build()
     await services.start()
     try:
+        services.profiler.check_bench()  # before a load that would be wasted
         loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
         if args.tokens is None:
             report = await services.profiler.bench(loaded.id)

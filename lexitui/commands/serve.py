@@ -61,7 +61,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     services = Services.build()
     settings = gateway_settings(services, args)
     api_key = os.environ.get(settings.api_key_env) or None
-    check_binding(settings, api_key)
+    check_binding(settings, api_key, services.entitlements)  # before anything starts
     await services.start()
     # Nobody watches a server: a model whose engine dies is loaded again (see EngineReloader).
     reloader = EngineReloader(services.runtime)
@@ -77,7 +77,13 @@ async def cmd_serve(args: argparse.Namespace) -> int:
             services.registry,
             lambda model_id, keep_alive: services.routing.local.preload(model_id, keep_alive),
         )
-        gateway = Gateway(services.routing, settings, api_key, catalog=catalog)
+        gateway = Gateway(
+            services.routing,
+            settings,
+            api_key,
+            catalog=catalog,
+            entitlements=services.entitlements,
+        )
         try:
             await gateway.start()
         except OSError as exc:  # port in use, address not on this machine

@@ -14,8 +14,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lexitui.discovery.compatibility_text import level_word
+from lexitui.discovery.fit_rules import check_fit
 from lexitui.domain.discovery import ModelCompatibility, VariantCompatibility
 from lexitui.domain.enums import CompatibilityLevel
+from lexitui.editions.entitlements import OPEN, Entitlements
 
 DEFAULT_CONCURRENCY = 4
 VERDICT_ERROR = "error"
@@ -110,9 +112,13 @@ async def analyse_all(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_row: Callable[[int, FitRow], None] | None = None,
+    entitlements: Entitlements = OPEN,
+    listed: bool = False,
 ) -> list[FitRow]:
     """Every target's row, in the order given, at most ``concurrency`` analysed at once;
-    ``on_row(index, row)`` hears of each as soon as it is done (a screen's progress)."""
+    ``on_row(index, row)`` hears of each as soon as it is done (a screen's progress). More
+    than one target, or ``listed`` ones (from a list or a search), is bulk analysis."""
+    check_fit(entitlements, len(targets), listed=listed)
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(index: int, target: str) -> FitRow:

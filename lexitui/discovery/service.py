@@ -19,6 +19,7 @@ from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
 from lexitui.discovery.custom_registry import CustomRegistry
 from lexitui.discovery.errors import ModelNotFoundError, RegistryError
+from lexitui.discovery.fit_rules import no_verdict_reason
 from lexitui.discovery.measured import MeasuredLookup, MeasuredSpeeds, speed_lookup
 from lexitui.discovery.model_facts import ModelFacts
 from lexitui.discovery.quant_names import parameter_count, quant_label
@@ -37,6 +38,8 @@ from lexitui.domain.discovery import (
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import CompatibilityLevel, ModelFormat, ModelRegistryType
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.events import EventBus, ModelSearched
 from lexitui.gguf.errors import GgufError, GgufFetchError
 from lexitui.gguf.remote import read_remote_header
@@ -90,6 +93,7 @@ class DiscoveryService:
         measured: MeasuredSpeeds | None = None,
         quota: SearchQuota | None = None,
         custom: Sequence[CustomRegistry] = (),
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         """``registries``: the first is the default; ``hub_token`` is sent only to the Hub;
         ``measured``: speeds measured here, which replace estimates for the same files;
@@ -104,6 +108,7 @@ class DiscoveryService:
         self._measured = measured
         self._probes: dict[str, Probed] = {}
         self.quota = quota  # the editions' search rules; None (a part built alone) is open
+        self._entitlements = entitlements  # fit verdicts are compatibility analysis (Teams)
 
     async def close(self) -> None:
         for registry in (*self.registries.values(), *self.custom.values()):
@@ -137,6 +142,8 @@ class DiscoveryService:
         self, query: ModelSearchQuery, kind: ModelRegistryType | None = None
     ) -> ModelSearchResult:
         searched = kind or self.default
+        if query.only_compatible:
+            self._entitlements().require(Action.COMPATIBILITY)
         if self.quota is not None:
             await self.quota.check(searched)
         registry = self.registry(kind)
@@ -169,6 +176,9 @@ class DiscoveryService:
         return level is not None and level is not CompatibilityLevel.INCOMPATIBLE
 
     async def badge(self, model: RemoteModel) -> FitBadge:
+        refused = no_verdict_reason(self._entitlements())
+        if refused is not None:
+            return FitBadge(None, refused)
         parameters = parameter_count(model.parameter_count)
         if parameters is None:
             return FitBadge(None, "size unknown until the model is opened")
@@ -202,6 +212,12 @@ class DiscoveryService:
                 "and set HF_TOKEN before downloading."
             )
         notes.extend(model.restrictions)
+        refused = no_verdict_reason(self._entitlements())
+        if refused is not None:  # the variants to choose from, without a verdict
+            variants = tuple(
+                VariantCompatibility(v, None, None, reason=refused) for v in model.variants
+            )
+            return ModelDetails(model, variants, None, (*notes, f"No fit verdicts: {refused}."))
         probe, unreadable, note = await self._probe(model)
         if note:
             notes.append(note)

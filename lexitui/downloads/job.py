@@ -14,7 +14,7 @@ is installed only once all of them verified.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -68,6 +68,9 @@ class JobContext:
     auth: Callable[[str], Auth | None]  # the token policy for an origin URL
     limiter: RateLimiter | None = None
     settings: TransferSettings = field(default_factory=TransferSettings)
+    # Checks a size learnt from the server (a plain URL is queued without one): the edition's
+    # storage limit, before any byte is fetched.
+    admit_size: Callable[[int], Awaitable[None]] | None = None
 
 
 def file_specs(download: ModelDownload) -> list[FileSpec]:
@@ -126,6 +129,8 @@ class DownloadJob:
         if all(r.size for r in remotes):
             self.total_bytes = sum(sizes)
         self._check_space(specs, remotes)
+        if ctx.admit_size is not None and self.download.total_bytes <= 0 and self.total_bytes:
+            await ctx.admit_size(self.total_bytes)
         # Verified parts stay locked in downloads/ until every part is verified: a blob that
         # no manifest names yet would be fair game for another instance's start-up sweep.
         held: list[PartialFile] = []

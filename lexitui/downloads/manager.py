@@ -36,6 +36,7 @@ from lexitui.downloads.http_client import build_client
 from lexitui.downloads.job import DownloadJob, JobContext
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.limiter import RateLimiter
+from lexitui.downloads.quota import DownloadQuota
 from lexitui.downloads.records import CleanupResult, DownloadProgressEvent
 from lexitui.downloads.reporter import ProgressReporter
 from lexitui.downloads.resolve import Auth, origin_of
@@ -69,8 +70,10 @@ class DownloadManager:
         hub_token: Callable[[], str | None] = lambda: None,
         settings: ManagerSettings = DEFAULT_SETTINGS,
         registry_auth: tuple[Auth, ...] = (),
+        quota: DownloadQuota | None = None,
     ) -> None:
         self.layout = layout
+        self.quota = quota or DownloadQuota()  # the editions' rules; open unless given
         self.settings = settings
         self.verifier = IntegrityVerifier()
         self._queue = queue
@@ -98,8 +101,9 @@ class DownloadManager:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume_pending: bool = True) -> None:
-        """Pick up downloads a previous run left queued or running (not paused ones)."""
-        if not resume_pending:
+        """Pick up downloads a previous run left queued or running (not paused ones), unless
+        this user's edition may not download now: they wait, queued, for one that may."""
+        if not resume_pending or not self.quota.may_download():
             return
         for download in await self._queue.list():
             if download.status is DownloadStatus.QUEUED or download.status in RUNNING:
@@ -124,8 +128,11 @@ class DownloadManager:
         require_size: bool = True,
     ) -> ModelDownload:
         """Queue and run a download; asking again for one in progress returns that one (and a
-        paused one resumes)."""
-        download = await self._queue.enqueue(model, variant, options, require_size=require_size)
+        paused one resumes). The user's edition may refuse it (``EditionRefusal``)."""
+        admit = self.quota.admission()
+        download = await self._queue.enqueue(
+            model, variant, options, require_size=require_size, admit=admit
+        )
         if download.status is DownloadStatus.PAUSED:
             download = await self._save(download, status=DownloadStatus.QUEUED, paused_at=None)
         self._schedule(download)
@@ -165,6 +172,7 @@ class DownloadManager:
         download = await self._get(download_id)
         if download.status not in (DownloadStatus.FAILED, DownloadStatus.CANCELLED):
             raise DownloadStateError(f"download {download_id} is {download.status.value}")
+        await self.quota.readmit(download, self._registry, self._queue)
         download = await self._save(
             download, status=DownloadStatus.QUEUED, error=None, completed_at=None
         )
@@ -354,6 +362,7 @@ class DownloadManager:
 
     def _context(self, download: ModelDownload) -> JobContext:
         transfer = TransferSettings.for_download(self.settings, download.options)
+        sized = functools.partial(self.quota.check_size, download, self._registry, self._queue)
         return JobContext(
             layout=self.layout,
             client=self._http(),
@@ -363,6 +372,7 @@ class DownloadManager:
             auth=self._auth,
             limiter=self._limiter,
             settings=transfer,
+            admit_size=sized,
         )
 
     def _auth(self, url: str) -> Auth | None:

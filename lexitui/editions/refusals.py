@@ -53,6 +53,14 @@ _NOUNS = {
 def limit_phrase(limit: str, allowed: int) -> str:
     """ "1 loaded model", "10 Hugging Face searches a day", "50 GB of downloaded models"."""
     if limit == "storage_bytes":
-        return f"{allowed / 1000**3:g} GB of downloaded models"
+        return f"{decimal_size(allowed)} of downloaded models"
     one, many = _NOUNS[limit]
     return f"{allowed} {one if allowed == 1 else many}"
+
+
+def decimal_size(count: int) -> str:
+    """Bytes in the decimal units the limit is written in: ``50 GB``, ``3.1 kB``, ``512 B``."""
+    for unit, name in ((1000**3, "GB"), (1000**2, "MB"), (1000, "kB")):
+        if count >= unit:
+            return f"{count / unit:.4g} {name}"
+    return f"{count} B"

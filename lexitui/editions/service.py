@@ -110,3 +110,9 @@ class LicenseService:
 
 def _core(reason: str) -> Entitlements:
     return Entitlements(Tier.CORE, None, reason, managed=True, limits=TIER_LIMITS[Tier.CORE])
+
+
+def user_entitlements(paths: Paths | None = None) -> Entitlements:
+    """This user's entitlements, for a command that builds no ``Services`` (``lexitui fit``,
+    ``engine build``, ``backend add``)."""
+    return LicenseService(paths or Paths.from_env()).entitlements()

@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.engine.cuda_toolkit import find_cuda_toolkit
 from lexitui.engine.kinds import BINARY_NAME, installed_server
 
@@ -141,8 +143,16 @@ def configure_args(plan: BuildPlan, source: Path, build_dir: Path) -> list[str]:
     return args
 
 
-def build(plan: BuildPlan, say: Say, *, work_dir: Path | None = None) -> Path:
-    """Build (or find in the cache) llama-server for ``plan``; returns the cached binary."""
+def build(
+    plan: BuildPlan,
+    say: Say,
+    *,
+    work_dir: Path | None = None,
+    entitlements: Entitlements = OPEN,
+) -> Path:
+    """Build (or find in the cache) llama-server for ``plan``; returns the cached binary.
+    Building engines is managed backend deployment (Enterprise on a managed machine)."""
+    entitlements.require(Action.MANAGED_ENGINE)
     if plan.backend not in BACKENDS:
         raise BuildError(f"unknown backend {plan.backend!r}: one of {', '.join(BACKENDS)}")
     cached = cached_binary(plan)
@@ -227,8 +237,9 @@ def _store(plan: BuildPlan, built: Path) -> Path:
     return folder / "bin" / BINARY_NAME
 
 
-def install(binary: Path) -> Path:
+def install(binary: Path, *, entitlements: Entitlements = OPEN) -> Path:
     """Copy a built llama-server beside this environment's Python, replacing any older one."""
+    entitlements.require(Action.MANAGED_ENGINE)
     target = installed_server()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")

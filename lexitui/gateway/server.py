@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.gateway.errors import ApiError, GatewayConfigError
 from lexitui.gateway.http import MAX_BODY, HttpRequest, HttpServer
 from lexitui.gateway.http_read import HEAD_TIMEOUT_S
@@ -29,9 +31,13 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve to anything
 
 
-def check_binding(settings: GatewaySettings, api_key: str | None) -> None:
-    """Raise ``GatewayConfigError`` when ``settings.host`` is reachable from other machines and
-    no key is set; the message names the variable to set, never a key."""
+def check_binding(
+    settings: GatewaySettings, api_key: str | None, entitlements: Entitlements = OPEN
+) -> None:
+    """Raise ``NotEntitled`` when this user's edition has no local gateway (Core), and
+    ``GatewayConfigError`` when ``settings.host`` is reachable from other machines and no key
+    is set; the message names the variable to set, never a key."""
+    entitlements.require(Action.SERVE)
     if not api_key and not is_loopback(settings.host):
         raise GatewayConfigError(
             f"refusing to serve on {settings.host} without an API key: set "
@@ -79,8 +85,10 @@ class Gateway:
         catalog: OllamaCatalog | None = None,
         max_body_bytes: int = MAX_BODY,
         head_timeout: float = HEAD_TIMEOUT_S,
+        entitlements: Entitlements = OPEN,
     ) -> None:
         self.settings = settings or GatewaySettings()
+        self._entitlements = entitlements
         self._api_key = api_key or None
         routes = FrontDoor(OpenAiRoutes(router, self._api_key), OllamaRoutes(router, catalog))
         self._servers = [
@@ -98,7 +106,7 @@ class Gateway:
         self.ollama_address: tuple[str, int] | None = None
 
     async def start(self) -> tuple[str, int]:
-        check_binding(self.settings, self._api_key)
+        check_binding(self.settings, self._api_key, self._entitlements)
         self.address = await self._server.start(self.settings.host, self.settings.port)
         return self.address
 

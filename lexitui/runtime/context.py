@@ -20,12 +20,14 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lexitui.domain.inference import ContextSnapshot, ContextStatus, LocalGenerationRequest
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.runtime.errors import GenerationError, NoModelLoaded, SnapshotError
 from lexitui.runtime.generation import error_text
 from lexitui.runtime.request_body import with_system_prompt
@@ -40,9 +42,18 @@ SLOT = 0  # the chat's slot; with one slot per engine (the default) it is the on
 
 
 class ContextManager:
-    def __init__(self, manager: InferenceManager, rows: SnapshotRows) -> None:
+    def __init__(
+        self,
+        manager: InferenceManager,
+        rows: SnapshotRows,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
+    ) -> None:
+        """``entitlements``: clearing and truncating are context management (Teams), saving
+        and restoring snapshots are Enterprise's; status, sync and ``preserved`` (which the
+        benchmark uses) are not gated."""
         self._manager = manager
         self._rows = rows
+        self._entitlements = entitlements
 
     @property
     def folder(self) -> Path:
@@ -113,6 +124,7 @@ class ContextManager:
         return low
 
     async def clear(self, loaded_id: str | None = None) -> None:
+        self._entitlements().require(Action.CONTEXT_MANAGEMENT)
         engine = self._manager.engine(loaded_id)
         await _slot_action(engine, "erase", None)
         engine.context_used = 0
@@ -121,6 +133,7 @@ class ContextManager:
         engine.context_pending = False
 
     async def truncate(self, keep_tokens: int, loaded_id: str | None = None) -> ContextStatus:
+        self._entitlements().require(Action.CONTEXT_MANAGEMENT)
         if keep_tokens < 0:
             raise GenerationError("keep at least 0 tokens")
         engine = self._manager.engine(loaded_id)
@@ -155,6 +168,7 @@ class ContextManager:
         return [int(t) for t in (await _post(engine, "/tokenize", body))["tokens"]]
 
     async def save_snapshot(self, loaded_id: str | None = None, label: str = "") -> ContextSnapshot:
+        self._entitlements().require(Action.SNAPSHOTS)
         engine = self._manager.engine(loaded_id)
         snapshot_id = uuid.uuid4().hex
         file_name = f"{snapshot_id}.bin"
@@ -177,6 +191,7 @@ class ContextManager:
     async def restore_snapshot(
         self, snapshot: ContextSnapshot, loaded_id: str | None = None
     ) -> ContextStatus:
+        self._entitlements().require(Action.SNAPSHOTS)
         engine = self._manager.engine(loaded_id)
         if snapshot.model_id != engine.model.id:
             raise SnapshotError(

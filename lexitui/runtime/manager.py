@@ -50,7 +50,7 @@ from lexitui.events import (
     ModelLoadStarted,
     ModelUnloaded,
 )
-from lexitui.runtime.edition_checks import check_generation, check_load
+from lexitui.runtime.edition_checks import EMBEDDED, check_generation, check_load
 from lexitui.runtime.errors import GenerationError, ModelDoesNotFit, NoModelLoaded
 from lexitui.runtime.footprint import DEFAULT_CONTEXT, Footprint, estimate_footprint
 from lexitui.runtime.idle_unloader import IdleUnloader
@@ -172,7 +172,7 @@ class InferenceManager:
         backend's own model name. By default the embedded engine loads an installed model."""
         options = self.settings.with_slots(options or DEFAULT_LOAD)
         if backend is not None:
-            self._check_load(model_id, options)
+            self._check_load(model_id, options, backend)
             return await self._load_remote(backend, model_id, options)
         async with self._load_lock:
             model = await self._registry.get(model_id)
@@ -190,9 +190,9 @@ class InferenceManager:
                 raise
             return engine.snapshot(engine.rss())
 
-    def _check_load(self, model_id: str, options: ModelLoadOptions) -> None:
-        here = [e.model.id for e in self._engines.values()]
-        check_load(self._entitlements(), model_id, options, here, self._run_dir)
+    def _check_load(self, model_id: str, options: ModelLoadOptions, on: str = EMBEDDED) -> None:
+        engines = self._engines.values()
+        check_load(self._entitlements(), model_id, options, engines, self._run_dir, backend=on)
 
     async def _load_remote(
         self, name: str, model_id: str, options: ModelLoadOptions

@@ -29,6 +29,8 @@ from lexitui.domain.chat import LocalChatMessage
 from lexitui.domain.enums import ChatRole
 from lexitui.domain.inference import LocalGenerationRequest
 from lexitui.domain.units import GIB
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.events import Event, EventBus, LocalGenerationCompleted
 from lexitui.runtime.load_words import describe_options
 from lexitui.runtime.manager import InferenceManager
@@ -131,8 +133,12 @@ class PerformanceProfiler:
         manager: InferenceManager,
         *,
         clock: Callable[[], datetime] = _now,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         self._rows = PerformanceRows(store)
+        # The figures and the benchmark are profiling (Enterprise); recording every generation
+        # is not gated, as routing and Discover's measured speeds read the same rows.
+        self._entitlements = entitlements
         self._bus = bus
         self._manager = manager
         self._clock = clock
@@ -154,7 +160,12 @@ class PerformanceProfiler:
             self._subscription = None
         await self._writes.drain()
 
+    def check_bench(self) -> None:
+        """Raise ``NotEntitled`` unless this user may profile (ask before loading for it)."""
+        self._entitlements().require(Action.PROFILING)
+
     async def stats(self, model_id: str) -> ModelPerformance | None:
+        self.check_bench()
         return await self._rows.get(model_id)
 
     async def all_stats(self) -> list[ModelPerformance]:
@@ -185,6 +196,7 @@ class PerformanceProfiler:
         give a quicker, rougher figure."""
         import statistics  # deferred: decimal and fractions stay off the start-up path
 
+        self.check_bench()
         if max_tokens < 1:
             raise ValueError(f"a benchmark needs at least 1 token per answer, not {max_tokens}")
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lexitui.config import Paths, load_config
 from lexitui.discovery.registry_settings import registry_specs
+from lexitui.editions.tiers import Action
 from lexitui.engine.state import run_dir
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
@@ -151,11 +152,18 @@ class Services:
         """Built on first use (the TUI's background start, a command that lists backends): the
         backend kinds cost ~0.1 s of imports that the first frame does without."""
         from lexitui.backends.manager import BackendManager
+        from lexitui.runtime.edition_checks import check_load_options
 
         async def resolve(model_id: str) -> Path:
             return Path((await self.registry.get(model_id)).path)
 
-        backends = BackendManager(self.paths, self.bus, resolve_model=resolve)
+        backends = BackendManager(
+            self.paths,
+            self.bus,
+            resolve_model=resolve,
+            entitlements=lambda: self.entitlements,
+            admit_start=lambda options: check_load_options(self.entitlements, options),
+        )
         backends.follow_runtime(self.runtime.loaded_models)
         return backends
 
@@ -180,7 +188,9 @@ class Services:
         from lexitui.runtime.context import ContextManager
         from lexitui.store.snapshots import SnapshotRows
 
-        return ContextManager(self.runtime, SnapshotRows(self.store))
+        return ContextManager(
+            self.runtime, SnapshotRows(self.store), entitlements=lambda: self.entitlements
+        )
 
     @cached_property
     def conversations(self) -> ConversationService:
@@ -205,7 +215,9 @@ class Services:
         generation is recorded."""
         from lexitui.runtime.profiler import PerformanceProfiler
 
-        return PerformanceProfiler(self.store, self.bus, self.runtime)
+        return PerformanceProfiler(
+            self.store, self.bus, self.runtime, entitlements=lambda: self.entitlements
+        )
 
     @cached_property
     def routing(self) -> RoutingService:
@@ -337,6 +349,8 @@ class Services:
         await self.after_detection()
         try:
             await self.storage.start()
+            if not self.entitlements.allows(Action.SHARED_LIBRARY):
+                return await self.storage.reconcile()  # lexitui's own store alone (S5)
             return await self.storage.sync_library()
         except Exception as exc:  # the Models screen shows storage errors when it is opened
             logging.getLogger(__name__).warning("storage start-up: %s", exc)

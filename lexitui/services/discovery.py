@@ -64,4 +64,5 @@ def build_discovery(
         measured=measured,
         quota=SearchQuota(entitlements, EditionCounters(store)),
         custom=custom,
+        entitlements=entitlements,
     )

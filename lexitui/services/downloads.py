@@ -9,8 +9,10 @@ from lexitui.discovery.hf_settings import resolve_endpoint, resolve_token
 from lexitui.discovery.registry_settings import registry_specs
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.manager import DownloadManager
+from lexitui.downloads.quota import DownloadQuota
 from lexitui.downloads.resolve import Auth, origin_of
 from lexitui.downloads.settings import ManagerSettings
+from lexitui.editions.entitlements import Entitlements
 from lexitui.events import EventBus
 from lexitui.store.download_queue import DownloadQueue
 from lexitui.store.installed_models import ModelRegistry
@@ -29,6 +31,8 @@ class HasDownloadParts(Protocol):
     def registry(self) -> ModelRegistry: ...
     @property
     def downloads(self) -> DownloadQueue: ...
+    @property
+    def entitlements(self) -> Entitlements: ...
 
 
 def hub_config_token(config: dict[str, Any]) -> str | None:
@@ -58,6 +62,9 @@ def build_download_manager(
         found = resolve_token(config_token)
         return found.value if found else None
 
+    def entitlements() -> Entitlements:  # read at each download: built on first use
+        return services.entitlements
+
     return DownloadManager(
         StoreLayout(services.paths.models_dir),
         services.downloads,
@@ -71,4 +78,5 @@ def build_download_manager(
             for spec in registry_specs(services.config)
             if spec.token_env is not None
         ),
+        quota=DownloadQuota(entitlements),
     )

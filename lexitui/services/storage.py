@@ -6,6 +6,7 @@ from typing import Protocol
 
 from lexitui.config import Paths
 from lexitui.domain.hardware import HardwareCapabilities
+from lexitui.editions.entitlements import Entitlements
 from lexitui.events import EventBus
 from lexitui.hardware.detector import HardwareDetector
 from lexitui.storage.manager import StorageManager
@@ -27,6 +28,8 @@ class HasStorageParts(Protocol):
     def bus(self) -> EventBus: ...
     @property
     def hardware(self) -> HardwareDetector: ...
+    @property
+    def entitlements(self) -> Entitlements: ...
 
 
 def build_storage_manager(
@@ -46,4 +49,5 @@ def build_storage_manager(
         services.bus,
         hardware=hardware,
         usage=usage,
+        entitlements=lambda: services.entitlements,
     )

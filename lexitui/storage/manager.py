@@ -37,6 +37,8 @@ from lexitui.domain.storage import (
 from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.records import CleanupResult
+from lexitui.editions.entitlements import OPEN, Entitlements
+from lexitui.editions.tiers import Action
 from lexitui.events import EventBus, ModelDeleted, ModelInstalled
 from lexitui.files.copying import Progress
 from lexitui.files.model_location import Location, read_location, write_location
@@ -93,9 +95,11 @@ class StorageManager:
         clock: Callable[[], datetime] = _now,
         grace_s: float = GRACE_S,
         usage: UsageTracker | None = None,
+        entitlements: Callable[[], Entitlements] = lambda: OPEN,
     ) -> None:
         """``usage``: a tracker the app started early (it is cheap to import and must see the
         first model load); without one the manager counts usage from its own ``start()``."""
+        self._entitlements = entitlements  # the shared library is Enterprise's
         self.data_dir = data_dir
         self.registry = registry
         self.bus = bus
@@ -180,11 +184,13 @@ class StorageManager:
 
     async def scan_library(self) -> LibraryScan:
         """What other tools' folders hold, registered or not; reads only."""
+        self._entitlements().require(Action.SHARED_LIBRARY)
         return await asyncio.to_thread(self.scanner.scan)
 
     async def sync_library(self) -> LibrarySync:
         """Scan, then register new models and drop rows whose files went; and reconcile
         lexitui's own store the same way (rows without files, blobs without rows: S5)."""
+        self._entitlements().require(Action.SHARED_LIBRARY)
         async with self._library_lock:
             scan = await self.scan_library()
             synced = await sync_library(scan, self.registry, self.rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -18,9 +19,11 @@ from lexitui.domain.discovery import ModelVariant, RemoteModel
 from lexitui.domain.downloads import DownloadOptions, ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.from_json import from_json_dict
+from lexitui.domain.models import InstalledModel
 from lexitui.events import EventBus, ModelDownloadQueued
 from lexitui.store import Store
 from lexitui.store.database import StoreError, StoreFull
+from lexitui.store.installed_models import installed_from_row
 
 # Not finished: asking again for the same variant joins these rather than starting anew (a
 # process killed while verifying must find its partial again under the same id).
@@ -31,6 +34,11 @@ ACTIVE = (
     DownloadStatus.VERIFYING,
     DownloadStatus.INSTALLING,
 )
+
+
+# Raises when a new download may not be queued, given the installed models and every download
+# (the editions' limits); it runs inside the queue's write transaction.
+Admit = Callable[[ModelDownload, Sequence[InstalledModel], Sequence[ModelDownload]], None]
 
 
 class DownloadRequestError(ValueError):
@@ -70,8 +78,10 @@ class DownloadQueue:
         options: DownloadOptions | None = None,
         *,
         require_size: bool = True,
+        admit: Admit | None = None,
     ) -> ModelDownload:
-        """``require_size=False`` admits a plain URL whose server does not say its size."""
+        """``require_size=False`` admits a plain URL whose server does not say its size;
+        ``admit`` may refuse a new download (joining one already queued is never refused)."""
         for name in variant.files or (variant.filename,):
             check_remote_path(name)
         if require_size and variant.size_bytes <= 0:
@@ -98,6 +108,12 @@ class DownloadQueue:
                 row = await cursor.fetchone()
             if row is not None:
                 return from_json_dict(ModelDownload, json.loads(row["record"]))
+            if admit is not None:
+                async with conn.execute("SELECT * FROM installed_models") as cursor:
+                    installed = [installed_from_row(r) for r in await cursor.fetchall()]
+                async with conn.execute("SELECT record FROM downloads") as cursor:
+                    records = [json.loads(r["record"]) for r in await cursor.fetchall()]
+                admit(download, installed, [from_json_dict(ModelDownload, r) for r in records])
             await conn.execute(
                 "INSERT INTO downloads (id, model_id, variant_id, status, queued_at, record)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

@@ -3,7 +3,10 @@ unavailable with the tier that unlocks it; opening one of their models is refuse
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+import pytest_asyncio
 
 from lexitui.config import Paths
 from lexitui.domain.discovery import ModelSearchQuery
@@ -11,8 +14,14 @@ from lexitui.editions.entitlements import Entitlements
 from lexitui.editions.refusals import NotEntitled
 from lexitui.editions.tiers import TIER_LIMITS, Tier
 from lexitui.services import Services
-from tests.discovery.test_custom_registries import TINY, configure, corp  # noqa: F401
+from tests.discovery.test_custom_registries import TINY, configure, corp_repos
 from tests.fakes.hub_server import FakeHub
+
+
+@pytest_asyncio.fixture
+async def corp() -> AsyncIterator[FakeHub]:
+    async with FakeHub(repos=corp_repos()) as fake:
+        yield fake
 
 
 def licensed(tier: Tier) -> Entitlements:
@@ -24,7 +33,7 @@ async def test_a_hub_search_includes_the_registries_only_for_enterprise(
     tier: Tier,
     hub: FakeHub,
     corp: FakeHub,
-    paths: Paths,  # noqa: F811
+    paths: Paths,
 ) -> None:
     configure(paths, corp=corp.base_url)
     services = Services.build(paths)

@@ -1,6 +1,6 @@
 """The routing and analytics rows from outside, as users meet them on a managed machine:
 ``lexitui route``, ``usage``, ``savings`` and ``recommend`` as subprocesses, and ``lexitui
-serve`` answering over HTTP (403 in OpenAI's shape and in Ollama's)."""
+serve`` answering over HTTP (403 in OpenAI's shape; Core has no gateway to start)."""
 
 from __future__ import annotations
 
@@ -96,18 +96,12 @@ def serving(managed: ManagedMachine) -> Iterator[str]:
             raise
 
 
-def test_the_gateway_refuses_core_in_each_apis_shape_and_answers_writerpro(
+def test_the_gateway_refuses_core_at_start_and_answers_writerpro(
     managed: ManagedMachine, cloud: FakeOpenAI
 ) -> None:
-    with serving(managed) as url:
-        openai = httpx.post(f"{url}/v1/chat/completions", json=CHAT, timeout=60)
-        assert openai.status_code == 403
-        error = openai.json()["error"]
-        assert (error["type"], error["code"]) == ("permission_error", "not_entitled")
-        assert error["message"].startswith("basic routing needs WriterPro or above")
-        ollama = httpx.post(f"{url}/api/chat", json={**CHAT, "stream": False}, timeout=60)
-        assert ollama.status_code == 403
-        assert ollama.json()["error"].startswith("basic routing needs WriterPro or above")
+    # Core has no local gateway at all: one line at start, before any model or port.
+    start = ("serve", "--port", "0", "--ollama-port", "off")
+    refused(managed.run(*start), "the local gateway needs WriterPro or above")
     managed.license(Tier.WRITERPRO)
     with serving(managed) as url:
         answer = httpx.post(f"{url}/v1/chat/completions", json=CHAT, timeout=60)
