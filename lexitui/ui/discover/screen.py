@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Footer, Input, Select, Static
 
 from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.service import FitBadge, ModelDetails
@@ -28,9 +28,12 @@ from lexitui.domain.enums import (
     ModelSortOrder,
 )
 from lexitui.domain.units import format_bytes
+from lexitui.editions.refusals import EditionRefusal
+from lexitui.editions.tiers import Action
 from lexitui.store.download_queue import DownloadRequestError
 from lexitui.ui.discover.checks import does_not_fit_text, gated_without_token
 from lexitui.ui.downloads.hub_token import hub_token_set
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe, plain
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
@@ -67,7 +70,7 @@ class DiscoverScreen(AreaScreen):
         self.registry = ModelRegistryType.HUGGING_FACE
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield Input(placeholder="Search Hugging Face (Enter)", id="discover-query")
         with Horizontal(id="discover-body"):
             with VerticalScroll(id="discover-filters"):
@@ -153,7 +156,7 @@ class DiscoverScreen(AreaScreen):
         self._status(waiting)
         try:
             result = await services.discovery.search(query, self.registry)
-        except RegistryError as exc:
+        except (RegistryError, EditionRefusal) as exc:  # a refusal says which tier or limit
             self._status(f"[red]{markup_safe(str(exc), 600)}[/]")
             return
         headline = f"{len(result.models)} models"
@@ -216,6 +219,13 @@ class DiscoverScreen(AreaScreen):
 
     # -- actions ---------------------------------------------------------------------------
 
+    def gated_action(self, binding_id: str) -> Action | None:
+        # Searching the Ollama library is Core's; only the Hub's searches are gated.
+        action = super().gated_action(binding_id)
+        if action is Action.SEARCH_HUB and self.registry is not ModelRegistryType.HUGGING_FACE:
+            return None
+        return action
+
     def action_focus_search(self) -> None:
         self.query_one("#discover-query", Input).focus()
 
@@ -234,6 +244,7 @@ class DiscoverScreen(AreaScreen):
         self.query_one("#discover-query", Input).placeholder = f"Search {name} (Enter)"
         self.models = []
         self.query_one("#discover-results", DataTable).clear()
+        self.refresh_bindings()  # the search keys' tier pills depend on the registry
         self.action_trending()
 
     def action_toggle_filters(self) -> None:
