@@ -30,6 +30,7 @@ from lexitui.domain.enums import (
 from lexitui.domain.units import format_bytes
 from lexitui.editions.refusals import EditionRefusal
 from lexitui.editions.tiers import Action
+from lexitui.services.edition_usage import hub_searches
 from lexitui.store.download_queue import DownloadRequestError
 from lexitui.ui.discover.checks import does_not_fit_text, gated_without_token
 from lexitui.ui.downloads.hub_token import hub_token_set
@@ -39,6 +40,7 @@ from lexitui.ui.text import markup_safe, plain
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
 from lexitui.ui.widgets.fitted_table import FittedTable
+from lexitui.ui.widgets.limit_pill import LimitPill
 
 SORTS = [(s.value.capitalize(), s) for s in ModelSortOrder]
 CATEGORIES = [(c.value.replace("_", " "), c) for c in ModelCategory]
@@ -83,7 +85,9 @@ class DiscoverScreen(AreaScreen):
                 yield Input(placeholder="Author", id="filter-author")
                 yield Input(placeholder="Base model", id="filter-base")
             with Vertical(id="discover-main"):
-                yield Static("", id="discover-status")
+                with Horizontal(id="discover-status-row"):
+                    yield Static("", id="discover-status")
+                    yield LimitPill(id="discover-usage")
                 yield Static("", id="discover-facets")
                 yield FittedTable(
                     flexible={"Model", "License"},
@@ -158,7 +162,9 @@ class DiscoverScreen(AreaScreen):
             result = await services.discovery.search(query, self.registry)
         except (RegistryError, EditionRefusal) as exc:  # a refusal says which tier or limit
             self._status(f"[red]{markup_safe(str(exc), 600)}[/]")
+            await self.show_usage()
             return
+        await self.show_usage()
         headline = f"{len(result.models)} models"
         if self.registry is not ModelRegistryType.HUGGING_FACE:
             limits = " ".join(services.discovery.limitations(self.registry))
@@ -166,6 +172,11 @@ class DiscoverScreen(AreaScreen):
         elif trending:
             headline = f"Trending: {len(result.models)} GGUF models"
         await self._show_results(result, headline)
+
+    async def show_usage(self) -> None:
+        """The Hub searches used today against the edition's daily limit (where one applies)."""
+        usage = await hub_searches(await self.ready())
+        self.query_one("#discover-usage", LimitPill).show(usage)
 
     async def _show_results(self, result: ModelSearchResult, headline: str) -> None:
         services = await self.ready()

@@ -230,6 +230,7 @@ class RuntimeScreen(RuntimeTools):
         self.refresh_models()
 
     async def action_load(self) -> None:
+        from lexitui.services.edition_usage import loaded_models
         from lexitui.ui.runtime.load_dialog import LoadChoice, LoadModelDialog
 
         services = await self.ready()
@@ -241,7 +242,8 @@ class RuntimeScreen(RuntimeTools):
             if choice is not None:
                 self.load_model(choice.model_id, choice.options, evict=choice.evict)
 
-        self.app.push_screen(LoadModelDialog(models, preselected), chosen)
+        limit = loaded_models(services)  # the edition's one-model limit, said beside Load
+        self.app.push_screen(LoadModelDialog(models, preselected, limit=limit), chosen)
 
     def pick_model(self, model_id: str) -> None:
         """Chat with ``model_id``: make it active if it is loaded, else load it as it comes."""
