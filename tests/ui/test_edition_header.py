@@ -15,6 +15,7 @@ from textual.widgets import Static
 from lexitui.config import Paths
 from lexitui.editions.tiers import Action
 from lexitui.ui.app import LexituiApp
+from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.discover.screen import DiscoverScreen
 from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.shell.area_header import EditionPill
@@ -65,11 +66,20 @@ async def test_the_header_names_the_tier_and_the_licensee(paths: Paths, tmp_path
 @pytest.mark.usefixtures("managed")
 async def test_core_without_a_license_says_why(paths: Paths, tmp_path: Path) -> None:
     app = laptop_app(paths, tmp_path)
-    async with app.run_test(size=(100, 30)):
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         pill = await edition_pill(app)
         assert text_of(pill) == "Core · no license"
         assert "no license is installed" in str(pill.tooltip)
         assert pill.has_class("-unlicensed")
+        # The reason without a mouse: "License" in the command palette.
+        hits = [hit async for hit in LexituiCommands(app.screen).search("license")]
+        assert [hit.text for hit in hits] == ["License: Core · no license"]
+        assert "no license is installed" in str(hits[0].help)
+        # And with one: a click on the pill.
+        await pilot.click("#edition-pill")
+        await until(lambda: bool(app._notifications))
+        (note,) = list(app._notifications)
+        assert str(note.message).startswith("Core · no license: no license is installed")
 
 
 @pytest.mark.usefixtures("managed")

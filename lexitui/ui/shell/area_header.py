@@ -2,8 +2,9 @@
 
 The pill says "unmanaged" on a machine without a license authority, the tier and the licensee
 ("WriterPro · ann") on a managed one, or "Core · no license" when the license is missing or
-refused; its tooltip gives the full reason. The app learns the edition once the first frame is
-painted (``LexituiApp.edition``): until then the pill is empty, never a guess.
+refused; its tooltip (a click, or "License" in the command palette) gives the full reason. The
+app learns the edition once the first frame is painted (``LexituiApp.edition``): until then the
+pill is empty, never a guess.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Header, Static
 
-from lexitui.ui.text import plain
+from lexitui.ui.text import markup_safe, plain
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+    from textual.events import Click
 
     from lexitui.editions.entitlements import Entitlements
 
@@ -60,6 +62,14 @@ class EditionPill(Static):
         self.update(plain(edition_label(edition), 60))
         self.tooltip = plain(edition_detail(edition), 400)
         self.set_class(edition.managed and edition.licensee is None, "-unlicensed")
+
+    def on_click(self, event: Click) -> None:
+        # The reason, for a terminal without tooltips (the palette's "License" shows it too).
+        event.stop()  # the header would toggle its height
+        from lexitui.ui.app import LexituiApp
+
+        if isinstance(self.app, LexituiApp) and self.app.edition is not None:
+            self.notify(markup_safe(edition_detail(self.app.edition), 600), timeout=12)
 
 
 class AreaHeader(Header):
