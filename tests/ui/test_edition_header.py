@@ -10,10 +10,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from lexitui.config import Paths
-from lexitui.editions.tiers import Action
 from lexitui.ui.app import LexituiApp
 from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.discover.screen import DiscoverScreen
@@ -109,20 +108,25 @@ async def test_core_pressing_a_gated_key_sees_the_refusal_naming_writerpro(
 
 
 @pytest.mark.usefixtures("managed")
-async def test_a_refusal_from_any_worker_is_one_line_not_a_traceback(
+async def test_a_refusal_the_screen_does_not_catch_is_one_line_not_a_traceback(
     paths: Paths, tmp_path: Path
 ) -> None:
     app = laptop_app(paths, tmp_path)
-    async with app.run_test(size=(100, 30), notifications=True):
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
         await app.services_ready.wait()
+        await pilot.press("6")  # Models: the starter is installed; "l" loads it
+        await until(lambda: app.screen.name == "models")
+        table = app.screen.query_one("#models-table", DataTable)
+        await until(lambda: table.row_count > 0)
+        assert footer_descriptions(app)["models.load"] == "Load [WriterPro]"
+        await pilot.press("l")
 
-        async def refused() -> None:
-            app.services.entitlements.require(Action.EMBEDDINGS)
+        def lines() -> list[str]:
+            return [str(n.message) for n in app._notifications]
 
-        app.screen.run_worker(refused())
-        await until(lambda: bool(app._notifications))
-        (note,) = list(app._notifications)
-        assert str(note.message).startswith("embeddings needs Teams or above (this user: Core")
+        await until(lambda: any("needs WriterPro" in line for line in lines()))
+        refusal = next(line for line in lines() if "needs WriterPro" in line)
+        assert refusal.startswith("load a model needs WriterPro or above (this user: Core")
         assert app.is_running and app.return_code is None
 
 

@@ -32,7 +32,6 @@ GATED_KEYS: dict[str, Action] = {
     "runtime.snapshot_restore": Action.SNAPSHOTS,
     "runtime.bench": Action.PROFILING,
     "runtime.embeddings": Action.EMBEDDINGS,
-    "load_model.load": Action.LOAD_MODEL,
     "routing.strategy": Action.BASIC_ROUTING,
     "routing.fallback": Action.AUTO_FALLBACK,
     "routing.task": Action.TASK_ROUTING,
