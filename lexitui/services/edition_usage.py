@@ -2,8 +2,8 @@
 
 The checks themselves stay with the services that do the work (``SearchQuota``,
 ``runtime.edition_checks``); this module reads the same counters, so what a screen shows is what
-the next check will meet. Each answer is None where no limit applies (unmanaged, or a tier
-without that limit).
+the next check will meet. Each answer is None where no limit applies (unmanaged, a tier
+without that limit, or one without the action at all).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lexitui.editions.tiers import Tier
+from lexitui.editions.tiers import Action, Tier
 from lexitui.engine.state import live_loaded_models, run_dir
 
 if TYPE_CHECKING:
@@ -27,15 +27,19 @@ class LimitUsage:
     counted: tuple[str, ...] = ()  # what is counted, where it has names (loaded model ids)
 
 
-def _limit(services: Services, limit: str) -> tuple[Tier, int] | None:
+def _limit(services: Services, limit: str, action: Action) -> tuple[Tier, int] | None:
+    # A tier without the action at all (Core) has no use to show: the key names the tier
+    # that unlocks it instead.
     edition = services.entitlements
     allowed = edition.limit(limit)
-    return None if allowed is None else (edition.tier, allowed)
+    if allowed is None or not edition.allows(action):
+        return None
+    return edition.tier, allowed
 
 
 async def hub_searches(services: Services) -> LimitUsage | None:
     """The Hugging Face searches of this UTC day against the daily limit."""
-    limit = _limit(services, "searches_per_day")
+    limit = _limit(services, "searches_per_day", Action.SEARCH_HUB)
     quota = services.discovery.quota
     if limit is None or quota is None:
         return None
@@ -45,7 +49,7 @@ async def hub_searches(services: Services) -> LimitUsage | None:
 
 def loaded_models(services: Services) -> LimitUsage | None:
     """The models loaded now, by this process and the user's other lexitui processes."""
-    limit = _limit(services, "loaded_models")
+    limit = _limit(services, "loaded_models", Action.LOAD_MODEL)
     if limit is None:
         return None
     tier, allowed = limit

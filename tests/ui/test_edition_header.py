@@ -18,6 +18,7 @@ from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.discover.screen import DiscoverScreen
 from lexitui.ui.runtime.screen import RuntimeScreen
 from lexitui.ui.shell.area_header import EditionPill
+from lexitui.ui.widgets.limit_pill import LimitPill
 from tests.fakes.hub_server import FakeHub
 from tests.ui.edition_machine import (  # noqa: F401 (fixtures)
     authority_key,
@@ -100,6 +101,8 @@ async def test_core_pressing_a_gated_key_sees_the_refusal_naming_writerpro(
         await pilot.press("t")
         await until(lambda: "needs WriterPro" in text_of(status))
         assert text_of(status).startswith("Hugging Face search needs WriterPro or above")
+        # No "0/0" count beside it: Core has no Hub search at all, the key says who has.
+        assert not screen.query_one("#discover-usage", LimitPill).display
         assert not app._notifications  # a status line, no pop-up
         assert app.is_running and app.return_code is None
         # The Ollama library is Core's: in that mode the search keys carry no tier.
