@@ -18,20 +18,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError, Paths
 from lexitui.config_check import checked_config
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.hardware.settings import HardwareSettingsError
 from lexitui.ui.commands import LexituiCommands
 from lexitui.ui.frames import console_lacks_box_glyphs, frame_variables
 from lexitui.ui.shell.not_built import NotBuiltScreen
 from lexitui.ui.shell.registry import SCREENS, new_screen
 from lexitui.ui.style_paths import style
-from lexitui.ui.text import ControlCharacterFilter
+from lexitui.ui.text import ControlCharacterFilter, markup_safe
 
 if TYPE_CHECKING:
+    from lexitui.editions.entitlements import Entitlements
     from lexitui.services import Services
 
 # Start-up failures a user can fix (a broken config, a database from a newer release).
@@ -73,6 +77,10 @@ class LexituiApp(App[None]):
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+
+    # What this user may do, as the header's pill and the footer's tier pills show it; None
+    # until it is read, just after the first frame.
+    edition: reactive[Entitlements | None] = reactive(None, init=False)
 
     def __init__(self, services: Services | None = None) -> None:
         # Decided before Textual reads the style sheets (``get_css_variables`` runs in __init__).
@@ -126,6 +134,11 @@ class LexituiApp(App[None]):
         from lexitui.store import StoreError
 
         try:
+            # After the first frame (a stat of one file when unmanaged; reading and verifying
+            # the license when managed) and before the services start, so every screen that
+            # waits for them shows it too.
+            self.edition = self.services.entitlements
+            self.refresh_bindings()  # the footer names the tier of each key it does not reach
             await self.services.start()
         except (*USER_ERRORS, StoreError) as exc:
             self._fail(f"lexitui: {exc}")
@@ -135,6 +148,15 @@ class LexituiApp(App[None]):
             return
         self.services_ready.set()
         self.call_after_refresh(self.services.start_background)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # An action the user's edition does not allow is refused by the service that does it,
+        # whatever key, worker or handler asked: the refusal is one line, never a traceback.
+        refusal = edition_refusal(error)
+        if refusal is None:
+            super()._handle_exception(error)
+            return
+        self.notify(markup_safe(refusal.message, 600), severity="warning", timeout=12)
 
     def _fail(self, line: str) -> None:
         self.failure = line
@@ -166,6 +188,15 @@ class LexituiApp(App[None]):
 
         here = self.screen.name if self.screen.name in SCREENS else None
         self.push_screen(HelpScreen(help_sections(self.BINDINGS, self.user_keymap), here))
+
+
+def edition_refusal(error: BaseException) -> EditionRefusal | None:
+    """The edition refusal behind ``error`` (a failed worker wraps what it raised)."""
+    if isinstance(error, EditionRefusal):
+        return error
+    if isinstance(error, WorkerFailed) and isinstance(error.error, EditionRefusal):
+        return error.error
+    return None
 
 
 def run_app() -> int:

@@ -1,4 +1,5 @@
-"""Command palette entries: jump to any area, run any area's action, chat with any model.
+"""Command palette entries: jump to any area, run any area's action, chat with any model, read
+why the header's edition pill says what it says.
 
 The actions are read from each area screen's ``BINDINGS`` (their descriptions are the command
 names), so a key added to a screen is a palette command too, with nothing else to update. The
@@ -16,7 +17,9 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from lexitui.areas import AREAS, Area
+from lexitui.ui.shell.area_header import edition_detail, edition_label
 from lexitui.ui.shell.registry import SCREENS, area_bindings
+from lexitui.ui.text import markup_safe
 
 # Keys that only move focus or close something: not commands a user would look for by name.
 NOT_COMMANDS = frozenset({"escape"})
@@ -77,6 +80,18 @@ class LexituiCommands(Provider):
                     partial(self._run, action),
                     text=text,
                     help=f"key {action.keys}",
+                )
+        if app.edition is not None:  # the pill's reason, for a keyboard without a mouse
+            text = f"License: {edition_label(app.edition)}"
+            score = matcher.match(text)
+            if score > 0:
+                detail = edition_detail(app.edition)
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(app.notify, markup_safe(detail, 600), timeout=12),
+                    text=text,
+                    help=markup_safe(detail, 600),
                 )
         for model in await app.services.registry.list():
             text = f"Chat with {model.name}"

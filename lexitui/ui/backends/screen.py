@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from lexitui.backends.errors import BackendError, InvalidBackendConfig, UnknownBackend
 from lexitui.backends.health import HealthCheck
@@ -33,6 +33,7 @@ from lexitui.events import (
     ModelLoadStarted,
     ModelUnloaded,
 )
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
@@ -87,7 +88,7 @@ class BackendsScreen(AreaScreen):
         self.reports: list[BackendReport] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield Static("Inference backends", classes="area-title")
         yield FittedTable(
             flexible={"Endpoint", "Reason"},

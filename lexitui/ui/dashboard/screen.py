@@ -21,7 +21,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from lexitui.areas import AREAS
 from lexitui.config import ConfigError
@@ -30,6 +30,7 @@ from lexitui.events import HardwareDetected
 from lexitui.ui.dashboard.routing_panels import LIVE_ROWS, LocalLlmPanels
 from lexitui.ui.routing.format import REREAD_S
 from lexitui.ui.runtime.format import shown
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.text import markup_safe
@@ -52,7 +53,7 @@ class DashboardScreen(AreaScreen):
         self._routing_reads: Observable[Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         with VerticalScroll(id="dash-body"):
             with Horizontal(id="dash-top"):
                 yield Static(id="dash-machine", classes="panel")

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Footer, Input, Select, Static
 
 from lexitui.discovery.errors import RegistryError
 from lexitui.discovery.ollama_browse import sizes_of
@@ -32,6 +32,9 @@ from lexitui.domain.enums import (
     ModelSortOrder,
 )
 from lexitui.domain.units import format_bytes
+from lexitui.editions.refusals import EditionRefusal
+from lexitui.editions.tiers import Action
+from lexitui.services.edition_usage import hub_searches
 from lexitui.store.download_queue import DownloadRequestError
 from lexitui.ui.discover.analyse_all import AnalyseAllScreen
 from lexitui.ui.discover.checks import (
@@ -40,11 +43,13 @@ from lexitui.ui.discover.checks import (
     gated_without_token,
 )
 from lexitui.ui.downloads.hub_token import hub_token_set
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import markup_safe, plain
 from lexitui.ui.widgets.confirm_dialog import ConfirmDialog
 from lexitui.ui.widgets.fit import badge_cell, details_text, facets_text, variant_cells
 from lexitui.ui.widgets.fitted_table import FittedTable
+from lexitui.ui.widgets.limit_pill import LimitPill
 
 SORTS = [(s.value.capitalize(), s) for s in ModelSortOrder]
 CATEGORIES = [(c.value.replace("_", " "), c) for c in ModelCategory]
@@ -83,7 +88,7 @@ class DiscoverScreen(AreaScreen):
         self.registry = ModelRegistryType.HUGGING_FACE
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield Input(placeholder="Search Hugging Face (Enter)", id="discover-query")
         with Horizontal(id="discover-body"):
             with VerticalScroll(id="discover-filters"):
@@ -96,7 +101,9 @@ class DiscoverScreen(AreaScreen):
                 yield Input(placeholder="Author", id="filter-author")
                 yield Input(placeholder="Base model", id="filter-base")
             with Vertical(id="discover-main"):
-                yield Static("", id="discover-status")
+                with Horizontal(id="discover-status-row"):
+                    yield Static("", id="discover-status")
+                    yield LimitPill(id="discover-usage")
                 yield Static("", id="discover-facets")
                 yield FittedTable(
                     flexible={"Model", "License"},
@@ -167,9 +174,11 @@ class DiscoverScreen(AreaScreen):
         self._status(waiting)
         try:
             result = await services.discovery.search(query, self.registry)
-        except RegistryError as exc:
+        except (RegistryError, EditionRefusal) as exc:  # a refusal says which tier or limit
             self._status(f"[red]{markup_safe(str(exc), 600)}[/]")
+            await self.show_usage()
             return
+        await self.show_usage()
         headline = f"{len(result.models)} models"
         if self.registry is ModelRegistryType.OLLAMA_LIBRARY:
             what = "Popular in the Ollama library" if trending else "Ollama library"
@@ -179,6 +188,11 @@ class DiscoverScreen(AreaScreen):
         for gone in result.unavailable:  # the others' results are shown all the same
             headline += f" · [red]{markup_safe(f'{gone.registry} unavailable: {gone.reason}')}[/]"
         await self._show_results(result, headline)
+
+    async def show_usage(self) -> None:
+        """The Hub searches used today against the edition's daily limit (where one applies)."""
+        usage = await hub_searches(await self.ready())
+        self.query_one("#discover-usage", LimitPill).show(usage)
 
     async def _show_results(self, result: ModelSearchResult, headline: str) -> None:
         services = await self.ready()
@@ -244,6 +258,13 @@ class DiscoverScreen(AreaScreen):
 
     # -- actions ---------------------------------------------------------------------------
 
+    def gated_action(self, binding_id: str) -> Action | None:
+        # Searching the Ollama library is Core's; only the Hub's searches are gated.
+        action = super().gated_action(binding_id)
+        if action is Action.SEARCH_HUB and self.registry is not ModelRegistryType.HUGGING_FACE:
+            return None
+        return action
+
     def action_focus_search(self) -> None:
         self.query_one("#discover-query", Input).focus()
 
@@ -263,6 +284,7 @@ class DiscoverScreen(AreaScreen):
         self.query_one("#discover-query", Input).placeholder = f"Search {name} (Enter)"
         self.models = []
         self.query_one("#discover-results", DataTable).clear()
+        self.refresh_bindings()  # the search keys' tier pills depend on the registry
         self.action_trending()
 
     def action_analyse_all(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadPriority, DownloadStatus
@@ -33,6 +33,7 @@ from lexitui.events import (
 )
 from lexitui.ui.downloads.details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.downloads.hub_token import hub_token_set
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import escape_markup, markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
@@ -114,7 +115,7 @@ class DownloadsScreen(AreaScreen):
         self._reload_asked: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield Static("Downloads", classes="area-title")
         yield FittedTable(
             flexible=FLEXIBLE, id="downloads-table", cursor_type="row", zebra_stripes=True

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from lexitui.domain.enums import InferenceMode
 from lexitui.domain.hardware import HardwareCapabilities, ModelSizeRecommendation
@@ -28,6 +28,7 @@ from lexitui.events import HardwareChanged, HardwareDetected
 from lexitui.hardware.memory_estimate import REPRESENTATIVE
 from lexitui.hardware.settings import HardwareSettings, save_hardware_settings
 from lexitui.hardware.unused_gpu import unused_gpu_note
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import plain, plain_lines
 from lexitui.ui.widgets.gpu_card import GpuCard
@@ -105,7 +106,7 @@ class HardwareScreen(AreaScreen):
         self._render_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         with VerticalScroll(id="hw-body"):
             yield Static(DETECTING, id="hw-status")
             with Vertical(id="hw-details"):

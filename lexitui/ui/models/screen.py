@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from lexitui.domain.storage import CleanupSuggestion, StoredModel, VerifyReport
 from lexitui.domain.units import format_bytes
@@ -29,6 +29,7 @@ from lexitui.events import (
     ModelUnloaded,
     ModelUsageRecorded,
 )
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.style_paths import style
 from lexitui.ui.widgets.cleanup_panel import suggestions_text
@@ -68,7 +69,7 @@ class ModelsScreen(AreaScreen):
         self._scanned = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield StorageGauge(id="models-gauge")
         yield FittedTable(
             flexible={"Name", "Source"}, id="models-table", cursor_type="row", zebra_stripes=True

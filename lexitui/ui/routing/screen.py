@@ -22,7 +22,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from lexitui.config import ConfigError
 from lexitui.domain.language_model import LanguageModelRequest, Message, TaskType
@@ -45,6 +45,7 @@ from lexitui.ui.routing.format import (
     provider_row,
 )
 from lexitui.ui.runtime.format import shown
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.style_paths import style
@@ -76,7 +77,7 @@ class RoutingScreen(AreaScreen):
         self._reads: Observable[Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         with VerticalScroll(id="routing-body", can_focus=False):
             with Container(id="routing-top"):
                 yield Static("[b]Strategy[/b]\nReading the router…", id="routing-strategy")

@@ -32,9 +32,11 @@ from lexitui.runtime.footprint import Footprint
 from lexitui.runtime.manager import DEFAULT_LOAD
 from lexitui.runtime.settings import MAX_PARALLEL
 from lexitui.ui.text import plain
+from lexitui.ui.widgets.limit_pill import LimitPill
 
 if TYPE_CHECKING:
     from lexitui.services import Services
+    from lexitui.services.edition_usage import LimitUsage
 
 DEBOUNCE_S = 0.3
 MMAP_CHOICES = (("default", "default"), ("on", "on"), ("off", "off"))
@@ -190,9 +192,12 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
         selected: str | None = None,
         *,
         options: ModelLoadOptions | None = None,
+        limit: LimitUsage | None = None,
     ) -> None:
-        """``models`` are (id, name) pairs; ``options`` fill the fields (the defaults if None)."""
+        """``models`` are (id, name) pairs; ``options`` fill the fields (the defaults if None);
+        ``limit`` is the edition's loaded-model limit and its use, shown beside Load."""
         super().__init__()
+        self.limit = limit
         self.models = tuple(models)
         ids = [model_id for model_id, _name in self.models]
         self.selected = selected if selected in ids else (ids[0] if ids else None)
@@ -242,6 +247,7 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
                     yield Static(note, classes="load-note")
             yield Static("", id="load-fit")
             with Horizontal(id="load-buttons"):
+                yield LimitPill(id="load-limit")
                 yield Button("Load", variant="primary", compact=True, id="load-ok")
                 yield Button("Cancel", compact=True, id="load-cancel")
 
@@ -251,6 +257,7 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
         box.border_subtitle = "Enter loads · Tab next field · Esc cancels"
         first = "#load-context_length" if self.selected else "#load-model"
         self.query_one(first).focus()
+        self.query_one("#load-limit", LimitPill).show(self.limit)
         self.refresh_form()
 
     # --- reading and checking the form ----------------------------------------------------------
@@ -306,9 +313,10 @@ class LoadModelDialog(ModalScreen[LoadChoice | None]):
         self._show_fit(fit_text(footprint))
 
     def _show_fit(self, text: str | Text, *, error: bool = False) -> None:
-        if not self.is_attached:  # the dialog closed while the estimate ran
+        found = self.query("#load-fit").results(Static)
+        fit = next(found, None)
+        if fit is None or not self.is_attached:  # the dialog closed while the estimate ran
             return
-        fit = self.query_one("#load-fit", Static)
         fit.update(Text(text) if isinstance(text, str) else text)
         fit.set_class(error, "error")
 

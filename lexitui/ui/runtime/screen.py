@@ -26,7 +26,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Static, TextArea
 
 from lexitui.domain.backends import ModelLoadOptions
 from lexitui.domain.chat import LocalChatMessage
@@ -47,6 +47,7 @@ from lexitui.ui.runtime.models import LoadedModelsTable
 from lexitui.ui.runtime.params import ParamsPanel
 from lexitui.ui.runtime.routed import can_answer, chat_placeholder
 from lexitui.ui.runtime.tools import RuntimeTools
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.streams import at_most_every, changes_of
 from lexitui.ui.style_paths import style
 
@@ -85,7 +86,7 @@ class RuntimeScreen(RuntimeTools):
         self._last_model: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         yield LoadedModelsTable(id="runtime-models")
         yield Static("Nothing loaded: L loads a model.", id="runtime-state")
         yield ResourceAlertLine(id="runtime-alerts")
@@ -229,6 +230,7 @@ class RuntimeScreen(RuntimeTools):
         self.refresh_models()
 
     async def action_load(self) -> None:
+        from lexitui.services.edition_usage import loaded_models
         from lexitui.ui.runtime.load_dialog import LoadChoice, LoadModelDialog
 
         services = await self.ready()
@@ -240,7 +242,8 @@ class RuntimeScreen(RuntimeTools):
             if choice is not None:
                 self.load_model(choice.model_id, choice.options, evict=choice.evict)
 
-        self.app.push_screen(LoadModelDialog(models, preselected), chosen)
+        limit = loaded_models(services)  # the edition's one-model limit, said beside Load
+        self.app.push_screen(LoadModelDialog(models, preselected, limit=limit), chosen)
 
     def pick_model(self, model_id: str) -> None:
         """Chat with ``model_id``: make it active if it is loaded, else load it as it comes."""

@@ -16,9 +16,11 @@ from reactivex.abc import DisposableBase
 from textual.binding import ActiveBinding
 from textual.screen import Screen
 
+from lexitui.ui.shell.gated_keys import GATED_KEYS, unlocking_tier, with_pill
 from lexitui.ui.streams import subscribe_on_loop
 
 if TYPE_CHECKING:
+    from lexitui.editions.tiers import Action
     from lexitui.services import Services
 
 T = TypeVar("T")
@@ -52,6 +54,7 @@ class AreaScreen(Screen[None]):
                 else active
                 for key, active in found.items()
             }
+        found = self._with_tier_pills(found)
         first: dict[str, ActiveBinding] = {}
         for action in FOOTER_FIRST:
             keys = [key for key, active in found.items() if active.binding.action == action]
@@ -59,6 +62,23 @@ class AreaScreen(Screen[None]):
                 active = found[key]
                 first[key] = active._replace(binding=replace(active.binding, show=True))
         return first | {key: active for key, active in found.items() if key not in first}
+
+    def gated_action(self, binding_id: str) -> Action | None:
+        """The edition action a key starts (``gated_keys.GATED_KEYS``); a screen whose key
+        starts different actions in different states says which one it starts now."""
+        return GATED_KEYS.get(binding_id)
+
+    def _with_tier_pills(self, found: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
+        """Each key this user's tier does not reach names the tier that unlocks it."""
+        edition = getattr(self.app, "edition", None)
+        if edition is None or not edition.managed:
+            return found
+        pilled: dict[str, ActiveBinding] = {}
+        for key, active in found.items():
+            tier = unlocking_tier(edition, self.gated_action(active.binding.id or ""))
+            description = with_pill(active.binding.description, tier)
+            pilled[key] = active._replace(binding=replace(active.binding, description=description))
+        return pilled
 
     @property
     def services(self) -> Services:

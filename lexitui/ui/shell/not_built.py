@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Center, Middle
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from lexitui.areas import area
+from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 
 
@@ -16,7 +17,7 @@ class NotBuiltScreen(AreaScreen):
         self.area = area(mode)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaHeader()
         with Middle(), Center():
             yield Static(
                 f"[b]{self.area.title}[/b]  (roadmap {self.area.roadmap})\n\n{self.area.status}",
