@@ -59,6 +59,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def port_taken(endpoint: RpcEndpoint) -> bool:
+    family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the worker binds
+        try:
+            sock.bind((endpoint.host, endpoint.port))
+        except OSError:
+            return True
+    return False
+
+
 class RpcWorker:
     """One ``ggml-rpc-server`` process on this machine."""
 
@@ -95,6 +106,9 @@ class RpcWorker:
         """Start the worker and wait until it answers; raises ``EngineError`` with the reason
         (a public address is refused before anything starts)."""
         check_private(self.endpoint.host)
+        # Checked first: a worker already there would answer for one that failed to bind.
+        if port_taken(self.endpoint):
+            raise EngineError(f"cannot start an RPC worker on {self.endpoint}: the port is taken")
         env = dict(os.environ)
         if self.cache_dir is not None:
             env[CACHE_ENV] = str(self.cache_dir)

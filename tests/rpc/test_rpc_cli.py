@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
+from pathlib import Path
 
+import pytest
+
+from lexitui.cli import main
 from lexitui.storage.starter import STARTER_ID
 from tests.test_cli import lexitui
 
@@ -78,3 +83,15 @@ def test_bad_workers_are_one_line_and_nothing_starts() -> None:
         assert result.returncode == 1, (argv, result.stderr)
         assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, argv
         assert "Traceback" not in result.stderr
+
+
+def test_a_worker_without_the_program_says_how_to_get_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert main(["rpc", "worker", "--port", "50052"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "lexitui rpc: no ggml-rpc-server found: `lexitui engine build` builds it beside "
+        "llama-server"
+    )
