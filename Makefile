@@ -51,6 +51,7 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_runtime.py
 	$(PY) bench/bench_engines.py
+	$(PY) bench/bench_rpc_split.py
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_load_on_demand.py
 	$(PY) bench/bench_hardware.py

@@ -28,6 +28,7 @@ from lexitui.engine.rpc_address import RpcEndpoint
 from lexitui.engine.rpc_probe import PROTOCOL_MAJOR, worker_memory
 from lexitui.engine.rpc_workers import RpcWorker, free_port, read_split
 from lexitui.engine.settings import EMBEDDED, ENGINE_ENV, LLAMA_SERVER, SERVER_ENV
+from lexitui.runtime.settings import RuntimeSettings
 from lexitui.services import Services
 from lexitui.storage.starter import STARTER_ID
 
@@ -137,7 +138,7 @@ async def test_a_worker_on_a_taken_port_fails_with_the_reason(
     assert (await worker_memory(taken)).free_bytes > 0  # the first one still serves
 
 
-async def test_a_load_with_workers_runs_on_llama_server_whatever_the_default(
+async def test_a_load_with_workers_runs_on_llama_server_and_needs_no_room_here(
     workers: list[RpcWorker],
     llama_server_binary: Path,
     services: Services,
@@ -145,6 +146,8 @@ async def test_a_load_with_workers_runs_on_llama_server_whatever_the_default(
 ) -> None:
     monkeypatch.setenv(SERVER_ENV, str(llama_server_binary))
     monkeypatch.setenv(ENGINE_ENV, EMBEDDED)  # the embedded engine cannot reach workers
+    # A budget the model could never fit in here: its weights go to the workers instead.
+    services.runtime.settings = RuntimeSettings(memory_budget_bytes=2**20)
     workers_named = tuple(str(w.endpoint) for w in workers)
     options = ModelLoadOptions(context_length=CONTEXT, rpc_servers=workers_named)
     loaded = await services.runtime.load(STARTER_ID, options)
