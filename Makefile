@@ -35,8 +35,9 @@ unit: $(DEV_STAMP) engine-cache
 	$(VENV)/bin/pytest -q -m alone
 
 # The engine tests run on a real llama-server too: one built for this CPU from the pinned
-# llama.cpp source, kept in the user's cache folder, so it is built once per machine (about
-# 8 minutes on 2 cores) and every later checkout reuses it.
+# llama.cpp source, with its RPC worker (ggml-rpc-server) for the split-model tests, kept in the
+# user's cache folder, so it is built once per machine (about 8 minutes on 2 cores) and every
+# later checkout reuses it.
 engine-cache: $(RUN_STAMP)
 	$(VENV)/bin/lexitui engine build --cpu --no-install
 
@@ -50,6 +51,7 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_runtime.py
 	$(PY) bench/bench_engines.py
+	$(PY) bench/bench_rpc_split.py
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_load_on_demand.py
 	$(PY) bench/bench_hardware.py

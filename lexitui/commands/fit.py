@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lexitui.commands.rpc import add_rpc_options
 from lexitui.commands.runtime_options import slot_count
 from lexitui.discovery.compatibility import CompatibilityAnalyzer
 from lexitui.discovery.compatibility_text import level_word
@@ -77,6 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (a list for several models)"
     )
+    add_rpc_options(parser)
     parser.set_defaults(func=cmd_fit)
 
 
@@ -118,6 +120,10 @@ async def cmd_fit(args: argparse.Namespace, *, detect: Detect = detect_hardware)
         except (GgufError, FitTargetError, ValueError) as exc:
             print(f"lexitui: {exc}", file=sys.stderr)
             return 1
+        if args.rpc or args.rpc_free:
+            from lexitui.commands.rpc import print_split
+
+            return await print_split(args, target)
     hardware = await detect()
     analyzer = CompatibilityAnalyzer(hardware)  # plans with the GPUs an engine can drive
     note = unused_gpu_note(hardware.gpus)

