@@ -21,9 +21,10 @@ from lexitui.runtime.loaded_engine import LoadedEngine
 # Basic loading (WriterPro) is the context size and the GPU layers. ``embedding`` is lexitui's
 # own (the engine serves embeddings beside chat), ``keep_alive`` is when an idle model goes
 # (Ollama clients send it with every request), ``parallel`` is checked as concurrent requests
-# and ``engine`` as the managed engine: none of them is a configuration option of the load.
+# and ``engine`` and ``rpc_servers`` (RPC workers lexitui starts) as the managed engine: none of
+# them is a configuration option of the load.
 BASIC_LOAD_FIELDS = frozenset(
-    {"context_length", "gpu_layers", "embedding", "keep_alive", "parallel", "engine"}
+    {"context_length", "gpu_layers", "embedding", "keep_alive", "parallel", "engine", "rpc_servers"}
 )
 DEFAULT_ENGINES = (None, "auto")  # loading in the default engine is basic loading
 EMBEDDED = "embedded llama.cpp"  # what a model loaded in lexitui's own engine is served by
@@ -36,7 +37,7 @@ def configuration_options(options: ModelLoadOptions) -> list[str]:
     return [
         f.name
         for f in fields(options)
-        if f.name not in BASIC_LOAD_FIELDS and getattr(options, f.name) is not None
+        if f.name not in BASIC_LOAD_FIELDS and getattr(options, f.name) != f.default
     ]
 
 
@@ -46,7 +47,7 @@ def check_load_options(entitlements: Entitlements, options: ModelLoadOptions) ->
     # The higher requirement first, so a refusal names the tier that would allow this load.
     if (options.parallel or 1) > 1:
         entitlements.require(Action.CONCURRENT_REQUESTS)
-    if options.engine not in DEFAULT_ENGINES:
+    if options.engine not in DEFAULT_ENGINES or options.rpc_servers:
         entitlements.require(Action.MANAGED_ENGINE)
     if configuration_options(options):
         entitlements.require(Action.ALL_CONFIGURATION)
