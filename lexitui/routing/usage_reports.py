@@ -8,7 +8,7 @@ task and source. The savings report is cost optimisation (Enterprise), as is the
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lexitui.domain.routing import RoutedRequestRecord, RoutingStats, SavingsReport, UsageAnalytics
 from lexitui.editions.entitlements import Entitlements
@@ -37,11 +37,11 @@ class UsageReports:
         await self._recorder.flush()
         return await self._recorder.rows.by_day_and_model(period)
 
-    async def stats(self, period: timedelta) -> RoutingStats:
+    async def stats(self, period: timedelta, now: datetime | None = None) -> RoutingStats:
         """The routing mix: local, cloud, fallback and failed requests, cost, latency."""
         self._entitlements().require(Action.DETAILED_ANALYTICS)
         await self._recorder.flush()
-        return await self._recorder.rows.stats(period)
+        return await self._recorder.rows.stats(period, now=now)
 
     async def analytics(self, period: timedelta) -> UsageAnalytics:
         self._entitlements().require(Action.DETAILED_ANALYTICS)
@@ -54,8 +54,8 @@ class UsageReports:
         await self._recorder.flush()
         return await self._recorder.rows.recent(limit)
 
-    async def savings(self, period: timedelta) -> SavingsReport:
+    async def savings(self, period: timedelta, now: datetime | None = None) -> SavingsReport:
         self._entitlements().require(Action.COST_OPTIMISATION)
         await self._recorder.flush()
         reference = self._recorder.prices.reference_label()
-        return await self._recorder.rows.savings(period, reference)
+        return await self._recorder.rows.savings(period, reference, now=now)

@@ -23,6 +23,7 @@ from lexitui.ui.routing.format import (
     mix_text,
     savings_text,
 )
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
 if TYPE_CHECKING:
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
     from lexitui.ui.routing.data import RoutingView
 
 LIVE_ROWS = 8
+
+
+def withheld(refusal: str) -> str:
+    """A panel the user's edition does not show: the refusal, not empty figures."""
+    return f"[yellow]{markup_safe(refusal, 300)}[/]"
 
 
 class LocalLlmPanels(Container):
@@ -62,8 +68,12 @@ class LocalLlmPanels(Container):
         self.query_one("#dash-live-title", Static).update(f"[b]Live requests[/b]\n{text}")
 
     def show(self, view: RoutingView) -> None:
-        self.query_one("#dash-mix", Static).update(mix_text(view.day))
-        self.query_one("#dash-savings", Static).update(savings_text(view.week))
+        mix = mix_text(view.day) if view.log_withheld is None else withheld(view.log_withheld)
+        self.query_one("#dash-mix", Static).update(mix)
+        saved = savings_text(view.week)
+        if view.savings_withheld is not None:
+            saved = withheld(view.savings_withheld)
+        self.query_one("#dash-savings", Static).update(saved)
         self.query_one("#dash-budgets", Static).update(budget_text(view.budgets))
         table = self.query_one("#dash-requests", DataTable)
         table.clear()

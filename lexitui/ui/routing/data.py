@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lexitui.domain.routing import RoutedRequestRecord, RoutingStats, SavingsReport
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.routing.budgets import day_start, month_start
 from lexitui.routing.status import BudgetStatus, ProviderRow, provider_rows
 
@@ -52,6 +53,9 @@ class RoutingView:
     week: SavingsReport
     budgets: BudgetStatus
     providers: list[ProviderRow]
+    # What the user's edition does not show, as its refusal: the log and mix, the savings.
+    log_withheld: str | None = None
+    savings_withheld: str | None = None
 
 
 async def read_budgets(service: RoutingService, at: datetime) -> BudgetStatus:
@@ -78,17 +82,34 @@ async def read_budgets(service: RoutingService, at: datetime) -> BudgetStatus:
 
 
 async def read_view(service: RoutingService, limit: int = 50) -> RoutingView:
-    """Recent requests (newest first), the last day's mix, the last week's savings, budgets."""
+    """Recent requests (newest first), the last day's mix, the last week's savings, budgets.
+
+    Read through the service's reports, so the edition's analytics rows hold here as they do
+    for ``lexitui usage``: what is not allowed is left empty, and its refusal is kept in
+    ``log_withheld`` or ``savings_withheld``."""
     await service.start()
-    await service.recorder.flush()  # this process's requests are in the store before reading
-    rows = service.recorder.rows
+    reports = service.reports
     at = now()
-    compared_to = service.recorder.prices.reference_label()
+    log_withheld = savings_withheld = None
+    recent: list[RoutedRequestRecord] = []
+    day = RoutingStats(DAY)
+    week = SavingsReport(WEEK, estimated_cloud_cost_avoided=None, net_savings=None)
+    try:
+        recent = await reports.recent(limit)
+        day = await reports.stats(DAY, now=at)
+    except EditionRefusal as refused:
+        log_withheld = refused.message
+    try:
+        week = await reports.savings(WEEK, now=at)
+    except EditionRefusal as refused:
+        savings_withheld = refused.message
     return RoutingView(
         at=at,
-        recent=await rows.recent(limit),
-        day=await rows.stats(DAY, now=at),
-        week=await rows.savings(WEEK, compared_to, now=at),
+        recent=recent,
+        day=day,
+        week=week,
         budgets=await read_budgets(service, at),
         providers=provider_rows(service),
+        log_withheld=log_withheld,
+        savings_withheld=savings_withheld,
     )

@@ -182,7 +182,9 @@ class RoutingScreen(AreaScreen):
         if 0 <= row < table.row_count:
             table.move_cursor(row=row)
         title = "[b]Decision log[/b], newest first (live)"
-        if not records:
+        if view.log_withheld is not None:
+            title += f"\n[yellow]{shown(view.log_withheld)}[/]"
+        elif not records:
             title += f"\n{NO_REQUESTS}"
         self.query_one("#routing-log-title", Static).update(title)
 
