@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from lexitui.domain.discovery import ModelSearchQuery
 from lexitui.domain.enums import ModelRegistryType
 from lexitui.editions.entitlements import Entitlements
 from lexitui.editions.refusals import EditionRefusal
@@ -13,6 +14,13 @@ from lexitui.editions.tiers import Action
 from lexitui.store.edition_counters import EditionCounters
 
 HUB_SEARCHES = "hub_searches"
+
+
+def counted(query: ModelSearchQuery) -> bool:
+    """Whether a Hub search counts towards the daily limit: one that asks for something (words,
+    an author, a base model). The Hub's trending list, which Discover opens on, does not: a
+    user would otherwise spend a search each time they open the screen."""
+    return bool(query.query or query.author or query.base_model)
 
 
 def utc_today() -> dt.date:
@@ -30,7 +38,7 @@ class SearchQuota:
         self._counters = counters
         self._today = today
 
-    async def check(self, kind: ModelRegistryType) -> None:
+    async def check(self, kind: ModelRegistryType, query: ModelSearchQuery) -> None:
         """Raise an ``EditionRefusal`` when this search is not allowed now."""
         entitlements = self._entitlements()
         if kind is ModelRegistryType.OLLAMA_LIBRARY:
@@ -40,15 +48,15 @@ class SearchQuota:
             entitlements.require(Action.CUSTOM_REGISTRIES)
             return
         entitlements.require(Action.SEARCH_HUB)
-        if entitlements.limit("searches_per_day") is None:
+        if entitlements.limit("searches_per_day") is None or not counted(query):
             return
         used = await self._counters.used(HUB_SEARCHES, self._today())
         entitlements.require_room("searches_per_day", used, usage=f"{used} used today, UTC")
 
-    async def count(self, kind: ModelRegistryType) -> None:
+    async def count(self, kind: ModelRegistryType, query: ModelSearchQuery) -> None:
         """Count a search the Hub answered (only where a limit applies)."""
         limited = self._entitlements().limit("searches_per_day") is not None
-        if kind is ModelRegistryType.HUGGING_FACE and limited:
+        if kind is ModelRegistryType.HUGGING_FACE and limited and counted(query):
             await self._counters.add(HUB_SEARCHES, self._today())
 
     def require_custom(self) -> None:

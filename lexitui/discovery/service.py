@@ -145,14 +145,14 @@ class DiscoveryService:
         if query.only_compatible:
             self._entitlements().require(Action.COMPATIBILITY)
         if self.quota is not None:
-            await self.quota.check(searched)
+            await self.quota.check(searched, query)
         registry = self.registry(kind)
         if registry.type is self.default and self.custom:
             result = await self._search_with_custom(registry, query)
         else:
             result = labelled(await registry.search(query), registry.name)
         if self.quota is not None:
-            await self.quota.count(searched)
+            await self.quota.count(searched, query)
         if query.only_compatible:
             kept = [m for m in result.models if await self._fits(m)]
             result = replace(result, models=tuple(kept))

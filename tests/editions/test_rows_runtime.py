@@ -124,6 +124,9 @@ async def test_the_eleventh_hub_search_of_a_day_is_refused_and_the_next_day_star
     assert str(refused.value) == (
         "WriterPro: 10 Hugging Face searches a day (10 used today, UTC); Teams has no limit"
     )
+    # The trending list Discover opens on asks for nothing and is not counted, even when spent.
+    await services.discovery.search(ModelSearchQuery(), ModelRegistryType.HUGGING_FACE)
+    assert await quota.used_today() == 10
     day = dt.date(2027, 3, 11)  # midnight UTC: a new day's count
     await search(services, ModelRegistryType.HUGGING_FACE)
     assert await quota.used_today() == 1

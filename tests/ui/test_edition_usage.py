@@ -44,12 +44,12 @@ async def test_discover_counts_the_hub_searches_of_the_day(
         await pilot.press("4")
         await until(lambda: isinstance(app.screen, DiscoverScreen))
         usage = app.screen.query_one("#discover-usage", LimitPill)
-        # Opening Discover lists the trending models: one search of the Hub.
-        await until(lambda: text_of(usage) == "Hub searches 1/10 today")
+        # Opening Discover lists the trending models, which asks for nothing: not counted.
+        await until(lambda: text_of(usage) == "Hub searches 0/10 today")
         assert usage.display
-        await pilot.press("t")
-        await until(lambda: text_of(usage) == "Hub searches 2/10 today")
-        assert await app.services.discovery.quota.used_today() == 2  # type: ignore[union-attr]
+        await pilot.press("slash", *"qwen", "enter")
+        await until(lambda: text_of(usage) == "Hub searches 1/10 today")
+        assert await app.services.discovery.quota.used_today() == 1  # type: ignore[union-attr]
 
 
 @pytest.mark.usefixtures("writerpro")
@@ -68,6 +68,8 @@ async def test_discover_says_the_daily_limit_is_spent(
         status = app.screen.query_one("#discover-status", Static)
         await until(lambda: text_of(usage) == "Hub searches 10/10 today")
         assert usage.has_class("-spent")
+        await until(lambda: "Trending" in text_of(status))  # the front page is still shown
+        await pilot.press("slash", *"qwen", "enter")
         await until(lambda: "Teams has no limit" in text_of(status))
         assert text_of(status) == (
             "WriterPro: 10 Hugging Face searches a day (10 used today, UTC); Teams has no limit"
@@ -123,7 +125,7 @@ async def test_snapshot_discover_with_the_searches_of_the_day(
         await pilot.press("4")
         await until(lambda: isinstance(app.screen, DiscoverScreen))
         usage = app.screen.query_one("#discover-usage", LimitPill)
-        await until(lambda: text_of(usage) == "Hub searches 1/10 today")
+        await until(lambda: text_of(usage) == "Hub searches 0/10 today")
         results = app.screen.query_one("#discover-results", DataTable)
         await until(lambda: results.row_count > 0)
         # The starter's repo: its details read from the fake Hub name no port of the run.
