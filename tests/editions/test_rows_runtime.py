@@ -53,6 +53,7 @@ async def search(services: Services, kind: ModelRegistryType) -> object:
 PROBES: dict[Action, Probe] = {
     Action.DETECT_HARDWARE: lambda s: s.hardware.detect(),
     Action.VIEW_INSTALLED: lambda s: s.registry.list(),
+    Action.BACKEND_STATUS: lambda s: s.backends.reports(),
     Action.LOAD_MODEL: lambda s: s.runtime.load(STARTER_ID, LOADED),
     Action.GENERATE: generate,
     Action.ALL_PARAMETERS: lambda s: generate(s, top_k=5, min_p=0.05),
