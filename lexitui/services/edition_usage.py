@@ -57,3 +57,22 @@ def loaded_models(services: Services) -> LimitUsage | None:
     others = [s.model_id for s in live_loaded_models(run_dir(services.paths))]
     counted = (*here, *others)
     return LimitUsage(tier, "loaded_models", allowed, len(counted), counted)
+
+
+async def downloads(services: Services) -> list[LimitUsage]:
+    """The downloaded models kept and their storage, against the edition's limits (queued and
+    running downloads count, as the check before the next download counts them)."""
+    from lexitui.downloads.quota import downloaded_models
+
+    edition = services.entitlements
+    if not edition.allows(Action.DOWNLOAD):
+        return []
+    kept = downloaded_models(
+        await services.registry.list(), await services.download_manager.get_downloads()
+    )
+    used = {"downloaded_models": len(kept.names), "storage_bytes": sum(kept.sizes.values())}
+    return [
+        LimitUsage(edition.tier, name, allowed, used[name], tuple(kept.names))
+        for name in ("downloaded_models", "storage_bytes")
+        if (allowed := edition.limit(name)) is not None
+    ]

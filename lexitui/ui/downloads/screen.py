@@ -17,6 +17,7 @@ from dataclasses import replace
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
 from lexitui.domain.downloads import ModelDownload
@@ -31,12 +32,14 @@ from lexitui.events import (
     ModelDownloadStarted,
     ModelInstalled,
 )
+from lexitui.services.edition_usage import downloads as edition_downloads
 from lexitui.ui.downloads.details import DownloadDetailsScreen, describe, needs_token
 from lexitui.ui.downloads.hub_token import hub_token_set
 from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
 from lexitui.ui.text import escape_markup, markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
+from lexitui.ui.widgets.limit_pill import LimitPill
 
 # What changes the list of downloads. Progress is not among them: the manager's own progress
 # stream updates the one row it is about, without reading the store again.
@@ -116,7 +119,10 @@ class DownloadsScreen(AreaScreen):
 
     def compose(self) -> ComposeResult:
         yield AreaHeader()
-        yield Static("Downloads", classes="area-title")
+        with Horizontal(id="downloads-title-row"):
+            yield Static("Downloads", classes="area-title")
+            yield LimitPill(id="downloads-kept")
+            yield LimitPill(id="downloads-storage")
         yield FittedTable(
             flexible=FLEXIBLE, id="downloads-table", cursor_type="row", zebra_stripes=True
         )
@@ -170,6 +176,12 @@ class DownloadsScreen(AreaScreen):
         if chosen is not None and chosen.id == event.download_id:
             self._show_detail(chosen)
 
+    async def _show_usage(self) -> None:
+        """The downloaded models and storage against the edition's limits, where they apply."""
+        usage = {u.limit: u for u in await edition_downloads(await self.ready())}
+        self.query_one("#downloads-kept", LimitPill).show(usage.get("downloaded_models"))
+        self.query_one("#downloads-storage", LimitPill).show(usage.get("storage_bytes"))
+
     @work(exclusive=True, group="downloads-refresh")
     async def action_refresh(self) -> None:
         manager = (await self.ready()).download_manager
@@ -196,6 +208,7 @@ class DownloadsScreen(AreaScreen):
             table.move_cursor(row=min(row, len(self.rows) - 1))
         chosen = self.selected()
         self._show_detail(chosen)
+        await self._show_usage()
         self.query_one("#downloads-note", Static).update(
             ""
             if self.rows

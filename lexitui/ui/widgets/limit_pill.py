@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
+from lexitui.downloads.quota import size_text
 from lexitui.editions.refusals import limit_phrase
 from lexitui.ui.text import plain
 
@@ -22,6 +23,10 @@ def limit_text(usage: LimitUsage) -> str:
     """ "Hub searches 3/10 today", "WriterPro: 1 loaded model · in use: smollm2"."""
     if usage.limit == "searches_per_day":
         return f"Hub searches {usage.used}/{usage.allowed} today"
+    if usage.limit == "downloaded_models":
+        return f"Downloaded models {usage.used}/{usage.allowed}"
+    if usage.limit == "storage_bytes":
+        return f"Storage {size_text(usage.used)}/{size_text(usage.allowed)}"
     phrase = f"{usage.tier.title}: {limit_phrase(usage.limit, usage.allowed)}"
     if usage.counted:
         return f"{phrase} · in use: {', '.join(usage.counted)}"
