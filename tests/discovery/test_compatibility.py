@@ -292,6 +292,8 @@ def fit_args(target: str, **options: object) -> argparse.Namespace:
         "from_file": None,
         "search": None,
         "limit": None,
+        "rpc": None,
+        "rpc_free": None,
     }
     return argparse.Namespace(target=[target], **{**defaults, **options})
 
