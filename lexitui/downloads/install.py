@@ -28,6 +28,7 @@ from lexitui.downloads.errors import TransientError, UnsafePathError
 from lexitui.downloads.layout import StoreLayout, inside
 from lexitui.events import EventBus, ModelInstalled
 from lexitui.files.atomic import write_atomic
+from lexitui.files.host_lock import this_host
 from lexitui.store.installed_models import ModelRegistry
 
 MANIFEST_SCHEMA = 1
@@ -154,5 +155,7 @@ def _manifest(model_id: str, download: ModelDownload, blobs: list[Blob]) -> byte
             for b in blobs
         ],
         "installed_at": datetime.now(UTC).isoformat(),
+        # On a store shared by hosts, the others register this model rather than remove it.
+        "written_by": {"host": this_host(), "pid": os.getpid()},
     }
     return (json.dumps(document, indent=2) + "\n").encode()
