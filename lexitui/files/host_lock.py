@@ -175,13 +175,12 @@ def acquire(
             os.link(tmp, path)
             return HostLock(path, mine, heartbeat_s=max(0.5, lease / 6))
         except FileExistsError:
-            holder = read_holder(path)
-            mtime = _mtime(path)
-            if holder is None:
-                if mtime is not None and now - mtime <= lease:
-                    continue  # written this moment (or unreadable): look again
-                holder = Holder("unknown", 0, mtime or 0, mtime or 0, "used", "")
-            elif not is_stale(holder, host=host, lease=lease, now=now, mtime=mtime or 0):
+            holder, mtime = read_holder(path), _mtime(path)
+            if mtime is None:
+                continue  # let go of between our link and our look: try again
+            if holder is None:  # unreadable: its file's age is all there is to judge by
+                holder = Holder("an unknown host", 0, mtime, mtime, "used", "")
+            if not is_stale(holder, host=host, lease=lease, now=now, mtime=mtime):
                 raise LockHeld(what, holder) from None
             taken = _take_over(path, tmp, holder)
             if taken:

@@ -113,3 +113,14 @@ def test_the_holder_beats_so_its_lock_outlives_the_lease(tmp_path: Path) -> None
         time.sleep(4.5)  # longer than the lease: only the heartbeats keep it
         with pytest.raises(LockHeld, match="hosta"):
             acquire(path, "m", "download", host="hostb", lease=3)
+
+
+def test_an_unreadable_lock_is_held_until_its_lease_runs_out(tmp_path: Path) -> None:
+    path = tmp_path / "m.lock"
+    path.write_text("{not json")
+    with pytest.raises(LockHeld, match="an unknown host"):
+        acquire(path, "m", "download", lease=60)
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    with acquire(path, "m", "download", lease=60) as lock:
+        assert lock.took_over is not None and lock.took_over.host == "an unknown host"

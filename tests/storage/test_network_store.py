@@ -7,6 +7,7 @@ host is writing cannot be deleted, and the refusal names that host and pid."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -170,3 +171,29 @@ async def test_another_hosts_model_is_no_leftover_of_this_hosts(
     assert layout.manifest_path(MODEL_ID).exists()
     assert [p.name for p in layout.blobs_dir.iterdir()] != []
     assert b.json("storage", "sync")["registered"] == [MODEL_ID]
+
+
+async def test_a_pull_waits_while_another_host_downloads_the_model_and_says_who(
+    hosts: tuple[Host, Host], shared: Path
+) -> None:
+    _, b = hosts
+    lock = StoreLayout(shared).lock_path(MODEL_ID)
+    lock.parent.mkdir(parents=True)
+    now = time.time()
+    holder = {"host": "gpu1", "pid": 4312, "started": now, "heartbeat": now, "purpose": "download"}
+    lock.write_text(json.dumps(holder))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lexitui", "pull", f"{TINY}:Q8_0", "--json",
+        env=b.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    waiting = "being downloaded by gpu1 (pid 4312) since"
+    async with asyncio.timeout(60):
+        while waiting not in (line := (await process.stdout.readline()).decode()):
+            assert line, "the pull ended without waiting"
+    assert not StoreLayout(shared).manifest_path(MODEL_ID).exists()
+    lock.unlink()  # gpu1 is done: the pull goes on
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert StoreLayout(shared).manifest_path(MODEL_ID).exists()
+    assert not lock.exists()
