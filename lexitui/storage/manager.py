@@ -34,7 +34,6 @@ from lexitui.domain.storage import (
     StoredModel,
     VerifyReport,
 )
-from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.records import CleanupResult
 from lexitui.editions.entitlements import OPEN, Entitlements
@@ -321,7 +320,7 @@ class StorageManager:
         """Partials of downloads nobody will resume (never one another process is writing,
         D13), old scratch files, and leftovers of interrupted installs."""
         keep = await self.rows.pending_downloads()
-        partials = await asyncio.to_thread(cleanup_partials, self.layout, keep)
+        partials = await asyncio.to_thread(shared_store.cleanup_partials_here, self.layout, keep)
         temp, temp_bytes = await asyncio.to_thread(clean_temp, self.layout, time.time())
         report = await self.reconcile()
         return CleanupResult(

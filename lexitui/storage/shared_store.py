@@ -16,7 +16,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ from lexitui.domain.enums import ModelFormat
 from lexitui.domain.hardware import JsonRecord
 from lexitui.domain.models import InvalidModelId
 from lexitui.downloads import model_lock
+from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.errors import UnsafePathError
 from lexitui.downloads.layout import DIGEST, StoreLayout, inside
+from lexitui.downloads.records import CleanupResult
 from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.editions.tiers import Action
 from lexitui.files.copying import hash_file
@@ -89,6 +91,16 @@ def hold_for_delete(layout: StoreLayout, model_id: str) -> HostLock:
         return model_lock.take(layout, model_id, "delete")
     except LockHeld as held:
         raise StorageError(f"{held}; try again when it is done") from None
+
+
+def cleanup_partials_here(
+    layout: StoreLayout, keep: Collection[str], mounts: list[Mount] | None = None
+) -> CleanupResult:
+    """Partials nobody will resume; on a network file system, not one another host wrote to
+    within the lock lease (its ``flock`` may not reach this host). Blocking."""
+    mount = store_mount(layout.root, mounts)
+    spare = lease_s() if mount is not None and mount.is_network else 0.0
+    return cleanup_partials(layout, keep, spare_younger_than=spare)
 
 
 def mount_line(mount: Mount | None) -> str | None:
