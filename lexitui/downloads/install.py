@@ -109,7 +109,8 @@ def _link(blob: Path, dest: Path) -> None:
     try:
         os.link(blob, tmp, follow_symlinks=False)
     except OSError:  # no hard links on this file system (or across a bind mount)
-        os.symlink(blob, tmp)
+        # Relative: hosts sharing the store may mount it at different paths.
+        os.symlink(os.path.relpath(blob, tmp.parent), tmp)
     try:
         os.replace(tmp, dest)
     finally:

@@ -197,3 +197,27 @@ async def test_a_pull_waits_while_another_host_downloads_the_model_and_says_who(
     assert process.returncode == 0, err.decode()
     assert StoreLayout(shared).manifest_path(MODEL_ID).exists()
     assert not lock.exists()
+
+
+def test_without_hard_links_the_install_links_hold_wherever_the_store_is_mounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SMB shares often have no hard links: the links to blobs are then symlinks, and relative
+    # ones, so a host mounting the store at another path still finds the blob.
+    from lexitui.downloads import install
+
+    def no_hard_links(*_args: object, **_kwargs: object) -> None:
+        raise OSError("hard links not supported")
+
+    layout = StoreLayout(tmp_path / "mnt-a" / "models")
+    layout.ensure()
+    blob = layout.blob_path("ab" * 32)
+    blob.write_bytes(b"gguf")
+    dest = layout.install_dir("m") / "m.gguf"
+    dest.parent.mkdir()
+    monkeypatch.setattr(os, "link", no_hard_links)
+    install._link(blob, dest)
+    assert dest.is_symlink() and not os.path.isabs(os.readlink(dest))
+    os.rename(tmp_path / "mnt-a", tmp_path / "mnt-b")  # the same store, mounted elsewhere
+    moved = StoreLayout(tmp_path / "mnt-b" / "models")
+    assert (moved.install_dir("m") / "m.gguf").read_bytes() == b"gguf"
