@@ -19,6 +19,7 @@ from typing import Any
 from lexitui.commands.storage_output import (
     print_info,
     print_library,
+    print_shared_sync,
     print_suggestions,
     print_sync,
     print_verify,
@@ -76,6 +77,9 @@ def add_parser(sub: Any) -> None:
     ver.set_defaults(func=cmd_verify)
 
     sto = sub.add_parser("storage", help="disk use of the model store; move it elsewhere")
+    sto.add_argument("action", nargs="?", choices=["sync"],
+                     help="sync: register, checked, the models other hosts put in a "
+                     "store they share with this one")  # fmt: skip
     sto.add_argument("--move-to", type=Path, metavar="PATH", help="move the whole store")
     sto.add_argument("--register-ollama", metavar="ID",
                      help="make an installed GGUF an Ollama model (OLLAMA_HOST)")  # fmt: skip
@@ -186,6 +190,14 @@ async def cmd_verify(args: argparse.Namespace) -> int:
 async def cmd_storage(args: argparse.Namespace) -> int:
     if args.register_ollama is not None:
         return await _register_ollama(args)
+    if args.action == "sync":
+        async with opened() as manager:
+            synced = await manager.sync_shared_store()
+        if args.json:
+            _json(synced.to_json_dict())
+        else:
+            print_shared_sync(synced)
+        return 1 if synced.refused else 0
     async with opened() as manager:
         if args.move_to is not None:
             moved = await manager.move_storage(args.move_to, _MoveLine(args.json))

@@ -9,11 +9,14 @@ from lexitui.domain.storage import CleanupSuggestion, StorageInfo, VerifyReport
 from lexitui.domain.units import format_bytes
 from lexitui.gguf.text import safe_text
 from lexitui.storage.library_records import LibraryScan, LibrarySync, SkippedFile
+from lexitui.storage.shared_store import SharedSync
 
 
 def print_info(info: StorageInfo) -> None:
     used = info.total_disk_bytes - info.free_disk_bytes
     print(f"model store   {safe_text(info.storage_path)}")
+    if info.store_mount is not None:
+        print(f"file system   models on {safe_text(info.store_mount)}")
     print(
         f"disk          {format_bytes(info.free_disk_bytes)} free of "
         f"{format_bytes(info.total_disk_bytes)} ({format_bytes(used)} used)"
@@ -104,3 +107,15 @@ def _roots(scan: LibraryScan) -> None:
 def _skipped(skipped: Sequence[SkippedFile]) -> None:
     for s in skipped:
         print(f"skipped {safe_text(s.path)}: {safe_text(s.reason)}")
+
+
+def print_shared_sync(synced: SharedSync) -> None:
+    print(f"models on {safe_text(synced.mount or 'an unknown file system')}")
+    for model_id in synced.registered:
+        print(f"registered  {model_id}  (sha256 checked)")
+    for model_id in synced.busy:
+        print(f"busy        {model_id}  (being written; sync again when it is done)")
+    for refused in synced.refused:
+        print(f"REFUSED     {refused.model_id}  from {safe_text(refused.host)}: {refused.reason}")
+    if not (synced.registered or synced.busy or synced.refused):
+        print("nothing new from other hosts")

@@ -38,6 +38,10 @@ class StorageInfo(JsonRecord):
     # to free, so they are counted apart from ``used_by_models_bytes``.
     shared_library_bytes: int = 0
     shared_model_count: int = 0
+    # The file system under the store: "nfs4 server:/export (shared)", "ext4 /dev/sda2 (this
+    # host only)"; None where it cannot be told.
+    store_mount: str | None = None
+    store_is_shared: bool = False
 
 
 @dataclass(frozen=True)

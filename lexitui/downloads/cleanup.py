@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Collection
 
 from lexitui.downloads.layout import StoreLayout
@@ -20,10 +21,15 @@ META_SUFFIXES = (".meta", ".meta.tmp")
 
 
 def cleanup_partials(
-    layout: StoreLayout, keep: Collection[str], only: Collection[str] | None = None
+    layout: StoreLayout,
+    keep: Collection[str],
+    only: Collection[str] | None = None,
+    *,
+    spare_younger_than: float = 0.0,
 ) -> CleanupResult:
     """Delete partials (and metas) of downloads whose id is not in ``keep`` (and, given
-    ``only``, is in it); blocking."""
+    ``only``, is in it); blocking. ``spare_younger_than``: on a store shared by hosts, where
+    another host's ``flock`` may not reach us, a partial written to this recently is in use."""
     folder = layout.downloads_dir
     deleted: list[str] = []
     in_use: list[str] = []
@@ -44,7 +50,11 @@ def cleanup_partials(
         except (FileNotFoundError, OSError):
             continue  # gone meanwhile, or a planted link we will not open
         try:
-            freed += os.fstat(fd).st_size
+            info = os.fstat(fd)
+            if spare_younger_than and time.time() - info.st_mtime < spare_younger_than:
+                in_use.append(name)
+                continue
+            freed += info.st_size
             os.unlink(path)
             deleted.append(name)
             for suffix in META_SUFFIXES:

@@ -28,6 +28,7 @@ from lexitui.downloads.errors import TransientError, UnsafePathError
 from lexitui.downloads.layout import StoreLayout, inside
 from lexitui.events import EventBus, ModelInstalled
 from lexitui.files.atomic import write_atomic
+from lexitui.files.host_lock import this_host
 from lexitui.store.installed_models import ModelRegistry
 
 MANIFEST_SCHEMA = 1
@@ -108,7 +109,8 @@ def _link(blob: Path, dest: Path) -> None:
     try:
         os.link(blob, tmp, follow_symlinks=False)
     except OSError:  # no hard links on this file system (or across a bind mount)
-        os.symlink(blob, tmp)
+        # Relative: hosts sharing the store may mount it at different paths.
+        os.symlink(os.path.relpath(blob, tmp.parent), tmp)
     try:
         os.replace(tmp, dest)
     finally:
@@ -154,5 +156,7 @@ def _manifest(model_id: str, download: ModelDownload, blobs: list[Blob]) -> byte
             for b in blobs
         ],
         "installed_at": datetime.now(UTC).isoformat(),
+        # On a store shared by hosts, the others register this model rather than remove it.
+        "written_by": {"host": this_host(), "pid": os.getpid()},
     }
     return (json.dumps(document, indent=2) + "\n").encode()

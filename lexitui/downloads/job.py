@@ -13,6 +13,7 @@ is installed only once all of them verified.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import httpx
 from lexitui.domain.downloads import ModelDownload
 from lexitui.domain.enums import DownloadStatus
 from lexitui.domain.models import InstalledModel
+from lexitui.downloads import model_lock
 from lexitui.downloads.errors import (
     DownloadError,
     IntegrityError,
@@ -31,7 +33,7 @@ from lexitui.downloads.errors import (
 )
 from lexitui.downloads.hashing import PrefixHasher
 from lexitui.downloads.http_status import shown_url
-from lexitui.downloads.install import Blob, install
+from lexitui.downloads.install import Blob, install, install_id
 from lexitui.downloads.layout import EMPTY_SHA256, StoreLayout, local_file_name, partial_key
 from lexitui.downloads.limiter import RateLimiter
 from lexitui.downloads.meta import Identity, load_meta
@@ -121,8 +123,18 @@ class DownloadJob:
         return self._finished_bytes + (current.done.total if current is not None else 0)
 
     async def run(self) -> InstalledModel:
+        """The whole job under the model's cross-host lock: another lexitui (here, or on a
+        host sharing the store) downloading or deleting the same model is waited for."""
+        self._ctx.layout.ensure()
+        model_id = install_id(self.download)
+        lock = await model_lock.wait_for(self._ctx.layout, model_id, "download", self._held)
+        try:
+            return await self._run()
+        finally:
+            await asyncio.to_thread(lock.release)
+
+    async def _run(self) -> InstalledModel:
         ctx = self._ctx
-        ctx.layout.ensure()
         specs = file_specs(self.download)
         remotes = [await self._resolve(spec) for spec in specs]
         sizes = [r.size or 0 for r in remotes]
@@ -231,6 +243,9 @@ class DownloadJob:
     def _skip(self, spec: FileSpec, sha256: str, size: int) -> Blob:
         self._finished_bytes += size
         return Blob(sha256, size, spec.name, spec.remote_path)
+
+    def _held(self, message: str) -> None:
+        self._on_status(DownloadStatus.DOWNLOADING, f"waiting: {message}")
 
     def _waiting(self) -> None:
         self._on_status(

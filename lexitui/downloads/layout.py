@@ -7,6 +7,7 @@
     {models_dir}/manifests/{model-id}.json             what a model is made of
     {models_dir}/installed/{model-id}/{file name}      hard links to the blobs, original names
     {models_dir}/temp/                                 scratch space
+    {models_dir}/locks/{model-id}.lock                 who is writing a model (host and pid)
 
 Installed models get a folder of their own under ``installed/`` rather than beside ``blobs``,
 so no model id can collide with the store's own folders. The folder keeps each file's original
@@ -102,6 +103,10 @@ class StoreLayout:
     def temp_dir(self) -> Path:
         return self.root / "temp"
 
+    @property
+    def locks_dir(self) -> Path:
+        return self.root / "locks"
+
     def ensure(self) -> None:
         for folder in (
             self.downloads_dir,
@@ -109,6 +114,7 @@ class StoreLayout:
             self.manifests_dir,
             self.installed_dir,
             self.temp_dir,
+            self.locks_dir,
         ):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             if os.path.islink(folder):
@@ -125,6 +131,9 @@ class StoreLayout:
 
     def manifest_path(self, model_id: str) -> Path:
         return inside(self.manifests_dir, f"{check_model_id(model_id)}.json")
+
+    def lock_path(self, model_id: str) -> Path:
+        return inside(self.locks_dir, f"{check_model_id(model_id)}.lock")
 
     def install_dir(self, model_id: str) -> Path:
         return inside(self.installed_dir, check_model_id(model_id))

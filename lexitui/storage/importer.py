@@ -27,6 +27,7 @@ from lexitui.domain.models import InvalidModelId, check_model_id, model_id_from_
 from lexitui.domain.storage import HeaderFacts, ImportMode, ModelImportOptions
 from lexitui.downloads.layout import StoreLayout
 from lexitui.files.copying import Progress, copy_file, hash_file, link_into
+from lexitui.files.host_lock import this_host
 from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.text import safe_text
@@ -144,6 +145,7 @@ def manifest_bytes(plan: ImportPlan, files: list[ImportedFile], mode: ImportMode
             for f in files
         ],
         "installed_at": datetime.now(UTC).isoformat(),
+        "written_by": {"host": this_host(), "pid": os.getpid()},
     }
     return (json.dumps(document, indent=2) + "\n").encode()
 

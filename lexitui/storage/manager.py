@@ -34,7 +34,6 @@ from lexitui.domain.storage import (
     StoredModel,
     VerifyReport,
 )
-from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.records import CleanupResult
 from lexitui.editions.entitlements import OPEN, Entitlements
@@ -42,8 +41,9 @@ from lexitui.editions.tiers import Action
 from lexitui.events import EventBus, ModelDeleted, ModelInstalled
 from lexitui.files.copying import Progress
 from lexitui.files.model_location import Location, read_location, write_location
+from lexitui.files.mounts import store_mount
 from lexitui.gguf.errors import GgufError
-from lexitui.storage import importer, ollama_register
+from lexitui.storage import importer, ollama_register, shared_store
 from lexitui.storage.disk import DiskUsageReader, read_disk_usage, store_bytes
 from lexitui.storage.errors import StorageError
 from lexitui.storage.exporter import export_files, export_targets
@@ -159,6 +159,7 @@ class StorageManager:
     async def storage_info(self) -> StorageInfo:
         root = self.layout.root
         disk = await asyncio.to_thread(self._disk_usage, root)
+        mount = await asyncio.to_thread(store_mount, root)
         used = await asyncio.to_thread(store_bytes, self.layout)
         models = await self.rows.all()
         pending = await self.rows.pending_downloads()
@@ -178,6 +179,8 @@ class StorageManager:
             recommended_free_bytes=recommended,
             shared_library_bytes=sum(m.size_bytes for m in shared),
             shared_model_count=len(shared),
+            store_mount=shared_store.mount_line(mount),
+            store_is_shared=mount is not None and mount.is_network,
         )
 
     # --- the shared library -------------------------------------------------------------------
@@ -195,6 +198,12 @@ class StorageManager:
             scan = await self.scan_library()
             synced = await sync_library(scan, self.registry, self.rows)
             return replace(synced, reconciled=await self.reconcile())
+
+    async def sync_shared_store(self) -> shared_store.SharedSync:
+        """Adopt, checked, the models other hosts put in a store they share with this one."""
+        return await shared_store.sync_shared_store(
+            self.layout, self.registry, self.rows, entitlements=self._entitlements
+        )
 
     async def reconcile(self) -> ReconcileReport:
         return await reconcile(
@@ -222,14 +231,19 @@ class StorageManager:
                 f"{model.id} ships with the {package} package and is registered at every "
                 f"start; uninstall that package to remove it"
             )
-        removal = await asyncio.to_thread(plan_removal, self.layout, model.id, model.model.path)
-        if model.shared:  # our links to the file may go; the file itself never does
-            removal = replace(removal, files=tuple(f for f in removal.files if f.is_symlink()))
-        freed = 0 if model.shared else await asyncio.to_thread(freed_by, removal)
-        await self.rows.remove([model.id])
-        if model.model.source in LIBRARY_SOURCES:
-            await self.rows.forget_library_file(model.model.path, model.model.source)
-        removed = await asyncio.to_thread(carry_out, removal)
+        # Refused while another lexitui (here or on a host sharing the store) writes it.
+        lock = await asyncio.to_thread(shared_store.hold_for_delete, self.layout, model.id)
+        try:
+            removal = await asyncio.to_thread(plan_removal, self.layout, model.id, model.model.path)
+            if model.shared:  # our links to the file may go; the file itself never does
+                removal = replace(removal, files=tuple(f for f in removal.files if f.is_symlink()))
+            freed = 0 if model.shared else await asyncio.to_thread(freed_by, removal)
+            await self.rows.remove([model.id])
+            if model.model.source in LIBRARY_SOURCES:
+                await self.rows.forget_library_file(model.model.path, model.model.source)
+            removed = await asyncio.to_thread(carry_out, removal)
+        finally:
+            await asyncio.to_thread(lock.release)
         self.bus.publish(ModelDeleted(model_id=model.id, freed_bytes=freed))
         return DeleteResult(model.id, freed, model.shared, tuple(removed))
 
@@ -306,7 +320,7 @@ class StorageManager:
         """Partials of downloads nobody will resume (never one another process is writing,
         D13), old scratch files, and leftovers of interrupted installs."""
         keep = await self.rows.pending_downloads()
-        partials = await asyncio.to_thread(cleanup_partials, self.layout, keep)
+        partials = await asyncio.to_thread(shared_store.cleanup_partials_here, self.layout, keep)
         temp, temp_bytes = await asyncio.to_thread(clean_temp, self.layout, time.time())
         report = await self.reconcile()
         return CleanupResult(

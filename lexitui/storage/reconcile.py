@@ -3,7 +3,8 @@
 - A row whose file is gone is removed (a deleted Ollama model, a cleared HF cache, a blob lost
   to a crash); for a model lexitui installed, its manifest and folder go with it.
 - A manifest without a row, and a blob no manifest names, are leftovers of a crash between the
-  steps of an install or a delete, and are removed.
+  steps of an install or a delete, and are removed. Not a manifest another host wrote, though:
+  on a store shared by hosts that is their model (``lexitui storage sync`` adopts it here).
 
 Another lexitui may be installing right now (blob renamed in, manifest written, row next), so
 leftovers younger than a grace period are kept and reported, never raced.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from lexitui.domain.storage import ReconcileReport
 from lexitui.downloads.layout import StoreLayout
+from lexitui.storage.shared_store import written_elsewhere
 from lexitui.storage.store_files import (
     Removal,
     blob_digests,
@@ -49,7 +51,9 @@ async def reconcile(
             carry_out(_without_blobs(plan_removal(layout, m.id, m.model.path), layout))
     known = {m.id for m in models} - {m.id for m in gone}
     for model_id in manifest_ids(layout):
-        if model_id not in known and _older(layout.manifest_path(model_id), grace_s, clock):
+        if model_id in known or written_elsewhere(layout, model_id):
+            continue
+        if _older(layout.manifest_path(model_id), grace_s, clock):
             carry_out(_without_blobs(plan_removal(layout, model_id, ""), layout))
     wanted = referenced_digests(layout)
     removed: list[str] = []

@@ -21,6 +21,7 @@ import pytest
 from lexitui.config import Paths
 from lexitui.downloads.cleanup import cleanup_partials
 from lexitui.downloads.layout import StoreLayout
+from lexitui.files.host_lock import this_host
 from lexitui.gguf.local import read_local_header
 from tests.downloads.conftest import STARTER_REPO, TINY, cdn_gets, requested_bytes, sha256_of
 from tests.fakes.hub_server import FakeHub
@@ -151,7 +152,11 @@ async def test_d12_two_pull_processes_on_one_file_fetch_it_once(
     assert {s["status"] for s in summaries} == {"completed"}
     assert summaries[0]["path"] == summaries[1]["path"]
     messages = [str(line.get("message")) for _, lines, _ in results for line in lines]
-    assert any("another lexitui process" in m for m in messages)
+    # The one that waited was told who holds the model: this host and the other's pid.
+    pids = {first.pid, second.pid}
+    assert any(
+        f"being downloaded by {this_host()} (pid {pid})" in m for m in messages for pid in pids
+    )
     assert requested_bytes(cdn_gets(hub), 1792) == 1792
 
 

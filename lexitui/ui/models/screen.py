@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from lexitui.domain.storage import CleanupSuggestion, StoredModel, VerifyReport
 from lexitui.domain.units import format_bytes
+from lexitui.editions.refusals import EditionRefusal
 from lexitui.events import (
     Event,
     ModelDeleted,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 # ModelNotFound a LookupError, StoreError/EngineError RuntimeErrors, file trouble OSError.
 # Anything else is a bug and should show as one.
 ACTION_ERRORS: tuple[type[Exception], ...] = (ValueError, LookupError, OSError, RuntimeError)
+SYNC_ERRORS: tuple[type[Exception], ...] = (*ACTION_ERRORS, EditionRefusal)
 
 
 class ModelsScreen(AreaScreen):
@@ -203,8 +205,23 @@ class ModelsScreen(AreaScreen):
         skipped = [*synced.scan.skipped, *synced.skipped]
         if skipped:
             parts.append(f"{len(skipped)} skipped ({shown(skipped[0].reason, 60)}…)")
+        parts.extend(await self._sync_other_hosts())
         self._status(" · ".join(parts) + "  [dim](s rescans)[/dim]")
         self.action_refresh()
+
+    async def _sync_other_hosts(self) -> list[str]:
+        """Models other hosts put in a store shared with this one, sha256-checked (the same
+        tier as the library scan, which has just been allowed)."""
+        try:
+            hosts = await self.services.storage.sync_shared_store()
+        except SYNC_ERRORS as exc:
+            return [f"[red]other hosts' models:[/red] {shown(str(exc), 60)}"]
+        parts = [f"{len(hosts.registered)} from other hosts"] if hosts.registered else []
+        for refused in hosts.refused[:1]:
+            parts.append(
+                f"[red]refused {shown(refused.model_id)}:[/red] {shown(refused.reason, 60)}"
+            )
+        return parts
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:

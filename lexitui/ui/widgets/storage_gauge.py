@@ -50,6 +50,8 @@ def disk_line(info: StorageInfo, width: int) -> Text:
     line = Text("Disk ", style="bold")
     line.append_text(usage_bar((total - free) / total if total else None, bar_width))
     line.append_text(figures)
+    if info.store_is_shared and info.store_mount:
+        line.append(f"  models on {safe_text(info.store_mount, 40)}", style="bold")
     line.truncate(width, overflow="ellipsis")
     return line
 
