@@ -22,6 +22,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lexitui.commands.hardware": ("hw",),
     "lexitui.commands.engine": ("engine",),
     "lexitui.commands.rpc": ("rpc",),
+    "lexitui.commands.vllm": ("vllm",),
     "lexitui.commands.backends": ("backends", "backend"),
     "lexitui.commands.gguf": ("gguf",),
     "lexitui.commands.discovery": ("search", "show"),
