@@ -9,6 +9,10 @@ nodes (``ray start --head`` on the head, ``ray start --address=HEAD:PORT`` on ea
 ``vllm serve ... --distributed-executor-backend ray`` on the head). Every node then runs the same
 number of GPUs, so hosts with different GPU counts are refused rather than half used in silence.
 
+Ray's nodes start with ``--block``: each stays in the foreground as one long-running process, so
+``lexitui remote start`` can run it over SSH and ``remote stop`` ends it (without it, ``ray start``
+hands its node to background daemons and exits at once).
+
 Pure: no process starts here. A key for the server is named by an environment variable and
 expanded by the shell on the host, so it never appears in the plan, a log or a screen.
 """
@@ -85,11 +89,14 @@ def plan_vllm(
         serve += ["--pipeline-parallel-size", str(len(hosts))]
         serve += ["--distributed-executor-backend", "ray"]
         commands.append(
-            PlannedCommand(head.name, "ray head", ("ray", "start", "--head", f"--port={ray_port}"))
+            PlannedCommand(
+                head.name, "ray head", ("ray", "start", "--block", "--head", f"--port={ray_port}")
+            )
         )
         address = f"--address={head.name}:{ray_port}"
         commands += [
-            PlannedCommand(h.name, "ray worker", ("ray", "start", address)) for h in hosts[1:]
+            PlannedCommand(h.name, "ray worker", ("ray", "start", "--block", address))
+            for h in hosts[1:]
         ]
     if bind is not None:
         serve += ["--host", bind]

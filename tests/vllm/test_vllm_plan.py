@@ -1,6 +1,7 @@
 """The vLLM deployment plan for 1, 2 and 4 hosts, checked against the flags vLLM documents:
 ``vllm serve MODEL --tensor-parallel-size N`` on one node; on several, ``ray start --head
---port=P`` on the head, ``ray start --address=HEAD:P`` on each worker, and ``vllm serve MODEL
+--port=P`` on the head, ``ray start --address=HEAD:P`` on each worker (both with ``--block``, so
+each is one process lexitui can start and stop over SSH), and ``vllm serve MODEL
 --tensor-parallel-size GPUS_PER_NODE --pipeline-parallel-size NODES --distributed-executor-backend
 ray`` on the head. A plan vLLM would refuse is one line.
 """
@@ -34,8 +35,8 @@ def test_one_host_serves_with_tensor_parallelism_over_its_gpus() -> None:
 def test_two_hosts_join_a_ray_cluster_and_split_the_pipeline_over_nodes() -> None:
     hosts = [VllmHost("10.0.0.1", 8), VllmHost("10.0.0.2", 8)]
     assert lines(hosts) == [
-        ("10.0.0.1", "ray start --head --port=6379"),
-        ("10.0.0.2", "ray start --address=10.0.0.1:6379"),
+        ("10.0.0.1", "ray start --block --head --port=6379"),
+        ("10.0.0.2", "ray start --block --address=10.0.0.1:6379"),
         (
             "10.0.0.1",
             f"vllm serve {MODEL} --tensor-parallel-size 8 --pipeline-parallel-size 2 "
@@ -48,10 +49,10 @@ def test_four_hosts_with_host_port_and_a_key_named_by_its_variable() -> None:
     hosts = [VllmHost(f"node{i}", 2) for i in range(4)]
     got = lines(hosts, port=9000, bind="10.1.0.1", api_key_env="VLLM_API_KEY", ray_port=6380)
     assert got == [
-        ("node0", "ray start --head --port=6380"),
-        ("node1", "ray start --address=node0:6380"),
-        ("node2", "ray start --address=node0:6380"),
-        ("node3", "ray start --address=node0:6380"),
+        ("node0", "ray start --block --head --port=6380"),
+        ("node1", "ray start --block --address=node0:6380"),
+        ("node2", "ray start --block --address=node0:6380"),
+        ("node3", "ray start --block --address=node0:6380"),
         (
             "node0",
             f"vllm serve {MODEL} --tensor-parallel-size 2 --pipeline-parallel-size 4 "
@@ -98,8 +99,8 @@ def test_the_cli_prints_the_commands_and_json(capsys: pytest.CaptureFixture[str]
     argv = ["vllm", "plan", MODEL, "--host", "h1:4:80G", "--host", "h2:4:80G"]
     assert main(argv) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].split() == ["h1", "$", "ray", "start", "--head", "--port=6379"]
-    assert out[2].split() == ["h2", "$", "ray", "start", "--address=h1:6379"]
+    assert out[1].split() == ["h1", "$", "ray", "start", "--block", "--head", "--port=6379"]
+    assert out[2].split() == ["h2", "$", "ray", "start", "--block", "--address=h1:6379"]
     assert out[3].endswith("--pipeline-parallel-size 2 --distributed-executor-backend ray")
     assert out[4] == "then: lexitui backend add NAME http://h1:8000/v1 --type vllm"
     assert main([*argv, "--json"]) == 0
