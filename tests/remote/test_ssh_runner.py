@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -161,3 +162,17 @@ def port_free(endpoint: RpcEndpoint) -> bool:
     except OSError:
         return True
     return False
+
+
+def test_a_pid_held_by_another_process_is_never_signalled(sshd: Sshd, tmp_path: Path) -> None:
+    ssh = runner(sshd, tmp_path / "known_hosts", trust=True)
+    process = ssh.start("sleeper", ["sleep", "300"])
+    try:
+        # The same pid with another start time: what a reused pid looks like.
+        other = replace(process, started="Thu Jan  1 00:00:00 1970")
+        assert not ssh.is_running(other)
+        assert ssh.stop(other) == "gone"
+        assert psutil.Process(process.pid).cmdline() == ["sleep", "300"]
+        assert ssh.is_running(process)
+    finally:
+        assert ssh.stop(process) == "stopped"
