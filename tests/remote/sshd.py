@@ -1,5 +1,6 @@
 """A real OpenSSH server on a loopback port, for one test: its own host key, a user key made for
-the test and an authorized_keys file in the test's folder; logins are for the current user."""
+the test and an authorized_keys file in the test's folder; logins are for the current user, with
+HOME set to a folder of the test (so what a remote command writes under ~ stays in the test)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SSHD_SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/lo
 @dataclass(frozen=True)
 class Sshd:
     port: int
+    home: Path  # the remote side's HOME
     identity: Path  # the user's private key, authorized on this server
     host_key: Path  # the server's public host key
 
@@ -50,14 +52,17 @@ def running_sshd(folder: Path) -> Iterator[Sshd]:
     folder.mkdir(parents=True, exist_ok=True)
     _keygen(folder / "host_key")
     _keygen(folder / "user_key")
-    shutil.copy(folder / "user_key.pub", folder / "authorized_keys")
+    home = folder / "home"
+    home.mkdir()
+    user_key = (folder / "user_key.pub").read_text().strip()
+    (folder / "authorized_keys").write_text(f'environment="HOME={home}" {user_key}\n')
     config = folder / "sshd_config"
     config.write_text(
         "ListenAddress 127.0.0.1\n"
         f"HostKey {folder / 'host_key'}\n"
         f"AuthorizedKeysFile {folder / 'authorized_keys'}\n"
         f"PidFile {folder / 'sshd.pid'}\n"
-        "UsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+        "UsePAM no\nStrictModes no\nPasswordAuthentication no\nPermitUserEnvironment yes\n"
         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
     )
     _privsep_dir(sshd, config)
@@ -68,7 +73,7 @@ def running_sshd(folder: Path) -> Iterator[Sshd]:
     )
     try:
         _await_port(port, proc, folder / "sshd.log")
-        yield Sshd(port, folder / "user_key", folder / "host_key.pub")
+        yield Sshd(port, home, folder / "user_key", folder / "host_key.pub")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -78,6 +78,7 @@ def test_lexitui_starts_a_long_running_command_over_ssh_and_stops_it(
     record = json.loads((Paths.from_env().data_dir / "remote" / "sleeper.json").read_text())
     pid = record["pid"]
     assert out == f"started sleeper on {sshd.target}: pid {pid}, log ~/{record['log']}\n"
+    assert (sshd.home / record["log"]).is_file()  # the log is on the host, under its HOME
     # The pid recorded is the command itself, in a session of its own, past the SSH connection.
     process = psutil.Process(pid)
     assert process.cmdline() == ["sleep", "300"]
