@@ -22,13 +22,13 @@ from lexitui.backends.errors import (
     InvalidBackendConfig,
 )
 from lexitui.backends.openai_instance import OpenAIModelInstance
-from lexitui.backends.prometheus import metric_sums
 from lexitui.backends.transport import (
     DEFAULT_TIMEOUT,
     REQUEST_TIMEOUT,
     STREAM_IDLE_TIMEOUT,
     HttpTransport,
 )
+from lexitui.backends.vllm_metrics import VllmLoad, parse_vllm_metrics
 from lexitui.domain.backends import BackendHealth, BackendModel, ModelLoadOptions
 from lexitui.domain.enums import BackendStatus, InferenceBackendType
 
@@ -229,24 +229,21 @@ class VllmBackend(OpenAICompatBackend):
         try:
             await self.transport.request("GET", f"{self.root_path}/health")
             latency = elapsed_ms(started)
-            running, waiting = await self.load()
+            load = await self.load()
         except BackendError as exc:
             return health_from_error(exc, elapsed_ms(started))
         return BackendHealth(
             BackendStatus.RUNNING,
             latency,
-            "" if running is None else f"{running} running, {waiting} waiting",
-            running_requests=running,
-            waiting_requests=waiting,
+            load.summary(),
+            running_requests=load.running,
+            waiting_requests=load.waiting,
+            kv_cache_usage=load.kv_cache_usage,
         )
 
-    async def load(self) -> tuple[int | None, int | None]:
-        """Requests running and waiting, from ``/metrics``; (None, None) when it is absent."""
+    async def load(self) -> VllmLoad:
+        """Requests running and waiting and KV-cache use, from ``/metrics`` (empty when absent)."""
         resp = await self.transport.request("GET", f"{self.root_path}/metrics", allow=(404, 501))
         if resp.status_code != 200:
-            return None, None
-        running, waiting = "vllm:num_requests_running", "vllm:num_requests_waiting"
-        sums = metric_sums(resp.text, {running, waiting})
-        if running not in sums:
-            return None, None
-        return int(sums[running]), int(sums.get(waiting, 0))
+            return VllmLoad()
+        return parse_vllm_metrics(resp.text)

@@ -8,10 +8,25 @@ and must never make it fail.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 
 def metric_sums(text: str, names: set[str]) -> dict[str, float]:
     sums: dict[str, float] = {}
+    for name, value in _samples(text, names):
+        sums[name] = sums.get(name, 0.0) + value
+    return sums
+
+
+def metric_max(text: str, names: set[str]) -> dict[str, float]:
+    """The largest sample per name: a share (KV-cache use) is not added over engines."""
+    largest: dict[str, float] = {}
+    for name, value in _samples(text, names):
+        largest[name] = max(value, largest.get(name, value))
+    return largest
+
+
+def _samples(text: str, names: set[str]) -> Iterator[tuple[str, float]]:
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -30,5 +45,4 @@ def metric_sums(text: str, names: set[str]) -> dict[str, float]:
         except ValueError:
             continue
         if math.isfinite(value):
-            sums[name] = sums.get(name, 0.0) + value
-    return sums
+            yield name, value

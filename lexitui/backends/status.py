@@ -43,6 +43,7 @@ class StatusTracker:
                 checked_at=health.checked_at,
                 running_requests=_first(health.running_requests, previous.running_requests),
                 waiting_requests=_first(health.waiting_requests, previous.waiting_requests),
+                kv_cache_usage=_first(health.kv_cache_usage, previous.kv_cache_usage),
             )
         self._latest[backend.name] = health
         if old is health.status:

@@ -100,6 +100,9 @@ def report_json(report: BackendReport) -> dict[str, Any]:
         "latency_ms": None if health.latency_ms is None else round(health.latency_ms, 1),
         "model_count": report.model_count,
         "reason": health.message,
+        "running_requests": health.running_requests,
+        "waiting_requests": health.waiting_requests,
+        "kv_cache_usage": health.kv_cache_usage,
         "managed": report.managed,
         "preferred": report.preferred,
     }

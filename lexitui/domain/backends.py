@@ -90,6 +90,7 @@ class BackendHealth:
     checked_at: datetime = field(default_factory=_now)
     running_requests: int | None = None
     waiting_requests: int | None = None
+    kv_cache_usage: float | None = None  # 0..1, where the server reports it (vLLM)
 
     def __post_init__(self) -> None:
         # The message often quotes the server (its version, an error body): one clean line.
