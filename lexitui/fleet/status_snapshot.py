@@ -53,6 +53,7 @@ class StatusSnapshot:
                     "gpu_layers": resources.gpu_layers,
                     "cpu_layers": resources.cpu_layers,
                     "active_requests": engine.active_requests,
+                    "total_requests": engine.metrics.total_requests,
                 }
             )
         held, slots = runtime.in_line
