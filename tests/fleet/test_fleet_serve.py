@@ -117,11 +117,14 @@ def test_three_hosts_share_the_requests_and_one_dying_loses_none(tmp_path: Path)
     ports = {name: free_port() for name in NAMES}
     keys = {f"KEY_{name.upper()}": f"key-of-{name}" for name in NAMES}
     front_env = home_env(tmp_path / "front", **keys)
-    tables = "\n".join(
-        f'[hosts.{n}]\nurl = "http://127.0.0.1:{p}"\nkey_env = "KEY_{n.upper()}"\n'
-        for n, p in ports.items()
-    )
-    write_test_config(Paths.from_env(front_env).config_file, tables)
+    write_test_config(Paths.from_env(front_env).config_file, "")
+    for name, port in ports.items():  # as a user adds them
+        added = subprocess.run(
+            [sys.executable, "-m", "lexitui", "host", "add", name, f"http://127.0.0.1:{port}",
+             "--key-env", f"KEY_{name.upper()}"],
+            capture_output=True, text=True, timeout=60, env=front_env,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
     with ExitStack() as stack:
         procs = {n: stack.enter_context(host(tmp_path / n, p, n)) for n, p in ports.items()}
 

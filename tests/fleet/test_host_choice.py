@@ -5,6 +5,7 @@ left out with its reason."""
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from lexitui.domain.language_model import LanguageModelRequest, Message
 from lexitui.domain.routing import FallbackConfig, RoutingConfig
@@ -12,7 +13,8 @@ from lexitui.fleet.host_provider import HostProvider
 from lexitui.fleet.host_settings import HostSpec
 from lexitui.fleet.host_state import HostState
 from lexitui.routing.cooldowns import Cooldowns
-from lexitui.routing.host_choice import HostLoad, least_loaded_first
+from lexitui.routing.host_choice import HostLoad, least_loaded_first, spread_over
+from lexitui.routing.provider import LanguageModelProvider
 from lexitui.routing.router import LlmRouter
 
 MODEL = "smollm2"
@@ -67,3 +69,28 @@ def test_a_down_or_stale_host_is_left_out() -> None:
     assert [p.provider_id for p, _m in result.chain] == ["up"]
     assert result.skipped["down"] == "host down is down: connection refused"
     assert result.skipped["stale"].startswith("host stale is stale: no answer for")
+
+
+class ThisMachine:
+    """The front's own local provider, as far as the choice reads it."""
+
+    provider_id = "local"
+    is_local = True
+
+    def __init__(self, loaded: bool) -> None:
+        self.loaded = loaded
+
+    def has_loaded(self, name: str) -> bool:
+        return self.loaded
+
+    def known_models(self) -> tuple[str, ...]:
+        return (MODEL,)
+
+
+def test_hosts_go_first_unless_this_machine_has_the_model_loaded() -> None:
+    hosts = [host("a"), host("b")]
+    idle = cast(LanguageModelProvider, ThisMachine(loaded=False))
+    assert spread_over([idle, *hosts], "local", MODEL) == {"a", "b"}
+    busy = cast(LanguageModelProvider, ThisMachine(loaded=True))
+    assert spread_over([busy, *hosts], "local", MODEL) == set()
+    assert spread_over([*hosts], "a", "another-model") == set()
