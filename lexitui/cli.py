@@ -41,6 +41,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lexitui.commands.routing": ("route", "providers", "savings"),
     "lexitui.commands.reports": ("recommend", "usage"),
     "lexitui.commands.serve": ("serve",),
+    "lexitui.commands.hosts": ("host", "hosts"),
     "lexitui.commands.license": ("license",),
 }
 

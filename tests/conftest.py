@@ -38,6 +38,7 @@ ALONE = (
     "tests/discovery/test_hub_bomb.py",
     "tests/discovery/test_hub_bomb_discover.py",
     "tests/fakes/test_ollama_server.py",
+    "tests/fleet/test_fleet_serve.py",
     "tests/gateway/test_serve_half_open.py",
     "tests/gateway/test_serve_parallel.py",
     "tests/gguf/test_gguf_shape.py",

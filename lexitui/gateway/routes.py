@@ -1,5 +1,6 @@
 """The OpenAI endpoints: ``/v1/chat/completions``, ``/v1/completions``, ``/v1/embeddings``,
-``/v1/models`` (and ``/v1/models/{id}``), plus an unauthenticated ``/health`` for probes.
+``/v1/models`` (and ``/v1/models/{id}``), plus an unauthenticated ``/health`` for probes and
+``/lexitui/v1/status`` (keyed like ``/v1``) for another lexitui that uses this one as a host.
 
 A streamed answer starts only once the router has produced its first chunk: until then every
 failure (no provider, rate limit, budget, timeout) is a real HTTP status, never "200, then an
@@ -57,6 +58,9 @@ SSE_HEADERS = [
     ("x-accel-buffering", "no"),  # a reverse proxy in front must not hold tokens back
 ]
 MODELS_PREFIX = "/v1/models/"
+STATUS_PATH = "/lexitui/v1/status"
+# Builds the status document (``lexitui.fleet.status_snapshot.StatusSnapshot``).
+StatusSource = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class GatewayRouter(Protocol):
@@ -85,8 +89,11 @@ Answer = HttpResponse | StreamingResponse
 class OpenAiRoutes:
     """The HTTP handler: checks the key, dispatches, and turns every failure into an answer."""
 
-    def __init__(self, router: GatewayRouter, api_key: str | None) -> None:
+    def __init__(
+        self, router: GatewayRouter, api_key: str | None, status: StatusSource | None = None
+    ) -> None:
         self._router = router
+        self._status = status
         self._key = api_key.encode() if api_key else None
         self._routes: dict[tuple[str, str], Callable[[HttpRequest], Awaitable[Answer]]] = {
             ("POST", "/v1/chat/completions"): self._chat,
@@ -94,6 +101,8 @@ class OpenAiRoutes:
             ("POST", "/v1/embeddings"): self._embeddings,
             ("GET", "/v1/models"): self._models,
         }
+        if status is not None:
+            self._routes[("GET", STATUS_PATH)] = self._status_document
 
     async def __call__(self, request: HttpRequest) -> Answer:
         try:
@@ -160,6 +169,10 @@ class OpenAiRoutes:
 
     async def _models(self, request: HttpRequest) -> Answer:
         return HttpResponse.json(200, model_list(await self._router.models()))
+
+    async def _status_document(self, request: HttpRequest) -> Answer:
+        assert self._status is not None  # routed only when there is one
+        return HttpResponse.json(200, await self._status())
 
     async def _model(self, model_id: str) -> Answer:
         return HttpResponse.json(200, model_object(await self._router.model(model_id)))

@@ -18,7 +18,7 @@ from lexitui.gateway.http import MAX_BODY, HttpRequest, HttpServer
 from lexitui.gateway.http_read import HEAD_TIMEOUT_S
 from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.ollama_routes import OPEN_PATHS, Answer, OllamaError, OllamaRoutes
-from lexitui.gateway.routes import GatewayRouter, OpenAiRoutes
+from lexitui.gateway.routes import GatewayRouter, OpenAiRoutes, StatusSource
 from lexitui.routing.gateway_settings import GatewaySettings
 
 
@@ -86,11 +86,13 @@ class Gateway:
         max_body_bytes: int = MAX_BODY,
         head_timeout: float = HEAD_TIMEOUT_S,
         entitlements: Entitlements = OPEN,
+        status: StatusSource | None = None,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self._entitlements = entitlements
         self._api_key = api_key or None
-        routes = FrontDoor(OpenAiRoutes(router, self._api_key), OllamaRoutes(router, catalog))
+        openai = OpenAiRoutes(router, self._api_key, status)
+        routes = FrontDoor(openai, OllamaRoutes(router, catalog))
         self._servers = [
             HttpServer(
                 routes,

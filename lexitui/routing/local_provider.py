@@ -150,6 +150,10 @@ class LocalLlmProvider:
         found = self.catalog.find(name) if self.catalog and self._on_demand else None
         return found.id if found else None
 
+    def has_loaded(self, name: str) -> bool:
+        """Whether ``name`` is loaded now, not merely installed (hosts serving it go first)."""
+        return any(name in (m.id, m.model.id) for m in self._runtime.loaded_models())
+
     def in_flight(self) -> int:
         """Requests answering or waiting in line for a slot."""
         return self._runtime.in_line[0]

@@ -24,6 +24,7 @@ from lexitui.domain.routing import (
 )
 from lexitui.routing.cooldowns import Cooldowns
 from lexitui.routing.errors import UnknownModel
+from lexitui.routing.host_choice import hosts_by_load, spread_over
 from lexitui.routing.provider import LanguageModelProvider, model_named
 from lexitui.routing.strategies import Candidate, order_candidates
 from lexitui.routing.tokens import estimate_tokens
@@ -96,7 +97,11 @@ class LlmRouter:
         prompt_tokens, output_tokens = estimate_tokens(request)
         providers = list(self._providers())
         pinned = options.provider_id or self._pinned(providers, request.model)
-        if request.model and not pinned:
+        # A model hosts serve goes to the least loaded of them, the others behind it.
+        shared = set() if options.provider_id else spread_over(providers, pinned, request.model)
+        if shared:
+            pinned = None
+        if request.model and not pinned and not shared:
             # Named, and nobody has it: answering with another model would hide the mistake.
             raise UnknownModel(request.model)
         considered = tuple(p.provider_id for p in providers)
@@ -106,6 +111,9 @@ class LlmRouter:
         for provider in providers:
             if pinned and provider.provider_id != pinned:
                 skipped[provider.provider_id] = f"the request asks for {pinned}"
+                continue
+            if shared and provider.provider_id not in shared:
+                skipped[provider.provider_id] = f"it does not serve {request.model}"
                 continue
             why = self._why_not(
                 provider, request.model, strategy, options, config, prompt_tokens, output_tokens
@@ -145,7 +153,7 @@ class LlmRouter:
             preferred_cloud=config.preferred_cloud_provider,
             turn=next(self._turn),
         )
-        ordered = _follow_chain(ordered, self._chain_of(request))
+        ordered = hosts_by_load(_follow_chain(ordered, self._chain_of(request)))
         if not ordered:
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no providers"
             raise NoRoute(f"no provider can take this request ({reasons})", skipped)
@@ -171,6 +179,8 @@ class LlmRouter:
             estimated_latency=first.latency,
         )
         chain = tuple((c.provider, c.model) for c in ordered)
+        if shared:
+            pinned = first.provider.provider_id  # the request named a model only hosts serve
         return RoutePlan(decision, chain, skipped, pinned)
 
     def _why_not(

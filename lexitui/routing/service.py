@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -115,6 +115,7 @@ class RoutingService:
         )
         self.records: Subject[RoutedRequestRecord] = Subject()  # every finished request, live
         self.on_close: list[Callable[[], None]] = []  # subscriptions the wiring made
+        self.on_start: list[Callable[[], Awaitable[None]]] = []  # such as the hosts' probes
 
     def providers(self) -> list[LanguageModelProvider]:
         return [self.local, *self.cloud]
@@ -125,6 +126,8 @@ class RoutingService:
         if not self._started:
             await self.recorder.start()
             self._started = True
+            for begin in self.on_start:
+                await begin()
         await self._refresh_installed(None)  # which model loads on first use, for the router
 
     # --- the router's contract ------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lexitui.events import Event, ModelUnloaded
+from lexitui.fleet.fleet import Fleet
+from lexitui.fleet.host_settings import host_specs
 from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.cloud_factory import build_cloud_provider
 from lexitui.routing.electricity import EnergyMeter, NvmlEnergySource
@@ -44,7 +46,9 @@ def build_routing(services: Services) -> RoutingService:
         local.note_engine_died()
 
     runtime.on_engine_exit.append(on_engine_exit)
-    cloud = [build_cloud_provider(p, keys) for p in settings.providers]
+    # Each configured host is a provider too: the router spreads a model's requests over them.
+    fleet = Fleet(host_specs(services.config))
+    cloud = [*(build_cloud_provider(p, keys) for p in settings.providers), *fleet.providers]
     by_id = {p.id: p for p in settings.providers}
     first = settings.providers[0] if settings.providers else None
     prices = PriceBook(
@@ -109,6 +113,8 @@ def build_routing(services: Services) -> RoutingService:
         entitlements=lambda: services.entitlements,
     )
     service.on_close.append(unloads.dispose)
+    service.on_start.append(fleet.start)
+    service.on_close.append(fleet.stop)
     service.on_close.append(lambda: runtime.on_engine_exit.remove(on_engine_exit))
     holder.append(service)
     return service
