@@ -14,7 +14,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lexitui.config import Paths, load_config
@@ -151,21 +150,9 @@ class Services:
     def backends(self) -> BackendManager:
         """Built on first use (the TUI's background start, a command that lists backends): the
         backend kinds cost ~0.1 s of imports that the first frame does without."""
-        from lexitui.backends.manager import BackendManager
-        from lexitui.runtime.edition_checks import check_load_options
+        from lexitui.services.backends import build_backend_manager
 
-        async def resolve(model_id: str) -> Path:
-            return Path((await self.registry.get(model_id)).path)
-
-        backends = BackendManager(
-            self.paths,
-            self.bus,
-            resolve_model=resolve,
-            entitlements=lambda: self.entitlements,
-            admit_start=lambda options: check_load_options(self.entitlements, options),
-        )
-        backends.follow_runtime(self.runtime.loaded_models)
-        return backends
+        return build_backend_manager(self)
 
     @cached_property
     def entitlements(self) -> Entitlements:

@@ -10,13 +10,17 @@ quantization, so every quant of one conversion shares the key.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from lexitui.domain.storage import HeaderFacts
+from lexitui.domain.storage import HeaderFacts, StoredModel
+from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.records import GgufHeader
 from lexitui.gguf.text import safe_text
+from lexitui.storage.errors import StorageError
+from lexitui.storage.parts import model_parts
 
 # A quant spelled inside general.name ("Llama 3 8B Q4_K_M") must not split one model in two.
 _QUANT_WORD = re.compile(r"\b(?:i?q\d\w*|f16|bf16|f32|fp16|fp32|gguf)\b", re.IGNORECASE)
@@ -54,3 +58,21 @@ def base_model_key(header: GgufHeader) -> str | None:
 
 def _text(value: str | None) -> str | None:
     return safe_text(value, 80) if value else None
+
+
+def read_all_facts(models: list[StoredModel]) -> dict[str, tuple[HeaderFacts, int]]:
+    """Each readable model's header facts and bytes on disk (blocking: call in a thread)."""
+    out: dict[str, tuple[HeaderFacts, int]] = {}
+    for model in models:
+        path = Path(model.model.path)
+        try:
+            parts = model_parts(path)
+            size = sum(os.stat(p).st_size for p in parts)
+        except (OSError, StorageError):
+            continue  # gone or incomplete: reconciliation and verification say so
+        try:
+            facts = read_facts(Path(os.path.realpath(path)))
+        except GgufError:
+            facts = HeaderFacts()  # remembered as "nothing to show" until the file changes
+        out[model.id] = (facts, size)
+    return out

@@ -24,7 +24,6 @@ from lexitui.domain.storage import (
     LIBRARY_SOURCES,
     CleanupSuggestion,
     DeleteResult,
-    HeaderFacts,
     ImportMode,
     ModelImportOptions,
     MovePhase,
@@ -42,12 +41,11 @@ from lexitui.events import EventBus, ModelDeleted, ModelInstalled
 from lexitui.files.copying import Progress
 from lexitui.files.model_location import Location, read_location, write_location
 from lexitui.files.mounts import store_mount
-from lexitui.gguf.errors import GgufError
 from lexitui.storage import importer, ollama_register, shared_store
 from lexitui.storage.disk import DiskUsageReader, read_disk_usage, store_bytes
 from lexitui.storage.errors import StorageError
 from lexitui.storage.exporter import export_files, export_targets
-from lexitui.storage.facts import read_facts
+from lexitui.storage.facts import read_all_facts
 from lexitui.storage.fit import incompatible_models
 from lexitui.storage.library import LibraryScanner
 from lexitui.storage.library_records import LibraryScan, LibrarySync
@@ -55,7 +53,6 @@ from lexitui.storage.library_roots import LibraryRoots
 from lexitui.storage.library_sync import sync_library
 from lexitui.storage.loaded_elsewhere import loaded_elsewhere
 from lexitui.storage.move import MoveProgress, check_target, copy_store, mark_live, remove_old
-from lexitui.storage.parts import model_parts
 from lexitui.storage.reconcile import GRACE_S, reconcile
 from lexitui.storage.store_files import carry_out, freed_by, plan_removal
 from lexitui.storage.store_lock import StoreLock
@@ -147,7 +144,7 @@ class StorageManager:
         stale = [m for m in models if not m.facts_current and m.model.format is ModelFormat.GGUF]
         if not stale:
             return models
-        read = await asyncio.to_thread(_read_all_facts, stale)
+        read = await asyncio.to_thread(read_all_facts, stale)
         for model_id, (facts, size) in read.items():
             await self.rows.set_facts(model_id, facts, size)
         return await self.rows.all()
@@ -387,23 +384,6 @@ class StorageManager:
 def _say(progress: MoveProgress | None, phase: MovePhase) -> None:
     if progress is not None:
         progress(StorageMoveProgress(phase, 0, 0))
-
-
-def _read_all_facts(models: list[StoredModel]) -> dict[str, tuple[HeaderFacts, int]]:
-    out: dict[str, tuple[HeaderFacts, int]] = {}
-    for model in models:
-        path = Path(model.model.path)
-        try:
-            parts = model_parts(path)
-            size = sum(os.stat(p).st_size for p in parts)
-        except (OSError, StorageError):
-            continue  # gone or incomplete: reconciliation and verification say so
-        try:
-            facts = read_facts(Path(os.path.realpath(path)))
-        except GgufError:
-            facts = HeaderFacts()  # remembered as "nothing to show" until the file changes
-        out[model.id] = (facts, size)
-    return out
 
 
 def _freeable(layout: StoreLayout, models: list[StoredModel]) -> dict[str, int]:
