@@ -53,6 +53,8 @@ bench: $(RUN_STAMP)
 	$(PY) bench/bench_engines.py
 	$(PY) bench/bench_rpc_split.py
 	$(PY) bench/bench_routing.py
+	$(PY) bench/bench_fleet_routing.py
+	$(PY) bench/bench_fleet_failover.py
 	$(PY) bench/bench_load_on_demand.py
 	$(PY) bench/bench_hardware.py
 	$(PY) bench/bench_tui_cpu.py
