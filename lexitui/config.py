@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import platformdirs
 
@@ -127,6 +127,30 @@ def finite_number(value: object, where: str, *, low: float = 0, high: float) -> 
     if not low <= value <= high:
         raise ConfigError(f"{where} must be {accepted}, not {value!r}")
     return float(value)
+
+
+def checked_url(where: str, value: object, *, example: str, secret_from: str) -> SplitResult:
+    """A configured server's URL, split: http(s), a host, a port 1-65535 and not 0, no query,
+    and no user or password in it (``secret_from`` names the key that holds one instead)."""
+    if value is None:
+        raise ConfigError(f'{where} needs url = "{example}"')
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} url must be a quoted http(s) URL, not a {type(value).__name__}")
+    parts = urlsplit(value.strip())
+    if parts.username is not None or parts.password is not None:
+        # Not quoted back: the part before "@" is a credential.
+        raise ConfigError(f"{where} url must not hold a user or password; use {secret_from}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} url must be an http(s) URL, not {value!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{where} url has a port that is not 1-65535: {value!r}") from None
+    if port == 0:
+        raise ConfigError(f"{where} url has port 0, which no server listens on: {value!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where} url must not have a query or fragment: {value!r}")
+    return parts
 
 
 def _bound(value: float) -> str:

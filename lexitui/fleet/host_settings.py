@@ -14,9 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from lexitui.config import ConfigError, naming_file
+from lexitui.config import ConfigError, checked_url, naming_file
 
 LEXITUI = "lexitui"
 LLAMA_SERVER = "llama-server"
@@ -96,24 +95,7 @@ def check_host_name(name: str) -> str:
 
 
 def host_url(where: str, value: object) -> str:
-    if value is None:
-        raise ConfigError(f'{where} needs url = "http://HOST:PORT"')
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} url must be a quoted http(s) URL, not a {type(value).__name__}")
-    parts = urlsplit(value.strip())
-    if parts.username is not None or parts.password is not None:
-        # Not quoted back: the part before "@" is a credential.
-        raise ConfigError(f"{where} url must not hold a user or password; use key_env")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where} url must be an http(s) URL, not {value!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"{where} url has a port that is not 1-65535: {value!r}") from None
-    if port == 0:
-        raise ConfigError(f"{where} url has port 0, which no server listens on: {value!r}")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{where} url must not have a query or fragment: {value!r}")
+    parts = checked_url(where, value, example="http://HOST:PORT", secret_from="key_env")
     if parts.path.rstrip("/") not in ("", "/v1"):
         raise ConfigError(f"{where} url must be the server's root (http://HOST:PORT): {value!r}")
     return f"{parts.scheme}://{parts.netloc}"
