@@ -196,16 +196,21 @@ class EngineProcess:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
+        await stop_process(proc)
+
+
+async def stop_process(proc: asyncio.subprocess.Process | None) -> None:
+    """SIGTERM, and SIGKILL after ``STOP_TIMEOUT_S`` if it is still running then."""
+    if proc is None or proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+    except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+            proc.kill()
+        await proc.wait()
 
 
 def read_log_tail(log_path: Path, limit: int = 65536) -> str:

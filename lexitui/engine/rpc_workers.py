@@ -22,13 +22,12 @@ from lexitui.domain.rpc_split import split_by_memory
 from lexitui.engine.errors import EngineError, EngineNotFound
 from lexitui.engine.kinds import RPC_BINARY_NAME, find_llama_server, installed_server
 from lexitui.engine.orphan import die_with_parent
-from lexitui.engine.process import read_log_tail
+from lexitui.engine.process import read_log_tail, stop_process
 from lexitui.engine.rpc_address import RpcEndpoint, check_private
 from lexitui.engine.rpc_probe import RpcProbeError, WorkerMemory, worker_memory
 from lexitui.engine.settings import EngineSettings
 
 START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 5.0
 CACHE_ENV = "LLAMA_CACHE"  # where a worker started with --cache keeps tensors (llama.cpp's name)
 
 
@@ -163,16 +162,7 @@ class RpcWorker:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_process(proc)
 
 
 async def read_split(
