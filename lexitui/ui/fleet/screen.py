@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker
 
 from lexitui.fleet.host_state import HostState
 from lexitui.ui.fleet.rows import COLUMNS, LoadHistory, table_rows
@@ -49,6 +50,7 @@ class FleetScreen(AreaScreen):
         self.states: list[HostState] = []
         self._row_hosts: dict[str, str] = {}
         self._timer: Timer | None = None
+        self._follower: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield AreaHeader()
@@ -67,7 +69,9 @@ class FleetScreen(AreaScreen):
 
     def on_screen_resume(self) -> None:
         self.query_one(DataTable).focus()
-        self.run_worker(self._follow(), group="fleet-follow", exclusive=True)
+        # Textual can deliver ScreenResume twice for one showing: one follower is enough.
+        if self._follower is None or self._follower.is_finished:
+            self._follower = self.run_worker(self._follow(), group="fleet-follow")
 
     def on_screen_suspend(self) -> None:
         super().on_screen_suspend()
