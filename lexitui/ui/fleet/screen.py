@@ -29,8 +29,8 @@ TICK_S = 1.0
 EMPTY = (
     "No hosts yet. Add a machine running [b]lexitui serve[/b] (or a vLLM, llama-server or "
     "Ollama server) with\n  [b]lexitui host add NAME URL --key-env VAR[/b]\n"
-    "(VAR names the environment variable holding its gateway key); it shows here at once "
-    "on the next start."
+    "(VAR names the environment variable holding its gateway key); it shows here from "
+    "lexitui's next start."
 )
 REMOTE_ORDERS = (
     "[dim]Load, unload and pull models on a host from its own machine (lexitui run, "
