@@ -1,6 +1,7 @@
 """The Fleet area over two real ``lexitui serve`` hosts on loopback, added as a user adds them:
-both rows show up with their latency; one killed with SIGKILL shows down, with its reason, on
-the next probes, without a key press."""
+both rows show up with their latency; ``l`` and ``u`` load and unload the starter model on one
+of them through its gateway; one killed with SIGKILL shows down, with its reason, on the next
+probes, without a key press."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from lexitui.config import Paths
+from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
+from lexitui.ui.fleet.model_choice import ModelChoiceScreen
 from lexitui.ui.fleet.screen import FleetScreen
 from tests.fleet.test_fleet_serve import free_port, home_env
 from tests.gateway.serve_process import running_serve
@@ -24,6 +27,7 @@ from tests.home_config import write_test_config
 from tests.waiting import until
 
 NAMES = ("alpha", "beta")
+pytestmark = pytest.mark.engine
 
 
 def row_of(screen: FleetScreen, name: str) -> list[str]:
@@ -36,7 +40,7 @@ def row_of(screen: FleetScreen, name: str) -> list[str]:
 
 def health(screen: FleetScreen, name: str) -> str:
     row = row_of(screen, name)
-    return row[1] if row else ""
+    return row[1].split()[0] if row else ""
 
 
 async def test_two_hosts_up_then_one_killed_shows_down_with_its_reason(
@@ -69,9 +73,22 @@ async def test_two_hosts_up_then_one_killed_shows_down_with_its_reason(
             await until(lambda: all(health(screen, n) == "up" for n in NAMES), 60)
             for name in NAMES:
                 row = row_of(screen, name)
-                assert row[2].endswith(" ms") and row[6] == "0/0", row
-                assert row[3].startswith("cpu ") and row[4].startswith("ram "), row
+                assert row[1].startswith("up ") and row[1].endswith(" ms"), row
+                assert row[2].startswith("cpu ") and row[3].endswith(" GiB"), row
+                assert row[5] == "0/0", row
             assert "2 of 2 hosts up" in str(screen.query_one("#fleet-note").render())
+
+            # alpha is under the cursor: load the starter on it, then unload it.
+            await pilot.press("l")
+            await until(lambda: isinstance(app.screen, ModelChoiceScreen))
+            assert STARTER_ID in app.screen.models
+            await pilot.press("enter")
+            await until(lambda: row_of(screen, "alpha")[-1] == STARTER_ID, 60)
+            assert row_of(screen, "beta")[-1] == "none loaded"
+            await pilot.press("u")
+            await until(lambda: isinstance(app.screen, ModelChoiceScreen))
+            await pilot.press("enter")
+            await until(lambda: row_of(screen, "alpha")[-1] == "none loaded", 60)
 
             os.killpg(procs["beta"].pid, signal.SIGKILL)
             procs["beta"].wait(timeout=30)

@@ -32,7 +32,7 @@ def host_details(state: HostState) -> str:
         cpu = "-" if state.cpu_percent is None else f"{state.cpu_percent:.0f}%"
         lines.append(f"CPU {cpu}, RAM {gib(state.ram_used_bytes, state.ram_total_bytes)}")
     for gpu in state.gpus:
-        _, _, _, util, vram, temp, *_ = gpu_cells(gpu)
+        _, _, util, vram, temp, *_ = gpu_cells(gpu)
         lines.append(f"GPU {safe(gpu.name)}: util {util}, VRAM {vram}, {temp}")
     lines.append("")
     lines.append("[b]Engines[/b]")

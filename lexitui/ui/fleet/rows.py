@@ -17,11 +17,10 @@ from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.usage_bar import history_line
 
 GIB = 1024**3
-COLUMNS = (
-    "Host", "Health", "Latency", "Util", "Memory", "Temp", "Run/Wait", "Load 1 min", "Models",
-)  # fmt: skip
+# Host rows show the host's CPU and RAM under Util and Memory; GPU rows their GPU's.
+COLUMNS = ("Host", "Health", "Util", "Memory", "Temp", "Run/Wait", "Load 1 min", "Models")
 HISTORY = 60  # samples kept per host: one a probe, a probe a second
-SPARK_WIDTH = 12  # each block the busiest of 5 seconds
+SPARK_WIDTH = 10  # each block the busiest of 6 seconds
 MIN_CEILING = 4  # requests: a host answering one request does not draw as full
 
 
@@ -59,17 +58,21 @@ class LoadHistory:
 def gib(used: int | None, total: int | None) -> str:
     if used is None or not total:
         return "-"
-    return f"{used / GIB:.1f}/{total / GIB:.1f} GiB"
+    digits = 0 if total >= 10 * GIB else 1  # "61/80 GiB": the table must fit 80 columns
+    return f"{used / GIB:.{digits}f}/{total / GIB:.{digits}f} GiB"
 
 
 def health_cell(state: HostState) -> str:
-    return "[green]up[/]" if state.healthy else "[red]down[/]"
+    """``up 3 ms`` or ``down`` (the reason is in the Models column then)."""
+    if not state.healthy:
+        return "[red]down[/]"
+    latency = "" if state.latency_ms is None else f" {state.latency_ms:.0f} ms"
+    return f"[green]up[/]{latency}"
 
 
 def host_cells(state: HostState, history: LoadHistory) -> tuple[str | Text, ...]:
     """The host's own row: CPU and RAM for a lexitui host (its GPUs follow on their rows); the
     reason instead of the models when it is down."""
-    latency = "-" if state.latency_ms is None else f"{state.latency_ms:.0f} ms"
     cpu = "-" if state.cpu_percent is None else f"cpu {state.cpu_percent:.0f}%"
     ram = gib(state.ram_used_bytes, state.ram_total_bytes)
     if state.healthy:
@@ -79,8 +82,7 @@ def host_cells(state: HostState, history: LoadHistory) -> tuple[str | Text, ...]
         what = f"[red]{markup_safe(state.reason, 300)}[/]"
         load = "-"
     return (
-        f"[b]{markup_safe(state.name, 40)}[/b] [dim]{markup_safe(state.kind, 20)}[/]",
-        health_cell(state), latency, cpu, "-" if ram == "-" else f"ram {ram}", "-", load,
+        f"[b]{markup_safe(state.name, 40)}[/b]", health_cell(state), cpu, ram, "-", load,
         history.line(state.name), what,
     )  # fmt: skip
 
@@ -89,7 +91,7 @@ def gpu_cells(gpu: HostGpu) -> tuple[str, ...]:
     util = "-" if gpu.utilization_percent is None else f"{gpu.utilization_percent:.0f}%"
     temp = "-" if gpu.temperature_c is None else f"{gpu.temperature_c:.0f}°C"
     vram = gib(gpu.vram_used_bytes, gpu.vram_total_bytes)
-    return (f"  └ {markup_safe(gpu.name, 40)}", "", "", util, vram, temp, "", "", "")
+    return (f" └ {markup_safe(gpu.name, 40)}", "", util, vram, temp, "", "", "")
 
 
 def table_rows(

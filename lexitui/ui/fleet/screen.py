@@ -3,8 +3,9 @@
 A thin view over the routing service's ``Fleet``, which probes each host once a second in the
 background: every second the screen reads the Fleet's last states (no I/O of its own) and keeps
 each host's load over the last minute from the probes it saw. ``i`` (or Enter) opens everything a
-host's status said. Loading, unloading and pulling models are done on the host's own machine:
-its gateway takes no such orders, so the area offers no key for them and says so.
+host's status said; ``l`` and ``u`` load and unload one of a lexitui host's models through its
+gateway (``fleet.model_orders``). Pulling a model onto a host is done on that machine (a download
+is no single request): the area offers no key for it and says so.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
+from lexitui.fleet.host_settings import LEXITUI
 from lexitui.fleet.host_state import HostState
 from lexitui.ui.fleet.rows import COLUMNS, LoadHistory, table_rows
 from lexitui.ui.shell.area_header import AreaHeader
 from lexitui.ui.shell.area_screen import AreaScreen
+from lexitui.ui.text import markup_safe
 from lexitui.ui.widgets.fitted_table import FittedTable
 
 TICK_S = 1.0
@@ -33,14 +36,16 @@ EMPTY = (
     "lexitui's next start."
 )
 REMOTE_ORDERS = (
-    "[dim]Load, unload and pull models on a host from its own machine (lexitui run, "
-    "lexitui pull there): its gateway takes no such orders.[/]"
+    "[dim]l loads, u unloads a model on a lexitui host; to pull a model onto a host, run "
+    "lexitui pull on that machine.[/]"
 )
 
 
 class FleetScreen(AreaScreen):
     BINDINGS = [
         Binding("i", "details", "Host details", id="fleet.details"),
+        Binding("l", "order('load')", "Load model", id="fleet.load"),
+        Binding("u", "order('unload')", "Unload model", id="fleet.unload"),
         Binding("r", "refresh", "Probe now", id="fleet.refresh"),
     ]
 
@@ -56,7 +61,7 @@ class FleetScreen(AreaScreen):
         yield AreaHeader()
         yield Static("Fleet: your hosts and their GPUs", classes="area-title")
         yield FittedTable(
-            flexible={"Models"}, id="fleet-table", cursor_type="row", zebra_stripes=True
+            flexible={"Host", "Models"}, id="fleet-table", cursor_type="row", zebra_stripes=True
         )
         yield Static("Looking for hosts…", id="fleet-note")
         yield Footer()
@@ -141,6 +146,53 @@ class FleetScreen(AreaScreen):
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_details()
+
+    def action_order(self, order: str) -> None:
+        """Choose one of the highlighted host's models, then ask the host to load or unload it."""
+        from lexitui.ui.fleet.model_choice import ModelChoiceScreen
+
+        state = self.selected()
+        if state is None:
+            return
+        if state.kind != LEXITUI or not state.healthy:
+            why = "is down" if not state.healthy else f"is a {state.kind} server"
+            self.notify(
+                markup_safe(f"{state.name} {why}: only a lexitui host that is up takes orders."),
+                severity="error",
+            )
+            return
+        if order == "load":
+            models = [m for m in state.models if m not in state.loaded]
+        else:
+            models = list(state.loaded)
+        if not models:
+            none = "no installed model left to load" if order == "load" else "nothing loaded"
+            self.notify(markup_safe(f"{state.name} has {none}."), severity="warning")
+            return
+
+        def chosen(model: str | None) -> None:
+            if model is not None:
+                self.run_worker(self._send(state.name, order, model), group=f"fleet-{order}")
+
+        title = f"{order.capitalize()} on {state.name}"
+        self.app.push_screen(ModelChoiceScreen(title, models), chosen)
+
+    async def _send(self, host: str, order: str, model: str) -> None:
+        from lexitui.fleet.model_orders import OrderFailed, send_order
+
+        fleet = (await self.ready()).fleet
+        spec = next(p.spec for p in fleet.providers if p.spec.name == host)
+        self.notify(markup_safe(f"{order.capitalize()}ing {model} on {host}…"))
+        try:
+            loaded = await send_order(spec, order, model)
+        except OrderFailed as exc:
+            self.notify(markup_safe(str(exc), 600), severity="error")
+            return
+        shown = ", ".join(loaded) or "nothing"
+        self.notify(markup_safe(f"{host} now has {shown} loaded."))
+        await fleet.refresh()
+        if self.is_attached:
+            self._tick()
 
     async def action_refresh(self) -> None:
         services = await self.ready()
