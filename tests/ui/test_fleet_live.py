@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from lexitui.config import Paths
 from lexitui.storage.starter import STARTER_ID
 from lexitui.ui.app import LexituiApp
+from lexitui.ui.fleet.details import HostDetailsScreen
 from lexitui.ui.fleet.model_choice import ModelChoiceScreen
 from lexitui.ui.fleet.screen import FleetScreen
 from tests.fleet.test_fleet_serve import free_port, home_env
@@ -100,3 +101,8 @@ async def test_two_hosts_up_then_one_killed_shows_down_with_its_reason(
             await pilot.pause()
             details = str(app.screen.query_one("#host-details").render())
             assert "alpha" in details and "Engines" in details and "Installed" in details
+            await pilot.press("escape")
+            await until(lambda: app.screen is screen)
+            await pilot.press("enter")  # Enter on a row opens the same
+            await until(lambda: isinstance(app.screen, HostDetailsScreen))
+            assert app.screen.state.name == "alpha"

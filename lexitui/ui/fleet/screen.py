@@ -196,5 +196,7 @@ class FleetScreen(AreaScreen):
 
     async def action_refresh(self) -> None:
         services = await self.ready()
+        if not services.fleet.providers:
+            return  # nothing to probe: the empty state says how to add a host
         await services.fleet.refresh()
         self._tick()
