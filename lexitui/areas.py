@@ -85,6 +85,14 @@ AREAS: tuple[Area, ...] = (
         True,
         "Local/cloud strategy per task, providers, budgets, live decision log, dry-run a prompt.",
     ),
+    Area(
+        "fleet",
+        "Fleet",
+        "9",
+        "fleet",
+        True,
+        "Every host and its GPUs live: load, VRAM, temperature, models, health; i details.",
+    ),
 )
 
 

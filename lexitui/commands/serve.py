@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from lexitui.commands.runtime import load_options
 from lexitui.commands.runtime_options import add_load_options
+from lexitui.fleet.model_orders import ModelOrders
 from lexitui.fleet.status_snapshot import StatusSnapshot
 from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.server import Gateway, check_binding
@@ -85,6 +86,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
             catalog=catalog,
             entitlements=services.entitlements,
             status=StatusSnapshot(services.runtime, services.monitor, services.registry.list),
+            orders=ModelOrders(services.runtime),
         )
         try:
             await gateway.start()

@@ -17,6 +17,19 @@ class HostGpu:
 
 
 @dataclass(frozen=True)
+class HostEngine:
+    """One engine a lexitui host has loaded, as its status tells it."""
+
+    model: str
+    backend: str
+    status: str
+    gpu_layers: int | None = None
+    cpu_layers: int | None = None
+    active_requests: int = 0
+    total_requests: int = 0
+
+
+@dataclass(frozen=True)
 class HostState:
     """``healthy`` False always carries ``reason``; ``checked_at`` is ``time.monotonic()``."""
 
@@ -33,6 +46,7 @@ class HostState:
     models: tuple[str, ...] = ()  # what it answers to
     loaded: tuple[str, ...] = ()
     gpus: tuple[HostGpu, ...] = ()
+    engines: tuple[HostEngine, ...] = ()
     cpu_percent: float | None = None
     ram_used_bytes: int | None = None
     ram_total_bytes: int | None = None
@@ -54,6 +68,7 @@ class HostState:
             "ram_used_bytes": self.ram_used_bytes,
             "ram_total_bytes": self.ram_total_bytes,
             "gpus": [vars(gpu) for gpu in self.gpus],
+            "engines": [vars(engine) for engine in self.engines],
         }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from lexitui.fleet.host_settings import LEXITUI, LLAMA_SERVER, OLLAMA, HostSpec
-from lexitui.fleet.host_state import HostGpu, HostState, down
+from lexitui.fleet.host_state import HostEngine, HostGpu, HostState, down
 from lexitui.fleet.metrics_text import engine_load
 
 PROBE_TIMEOUT_S = 2.0
@@ -110,6 +110,18 @@ def _from_status(spec: HostSpec, data: dict[str, Any]) -> HostState:
             )
             for g in hardware.get("gpus") or ()
         )
+        engines = tuple(
+            HostEngine(
+                str(e["model"]),
+                str(e.get("backend") or ""),
+                str(e.get("status") or ""),
+                e.get("gpu_layers"),
+                e.get("cpu_layers"),
+                int(e.get("active_requests") or 0),
+                int(e.get("total_requests") or 0),
+            )
+            for e in data.get("engines") or ()
+        )
         total = int(hardware["ram_total_bytes"])
         loaded = tuple(str(m) for m in models.get("loaded") or ())
         installed = tuple(str(m) for m in models.get("installed") or ())
@@ -124,6 +136,7 @@ def _from_status(spec: HostSpec, data: dict[str, Any]) -> HostState:
             models=tuple(dict.fromkeys((*loaded, *installed))),
             loaded=loaded,
             gpus=gpus,
+            engines=engines,
             cpu_percent=hardware.get("cpu_percent"),
             ram_used_bytes=total - int(hardware["ram_available_bytes"]),
             ram_total_bytes=total,

@@ -26,7 +26,8 @@ from lexitui.domain.language_model import (
     LanguageModelResponse,
     TokenUsage,
 )
-from lexitui.gateway.errors import ApiError, from_exception, not_found, unauthorized
+from lexitui.fleet.model_orders import ORDERS, ORDERS_PATH, OrderRefused, OrderSource
+from lexitui.gateway.errors import ApiError, from_exception, invalid, not_found, unauthorized
 from lexitui.gateway.http import HttpRequest, HttpResponse, StreamingResponse
 from lexitui.gateway.openai_format import (
     DONE,
@@ -90,10 +91,15 @@ class OpenAiRoutes:
     """The HTTP handler: checks the key, dispatches, and turns every failure into an answer."""
 
     def __init__(
-        self, router: GatewayRouter, api_key: str | None, status: StatusSource | None = None
+        self,
+        router: GatewayRouter,
+        api_key: str | None,
+        status: StatusSource | None = None,
+        orders: OrderSource | None = None,
     ) -> None:
         self._router = router
         self._status = status
+        self._orders = orders
         self._key = api_key.encode() if api_key else None
         self._routes: dict[tuple[str, str], Callable[[HttpRequest], Awaitable[Answer]]] = {
             ("POST", "/v1/chat/completions"): self._chat,
@@ -103,6 +109,9 @@ class OpenAiRoutes:
         }
         if status is not None:
             self._routes[("GET", STATUS_PATH)] = self._status_document
+        if orders is not None:
+            for order in ORDERS:
+                self._routes[("POST", ORDERS_PATH + order)] = self._model_order
 
     async def __call__(self, request: HttpRequest) -> Answer:
         try:
@@ -173,6 +182,21 @@ class OpenAiRoutes:
     async def _status_document(self, request: HttpRequest) -> Answer:
         assert self._status is not None  # routed only when there is one
         return HttpResponse.json(200, await self._status())
+
+    async def _model_order(self, request: HttpRequest) -> Answer:
+        """Load or unload a model on this machine for another lexitui (``fleet.model_orders``):
+        refused unless the gateway has a key, as another machine changing this one must."""
+        assert self._orders is not None  # routed only when there are orders
+        if self._key is None:
+            raise ApiError(403, "Set a gateway key to load or unload models over HTTP.")
+        model = parse_body(request.body).get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise invalid("'model' must name a model", param="model")
+        order = request.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return HttpResponse.json(200, await self._orders(order, model.strip()))
+        except OrderRefused as refused:
+            raise ApiError(refused.status, str(refused)) from None
 
     async def _model(self, model_id: str) -> Answer:
         return HttpResponse.json(200, model_object(await self._router.model(model_id)))

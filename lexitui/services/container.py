@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
     from lexitui.editions.entitlements import Entitlements
+    from lexitui.fleet.fleet import Fleet
     from lexitui.routing.service import RoutingService
     from lexitui.runtime.context import ContextManager
     from lexitui.runtime.conversations import ConversationService
@@ -62,6 +63,7 @@ LazyPart = Literal[
     "resources",
     "profiler",
     "routing",
+    "fleet",
     "downloads",
     "download_manager",
     "discovery",
@@ -213,6 +215,15 @@ class Services:
         from lexitui.services.routing import build_routing
 
         return build_routing(self)
+
+    @cached_property
+    def fleet(self) -> Fleet:
+        """The configured hosts, probed in the background once the routing service starts
+        (each host is one of its providers; it stops them when it closes)."""
+        from lexitui.fleet.fleet import Fleet
+        from lexitui.fleet.host_settings import host_specs
+
+        return Fleet(host_specs(self.config))
 
     @cached_property
     def downloads(self) -> DownloadQueue:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lexitui.events import Event, ModelUnloaded
-from lexitui.fleet.fleet import Fleet
-from lexitui.fleet.host_settings import host_specs
 from lexitui.routing.budgets import BudgetGuard
 from lexitui.routing.cloud_factory import build_cloud_provider
 from lexitui.routing.electricity import EnergyMeter, NvmlEnergySource
@@ -47,7 +45,7 @@ def build_routing(services: Services) -> RoutingService:
 
     runtime.on_engine_exit.append(on_engine_exit)
     # Each configured host is a provider too: the router spreads a model's requests over them.
-    fleet = Fleet(host_specs(services.config))
+    fleet = services.fleet
     cloud = [*(build_cloud_provider(p, keys) for p in settings.providers), *fleet.providers]
     by_id = {p.id: p for p in settings.providers}
     first = settings.providers[0] if settings.providers else None

@@ -27,6 +27,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "models": ("lexitui.ui.models.screen", "ModelsScreen"),
     "runtime": ("lexitui.ui.runtime.screen", "RuntimeScreen"),
     "routing": ("lexitui.ui.routing.screen", "RoutingScreen"),
+    "fleet": ("lexitui.ui.fleet.screen", "FleetScreen"),
 }
 
 

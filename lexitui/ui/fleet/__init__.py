@@ -1,0 +1,1 @@
+"""The Fleet area: every configured host and its GPUs, live."""
