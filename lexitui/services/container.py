@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from lexitui.backends.base import InferenceBackend
     from lexitui.backends.manager import BackendManager
     from lexitui.discovery.service import DiscoveryService
-    from lexitui.domain.discovery import ModelVariant, RemoteModel
-    from lexitui.domain.downloads import ModelDownload
     from lexitui.downloads.manager import DownloadManager
     from lexitui.editions.entitlements import Entitlements
     from lexitui.fleet.fleet import Fleet
@@ -242,21 +240,9 @@ class Services:
     @cached_property
     def discovery(self) -> DiscoveryService:
         """Built on first use: the Hub client costs ~0.2 s of imports the dashboard never needs."""
-        from lexitui.services.discovery import build_discovery
+        from lexitui.services.discovery import discovery_of
 
-        async def start_download(model: RemoteModel, variant: ModelVariant) -> ModelDownload:
-            return await self.download_manager.start_download(model, variant)
-
-        return build_discovery(
-            self.config,
-            self.store,
-            self.bus,
-            self.backends,
-            self.hardware,
-            start_download,
-            measured=lambda: self.profiler.measured_speeds(),
-            entitlements=lambda: self.entitlements,
-        )
+        return discovery_of(self)
 
     async def start(self, *, background: bool = False) -> None:
         """Open the store and start the recorders; a failure part-way (a damaged, locked or

@@ -4,7 +4,7 @@ the user's ``[registries.NAME]`` searched beside the Hub."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lexitui.backends.manager import BackendManager
 from lexitui.config import hub_token as config_hub_token
@@ -26,6 +26,9 @@ from lexitui.hardware.detector import HardwareDetector
 from lexitui.store import Store
 from lexitui.store.edition_counters import EditionCounters
 from lexitui.store.search_cache import RegistryCache
+
+if TYPE_CHECKING:
+    from lexitui.services.container import Services
 
 
 def build_discovery(
@@ -65,4 +68,23 @@ def build_discovery(
         quota=SearchQuota(entitlements, EditionCounters(store)),
         custom=custom,
         entitlements=entitlements,
+    )
+
+
+def discovery_of(services: Services) -> DiscoveryService:
+    """The app's discovery service: downloads go to its download manager, measured speeds come
+    from its profiler, the edition from its entitlements."""
+
+    async def start_download(model: RemoteModel, variant: ModelVariant) -> ModelDownload:
+        return await services.download_manager.start_download(model, variant)
+
+    return build_discovery(
+        services.config,
+        services.store,
+        services.bus,
+        services.backends,
+        services.hardware,
+        start_download,
+        measured=lambda: services.profiler.measured_speeds(),
+        entitlements=lambda: services.entitlements,
     )
