@@ -110,7 +110,7 @@ async def cmd_start(args: argparse.Namespace) -> int:
         process = await asyncio.to_thread(runner.start, args.name, _command(args))
     except (SshError, RpcAddressError) as exc:
         return _fail(exc)
-    _save(record, {**process.to_json(), "identity": str(runner.identity)})
+    save_record(paths, process, runner)
     print(f"started {process.name} on {process.target}: pid {process.pid}, log ~/{process.log}")
     return 0
 
@@ -119,7 +119,7 @@ async def cmd_status(args: argparse.Namespace) -> int:
     rows = []
     for path in sorted(records_dir(Paths.from_env()).glob("*.json")):
         try:
-            process, runner = _load(path)
+            process, runner = load_record(path)
             state = "running" if await asyncio.to_thread(runner.is_running, process) else "gone"
         except SshError as exc:
             state = f"unknown ({exc})"
@@ -136,7 +136,7 @@ async def cmd_stop(args: argparse.Namespace) -> int:
     if not path.is_file():
         return _fail(f"nothing called {args.name!r} was started (see `lexitui remote status`)")
     try:
-        process, runner = _load(path)
+        process, runner = load_record(path)
         outcome = await asyncio.to_thread(runner.stop, process)
     except SshError as exc:
         return _fail(exc)  # the record stays: the process may still run
@@ -146,7 +146,13 @@ async def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(path: Path) -> tuple[RemoteProcess, SshRunner]:
+def save_record(paths: Paths, process: RemoteProcess, runner: SshRunner) -> None:
+    """What `stop` needs to find the process again, named after it."""
+    data = {**process.to_json(), "identity": str(runner.identity)}
+    save(records_dir(paths) / f"{process.name}.json", data)
+
+
+def load_record(path: Path) -> tuple[RemoteProcess, SshRunner]:
     try:
         data = json.loads(path.read_text())
         process = RemoteProcess.from_json(data)
@@ -157,7 +163,7 @@ def _load(path: Path) -> tuple[RemoteProcess, SshRunner]:
     return process, SshRunner(target, identity, known_hosts(Paths.from_env()))
 
 
-def _save(path: Path, data: dict[str, object]) -> None:
+def save(path: Path, data: dict[str, object]) -> None:
     """Written whole or not at all: a crash never leaves half a record of a running process."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")

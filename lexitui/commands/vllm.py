@@ -34,6 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     plan.add_argument("--ray-port", type=int, default=RAY_PORT, help="default %(default)s")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(func=cmd_plan)
+    from lexitui.commands.vllm_deploy import add_parsers  # it uses this module's plan printing
+
+    add_parsers(sub)
 
 
 def parse_host(text: str) -> VllmHost:

@@ -43,7 +43,8 @@ def _keygen(path: Path) -> None:
 
 
 @contextmanager
-def running_sshd(folder: Path) -> Iterator[Sshd]:
+def running_sshd(folder: Path, path_first: Path | None = None) -> Iterator[Sshd]:
+    """``path_first``: a folder put first on the remote PATH (programs a test stands in for)."""
     sshd = shutil.which("sshd", path=SSHD_SEARCH)
     if sshd is None:
         pytest.skip("needs sshd, from the openssh-server package (apt-get install openssh-server)")
@@ -55,7 +56,10 @@ def running_sshd(folder: Path) -> Iterator[Sshd]:
     home = folder / "home"
     home.mkdir()
     user_key = (folder / "user_key.pub").read_text().strip()
-    (folder / "authorized_keys").write_text(f'environment="HOME={home}" {user_key}\n')
+    options = f'environment="HOME={home}"'
+    if path_first is not None:
+        options += f',environment="PATH={path_first}{os.pathsep}{os.environ.get("PATH", "")}"'
+    (folder / "authorized_keys").write_text(f"{options} {user_key}\n")
     config = folder / "sshd_config"
     config.write_text(
         "ListenAddress 127.0.0.1\n"
