@@ -15,7 +15,10 @@ import psutil
 import pytest
 
 from lexitui.cli import main
+from lexitui.commands import vllm_deploy
 from lexitui.config import Paths
+from lexitui.editions.entitlements import Entitlements
+from lexitui.editions.tiers import TIER_LIMITS, Tier
 from lexitui.engine.rpc_workers import free_port
 from tests.remote.sshd import Sshd, running_sshd
 
@@ -156,3 +159,37 @@ def test_deploy_without_yes_and_without_a_terminal_starts_nothing(
         "lexitui vllm: not starting without confirmation: run it in a terminal, or add --yes\n"
     )
     assert remote_pids() == {}
+
+
+def test_deploy_is_refused_below_enterprise_before_anything_is_shown_or_started(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    teams = Entitlements(Tier.TEAMS, "ann", "licensed to ann", managed=True,
+                         limits=TIER_LIMITS[Tier.TEAMS])  # fmt: skip
+    monkeypatch.setattr(vllm_deploy, "user_entitlements", lambda *_: teams)
+    key = str(tmp_path / "key")
+    code, out, err = cli(capsys, "vllm", "deploy", "Qwen/Qwen2.5-7B-Instruct", "--host", "gpu1:8",
+                         "--ssh", "gpu1=me@gpu1", "--identity", key, "--yes")  # fmt: skip
+    assert (code, out) == (1, "")
+    assert err.startswith("lexitui vllm: managed backend deployment needs Enterprise")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_host_that_cannot_be_reached_stops_what_had_started(
+    sshd: Sshd, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+    code, out, err = cli(capsys, "vllm", "deploy", "Qwen/Qwen2.5-7B-Instruct",
+                         "--host", "127.0.0.1:1", "--host", "localhost:1",
+                         "--ssh", f"127.0.0.1={sshd.target}", "--ssh", f"localhost={closed}",
+                         "--identity", str(sshd.identity), "--trust-new-host", "--yes")  # fmt: skip
+    assert code == 1
+    assert err.startswith("lexitui vllm: cannot reach 127.0.0.1:")
+    assert err.endswith("; stopped what had started\n")
+    started = next(x for x in out.splitlines() if x.startswith("started "))
+    pid = int(started.rsplit("pid ", 1)[1])
+    assert not alive(pid)  # the Ray head, started first, is stopped again
+    assert remote_pids() == {}
+    assert not (Paths.from_env().data_dir / "vllm" / "vllm-127-0-0-1.json").exists()
+    _, out, _ = cli(capsys, "backends", "--json")
+    assert "vllm-127-0-0-1" not in {r["name"] for r in json.loads(out)}
