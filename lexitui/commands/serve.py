@@ -20,7 +20,9 @@ from dataclasses import replace
 
 from lexitui.commands.runtime import load_options
 from lexitui.commands.runtime_options import add_load_options
+from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.fleet.model_orders import ModelOrders
+from lexitui.fleet.model_pulls import ModelPulls
 from lexitui.fleet.status_snapshot import StatusSnapshot
 from lexitui.gateway.ollama_catalog import OllamaCatalog
 from lexitui.gateway.server import Gateway, check_binding
@@ -28,6 +30,8 @@ from lexitui.routing.gateway_settings import GatewaySettings, ollama_port
 from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
+from lexitui.services.downloads import build_download_manager, hub_config_token
+from lexitui.store.search_cache import RegistryCache
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,7 +71,11 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     await services.start()
     # Nobody watches a server: a model whose engine dies is loaded again (see EngineReloader).
     reloader = EngineReloader(services.runtime)
+    # Another lexitui may pull a model onto this machine: its downloads run here, and one a
+    # previous run left unfinished goes on.
+    downloads = build_download_manager(services)
     try:
+        await downloads.start()
         # Memory running low while serving is logged (see ResourceSampling).
         services.watch_resources()
         if args.model:
@@ -87,6 +95,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
             entitlements=services.entitlements,
             status=StatusSnapshot(services.runtime, services.monitor, services.registry.list),
             orders=ModelOrders(services.runtime),
+            pulls=ModelPulls(downloads, _hub(services)),
         )
         try:
             await gateway.start()
@@ -104,9 +113,16 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             await gateway.stop()
     finally:
+        await downloads.close()
         await reloader.close()
         await services.stop()
     return 0
+
+
+def _hub(services: Services) -> HuggingFaceRegistry:
+    return HuggingFaceRegistry(
+        RegistryCache(services.store), token=hub_config_token(services.config)
+    )
 
 
 async def _listen_for_ollama_tools(gateway: Gateway, settings: GatewaySettings) -> None:

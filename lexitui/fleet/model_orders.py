@@ -2,8 +2,8 @@
 
 The host's gateway answers ``POST /lexitui/v1/models/load`` and ``/unload`` (``{"model": ID}``)
 behind its key with ``ModelOrders``, which uses the runtime as the host's own screens do. The
-asking side sends them with ``send_order``. A model is pulled onto a host on that machine
-(``lexitui pull`` there): a download is too long and too large for one request.
+asking side sends them with ``send_order``. Pulling a model onto a host is an order of its own
+(``fleet.model_pulls``): the host queues the download and answers at once.
 """
 
 from __future__ import annotations

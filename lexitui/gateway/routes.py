@@ -27,6 +27,7 @@ from lexitui.domain.language_model import (
     TokenUsage,
 )
 from lexitui.fleet.model_orders import ORDERS, ORDERS_PATH, OrderRefused, OrderSource
+from lexitui.fleet.model_pulls import DOWNLOADS_PATH, PULL_PATH, PullSource
 from lexitui.gateway.errors import ApiError, from_exception, invalid, not_found, unauthorized
 from lexitui.gateway.http import HttpRequest, HttpResponse, StreamingResponse
 from lexitui.gateway.openai_format import (
@@ -96,10 +97,12 @@ class OpenAiRoutes:
         api_key: str | None,
         status: StatusSource | None = None,
         orders: OrderSource | None = None,
+        pulls: PullSource | None = None,
     ) -> None:
         self._router = router
         self._status = status
         self._orders = orders
+        self._pulls = pulls
         self._key = api_key.encode() if api_key else None
         self._routes: dict[tuple[str, str], Callable[[HttpRequest], Awaitable[Answer]]] = {
             ("POST", "/v1/chat/completions"): self._chat,
@@ -112,6 +115,9 @@ class OpenAiRoutes:
         if orders is not None:
             for order in ORDERS:
                 self._routes[("POST", ORDERS_PATH + order)] = self._model_order
+        if pulls is not None:
+            self._routes[("POST", PULL_PATH)] = self._model_pull
+            self._routes[("GET", DOWNLOADS_PATH)] = self._downloads
 
     async def __call__(self, request: HttpRequest) -> Answer:
         try:
@@ -197,6 +203,24 @@ class OpenAiRoutes:
             return HttpResponse.json(200, await self._orders(order, model.strip()))
         except OrderRefused as refused:
             raise ApiError(refused.status, str(refused)) from None
+
+    async def _model_pull(self, request: HttpRequest) -> Answer:
+        """Queue a download on this machine for another lexitui (``fleet.model_pulls``): 202 at
+        once, the download goes on here; keyed like the load and unload orders."""
+        assert self._pulls is not None  # routed only when there are pulls
+        if self._key is None:
+            raise ApiError(403, "Set a gateway key to pull models over HTTP.")
+        model = parse_body(request.body).get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise invalid("'model' must be REPO:QUANT", param="model")
+        try:
+            return HttpResponse.json(202, await self._pulls.pull(model.strip()))
+        except OrderRefused as refused:
+            raise ApiError(refused.status, str(refused)) from None
+
+    async def _downloads(self, request: HttpRequest) -> Answer:
+        assert self._pulls is not None
+        return HttpResponse.json(200, {"downloads": await self._pulls.downloads()})
 
     async def _model(self, model_id: str) -> Answer:
         return HttpResponse.json(200, model_object(await self._router.model(model_id)))

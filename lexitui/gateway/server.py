@@ -14,6 +14,7 @@ import ipaddress
 from lexitui.editions.entitlements import OPEN, Entitlements
 from lexitui.editions.tiers import Action
 from lexitui.fleet.model_orders import OrderSource
+from lexitui.fleet.model_pulls import PullSource
 from lexitui.gateway.errors import ApiError, GatewayConfigError
 from lexitui.gateway.http import MAX_BODY, HttpRequest, HttpServer
 from lexitui.gateway.http_read import HEAD_TIMEOUT_S
@@ -89,11 +90,12 @@ class Gateway:
         entitlements: Entitlements = OPEN,
         status: StatusSource | None = None,
         orders: OrderSource | None = None,
+        pulls: PullSource | None = None,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self._entitlements = entitlements
         self._api_key = api_key or None
-        openai = OpenAiRoutes(router, self._api_key, status, orders)
+        openai = OpenAiRoutes(router, self._api_key, status, orders, pulls)
         routes = FrontDoor(openai, OllamaRoutes(router, catalog))
         self._servers = [
             HttpServer(

@@ -1,9 +1,11 @@
 """The Fleet area over recorded host states (no probe runs): a lexitui host with two GPUs and
-a minute of load, a vLLM host, and a host that is down with its reason; then a host's details."""
+a minute of load, a vLLM host, and a host that is down with its reason; then a host's details,
+with the downloads it lists."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -11,7 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from lexitui.config import Paths
+from lexitui.fleet import model_pulls
 from lexitui.fleet.fleet import Fleet
+from lexitui.fleet.host_settings import HostSpec
 from lexitui.fleet.host_state import HostEngine, HostGpu, HostState
 from lexitui.ui.fleet.screen import FleetScreen
 from tests.home_config import write_test_config
@@ -48,6 +52,17 @@ RECORDED = [
 ]  # fmt: skip
 
 
+DOWNLOADS = [
+    {"id": "d1", "model": "Qwen/Qwen3-8B-GGUF:Q4_K_M", "status": "downloading", "progress": 37.5},
+    {
+        "id": "d0",
+        "model": "unsloth/gemma-3-4b-it-GGUF:Q8_0",
+        "status": "completed",
+        "progress": 100.0,
+    },
+]
+
+
 @pytest.fixture
 def recorded_fleet(lexitui_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hosts = "".join(f'[hosts.{s.name}]\nurl = "{s.url}"\nkind = "{s.kind}"\n' for s in RECORDED)
@@ -58,6 +73,11 @@ def recorded_fleet(lexitui_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Fleet, "start", no_probes)
     monkeypatch.setattr(Fleet, "states", lambda _fleet: list(RECORDED))
+
+    async def recorded_downloads(_spec: HostSpec) -> list[dict[str, Any]]:
+        return list(DOWNLOADS)
+
+    monkeypatch.setattr(model_pulls, "host_downloads", recorded_downloads)
 
 
 async def fleet_shown(pilot: Pilot[None]) -> FleetScreen:
@@ -87,6 +107,8 @@ def test_a_hosts_details(recorded_fleet: None, svg_snapshot: SnapshotAssertion) 
     async def go(pilot: Pilot[None]) -> None:
         await fleet_shown(pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await until(
+            lambda: "asking" not in str(pilot.app.screen.query_one("#host-downloads").render())
+        )
 
     assert svg_snapshot == shoot((120, 40), go)

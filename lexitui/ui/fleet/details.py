@@ -3,6 +3,9 @@ models, requests, KV cache), or why it is down."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -54,6 +57,18 @@ def host_details(state: HostState) -> str:
     return "\n".join(lines)
 
 
+def downloads_text(rows: list[dict[str, Any]]) -> str:
+    """The host's downloads, one line each, as markup (every text from the host escaped)."""
+    lines = ["[b]Downloads[/b]" + ("" if rows else ": none")]
+    for row in rows:
+        line = f"  {markup_safe(str(row.get('model')))}: {markup_safe(str(row.get('status')))}"
+        line += f" {row.get('progress', 0)}%"
+        if row.get("error"):
+            line += f" ({markup_safe(str(row['error']), 300)})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class HostDetailsScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HostDetailsScreen { align: center middle; }
@@ -64,15 +79,36 @@ class HostDetailsScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close", id="fleet.details.close")]
 
-    def __init__(self, state: HostState) -> None:
+    def __init__(
+        self,
+        state: HostState,
+        downloads: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
+    ) -> None:
         super().__init__()
         self.state = state
+        self.downloads = downloads
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="host-details-box"):
             # As Rich text: the details' spacing (indents, gaps after a bold name) is kept.
             yield Static(Text.from_markup(host_details(self.state)), id="host-details")
+            if self.downloads is not None:
+                yield Static("[b]Downloads[/b]: asking…", id="host-downloads")
             yield Static("[dim]Esc closes[/]")
+
+    def on_mount(self) -> None:
+        if self.downloads is not None:
+            self.run_worker(self._show_downloads(self.downloads), group="host-downloads")
+
+    async def _show_downloads(self, fetch: Callable[[], Awaitable[list[dict[str, Any]]]]) -> None:
+        from lexitui.fleet.model_orders import OrderFailed
+
+        try:
+            shown = downloads_text(await fetch())
+        except OrderFailed as exc:
+            shown = f"[b]Downloads[/b]: {markup_safe(str(exc), 600)}"
+        if self.is_attached:
+            self.query_one("#host-downloads", Static).update(Text.from_markup(shown))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

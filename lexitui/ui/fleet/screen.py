@@ -4,14 +4,15 @@ A thin view over the routing service's ``Fleet``, which probes each host once a 
 background: every second the screen reads the Fleet's last states (no I/O of its own) and keeps
 each host's load over the last minute from the probes it saw. ``i`` (or Enter) opens everything a
 host's status said; ``l`` and ``u`` load and unload one of a lexitui host's models through its
-gateway (``fleet.model_orders``). Pulling a model onto a host is done on that machine (a download
-is no single request): the area offers no key for it and says so.
+gateway (``fleet.model_orders``), ``p`` asks it to pull a model (``fleet.model_pulls``): the host
+queues the download and answers at once, and its details list its downloads.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from functools import partial
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
-from lexitui.fleet.host_settings import LEXITUI
+from lexitui.fleet.host_settings import LEXITUI, HostSpec
 from lexitui.fleet.host_state import HostState
 from lexitui.ui.fleet.rows import COLUMNS, LoadHistory, table_rows
 from lexitui.ui.shell.area_header import AreaHeader
@@ -35,10 +36,7 @@ EMPTY = (
     "(VAR names the environment variable holding its gateway key); it shows here from "
     "lexitui's next start."
 )
-REMOTE_ORDERS = (
-    "[dim]l loads, u unloads a model on a lexitui host; to pull a model onto a host, run "
-    "lexitui pull on that machine.[/]"
-)
+REMOTE_ORDERS = "[dim]l loads, u unloads, p pulls a model on a lexitui host.[/]"
 
 
 class FleetScreen(AreaScreen):
@@ -46,6 +44,7 @@ class FleetScreen(AreaScreen):
         Binding("i", "details", "Host details", id="fleet.details"),
         Binding("l", "order('load')", "Load model", id="fleet.load"),
         Binding("u", "order('unload')", "Unload model", id="fleet.unload"),
+        Binding("p", "pull", "Pull model", id="fleet.pull"),
         Binding("r", "refresh", "Probe now", id="fleet.refresh"),
     ]
 
@@ -138,28 +137,70 @@ class FleetScreen(AreaScreen):
         return next((s for s in self.states if s.name == host), None)
 
     def action_details(self) -> None:
+        from lexitui.fleet.model_pulls import host_downloads
         from lexitui.ui.fleet.details import HostDetailsScreen
 
         state = self.selected()
         if state is not None:
-            self.app.push_screen(HostDetailsScreen(state))
+            downloads = None
+            if state.kind == LEXITUI and state.healthy:
+                spec = self._spec(state.name)
+                downloads = partial(host_downloads, spec)
+            self.app.push_screen(HostDetailsScreen(state, downloads))
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_details()
 
-    def action_order(self, order: str) -> None:
-        """Choose one of the highlighted host's models, then ask the host to load or unload it."""
-        from lexitui.ui.fleet.model_choice import ModelChoiceScreen
+    def _spec(self, host: str) -> HostSpec:
+        return next(p.spec for p in self.services.fleet.providers if p.spec.name == host)
 
+    def _order_taker(self) -> HostState | None:
+        """The highlighted host if it is a lexitui host that is up; else says why not."""
         state = self.selected()
         if state is None:
-            return
+            return None
         if state.kind != LEXITUI or not state.healthy:
             why = "is down" if not state.healthy else f"is a {state.kind} server"
             self.notify(
                 markup_safe(f"{state.name} {why}: only a lexitui host that is up takes orders."),
                 severity="error",
             )
+            return None
+        return state
+
+    def action_pull(self) -> None:
+        """Ask for REPO:QUANT, then ask the highlighted host to pull it."""
+        from lexitui.ui.fleet.pull_dialog import PullDialog
+
+        state = self._order_taker()
+        if state is None:
+            return
+
+        def typed(spec: str | None) -> None:
+            if spec is not None:
+                self.run_worker(self._pull(state.name, spec), group="fleet-pull")
+
+        self.app.push_screen(PullDialog(state.name), typed)
+
+    async def _pull(self, host: str, model: str) -> None:
+        from lexitui.fleet.model_orders import OrderFailed
+        from lexitui.fleet.model_pulls import send_pull
+
+        await self.ready()
+        try:
+            queued = await send_pull(self._spec(host), model)
+        except OrderFailed as exc:
+            self.notify(markup_safe(str(exc), 600), severity="error")
+            return
+        status = queued.get("status", "queued")
+        self.notify(markup_safe(f"{host}: {model} {status} (download {queued.get('id')})."))
+
+    def action_order(self, order: str) -> None:
+        """Choose one of the highlighted host's models, then ask the host to load or unload it."""
+        from lexitui.ui.fleet.model_choice import ModelChoiceScreen
+
+        state = self._order_taker()
+        if state is None:
             return
         if order == "load":
             models = [m for m in state.models if m not in state.loaded]
