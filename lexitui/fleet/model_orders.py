@@ -59,25 +59,34 @@ class OrderFailed(Exception):
     """The order did not reach the host, or the host refused it (the message says which)."""
 
 
-async def send_order(
-    spec: HostSpec, order: str, model_id: str, timeout_s: float = ORDER_TIMEOUT_S
-) -> list[str]:
-    """Ask the lexitui host ``spec`` to load or unload ``model_id``; its loaded models after."""
+async def call_host(
+    spec: HostSpec, method: str, path: str, timeout_s: float, **kwargs: Any
+) -> tuple[int, Any]:
+    """One authenticated request to the lexitui host ``spec``: its status and JSON body, or
+    ``OrderFailed`` with the host's own error message (or why it did not answer)."""
     headers = {"Authorization": f"Bearer {key}"} if (key := spec.key()) else {}
     try:
         async with httpx.AsyncClient(timeout=timeout_s) as client:
-            answer = await client.post(
-                spec.url + ORDERS_PATH + order, json={"model": model_id}, headers=headers
-            )
+            answer = await client.request(method, spec.url + path, headers=headers, **kwargs)
     except httpx.HTTPError as exc:
         raise OrderFailed(f"{spec.name} did not answer: {type(exc).__name__}") from None
     try:
         body = answer.json()
     except ValueError:
         body = {}
-    if answer.status_code != 200:
+    if answer.status_code not in (200, 202):
         error = body.get("error") if isinstance(body, dict) else None
         message = error.get("message") if isinstance(error, dict) else None
         raise OrderFailed(f"{spec.name}: {message or f'HTTP {answer.status_code}'}")
+    return answer.status_code, body
+
+
+async def send_order(
+    spec: HostSpec, order: str, model_id: str, timeout_s: float = ORDER_TIMEOUT_S
+) -> list[str]:
+    """Ask the lexitui host ``spec`` to load or unload ``model_id``; its loaded models after."""
+    _status, body = await call_host(
+        spec, "POST", ORDERS_PATH + order, timeout_s, json={"model": model_id}
+    )
     loaded = body.get("loaded") if isinstance(body, dict) else None
     return [str(m) for m in loaded] if isinstance(loaded, list) else []

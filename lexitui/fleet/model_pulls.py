@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import httpx
-
 from lexitui.discovery.errors import ModelNotFoundError, RegistryError
 from lexitui.discovery.huggingface import HuggingFaceRegistry
 from lexitui.domain.downloads import ModelDownload
@@ -21,7 +19,7 @@ from lexitui.downloads.errors import DownloadError
 from lexitui.downloads.manager import DownloadManager
 from lexitui.downloads.target import parse_target, resolve_hub_target, url_target
 from lexitui.fleet.host_settings import HostSpec
-from lexitui.fleet.model_orders import OrderFailed, OrderRefused
+from lexitui.fleet.model_orders import OrderRefused, call_host
 from lexitui.store.download_queue import DownloadRequestError
 
 PULL_PATH = "/lexitui/v1/models/pull"
@@ -87,39 +85,14 @@ class ModelPulls:
         return [download_row(d) for d in running + finished]
 
 
-def _headers(spec: HostSpec) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"} if (key := spec.key()) else {}
-
-
-def _refusal(spec: HostSpec, answer: httpx.Response, body: Any) -> OrderFailed:
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    return OrderFailed(f"{spec.name}: {message or f'HTTP {answer.status_code}'}")
-
-
-async def _call(spec: HostSpec, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-    try:
-        async with httpx.AsyncClient(timeout=PULL_TIMEOUT_S) as client:
-            answer = await client.request(method, spec.url + path, headers=_headers(spec), **kwargs)
-    except httpx.HTTPError as exc:
-        raise OrderFailed(f"{spec.name} did not answer: {type(exc).__name__}") from None
-    try:
-        body = answer.json()
-    except ValueError:
-        body = {}
-    if answer.status_code not in (200, 202):
-        raise _refusal(spec, answer, body)
-    return answer.status_code, body
-
-
 async def send_pull(spec: HostSpec, model: str) -> dict[str, Any]:
     """Ask the lexitui host ``spec`` to pull ``model`` (REPO:QUANT); the queued download."""
-    _status, body = await _call(spec, "POST", PULL_PATH, json={"model": model})
+    _status, body = await call_host(spec, "POST", PULL_PATH, PULL_TIMEOUT_S, json={"model": model})
     return body if isinstance(body, dict) else {}
 
 
 async def host_downloads(spec: HostSpec) -> list[dict[str, Any]]:
     """The lexitui host's downloads, running ones first."""
-    _status, body = await _call(spec, "GET", DOWNLOADS_PATH)
+    _status, body = await call_host(spec, "GET", DOWNLOADS_PATH, PULL_TIMEOUT_S)
     rows = body.get("downloads") if isinstance(body, dict) else None
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []

@@ -1,4 +1,4 @@
-"""Asks for a path (where to export a model): Enter accepts, Esc cancels."""
+"""Asks for one line (a path to export a model to, a model to pull): Enter accepts, Esc cancels."""
 
 from __future__ import annotations
 
