@@ -11,7 +11,6 @@ never loaded. A model whose lock is held (being downloaded or deleted) is left f
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import stat
 import threading
@@ -38,7 +37,7 @@ from lexitui.gguf.errors import GgufError
 from lexitui.gguf.local import read_local_header
 from lexitui.gguf.text import safe_text
 from lexitui.storage.errors import StorageError
-from lexitui.storage.store_files import MAX_MANIFEST_BYTES, manifest_ids
+from lexitui.storage.store_files import manifest_ids, read_document
 from lexitui.store.installed_models import ModelRegistry
 from lexitui.store.model_rows import StorageRows
 
@@ -58,18 +57,6 @@ class SharedSync(JsonRecord):
     registered: tuple[str, ...] = ()
     refused: tuple[Refused, ...] = ()
     busy: tuple[str, ...] = ()
-
-
-def read_document(layout: StoreLayout, model_id: str) -> dict[str, Any] | None:
-    try:
-        path = layout.manifest_path(model_id)
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        with open(path, "rb") as handle:
-            doc = json.loads(handle.read(MAX_MANIFEST_BYTES))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 def writer_of(doc: dict[str, Any] | None) -> str | None:

@@ -18,6 +18,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lexitui.domain.models import InvalidModelId, check_model_id
 from lexitui.downloads.layout import DIGEST, StoreLayout
@@ -34,8 +35,8 @@ class ManifestFile:
     size: int
 
 
-def read_manifest(layout: StoreLayout, model_id: str) -> list[ManifestFile] | None:
-    """The files a model's manifest lists, in load order; None when it has no usable one."""
+def read_document(layout: StoreLayout, model_id: str) -> dict[str, Any] | None:
+    """A model's manifest as JSON (a regular file, read up to its cap); None when unusable."""
     try:
         path = layout.manifest_path(model_id)
         if not stat.S_ISREG(os.lstat(path).st_mode):
@@ -44,7 +45,13 @@ def read_manifest(layout: StoreLayout, model_id: str) -> list[ManifestFile] | No
             doc = json.loads(handle.read(MAX_MANIFEST_BYTES))
     except (OSError, ValueError, InvalidModelId):
         return None
-    files = doc.get("files") if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else None
+
+
+def read_manifest(layout: StoreLayout, model_id: str) -> list[ManifestFile] | None:
+    """The files a model's manifest lists, in load order; None when it has no usable one."""
+    doc = read_document(layout, model_id)
+    files = doc.get("files") if doc is not None else None
     if not isinstance(files, list):
         return None
     out = []
