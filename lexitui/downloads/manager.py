@@ -20,7 +20,6 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,9 +36,9 @@ from lexitui.downloads.job import DownloadJob, JobContext
 from lexitui.downloads.layout import StoreLayout
 from lexitui.downloads.limiter import RateLimiter
 from lexitui.downloads.quota import DownloadQuota
-from lexitui.downloads.records import CleanupResult, DownloadProgressEvent
+from lexitui.downloads.records import CleanupResult, DownloadProgressEvent, utc_now
 from lexitui.downloads.reporter import ProgressReporter
-from lexitui.downloads.resolve import Auth, origin_of
+from lexitui.downloads.resolve import Auth, Credentials
 from lexitui.downloads.settings import DEFAULT_SETTINGS, ManagerSettings
 from lexitui.downloads.slots import SlotGate
 from lexitui.downloads.transfer import TransferSettings
@@ -79,9 +78,7 @@ class DownloadManager:
         self._queue = queue
         self._registry = registry
         self._bus = bus
-        self._hub_endpoint = hub_endpoint
-        self._hub_token = hub_token
-        self._registry_auth = registry_auth
+        self._auth = Credentials(hub_endpoint, hub_token, registry_auth)
         self._reporter = ProgressReporter(bus, settings.progress_interval_s)
         self._slots = SlotGate(settings.max_concurrent_downloads)
         # What each scheduled download waits with; set_priority changes it even before the
@@ -145,7 +142,7 @@ class DownloadManager:
         if download_id in self._tasks:
             await self._stop(download_id, DownloadStatus.PAUSED)
             return await self._get(download_id)
-        return await self._save(download, status=DownloadStatus.PAUSED, paused_at=_now())
+        return await self._save(download, status=DownloadStatus.PAUSED, paused_at=utc_now())
 
     async def resume_download(self, download_id: str) -> ModelDownload:
         download = await self._get(download_id)
@@ -164,7 +161,7 @@ class DownloadManager:
         if download_id in self._tasks:
             await self._stop(download_id, DownloadStatus.CANCELLED)
         else:
-            await self._save(download, status=DownloadStatus.CANCELLED, completed_at=_now())
+            await self._save(download, status=DownloadStatus.CANCELLED, completed_at=utc_now())
         await asyncio.to_thread(cleanup_partials, self.layout, (), (download_id,))
         return await self._get(download_id)
 
@@ -253,7 +250,7 @@ class DownloadManager:
                 download = await self._save(
                     await self._get(download_id),
                     status=DownloadStatus.DOWNLOADING,
-                    started_at=_now(),
+                    started_at=utc_now(),
                     error=None,
                 )
                 self._bus.publish(
@@ -268,7 +265,7 @@ class DownloadManager:
             await self._save(
                 download,
                 status=DownloadStatus.COMPLETED,
-                completed_at=_now(),
+                completed_at=utc_now(),
                 total_bytes=total,
                 downloaded_bytes=total,
                 bytes_per_second=0,
@@ -323,9 +320,9 @@ class DownloadManager:
         done = job.downloaded_bytes() if job is not None else download.downloaded_bytes
         changes: dict[str, Any] = {"downloaded_bytes": done, "bytes_per_second": 0}
         if status is DownloadStatus.PAUSED:
-            changes["paused_at"] = _now()
+            changes["paused_at"] = utc_now()
         if status is DownloadStatus.CANCELLED:
-            changes["completed_at"] = _now()
+            changes["completed_at"] = utc_now()
         download = await self._save(download, status=status, **changes)
         if status is DownloadStatus.CANCELLED:
             self._bus.publish(
@@ -339,7 +336,7 @@ class DownloadManager:
                 download,
                 status=DownloadStatus.FAILED,
                 error=error,
-                completed_at=_now(),
+                completed_at=utc_now(),
                 bytes_per_second=0,
             )
         except StoreError as exc:
@@ -375,11 +372,6 @@ class DownloadManager:
             admit_size=sized,
         )
 
-    def _auth(self, url: str) -> Auth | None:
-        """The Hub token for the Hub's own origin, a configured registry's for its (K3)."""
-        auths = (Auth(origin_of(self._hub_endpoint()), self._hub_token), *self._registry_auth)
-        return next((a for a in auths if a.origin == origin_of(url)), None)
-
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             settings = self.settings
@@ -404,7 +396,3 @@ class DownloadManager:
     async def _save_bytes(self, download_id: str, done: int, speed: int) -> None:
         current = await self._get(download_id)
         await self._save(current, downloaded_bytes=done, bytes_per_second=speed)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -11,7 +11,7 @@ from lexitui.domain.enums import DownloadStatus, QuantizationType
 from lexitui.domain.hardware import JsonRecord
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -24,7 +24,7 @@ class DownloadProgressEvent(JsonRecord):
     bytes_per_second: int = 0
     eta_seconds: float | None = None  # the roadmap's EstimatedTimeRemaining
     message: str | None = None
-    timestamp: datetime = field(default_factory=_now)
+    timestamp: datetime = field(default_factory=utc_now)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,20 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """Which token goes with a URL: the Hub's for the Hub's own origin (read at each call, as
+    the endpoint may change), a configured registry's for its origin, none elsewhere (K3)."""
+
+    hub_endpoint: Callable[[], str]
+    hub_token: Callable[[], str | None]
+    registries: tuple[Auth, ...] = ()
+
+    def __call__(self, url: str) -> Auth | None:
+        auths = (Auth(origin_of(self.hub_endpoint()), self.hub_token), *self.registries)
+        return next((a for a in auths if a.origin == origin_of(url)), None)
+
+
+@dataclass(frozen=True)
 class RemoteFile:
     origin_url: str
     data_url: str  # may carry a signature in its query: kept in memory only (K2)

@@ -149,8 +149,7 @@ class RoutingService:
     ) -> RoutedRequest:
         """Decide without sending (``lexitui route --dry-run``)."""
         await self.start()
-        await self._refresh_profiles()
-        await self._refresh_installed(request.model)
+        await self._refresh_for(request.model)
         request, options, source = self._options(request, options)
         plan = self._plan(request, options, source, action=None)
         return RoutedRequest(
@@ -191,8 +190,7 @@ class RoutingService:
         failed or closed early), under ``request_id`` (given by a caller that waits for it)."""
         await self.start()
         refuse_images(request)
-        await self._refresh_profiles()
-        await self._refresh_installed(request.model)
+        await self._refresh_for(request.model)
         request_id = request_id or uuid.uuid4().hex
         started = time.perf_counter()
         config = self.router.config
@@ -311,8 +309,7 @@ class RoutingService:
         return result.value
 
     async def models(self) -> list[LanguageModel]:
-        """Every installed local model (loaded or loading on first use) and the models of each
-        cloud provider that can answer now."""
+        """Every installed local model and the models of each cloud provider able to answer now."""
         out: list[LanguageModel] = await self.local.get_models()
         for provider in self.cloud:
             if provider.available_now()[0]:
@@ -343,10 +340,11 @@ class RoutingService:
         if self.local.catalog is not None:
             await self.local.catalog.refresh(wanted)
 
-    async def _refresh_profiles(self) -> None:
-        """The profiler's measured speeds, so a benchmarked local model's latency is known."""
+    async def _refresh_for(self, wanted: str | None) -> None:
+        """What a decision reads, current: measured speeds and the installed models (``wanted``)."""
         if self.optimizer is not None:
             await self.optimizer.refresh_profiles()
+        await self._refresh_installed(wanted)
 
     def _options(
         self, request: LanguageModelRequest, options: RoutingOptions | None
