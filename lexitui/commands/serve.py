@@ -30,7 +30,7 @@ from lexitui.routing.gateway_settings import GatewaySettings, ollama_port
 from lexitui.routing.settings import RoutingSettings
 from lexitui.runtime.engine_reload import EngineReloader
 from lexitui.services import Services
-from lexitui.services.downloads import build_download_manager, hub_config_token
+from lexitui.services.downloads import hub_config_token
 from lexitui.store.search_cache import RegistryCache
 
 
@@ -72,8 +72,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     # Nobody watches a server: a model whose engine dies is loaded again (see EngineReloader).
     reloader = EngineReloader(services.runtime)
     # Another lexitui may pull a model onto this machine: its downloads run here, and one a
-    # previous run left unfinished goes on.
-    downloads = build_download_manager(services)
+    # previous run left unfinished goes on (services.stop() closes the manager).
+    downloads = services.download_manager
     try:
         await downloads.start()
         # Memory running low while serving is logged (see ResourceSampling).
@@ -113,7 +113,6 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             await gateway.stop()
     finally:
-        await downloads.close()
         await reloader.close()
         await services.stop()
     return 0
