@@ -18,8 +18,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser("vllm", help="plan a vLLM deployment over your GPU hosts")
     sub = parser.add_subparsers(dest="vllm_command", metavar="SUBCOMMAND", required=True)
     plan = sub.add_parser("plan", help="print the commands that serve MODEL on these hosts")
-    plan.add_argument("model", help="a Hugging Face model id, e.g. Qwen/Qwen2.5-72B-Instruct")
-    plan.add_argument(
+    add_plan_arguments(plan)
+    plan.add_argument("--api-key-env", metavar="VAR", help="env var on the head holding the key")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(func=cmd_plan)
+    from lexitui.commands.vllm_deploy import add_parsers  # it uses this module's plan printing
+
+    add_parsers(sub)
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a plan is made of, for ``plan`` and ``deploy`` alike."""
+    parser.add_argument("model", help="a Hugging Face model id, e.g. Qwen/Qwen2.5-72B-Instruct")
+    parser.add_argument(
         "--host",
         dest="hosts",
         action="append",
@@ -28,15 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="a host, its GPU count and (optional) memory per GPU, e.g. gpu1:8:80G; "
         "the first is the head; repeat for each node",
     )
-    plan.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (%(default)s)")
-    plan.add_argument("--bind", metavar="ADDRESS", help="listen on this address only")
-    plan.add_argument("--api-key-env", metavar="VAR", help="env var on the head holding the key")
-    plan.add_argument("--ray-port", type=int, default=RAY_PORT, help="default %(default)s")
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
-    plan.set_defaults(func=cmd_plan)
-    from lexitui.commands.vllm_deploy import add_parsers  # it uses this module's plan printing
-
-    add_parsers(sub)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (%(default)s)")
+    parser.add_argument("--bind", metavar="ADDRESS", help="listen on this address only")
+    parser.add_argument("--ray-port", type=int, default=RAY_PORT, help="default %(default)s")
 
 
 def parse_host(text: str) -> VllmHost:

@@ -23,28 +23,20 @@ import sys
 from pathlib import Path
 
 from lexitui.commands import remote
-from lexitui.commands.vllm import parse_host, render_plan
+from lexitui.commands.vllm import add_plan_arguments, parse_host, render_plan
 from lexitui.config import Paths
 from lexitui.editions.refusals import EditionRefusal
 from lexitui.editions.service import user_entitlements
 from lexitui.editions.tiers import Action
 from lexitui.engine.ssh_runner import SshError, SshRunner, SshTarget
-from lexitui.engine.vllm_plan import DEFAULT_PORT, RAY_PORT, VllmPlan, VllmPlanError, plan_vllm
+from lexitui.engine.vllm_plan import VllmPlan, VllmPlanError, plan_vllm
 
 NAME_LIMIT = 32  # what both remote processes and backends allow
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deploy = sub.add_parser("deploy", help="run the plan on its hosts over SSH, add the backend")
-    deploy.add_argument("model", help="a Hugging Face model id, e.g. Qwen/Qwen2.5-72B-Instruct")
-    deploy.add_argument(
-        "--host",
-        dest="hosts",
-        action="append",
-        required=True,
-        metavar="NAME:GPUS[:MEMORY]",
-        help="as for `vllm plan`; the first is the head",
-    )
+    add_plan_arguments(deploy)
     deploy.add_argument(
         "--ssh",
         action="append",
@@ -58,9 +50,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         action="store_true",
         help="record unknown hosts' keys (check their fingerprints first)",
     )
-    deploy.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (%(default)s)")
-    deploy.add_argument("--bind", metavar="ADDRESS", help="listen on this address only")
-    deploy.add_argument("--ray-port", type=int, default=RAY_PORT, help="default %(default)s")
     deploy.add_argument("--yes", action="store_true", help="start without asking")
     deploy.set_defaults(func=cmd_deploy)
     stop = sub.add_parser("stop", help="stop a deployment's processes and remove its backend")
